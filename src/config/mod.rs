@@ -1,0 +1,166 @@
+//! The profiles file: its shape on disk, validation, and the resolved types
+//! the engine runs on.
+//!
+//! Loading goes: find the file ([`paths`]) → parse the raw serde shape
+//! ([`file`], unknown keys rejected) → validate and merge defaults → file
+//! settings → profile settings ([`validate`]) into a [`Config`]. Every problem
+//! is a [`ConfigError`] naming the file, line:column, profile and field.
+//! Tokens are resolved only when a profile is activated
+//! ([`Profile::activate`]), so a `token_command` runs only for the profile
+//! that is actually used.
+
+pub mod activate;
+pub mod error;
+pub mod file;
+pub mod paths;
+pub mod validate;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use url::Url;
+
+use crate::secret::{Redactor, Secret};
+
+pub use error::{ConfigError, Problem};
+
+/// A validated profiles file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from (a path, or a label such as `<demo>`).
+    pub source: PathBuf,
+    /// The profile used when `--profile` is not given.
+    pub default_profile: String,
+    /// Profiles in file order.
+    pub profiles: Vec<Profile>,
+    /// Accepted-but-suspicious things worth showing the user (e.g. an
+    /// `http://` endpoint URL converted to `ws://`).
+    pub warnings: Vec<String>,
+}
+
+/// Timers of a profile (file `[settings]` overridden by the profile's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// TCP + TLS + HTTP upgrade, all together.
+    pub connect_timeout: Duration,
+    /// How often the client pings an open connection.
+    pub ping_interval: Duration,
+    /// No pong within this after a ping → the connection is dead.
+    pub pong_timeout: Duration,
+    /// Backoff floor.
+    pub reconnect_min: Duration,
+    /// Backoff cap.
+    pub reconnect_max: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            connect_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
+            pong_timeout: Duration::from_secs(10),
+            reconnect_min: Duration::from_millis(500),
+            reconnect_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where a profile's token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// The profile has no token.
+    None,
+    /// `token = "…"` in the file.
+    Inline(Secret),
+    /// `token_env = "NAME"`.
+    Env(String),
+    /// `token_command = ["pass", "show", "x"]`: stdout, trimmed.
+    Command(Vec<String>),
+}
+
+/// One endpoint as written in the file, before `{ws}`/`{token}` are filled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointTemplate {
+    pub name: String,
+    /// The URL template, e.g. `{ws}/ws/notifications/?token={token}`.
+    pub url: String,
+    /// Extra handshake headers; values may use `{token}`.
+    pub headers: IndexMap<String, String>,
+    /// Offered in `Sec-WebSocket-Protocol`.
+    pub subprotocols: Vec<String>,
+}
+
+/// A validated profile (token not yet resolved).
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub description: Option<String>,
+    /// REST base URL (`http(s)://…`); `{ws}` is derived from it.
+    pub server: Url,
+    pub token: TokenSource,
+    /// `Authorization: <auth_scheme> <token>`; "Token" by default.
+    pub auth_scheme: String,
+    /// Path (joined to `server`) of the REST token check, if any.
+    pub token_check: Option<String>,
+    pub settings: Settings,
+    /// The file's shared endpoints followed by the profile's own.
+    pub endpoints: Vec<EndpointTemplate>,
+    /// Application close codes named by the file (`[close_codes]`), e.g. 4001.
+    pub close_codes: IndexMap<u16, String>,
+}
+
+/// A profile ready to run: token resolved, URLs rendered.
+#[derive(Debug, Clone)]
+pub struct ActiveProfile {
+    pub name: String,
+    pub description: Option<String>,
+    pub server: Url,
+    pub token: Option<Secret>,
+    pub auth_scheme: String,
+    /// Full URL of the REST token check.
+    pub token_check: Option<Url>,
+    pub settings: Settings,
+    pub endpoints: Vec<Endpoint>,
+    pub close_codes: IndexMap<u16, String>,
+    /// Scrubs this profile's token out of any text.
+    pub redactor: Redactor,
+}
+
+/// One endpoint ready to dial.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub name: String,
+    /// The real URL, token included: for the wire only.
+    pub url: Url,
+    /// The URL as shown anywhere (token redacted).
+    pub shown_url: String,
+    /// Handshake headers with `{token}` filled in (values may be secret).
+    pub headers: Vec<(String, Secret)>,
+    pub subprotocols: Vec<String>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("name", &self.name)
+            .field("url", &self.shown_url)
+            .field("headers", &self.headers)
+            .field("subprotocols", &self.subprotocols)
+            .finish()
+    }
+}
+
+impl Config {
+    /// The profile called `name`, or the default one.
+    pub fn profile(&self, name: Option<&str>) -> Result<&Profile, ConfigError> {
+        let wanted = name.unwrap_or(&self.default_profile);
+        self.profiles
+            .iter()
+            .find(|p| p.name == wanted)
+            .ok_or_else(|| ConfigError::UnknownProfile {
+                name: wanted.to_string(),
+                available: self.profiles.iter().map(|p| p.name.clone()).collect(),
+            })
+    }
+}

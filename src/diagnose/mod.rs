@@ -1,0 +1,75 @@
+//! Knowledge: what a close code or a failed handshake means, as pure
+//! functions over captured facts. No I/O here.
+//!
+//! - [`codes`]: the close-code catalog (`assets/close-codes.toml`) and HTTP
+//!   statuses seen at the handshake; `wsmon explain` prints from it.
+//! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
+
+pub mod codes;
+pub mod failure;
+
+use serde::Serialize;
+
+pub use failure::diagnose;
+
+/// What went wrong (or right), in plain words, with what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub kind: DiagnosisKind,
+    /// One sentence a person can act on.
+    pub summary: String,
+    /// Things to try, most likely first.
+    pub fixes: Vec<String>,
+}
+
+/// Stable snake_case names: JSON output and scripts rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosisKind {
+    Ok,
+    ConnectionRefused,
+    DnsFailure,
+    ConnectTimeout,
+    HandshakeTimeout,
+    TlsError,
+    WrongScheme,
+    Redirect,
+    AuthRejected,
+    NotWebsocketServer,
+    ServerError,
+    ProxyError,
+    AbnormalClosure,
+    HeartbeatTimeout,
+    ClosedByServer,
+    ClosedByClient,
+    ProtocolError,
+    MessageTooBig,
+    HandshakeFailed,
+}
+
+impl DiagnosisKind {
+    /// The snake_case name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagnosisKind::Ok => "ok",
+            DiagnosisKind::ConnectionRefused => "connection_refused",
+            DiagnosisKind::DnsFailure => "dns_failure",
+            DiagnosisKind::ConnectTimeout => "connect_timeout",
+            DiagnosisKind::HandshakeTimeout => "handshake_timeout",
+            DiagnosisKind::TlsError => "tls_error",
+            DiagnosisKind::WrongScheme => "wrong_scheme",
+            DiagnosisKind::Redirect => "redirect",
+            DiagnosisKind::AuthRejected => "auth_rejected",
+            DiagnosisKind::NotWebsocketServer => "not_websocket_server",
+            DiagnosisKind::ServerError => "server_error",
+            DiagnosisKind::ProxyError => "proxy_error",
+            DiagnosisKind::AbnormalClosure => "abnormal_closure",
+            DiagnosisKind::HeartbeatTimeout => "heartbeat_timeout",
+            DiagnosisKind::ClosedByServer => "closed_by_server",
+            DiagnosisKind::ClosedByClient => "closed_by_client",
+            DiagnosisKind::ProtocolError => "protocol_error",
+            DiagnosisKind::MessageTooBig => "message_too_big",
+            DiagnosisKind::HandshakeFailed => "handshake_failed",
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! wsmon: keeps live WebSocket sessions open to the endpoints of a profiles
+//! file and says, in plain words, what each one is doing and why.
+//!
+//! Engine tasks ([`session`]) produce facts; a model ([`model`]) owns state
+//! built from them; knowledge ([`diagnose`]) is pure functions over facts;
+//! front ends ([`headless`], the dashboard) only read the model.
+
+pub mod config;
+pub mod diagnose;
+pub mod secret;
+pub mod session;
+pub mod token_check;

@@ -1,0 +1,307 @@
+//! The facts a session task reports, and the commands it takes.
+//!
+//! Sessions never touch UI or report state: they send [`Event`]s on one
+//! bounded channel. Everything here is plain data, cheap to clone, with the
+//! profile's token already scrubbed out of every string.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use serde::Serialize;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use crate::token_check::TokenCheckResult;
+
+/// Index of an endpoint in the active profile's endpoint list.
+pub type EndpointId = usize;
+
+/// Everything the engine reports.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Something happened to one endpoint's session.
+    Session {
+        endpoint: EndpointId,
+        event: SessionEvent,
+    },
+    /// The REST token check of the active profile finished.
+    TokenCheck(TokenCheckResult),
+}
+
+/// One endpoint's lifecycle facts, in the order they happen.
+#[derive(Debug, Clone)]
+pub enum SessionEvent {
+    /// An attempt starts (TCP + TLS + upgrade). `attempt` counts from 1.
+    Connecting { attempt: u32, at: SystemTime },
+    /// The server answered 101 and the socket is open.
+    Open {
+        at: SystemTime,
+        handshake: HandshakeInfo,
+    },
+    /// Messages received since the last batch, oldest first. Under a flood
+    /// the session batches and may drop the oldest of a batch the consumer
+    /// could not take in time (`dropped` counts them).
+    Messages(MessageBatch),
+    /// A pong answered our ping after `rtt`.
+    Rtt(Duration),
+    /// wsmon started a closing handshake (readyState 2).
+    Closing { at: SystemTime, code: u16 },
+    /// The attempt ended: how, with what code, after how long.
+    Closed(Box<AttemptRecord>),
+    /// The next attempt will start after `delay`.
+    RetryScheduled {
+        attempt: u32,
+        delay: Duration,
+        at: SystemTime,
+    },
+    /// The session will not reconnect on its own.
+    Stopped { why: StopReason, at: SystemTime },
+}
+
+/// A batch of received messages.
+#[derive(Debug, Clone, Default)]
+pub struct MessageBatch {
+    pub messages: Vec<Payload>,
+    /// Messages received but dropped before they could be delivered.
+    pub dropped: u64,
+}
+
+/// One received data message.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    pub at: SystemTime,
+    pub data: PayloadData,
+}
+
+/// Text (valid UTF-8, checked by the protocol layer) or binary.
+#[derive(Debug, Clone)]
+pub enum PayloadData {
+    Text(Utf8Bytes),
+    Binary(Bytes),
+}
+
+impl Payload {
+    /// Size of the payload in bytes.
+    pub fn len(&self) -> usize {
+        match &self.data {
+            PayloadData::Text(t) => t.len(),
+            PayloadData::Binary(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Why a session stopped reconnecting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum StopReason {
+    /// The server rejected our credentials (401/403 handshake, or a
+    /// 4001/4003/1008 close). Retrying would only hammer it; waits for the
+    /// user or for a token check that newly passes.
+    AuthRejected { detail: String },
+    /// The user paused the session.
+    Paused,
+    /// A one-shot attempt (`check`) is done.
+    Finished,
+    /// The profile was switched or the program is quitting.
+    Cancelled,
+}
+
+/// Commands a session task takes from its supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Drop the current connection (clean close) or wait, and connect now.
+    ReconnectNow,
+    /// Close cleanly and stay stopped until `Resume`/`ReconnectNow`.
+    Pause,
+    /// Leave a pause or an auth stop and connect.
+    Resume,
+    /// The token check newly passes: leave an auth stop (only) and connect.
+    TokenNowValid,
+}
+
+/// The server's answer to a successful upgrade.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandshakeInfo {
+    /// Always 101 for an open socket.
+    pub status: u16,
+    /// Time from the start of the attempt to the 101.
+    #[serde(serialize_with = "crate::session::serde_ms")]
+    pub latency: Duration,
+    pub headers: Vec<(String, String)>,
+    /// The subprotocol the server picked, if any.
+    pub subprotocol: Option<String>,
+}
+
+/// The server's HTTP answer to an upgrade it refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// At most the first 1 KiB of the body, lossily decoded, token scrubbed.
+    pub body_excerpt: String,
+}
+
+impl HttpAnswer {
+    /// First value of a header, case-insensitive.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Which stage of opening a connection an attempt reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Resolving the host name.
+    Dns,
+    /// Opening the TCP connection.
+    Tcp,
+    /// TLS + HTTP upgrade request/answer.
+    Handshake,
+}
+
+/// Why an attempt never opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The name did not resolve.
+    Dns,
+    /// Nothing listening (TCP RST to our SYN).
+    ConnectionRefused,
+    /// `connect_timeout` passed during `stage`.
+    Timeout,
+    /// TLS failed (the rustls reason is in the message).
+    Tls,
+    /// The server answered the upgrade with another HTTP status.
+    HttpStatus,
+    /// The answer broke the WebSocket handshake rules (bad accept key,
+    /// missing Upgrade header, not HTTP at all…).
+    Protocol,
+    /// Any other I/O error (reset during the handshake…).
+    Io,
+    /// The URL cannot be dialled (bad host, unsupported scheme…).
+    Url,
+}
+
+/// An attempt that never opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectFailure {
+    pub stage: Stage,
+    #[serde(flatten)]
+    pub kind: FailureKind,
+    /// The underlying error, token scrubbed.
+    pub message: String,
+    /// The refused answer, for `HttpStatus` (and any answer that was read).
+    pub http: Option<HttpAnswer>,
+}
+
+/// Who ended an open connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Closer {
+    /// The server sent a close frame first.
+    Server,
+    /// wsmon sent a close frame first (user, profile switch, protocol error).
+    Client,
+    /// Nobody: the connection dropped without a closing handshake.
+    Network,
+}
+
+/// How an open connection ended, as a browser would report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CloseInfo {
+    /// The code a browser's `CloseEvent.code` would show: the received one,
+    /// 1005 for a close frame without a code, 1006 with no close frame.
+    pub code: u16,
+    pub reason: String,
+    pub by: Closer,
+    /// `CloseEvent.wasClean`: a closing handshake completed.
+    pub clean: bool,
+    /// Why wsmon ended it, when wsmon did (or noticed a violation).
+    pub cause: Option<LocalCause>,
+    /// wsmon's own words on it (e.g. "no pong within 10s"), if any.
+    pub note: Option<String>,
+}
+
+/// Why wsmon itself ended (or failed) an open connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalCause {
+    /// No pong within `pong_timeout`: the connection is half-open.
+    HeartbeatTimeout,
+    /// The server broke the framing rules (masked frame, reserved bits…).
+    ProtocolViolation,
+    /// A text message was not valid UTF-8 (1007).
+    InvalidUtf8,
+    /// A message exceeded the size limit (1009).
+    MessageTooBig,
+    /// The user asked (reconnect, pause).
+    UserRequest,
+    /// Profile switch or quit.
+    Shutdown,
+}
+
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Never opened.
+    Failed(ConnectFailure),
+    /// Opened, then closed.
+    Closed {
+        close: CloseInfo,
+        #[serde(serialize_with = "crate::session::serde_ms")]
+        open_for: Duration,
+    },
+}
+
+/// The full record of one attempt, kept in the reconnect history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// 1-based attempt number of this session.
+    pub attempt: u32,
+    pub started: SystemTime,
+    pub ended: SystemTime,
+    /// Time to the 101, when it opened.
+    pub handshake_latency: Option<Duration>,
+    pub outcome: Outcome,
+}
+
+impl AttemptRecord {
+    /// The `CloseEvent.code` a browser would have reported for this attempt:
+    /// a failed handshake is 1006 to a browser, whatever the HTTP status.
+    pub fn browser_close_code(&self) -> u16 {
+        match &self.outcome {
+            Outcome::Failed(_) => 1006,
+            Outcome::Closed { close, .. } => close.code,
+        }
+    }
+
+    /// The HTTP status of a refused handshake (101 when it opened).
+    pub fn handshake_status(&self) -> Option<u16> {
+        match &self.outcome {
+            Outcome::Failed(f) => f.http.as_ref().map(|h| h.status),
+            Outcome::Closed { .. } => Some(101),
+        }
+    }
+
+    pub fn close(&self) -> Option<&CloseInfo> {
+        match &self.outcome {
+            Outcome::Closed { close, .. } => Some(close),
+            Outcome::Failed(_) => None,
+        }
+    }
+
+    pub fn failure(&self) -> Option<&ConnectFailure> {
+        match &self.outcome {
+            Outcome::Failed(f) => Some(f),
+            Outcome::Closed { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The session engine: one task per endpoint holding a socket open,
+//! reconnecting with backoff, heartbeating, and reporting facts as
+//! [`Event`]s; a [`Supervisor`] owns the tasks of the active profile.
+
+pub mod events;
+
+pub use events::*;
+
+use std::time::Duration;
+
+/// Serializes a duration as whole milliseconds (JSON `*_ms` fields).
+pub fn serde_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
