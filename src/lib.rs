@@ -7,6 +7,11 @@
 
 pub mod config;
 pub mod diagnose;
+pub mod headless;
+pub mod model;
+pub mod report;
 pub mod secret;
 pub mod session;
+pub mod text_safe;
+pub mod tls;
 pub mod token_check;

@@ -52,3 +52,161 @@ pub struct TokenCheckResult {
     pub detail: Option<String>,
     pub latency: Duration,
 }
+
+/// Most of an answer's body read to find its `detail`.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// An HTTP client for token checks (TLS verified, same roots as sockets).
+pub fn client(timeout: Duration) -> reqwest::Client {
+    let tls = (*crate::tls::client_config()).clone();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("wsmon/", env!("CARGO_PKG_VERSION")))
+        .build()
+        // Building only fails on TLS backend misconfiguration, which the
+        // preconfigured rustls config rules out; fall back to defaults.
+        .unwrap_or_default()
+}
+
+/// Runs the check once: `GET url` with `Authorization: <scheme> <token>`.
+pub async fn run(
+    client: &reqwest::Client,
+    url: &url::Url,
+    profile: &crate::config::ActiveProfile,
+) -> TokenCheckResult {
+    let redactor = &profile.redactor;
+    let started = std::time::Instant::now();
+    let at = SystemTime::now();
+    let shown = redactor.redact(url.as_str()).into_owned();
+    let mut request = client.get(url.clone());
+    if let Some(token) = &profile.token {
+        request = request.header(
+            reqwest::header::AUTHORIZATION,
+            format!("{} {}", profile.auth_scheme, token.expose()),
+        );
+    }
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(e) => {
+            // `without_url`: reqwest errors carry the URL, which may hold a token.
+            let detail = redactor.redact(&error_chain(&e.without_url())).into_owned();
+            return TokenCheckResult {
+                at,
+                url: shown,
+                status: None,
+                verdict: Verdict::Unreachable,
+                detail: Some(detail),
+                latency: started.elapsed(),
+            };
+        }
+    };
+    let status = response.status().as_u16();
+    let body = read_capped(response).await;
+    let latency = started.elapsed();
+    let detail = detail_of(&body).map(|d| redactor.redact(&d).into_owned());
+    TokenCheckResult {
+        at,
+        url: shown,
+        status: Some(status),
+        verdict: verdict(status, detail.as_deref()),
+        detail,
+        latency,
+    }
+}
+
+/// The verdict for an HTTP status and the API's `detail` text.
+pub fn verdict(status: u16, detail: Option<&str>) -> Verdict {
+    match status {
+        200..=299 => Verdict::Valid,
+        401 | 403 => {
+            let detail = detail.unwrap_or_default().to_ascii_lowercase();
+            if detail.contains("inactive")
+                || detail.contains("deleted")
+                || detail.contains("disabled")
+            {
+                Verdict::Inactive
+            } else if detail.contains("not provided") || detail.contains("credentials were not") {
+                Verdict::Missing
+            } else {
+                Verdict::Invalid
+            }
+        }
+        _ => Verdict::Unexpected,
+    }
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = BODY_LIMIT - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= BODY_LIMIT {
+            break;
+        }
+    }
+    body
+}
+
+/// DRF's `{"detail": "…"}` (or `message`/`error`), else the body's first
+/// line, at most 200 characters.
+fn detail_of(body: &[u8]) -> Option<String> {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        for key in ["detail", "message", "error"] {
+            if let Some(serde_json::Value::String(text)) = map.get(key) {
+                return Some(text.chars().take(200).collect());
+            }
+        }
+        return None;
+    }
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    Some(line.chars().take(200).collect())
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_follow_drf_texts() {
+        assert_eq!(verdict(200, None), Verdict::Valid);
+        assert_eq!(verdict(401, Some("Invalid token.")), Verdict::Invalid);
+        assert_eq!(
+            verdict(401, Some("User inactive or deleted.")),
+            Verdict::Inactive
+        );
+        assert_eq!(
+            verdict(401, Some("Authentication credentials were not provided.")),
+            Verdict::Missing
+        );
+        assert_eq!(verdict(403, None), Verdict::Invalid);
+        assert_eq!(verdict(404, None), Verdict::Unexpected);
+        assert_eq!(verdict(500, None), Verdict::Unexpected);
+    }
+
+    #[test]
+    fn detail_comes_from_json_or_first_line() {
+        assert_eq!(
+            detail_of(br#"{"detail":"Invalid token."}"#).as_deref(),
+            Some("Invalid token.")
+        );
+        assert_eq!(
+            detail_of(b"\n  <h1>Not Found</h1>\nmore").as_deref(),
+            Some("<h1>Not Found</h1>")
+        );
+        assert_eq!(detail_of(b"[]"), None);
+    }
+}

@@ -245,6 +245,8 @@ pub enum LocalCause {
     UserRequest,
     /// Profile switch or quit.
     Shutdown,
+    /// A one-shot check held the socket long enough.
+    CheckDone,
 }
 
 /// How one attempt went.

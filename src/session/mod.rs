@@ -2,9 +2,17 @@
 //! reconnecting with backoff, heartbeating, and reporting facts as
 //! [`Event`]s; a [`Supervisor`] owns the tasks of the active profile.
 
+pub mod backoff;
 pub mod events;
+pub mod handshake;
+pub mod open;
+pub mod policy;
+pub mod supervisor;
+pub mod task;
 
 pub use events::*;
+pub use supervisor::{Supervisor, channel};
+pub use task::Mode;
 
 use std::time::Duration;
 

@@ -1,0 +1,176 @@
+//! One engine event → one JSON object (the `tail` line format).
+//!
+//! Field names are fixed: scripts rely on them. Every line has `ts`
+//! (RFC 3339, milliseconds), `endpoint` (absent for profile-wide events) and
+//! `type`. Message lines are written through a borrowed struct: they are the
+//! hot path under a flood.
+
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::config::ActiveProfile;
+use crate::report::{self, millis};
+use crate::session::{Outcome, Payload, PayloadData, SessionEvent, StopReason};
+use crate::token_check::TokenCheckResult;
+
+/// A timestamp serialized as RFC 3339 with milliseconds.
+pub struct Ts(pub SystemTime);
+
+impl Serialize for Ts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&humantime::format_rfc3339_millis(self.0))
+    }
+}
+
+#[derive(Serialize)]
+struct MessageLine<'a> {
+    ts: Ts,
+    endpoint: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'static str>,
+    data: std::borrow::Cow<'a, str>,
+}
+
+/// Appends the JSON line of one message (with its newline) to `out`.
+pub fn message_line(out: &mut Vec<u8>, endpoint: &str, payload: &Payload) {
+    let (encoding, data) = match &payload.data {
+        PayloadData::Text(text) => (None, std::borrow::Cow::Borrowed(text.as_str())),
+        PayloadData::Binary(bytes) => (
+            Some("base64"),
+            std::borrow::Cow::Owned(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        ),
+    };
+    let line = MessageLine {
+        ts: Ts(payload.at),
+        endpoint,
+        kind: "message",
+        bytes: payload.len(),
+        encoding,
+        data,
+    };
+    push_line(out, &line);
+}
+
+/// Appends a line for a non-message session event, or nothing for events
+/// that have no line (messages are written by [`message_line`]).
+pub fn session_line(
+    out: &mut Vec<u8>,
+    profile: &ActiveProfile,
+    endpoint: usize,
+    event: &SessionEvent,
+    token_check: Option<&TokenCheckResult>,
+) {
+    let Some(ep) = profile.endpoints.get(endpoint) else {
+        return;
+    };
+    let name = ep.name.as_str();
+    let value = match event {
+        SessionEvent::Messages(batch) => {
+            if batch.dropped == 0 {
+                return;
+            }
+            json!({"ts": now(), "endpoint": name, "type": "dropped", "count": batch.dropped})
+        }
+        SessionEvent::Connecting { attempt, at } => {
+            json!({"ts": Ts(*at), "endpoint": name, "type": "connecting", "attempt": attempt, "url": ep.shown_url})
+        }
+        SessionEvent::Open { at, handshake } => json!({
+            "ts": Ts(*at), "endpoint": name, "type": "open",
+            "handshake_status": handshake.status,
+            "latency_ms": millis(handshake.latency),
+            "subprotocol": handshake.subprotocol,
+        }),
+        SessionEvent::Rtt(rtt) => {
+            json!({"ts": now(), "endpoint": name, "type": "pong", "rtt_ms": rtt.as_secs_f64() * 1000.0})
+        }
+        SessionEvent::Closing { at, code } => {
+            json!({"ts": Ts(*at), "endpoint": name, "type": "closing", "code": code})
+        }
+        SessionEvent::Closed(record) => {
+            let diagnosis = report::diagnosis(profile, ep, record, token_check);
+            let mut value = json!({
+                "ts": Ts(record.ended), "endpoint": name, "type": "closed",
+                "attempt": record.attempt,
+                "code": record.browser_close_code(),
+                "handshake_status": record.handshake_status(),
+                "diagnosis": diagnosis,
+            });
+            match &record.outcome {
+                Outcome::Closed { close, open_for } => {
+                    value["reason"] = json!(close.reason);
+                    value["clean"] = json!(close.clean);
+                    value["by"] = json!(close.by);
+                    value["open_for_ms"] = json!(millis(*open_for));
+                    value["note"] = json!(close.note);
+                }
+                Outcome::Failed(failure) => {
+                    value["reason"] = json!("");
+                    value["clean"] = json!(false);
+                    value["by"] = Value::Null;
+                    value["failure"] = json!(failure);
+                }
+            }
+            value
+        }
+        SessionEvent::RetryScheduled { attempt, delay, at } => json!({
+            "ts": Ts(*at), "endpoint": name, "type": "retry_scheduled",
+            "attempt": attempt, "delay_ms": millis(*delay),
+        }),
+        SessionEvent::Stopped { why, at } => {
+            let mut value = json!({"ts": Ts(*at), "endpoint": name, "type": "stopped"});
+            if let (Value::Object(map), Value::Object(why)) = (&mut value, json!(why)) {
+                map.extend(why);
+            }
+            if matches!(why, StopReason::AuthRejected { .. }) {
+                value["retrying"] = json!(false);
+            }
+            value
+        }
+    };
+    push_line(out, &value);
+}
+
+/// The line of a token check result.
+pub fn token_check_line(out: &mut Vec<u8>, result: &TokenCheckResult) {
+    push_line(out, &token_check_value(result, true));
+}
+
+/// The `token_check` object (as in `check --format json`).
+pub fn token_check_value(result: &TokenCheckResult, as_event: bool) -> Value {
+    let mut value = json!({
+        "status": result.status,
+        "verdict": result.verdict,
+        "detail": result.detail,
+        "latency_ms": millis(result.latency),
+        "url": result.url,
+    });
+    if as_event {
+        value["ts"] = json!(Ts(result.at));
+        value["type"] = json!("token_check");
+    }
+    value
+}
+
+fn now() -> Ts {
+    Ts(SystemTime::now())
+}
+
+fn push_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.truncate(start);
+        return;
+    }
+    if out[start..].iter().any(|&b| b >= 0x7f) {
+        let mut line = out.split_off(start);
+        crate::text_safe::json_line(&mut line);
+        out.extend_from_slice(&line);
+    }
+    out.push(b'\n');
+}

@@ -1,0 +1,7 @@
+//! Front ends without a terminal UI, for scripts, CI and on-call use:
+//! [`check`] (one attempt per endpoint, a report, an exit code) and
+//! [`tail`] (the engine with reconnects, one JSON line per event).
+
+pub mod check;
+pub mod event_json;
+pub mod tail;

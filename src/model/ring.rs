@@ -1,0 +1,123 @@
+//! A payload history bounded by bytes, not count: a few huge messages and
+//! many tiny ones cost the same memory budget. Dropped messages are counted
+//! so the user knows the history is not complete.
+
+use std::collections::VecDeque;
+
+use crate::session::Payload;
+
+/// Default byte budget of one session's payload history.
+pub const DEFAULT_CAP_BYTES: usize = 8 << 20;
+
+/// Newest-last ring of payloads under a byte cap.
+#[derive(Debug, Clone)]
+pub struct PayloadRing {
+    items: VecDeque<Payload>,
+    bytes: usize,
+    cap: usize,
+    dropped: u64,
+}
+
+impl Default for PayloadRing {
+    fn default() -> Self {
+        PayloadRing::new(DEFAULT_CAP_BYTES)
+    }
+}
+
+impl PayloadRing {
+    pub fn new(cap: usize) -> Self {
+        PayloadRing {
+            items: VecDeque::new(),
+            bytes: 0,
+            cap,
+            dropped: 0,
+        }
+    }
+
+    /// Adds a payload, evicting the oldest ones past the cap. A single
+    /// payload larger than the cap is kept alone (the engine's message size
+    /// limit bounds it).
+    pub fn push(&mut self, payload: Payload) {
+        self.bytes += payload.len();
+        self.items.push_back(payload);
+        while self.bytes > self.cap && self.items.len() > 1 {
+            if let Some(old) = self.items.pop_front() {
+                self.bytes -= old.len();
+                self.dropped += 1;
+            }
+        }
+    }
+
+    /// Counts messages that never reached the ring (dropped upstream).
+    pub fn add_dropped(&mut self, n: u64) {
+        self.dropped += n;
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Messages evicted or never stored.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Payload> + ExactSizeIterator {
+        self.items.iter()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Payload> {
+        self.items.get(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::session::PayloadData;
+
+    fn text(n: usize) -> Payload {
+        Payload {
+            at: SystemTime::UNIX_EPOCH,
+            data: PayloadData::Text("x".repeat(n).into()),
+        }
+    }
+
+    #[test]
+    fn evicts_oldest_past_the_byte_cap() {
+        let mut ring = PayloadRing::new(100);
+        for _ in 0..10 {
+            ring.push(text(30));
+        }
+        assert_eq!(ring.len(), 3);
+        assert_eq!(ring.bytes(), 90);
+        assert_eq!(ring.dropped(), 7);
+    }
+
+    #[test]
+    fn an_oversized_payload_is_kept_alone() {
+        let mut ring = PayloadRing::new(100);
+        ring.push(text(10));
+        ring.push(text(500));
+        assert_eq!(ring.len(), 1);
+        assert_eq!(ring.dropped(), 1);
+    }
+
+    #[test]
+    fn upstream_drops_are_counted() {
+        let mut ring = PayloadRing::new(100);
+        ring.add_dropped(5);
+        assert_eq!(ring.dropped(), 5);
+    }
+}

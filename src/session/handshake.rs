@@ -1,0 +1,255 @@
+//! Opening one connection: DNS → TCP → TLS + HTTP upgrade, under one
+//! deadline, capturing exactly how far it got and what the server said.
+//!
+//! The stages are dialled separately (rather than with `connect_async`) so a
+//! failure names its stage: "nothing listening" and "listening but never
+//! answered the upgrade" need different fixes. `connect_async` has no timeout
+//! of its own either.
+
+use std::time::{Duration, SystemTime};
+
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Response};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Error as WsError};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::events::{ConnectFailure, FailureKind, HandshakeInfo, HttpAnswer, Stage};
+use crate::config::Endpoint;
+use crate::secret::Redactor;
+
+/// An open client socket.
+pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How much of a refused answer's body is kept.
+pub const BODY_EXCERPT_BYTES: usize = 1024;
+
+/// Largest message accepted; bigger ones close the socket with 1009.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
+
+/// A successful upgrade.
+pub struct Connected {
+    pub ws: WsStream,
+    pub info: HandshakeInfo,
+    pub opened_at: SystemTime,
+}
+
+/// Socket buffers: tungstenite's 128 KiB default read buffer is allocated
+/// eagerly per connection; 8 KiB keeps a thousand idle sessions small and
+/// still reads a flood in large enough chunks.
+pub fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+}
+
+/// Dials `endpoint`, all stages within `limit`.
+pub async fn connect(
+    endpoint: &Endpoint,
+    limit: Duration,
+    redactor: &Redactor,
+) -> Result<Connected, ConnectFailure> {
+    let started = Instant::now();
+    let deadline = started + limit;
+    let fail = |stage, kind, message: String| ConnectFailure {
+        stage,
+        kind,
+        message: redactor.redact(&message).into_owned(),
+        http: None,
+    };
+
+    let request = build_request(endpoint).map_err(|m| fail(Stage::Dns, FailureKind::Url, m))?;
+    let host = endpoint
+        .url
+        .host_str()
+        .ok_or_else(|| fail(Stage::Dns, FailureKind::Url, "the URL has no host".into()))?;
+    // `Url` keeps IPv6 literals bracketed; the resolver wants them bare.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = endpoint.url.port_or_known_default().unwrap_or(80);
+
+    let addrs: Vec<_> = match timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
+        Err(_) => {
+            return Err(fail(
+                Stage::Dns,
+                FailureKind::Timeout,
+                timed_out(limit, "resolving the host"),
+            ));
+        }
+        Ok(Err(e)) => {
+            return Err(fail(
+                Stage::Dns,
+                FailureKind::Dns,
+                format!("cannot resolve {host}: {e}"),
+            ));
+        }
+        Ok(Ok(addrs)) => addrs.collect(),
+    };
+    if addrs.is_empty() {
+        return Err(fail(
+            Stage::Dns,
+            FailureKind::Dns,
+            format!("{host} resolved to no addresses"),
+        ));
+    }
+
+    let mut last_error = None;
+    let mut tcp = None;
+    for addr in &addrs {
+        match timeout_at(deadline, TcpStream::connect(addr)).await {
+            Err(_) => {
+                return Err(fail(
+                    Stage::Tcp,
+                    FailureKind::Timeout,
+                    timed_out(limit, &format!("connecting to {addr}")),
+                ));
+            }
+            Ok(Ok(stream)) => {
+                tcp = Some(stream);
+                break;
+            }
+            Ok(Err(e)) => last_error = Some((*addr, e)),
+        }
+    }
+    let tcp = match (tcp, last_error) {
+        (Some(tcp), _) => tcp,
+        (None, Some((addr, e))) => {
+            let kind = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                FailureKind::ConnectionRefused
+            } else {
+                FailureKind::Io
+            };
+            return Err(fail(
+                Stage::Tcp,
+                kind,
+                format!("cannot connect to {addr}: {e}"),
+            ));
+        }
+        (None, None) => {
+            return Err(fail(
+                Stage::Tcp,
+                FailureKind::Io,
+                "no address to connect to".into(),
+            ));
+        }
+    };
+    // Small frames (pings, notifications) should not wait for Nagle.
+    let _ = tcp.set_nodelay(true);
+
+    let connector = Connector::Rustls(crate::tls::client_config());
+    let upgrade = tokio_tungstenite::client_async_tls_with_config(
+        request,
+        tcp,
+        Some(ws_config()),
+        Some(connector),
+    );
+    match timeout_at(deadline, upgrade).await {
+        Err(_) => Err(fail(
+            Stage::Handshake,
+            FailureKind::Timeout,
+            timed_out(limit, "waiting for the server to answer the upgrade"),
+        )),
+        Ok(Err(e)) => Err(classify(e, redactor)),
+        Ok(Ok((ws, response))) => {
+            let subprotocol = response
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            Ok(Connected {
+                ws,
+                info: HandshakeInfo {
+                    status: response.status().as_u16(),
+                    latency: started.elapsed(),
+                    headers: headers_of(&response, redactor),
+                    subprotocol,
+                },
+                opened_at: SystemTime::now(),
+            })
+        }
+    }
+}
+
+fn timed_out(limit: Duration, what: &str) -> String {
+    format!(
+        "no progress within connect_timeout ({}) while {what}",
+        humantime::format_duration(limit)
+    )
+}
+
+/// The upgrade request: URL, the endpoint's headers, offered subprotocols.
+fn build_request(endpoint: &Endpoint) -> Result<tungstenite::handshake::client::Request, String> {
+    let mut request = endpoint
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| format!("cannot build the upgrade request: {e}"))?;
+    let headers = request.headers_mut();
+    for (name, value) in &endpoint.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name {name:?}"))?;
+        let value = HeaderValue::from_str(value.expose())
+            .map_err(|_| format!("invalid value for header {name}"))?;
+        headers.insert(name, value);
+    }
+    if !endpoint.subprotocols.is_empty() {
+        let offered = endpoint.subprotocols.join(", ");
+        let value = HeaderValue::from_str(&offered)
+            .map_err(|_| format!("invalid subprotocol list {offered:?}"))?;
+        headers.insert("sec-websocket-protocol", value);
+    }
+    Ok(request)
+}
+
+/// Names a failed upgrade: a refused HTTP answer, TLS, protocol or I/O.
+fn classify(error: WsError, redactor: &Redactor) -> ConnectFailure {
+    let message = redactor.redact(&error.to_string()).into_owned();
+    let (kind, http) = match error {
+        WsError::Http(response) => (
+            FailureKind::HttpStatus,
+            Some(answer_of(&response, redactor)),
+        ),
+        WsError::Tls(_) => (FailureKind::Tls, None),
+        WsError::Io(ref e) if is_tls_io(e) => (FailureKind::Tls, None),
+        WsError::Io(_) | WsError::ConnectionClosed | WsError::AlreadyClosed => {
+            (FailureKind::Io, None)
+        }
+        WsError::Url(_) => (FailureKind::Url, None),
+        _ => (FailureKind::Protocol, None),
+    };
+    ConnectFailure {
+        stage: Stage::Handshake,
+        kind,
+        message,
+        http,
+    }
+}
+
+/// rustls reports certificate and record errors through `io::Error`s that
+/// wrap a `rustls::Error`.
+fn is_tls_io(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
+}
+
+fn headers_of<B>(response: &Response<B>, redactor: &Redactor) -> Vec<(String, String)> {
+    response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes());
+            (k.as_str().to_string(), redactor.redact(&value).into_owned())
+        })
+        .collect()
+}
+
+fn answer_of(response: &Response<Option<Vec<u8>>>, redactor: &Redactor) -> HttpAnswer {
+    let body = response.body().as_deref().unwrap_or_default();
+    let excerpt = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT_BYTES)]);
+    HttpAnswer {
+        status: response.status().as_u16(),
+        headers: headers_of(response, redactor),
+        body_excerpt: redactor.redact(&excerpt).into_owned(),
+    }
+}

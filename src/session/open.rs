@@ -1,0 +1,389 @@
+//! The life of an open socket: read and batch messages, heartbeat, obey
+//! commands, and end with a [`CloseInfo`] as a browser would report it.
+//!
+//! The read loop never stops polling while the socket is open, because
+//! tungstenite only flushes its automatic pong replies when the stream is
+//! polled: a task that stopped reading would stop answering server pings.
+//! Messages go to the consumer in batches: each wake-up drains everything
+//! already readable, so a flood costs one event per batch, not per frame.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::ProtocolError};
+
+use super::events::*;
+use super::handshake::WsStream;
+use super::task::{Mode, SessionSpec, Wiring, emit};
+
+/// Most messages taken in one wake-up before the batch is handed over.
+const BATCH_MESSAGES: usize = 4096;
+
+/// Bytes a batch may hold while the consumer is not taking it; past this the
+/// oldest messages are dropped (and counted) so memory stays bounded while
+/// the socket keeps being read (and pings keep being answered).
+const BATCH_BYTES_CAP: usize = 8 << 20;
+
+/// How long a closing handshake may take before the socket is just dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// What the session should do after the socket ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Ask the reconnect policy.
+    Policy,
+    /// Connect again at once (the user asked).
+    Reconnect,
+    /// Stay closed until resumed.
+    Pause,
+    /// Cancelled: the session ends.
+    Stop,
+}
+
+/// How the open phase ended.
+pub struct Ended {
+    pub close: CloseInfo,
+    pub at: SystemTime,
+    pub next: Next,
+}
+
+/// Messages read but not yet handed to the consumer.
+#[derive(Default)]
+struct Pending {
+    messages: VecDeque<Payload>,
+    bytes: usize,
+    dropped: u64,
+}
+
+impl Pending {
+    fn push(&mut self, payload: Payload) {
+        self.bytes += payload.len();
+        self.messages.push_back(payload);
+        while self.bytes > BATCH_BYTES_CAP && self.messages.len() > 1 {
+            if let Some(old) = self.messages.pop_front() {
+                self.bytes -= old.len();
+                self.dropped += 1;
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.dropped == 0
+    }
+
+    fn take(&mut self) -> MessageBatch {
+        let batch = MessageBatch {
+            messages: Vec::from(std::mem::take(&mut self.messages)),
+            dropped: self.dropped,
+        };
+        self.bytes = 0;
+        self.dropped = 0;
+        batch
+    }
+}
+
+/// The client's heartbeat: one ping in flight at a time.
+struct Heartbeat {
+    interval: Duration,
+    pong_timeout: Duration,
+    next_ping: Instant,
+    /// Payload and send time of the ping awaiting its pong.
+    in_flight: Option<(u64, Instant)>,
+    counter: u64,
+}
+
+impl Heartbeat {
+    fn deadline(&self) -> Instant {
+        match self.in_flight {
+            Some((_, sent)) => sent + self.pong_timeout,
+            None => self.next_ping,
+        }
+    }
+}
+
+/// Runs the open socket to its end.
+pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> Ended {
+    let mut pending = Pending::default();
+    let mut beat = Heartbeat {
+        interval: spec.settings.ping_interval,
+        pong_timeout: spec.settings.pong_timeout,
+        next_ping: Instant::now() + spec.settings.ping_interval,
+        in_flight: None,
+        counter: 0,
+    };
+    // In one-shot mode the socket closes itself after the hold time.
+    let hold = match spec.mode {
+        Mode::Once { hold } => Some(Instant::now() + hold),
+        Mode::Monitor => None,
+    };
+    let (close, next) = loop {
+        tokio::select! {
+            biased;
+            _ = wiring.cancel.cancelled() => {
+                let close = close_ourselves(&mut ws, spec, wiring, &mut pending, LocalCause::Shutdown).await;
+                break (close, Next::Stop);
+            }
+            _ = sleep_until(hold.unwrap_or_else(Instant::now)), if hold.is_some() => {
+                let close = close_ourselves(&mut ws, spec, wiring, &mut pending, LocalCause::CheckDone).await;
+                break (close, Next::Policy);
+            }
+            command = wiring.commands.recv() => {
+                let next = match command {
+                    None => Next::Stop,
+                    Some(Command::ReconnectNow) => Next::Reconnect,
+                    Some(Command::Pause) => Next::Pause,
+                    Some(Command::Resume | Command::TokenNowValid) => continue,
+                };
+                let cause = if next == Next::Stop { LocalCause::Shutdown } else { LocalCause::UserRequest };
+                let close = close_ourselves(&mut ws, spec, wiring, &mut pending, cause).await;
+                break (close, next);
+            }
+            permit = wiring.events.reserve(), if !pending.is_empty() => {
+                if let Ok(permit) = permit {
+                    permit.send(Event::Session { endpoint: spec.id, event: SessionEvent::Messages(pending.take()) });
+                }
+            }
+            _ = sleep_until(beat.deadline()) => {
+                if beat.in_flight.is_some() {
+                    break (heartbeat_dead(&beat), Next::Policy);
+                }
+                beat.counter += 1;
+                let payload = beat.counter.to_be_bytes().to_vec();
+                let sent = Instant::now();
+                match timeout(beat.pong_timeout, ws.send(Message::Ping(payload.into()))).await {
+                    Ok(Ok(())) => beat.in_flight = Some((beat.counter, sent)),
+                    Ok(Err(e)) => break (from_error(e, &mut ws).await, Next::Policy),
+                    Err(_) => break (heartbeat_dead(&beat), Next::Policy),
+                }
+            }
+            item = ws.next() => {
+                if let Some(close) = take_items(item, &mut ws, &mut pending, &mut beat, spec, wiring).await {
+                    break (close, Next::Policy);
+                }
+            }
+        }
+    };
+    flush(&mut pending, spec, wiring).await;
+    Ended {
+        close,
+        at: SystemTime::now(),
+        next,
+    }
+}
+
+/// Handles `first` and everything else already readable, up to a batch.
+/// Returns the close when the socket ended.
+async fn take_items(
+    first: Option<Result<Message, WsError>>,
+    ws: &mut WsStream,
+    pending: &mut Pending,
+    beat: &mut Heartbeat,
+    spec: &SessionSpec,
+    wiring: &Wiring,
+) -> Option<CloseInfo> {
+    let mut item = first;
+    let mut taken = 0;
+    loop {
+        match item {
+            None => return Some(abnormal("the connection ended without a close frame")),
+            Some(Err(e)) => return Some(from_error(e, ws).await),
+            Some(Ok(message)) => match message {
+                Message::Text(text) => pending.push(Payload {
+                    at: SystemTime::now(),
+                    data: PayloadData::Text(text),
+                }),
+                Message::Binary(bytes) => pending.push(Payload {
+                    at: SystemTime::now(),
+                    data: PayloadData::Binary(bytes),
+                }),
+                Message::Pong(data) => {
+                    if let Some((id, sent)) = beat.in_flight
+                        && data.as_ref() == id.to_be_bytes()
+                    {
+                        beat.in_flight = None;
+                        beat.next_ping = sent + beat.interval;
+                        // RTT is a sample, not a record: skip it if the
+                        // consumer is behind rather than wait.
+                        let event = SessionEvent::Rtt(sent.elapsed());
+                        let _ = wiring.events.try_send(Event::Session {
+                            endpoint: spec.id,
+                            event,
+                        });
+                    }
+                }
+                // tungstenite queues the pong itself; it goes out on the next poll.
+                Message::Ping(_) | Message::Frame(_) => {}
+                Message::Close(frame) => return Some(server_closed(frame, ws).await),
+            },
+        }
+        taken += 1;
+        if taken >= BATCH_MESSAGES {
+            return None;
+        }
+        match ws.next().now_or_never() {
+            Some(next) => item = next,
+            None => return None,
+        }
+    }
+}
+
+/// The server sent a close frame; tungstenite has queued our reply. Keep
+/// polling until the server drops the TCP connection (or a short grace).
+async fn server_closed(frame: Option<CloseFrame>, ws: &mut WsStream) -> CloseInfo {
+    let _ = timeout(CLOSE_GRACE, async { while ws.next().await.is_some() {} }).await;
+    let (code, reason) = match frame {
+        // A close frame without a status code: browsers report 1005.
+        None => (1005, String::new()),
+        Some(f) => (u16::from(f.code), f.reason.to_string()),
+    };
+    CloseInfo {
+        code,
+        reason,
+        by: Closer::Server,
+        clean: true,
+        cause: None,
+        note: None,
+    }
+}
+
+/// wsmon closes with 1000 and waits briefly for the server's reply.
+async fn close_ourselves(
+    ws: &mut WsStream,
+    spec: &SessionSpec,
+    wiring: &Wiring,
+    pending: &mut Pending,
+    cause: LocalCause,
+) -> CloseInfo {
+    let reason = match cause {
+        LocalCause::UserRequest => "wsmon: reconnect requested",
+        LocalCause::CheckDone => "wsmon: check done",
+        _ => "wsmon: closing",
+    };
+    emit(
+        spec,
+        wiring,
+        SessionEvent::Closing {
+            at: SystemTime::now(),
+            code: 1000,
+        },
+    )
+    .await;
+    let frame = CloseFrame {
+        code: CloseCode::Normal,
+        reason: reason.into(),
+    };
+    let mut clean = false;
+    let handshake = async {
+        ws.send(Message::Close(Some(frame))).await?;
+        // Messages may still arrive before the server's close reply.
+        while let Some(item) = ws.next().await {
+            match item? {
+                Message::Text(text) => pending.push(Payload {
+                    at: SystemTime::now(),
+                    data: PayloadData::Text(text),
+                }),
+                Message::Binary(bytes) => pending.push(Payload {
+                    at: SystemTime::now(),
+                    data: PayloadData::Binary(bytes),
+                }),
+                Message::Close(_) => clean = true,
+                _ => {}
+            }
+        }
+        Ok::<(), WsError>(())
+    };
+    match timeout(CLOSE_GRACE, handshake).await {
+        Ok(Ok(())) | Ok(Err(WsError::ConnectionClosed)) => {}
+        _ => {}
+    }
+    CloseInfo {
+        code: 1000,
+        reason: reason.to_string(),
+        by: Closer::Client,
+        clean,
+        cause: Some(cause),
+        note: None,
+    }
+}
+
+/// Maps a read/write error to the close a browser would report. For
+/// violations wsmon itself detects it sends the matching close code (best
+/// effort) and reports that code.
+async fn from_error(error: WsError, ws: &mut WsStream) -> CloseInfo {
+    let (code, cause, note) = match &error {
+        WsError::ConnectionClosed | WsError::AlreadyClosed => {
+            return abnormal("the connection ended without a close frame");
+        }
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) | WsError::Io(_) => {
+            return abnormal(&format!("the connection dropped: {error}"));
+        }
+        WsError::Utf8(_) => (
+            1007,
+            LocalCause::InvalidUtf8,
+            "the server sent a text message that is not valid UTF-8",
+        ),
+        WsError::Capacity(_) => (
+            1009,
+            LocalCause::MessageTooBig,
+            "the server sent a message over the size limit",
+        ),
+        _ => (
+            1002,
+            LocalCause::ProtocolViolation,
+            "the server broke the WebSocket framing rules",
+        ),
+    };
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: "".into(),
+    };
+    let _ = timeout(
+        Duration::from_millis(500),
+        ws.send(Message::Close(Some(frame))),
+    )
+    .await;
+    CloseInfo {
+        code,
+        reason: String::new(),
+        by: Closer::Client,
+        clean: false,
+        cause: Some(cause),
+        note: Some(format!("{note} ({error}); a browser would report 1006")),
+    }
+}
+
+fn abnormal(note: &str) -> CloseInfo {
+    CloseInfo {
+        code: 1006,
+        reason: String::new(),
+        by: Closer::Network,
+        clean: false,
+        cause: None,
+        note: Some(note.to_string()),
+    }
+}
+
+fn heartbeat_dead(beat: &Heartbeat) -> CloseInfo {
+    CloseInfo {
+        code: 1006,
+        reason: String::new(),
+        by: Closer::Client,
+        clean: false,
+        cause: Some(LocalCause::HeartbeatTimeout),
+        note: Some(format!(
+            "no pong within pong_timeout ({}) after a ping: the connection is half-open",
+            humantime::format_duration(beat.pong_timeout)
+        )),
+    }
+}
+
+/// Hands over what is left; waits (unless cancelled) so nothing is lost.
+async fn flush(pending: &mut Pending, spec: &SessionSpec, wiring: &Wiring) {
+    if !pending.is_empty() {
+        emit(spec, wiring, SessionEvent::Messages(pending.take())).await;
+    }
+}

@@ -1,0 +1,160 @@
+//! The supervisor owns the session tasks and the token-check task of the
+//! active profile. Switching profile = [`Supervisor::shutdown`] (every
+//! socket closes with 1000) and [`Supervisor::start`] for the new one.
+
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::events::{Command, EndpointId, Event};
+use super::task::{self, Mode, SessionSpec, Wiring};
+use crate::config::ActiveProfile;
+use crate::token_check::{self, Verdict};
+
+/// Events in flight between the engine and its consumer. Each event may be
+/// a whole batch of messages, so this bounds memory, not throughput.
+pub const EVENT_CHANNEL: usize = 1024;
+
+/// Commands a session may have queued.
+const COMMAND_CHANNEL: usize = 16;
+
+/// A channel to give [`Supervisor::start`].
+pub fn channel() -> (mpsc::Sender<Event>, mpsc::Receiver<Event>) {
+    mpsc::channel(EVENT_CHANNEL)
+}
+
+struct Handle {
+    commands: mpsc::Sender<Command>,
+    task: JoinHandle<()>,
+}
+
+/// The running engine of one profile.
+pub struct Supervisor {
+    profile: Arc<ActiveProfile>,
+    sessions: Vec<Handle>,
+    cancel: CancellationToken,
+    /// Cancels every task if the supervisor is dropped without `shutdown`.
+    _guard: tokio_util::sync::DropGuard,
+    token_check: Arc<Notify>,
+    checker: JoinHandle<()>,
+}
+
+impl Supervisor {
+    /// Starts one task per endpoint and the token-check task (which runs
+    /// the check once right away). Must be called inside a tokio runtime.
+    pub fn start(profile: ActiveProfile, mode: Mode, events: mpsc::Sender<Event>) -> Supervisor {
+        let profile = Arc::new(profile);
+        let cancel = CancellationToken::new();
+        let token_check = Arc::new(Notify::new());
+        let mut sessions = Vec::with_capacity(profile.endpoints.len());
+        let mut senders = Vec::with_capacity(profile.endpoints.len());
+        for (id, endpoint) in profile.endpoints.iter().enumerate() {
+            let (tx, rx) = mpsc::channel(COMMAND_CHANNEL);
+            let spec = SessionSpec {
+                id,
+                endpoint: endpoint.clone(),
+                settings: profile.settings,
+                mode,
+                redactor: profile.redactor.clone(),
+            };
+            let wiring = Wiring {
+                events: events.clone(),
+                commands: rx,
+                cancel: cancel.child_token(),
+                token_check: token_check.clone(),
+            };
+            let task = tokio::spawn(task::run(spec, wiring));
+            senders.push(tx.clone());
+            sessions.push(Handle { commands: tx, task });
+        }
+        let checker = tokio::spawn(run_checks(
+            profile.clone(),
+            events,
+            senders,
+            token_check.clone(),
+            cancel.child_token(),
+        ));
+        token_check.notify_one();
+        Supervisor {
+            profile,
+            sessions,
+            _guard: cancel.clone().drop_guard(),
+            cancel,
+            token_check,
+            checker,
+        }
+    }
+
+    pub fn profile(&self) -> &ActiveProfile {
+        &self.profile
+    }
+
+    /// Sends a command to one session. A full queue drops it: the session
+    /// already has commands it has not acted on yet.
+    pub fn command(&self, id: EndpointId, command: Command) {
+        if let Some(handle) = self.sessions.get(id) {
+            let _ = handle.commands.try_send(command);
+        }
+    }
+
+    pub fn command_all(&self, command: Command) {
+        for id in 0..self.sessions.len() {
+            self.command(id, command);
+        }
+    }
+
+    /// Re-runs the REST token check.
+    pub fn check_token(&self) {
+        self.token_check.notify_one();
+    }
+
+    /// Closes every socket cleanly (1000) and waits for the tasks to end.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        for handle in self.sessions {
+            let _ = handle.task.await;
+        }
+        let _ = self.checker.await;
+    }
+}
+
+/// Runs the token check whenever poked. When the verdict turns valid after
+/// not being valid, sessions stopped by an auth rejection get another try.
+async fn run_checks(
+    profile: Arc<ActiveProfile>,
+    events: mpsc::Sender<Event>,
+    sessions: Vec<mpsc::Sender<Command>>,
+    poke: Arc<Notify>,
+    cancel: CancellationToken,
+) {
+    let Some(url) = profile.token_check.clone() else {
+        return;
+    };
+    let client = token_check::client(profile.settings.connect_timeout);
+    let mut last: Option<Verdict> = None;
+    loop {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return,
+            _ = poke.notified() => {}
+        }
+        let result = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return,
+            result = token_check::run(&client, &url, &profile) => result,
+        };
+        let newly_valid =
+            result.verdict == Verdict::Valid && last.is_some_and(|v| v != Verdict::Valid);
+        last = Some(result.verdict);
+        if events.send(Event::TokenCheck(result)).await.is_err() {
+            return;
+        }
+        if newly_valid {
+            for s in &sessions {
+                let _ = s.try_send(Command::TokenNowValid);
+            }
+        }
+    }
+}

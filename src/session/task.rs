@@ -1,0 +1,245 @@
+//! One endpoint's lifecycle: connect, stay open, and after every end decide
+//! (with [`policy`](super::policy) and [`backoff`](super::backoff)) whether
+//! and when to try again. Reports every step as an [`Event`].
+
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::{Backoff, STABLE_AFTER};
+use super::events::*;
+use super::handshake;
+use super::open::{self, Next};
+use super::policy::{self, After};
+use crate::config::{Endpoint, Settings};
+use crate::secret::Redactor;
+
+/// Reconnect forever (dashboard, tail) or try once (check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Monitor,
+    /// One attempt; an opened socket is held for `hold` (so a server that
+    /// accepts and then closes at once is caught) and closed with 1000.
+    Once {
+        hold: Duration,
+    },
+}
+
+/// Everything one session task needs.
+pub struct SessionSpec {
+    pub id: EndpointId,
+    pub endpoint: Endpoint,
+    pub settings: Settings,
+    pub mode: Mode,
+    pub redactor: Redactor,
+}
+
+/// The channels a session talks on.
+pub struct Wiring {
+    pub events: mpsc::Sender<Event>,
+    pub commands: mpsc::Receiver<Command>,
+    pub cancel: CancellationToken,
+    /// Poked after an auth-looking rejection: the supervisor re-runs the
+    /// token check so the cross-check is current.
+    pub token_check: std::sync::Arc<Notify>,
+}
+
+/// Runs the session until cancelled (or, in `Once` mode, after one attempt).
+pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
+    let mut backoff = Backoff::new(&spec.settings);
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let Some(next) = one_attempt(&spec, &mut wiring, attempt, &mut backoff).await else {
+            stop(&spec, &wiring, StopReason::Cancelled).await;
+            return;
+        };
+        if matches!(spec.mode, Mode::Once { .. }) {
+            stop(&spec, &wiring, StopReason::Finished).await;
+            return;
+        }
+        let go_on = match next {
+            Decision::Now => true,
+            Decision::Pause => {
+                stop(&spec, &wiring, StopReason::Paused).await;
+                wait_for(&mut wiring, |c| {
+                    matches!(c, Command::Resume | Command::ReconnectNow)
+                })
+                .await
+            }
+            Decision::StopAuth(detail) => {
+                stop(&spec, &wiring, StopReason::AuthRejected { detail }).await;
+                wiring.token_check.notify_one();
+                wait_for(&mut wiring, |c| c != Command::Pause).await
+            }
+            Decision::After(delay) => {
+                let event = SessionEvent::RetryScheduled {
+                    attempt: attempt + 1,
+                    delay,
+                    at: SystemTime::now(),
+                };
+                emit(&spec, &wiring, event).await;
+                sleep_or_command(&spec, &mut wiring, delay).await
+            }
+        };
+        if !go_on {
+            stop(&spec, &wiring, StopReason::Cancelled).await;
+            return;
+        }
+    }
+}
+
+/// What to do once an attempt is over.
+enum Decision {
+    Now,
+    Pause,
+    StopAuth(String),
+    After(Duration),
+}
+
+/// Connects once and stays open as long as the connection lives.
+/// `None` means cancelled.
+async fn one_attempt(
+    spec: &SessionSpec,
+    wiring: &mut Wiring,
+    attempt: u32,
+    backoff: &mut Backoff,
+) -> Option<Decision> {
+    let started = SystemTime::now();
+    emit(
+        spec,
+        wiring,
+        SessionEvent::Connecting {
+            attempt,
+            at: started,
+        },
+    )
+    .await;
+    let connecting = handshake::connect(
+        &spec.endpoint,
+        spec.settings.connect_timeout,
+        &spec.redactor,
+    );
+    let result = tokio::select! {
+        biased;
+        _ = wiring.cancel.cancelled() => return None,
+        result = connecting => result,
+    };
+    let (record, next) = match result {
+        Err(failure) => {
+            let record = AttemptRecord {
+                attempt,
+                started,
+                ended: SystemTime::now(),
+                handshake_latency: None,
+                outcome: Outcome::Failed(failure),
+            };
+            (record, Next::Policy)
+        }
+        Ok(connected) => {
+            let latency = connected.info.latency;
+            let at = connected.opened_at;
+            emit(
+                spec,
+                wiring,
+                SessionEvent::Open {
+                    at,
+                    handshake: connected.info,
+                },
+            )
+            .await;
+            let ended = open::run(connected.ws, spec, wiring).await;
+            let open_for = ended.at.duration_since(at).unwrap_or_default();
+            if open_for >= STABLE_AFTER {
+                backoff.reset();
+            }
+            let record = AttemptRecord {
+                attempt,
+                started,
+                ended: ended.at,
+                handshake_latency: Some(latency),
+                outcome: Outcome::Closed {
+                    close: ended.close,
+                    open_for,
+                },
+            };
+            (record, ended.next)
+        }
+    };
+    let decision = match next {
+        Next::Stop => None,
+        Next::Reconnect => Some(Decision::Now),
+        Next::Pause => Some(Decision::Pause),
+        Next::Policy => Some(match policy::after(&record) {
+            After::StopAuth(detail) => Decision::StopAuth(detail),
+            After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
+        }),
+    };
+    emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
+    decision
+}
+
+/// Sleeps out a retry delay; a command may cut it short or turn it into a
+/// pause. `false` means cancelled.
+async fn sleep_or_command(spec: &SessionSpec, wiring: &mut Wiring, delay: Duration) -> bool {
+    let sleep = tokio::time::sleep(delay);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            biased;
+            _ = wiring.cancel.cancelled() => return false,
+            command = wiring.commands.recv() => match command {
+                None => return false,
+                Some(Command::ReconnectNow) => return true,
+                Some(Command::Pause) => {
+                    stop(spec, wiring, StopReason::Paused).await;
+                    return wait_for(wiring, |c| matches!(c, Command::Resume | Command::ReconnectNow)).await;
+                }
+                Some(Command::Resume | Command::TokenNowValid) => {}
+            },
+            _ = &mut sleep => return true,
+        }
+    }
+}
+
+/// Waits for a command `accept` takes. `false` means cancelled.
+async fn wait_for(wiring: &mut Wiring, accept: impl Fn(Command) -> bool) -> bool {
+    loop {
+        tokio::select! {
+            biased;
+            _ = wiring.cancel.cancelled() => return false,
+            command = wiring.commands.recv() => match command {
+                None => return false,
+                Some(c) if accept(c) => return true,
+                Some(_) => {}
+            },
+        }
+    }
+}
+
+async fn stop(spec: &SessionSpec, wiring: &Wiring, why: StopReason) {
+    let event = SessionEvent::Stopped {
+        why,
+        at: SystemTime::now(),
+    };
+    emit(spec, wiring, event).await;
+}
+
+/// Sends one event. A closed channel means nobody listens any more (the
+/// front end is gone); the session then just winds down via cancellation.
+/// Once cancelled, a full channel drops the event instead of waiting: the
+/// consumer may have stopped reading and be waiting for us to finish.
+pub(crate) async fn emit(spec: &SessionSpec, wiring: &Wiring, event: SessionEvent) {
+    let event = Event::Session {
+        endpoint: spec.id,
+        event,
+    };
+    tokio::select! {
+        biased;
+        _ = wiring.events.send(event.clone()) => {}
+        _ = wiring.cancel.cancelled() => {
+            let _ = wiring.events.try_send(event);
+        }
+    }
+}
