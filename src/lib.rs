@@ -5,9 +5,11 @@
 //! built from them; knowledge ([`diagnose`]) is pure functions over facts;
 //! front ends ([`headless`], the dashboard) only read the model.
 
+pub mod cli;
 pub mod config;
 pub mod diagnose;
 pub mod headless;
+pub mod logging;
 pub mod model;
 pub mod report;
 pub mod secret;

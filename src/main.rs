@@ -1,1 +1,5 @@
-fn main() {}
+//! The `wsmon` binary: everything lives in the library; see `wsmon::cli`.
+
+fn main() -> std::process::ExitCode {
+    wsmon::cli::main()
+}

@@ -152,13 +152,18 @@ async fn read_capped(mut response: reqwest::Response) -> Vec<u8> {
 /// DRF's `{"detail": "…"}` (or `message`/`error`), else the body's first
 /// line, at most 200 characters.
 fn detail_of(body: &[u8]) -> Option<String> {
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
-        for key in ["detail", "message", "error"] {
-            if let Some(serde_json::Value::String(text)) = map.get(key) {
-                return Some(text.chars().take(200).collect());
-            }
-        }
-        return None;
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        // A JSON answer without a detail field (e.g. the list a valid token
+        // gets) has no detail to show.
+        let serde_json::Value::Object(map) = json else {
+            return None;
+        };
+        return ["detail", "message", "error"]
+            .iter()
+            .find_map(|key| match map.get(*key) {
+                Some(serde_json::Value::String(text)) => Some(text.chars().take(200).collect()),
+                _ => None,
+            });
     }
     let text = String::from_utf8_lossy(body);
     let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;

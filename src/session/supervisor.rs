@@ -145,6 +145,7 @@ async fn run_checks(
             _ = cancel.cancelled() => return,
             result = token_check::run(&client, &url, &profile) => result,
         };
+        tracing::info!(url = %result.url, status = ?result.status, verdict = ?result.verdict, "token check");
         let newly_valid =
             result.verdict == Verdict::Valid && last.is_some_and(|v| v != Verdict::Valid);
         last = Some(result.verdict);

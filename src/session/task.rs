@@ -176,8 +176,25 @@ async fn one_attempt(
             After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
         }),
     };
+    log_attempt(spec, &record);
     emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
     decision
+}
+
+/// One log line per finished attempt (URL and messages already redacted).
+fn log_attempt(spec: &SessionSpec, record: &AttemptRecord) {
+    let name = &spec.endpoint.name;
+    let url = &spec.endpoint.shown_url;
+    match &record.outcome {
+        Outcome::Failed(f) => tracing::info!(
+            endpoint = %name, %url, attempt = record.attempt, stage = ?f.stage, kind = ?f.kind,
+            status = ?f.http.as_ref().map(|h| h.status), "attempt failed: {}", f.message
+        ),
+        Outcome::Closed { close, open_for } => tracing::info!(
+            endpoint = %name, %url, attempt = record.attempt, code = close.code, by = ?close.by,
+            clean = close.clean, open_for = ?open_for, "socket closed"
+        ),
+    }
 }
 
 /// Sleeps out a retry delay; a command may cut it short or turn it into a

@@ -1,0 +1,239 @@
+//! The command line: parse, load and validate the config (errors print here,
+//! before any terminal UI, and exit 2), then run one command.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, ActiveProfile, Config, ConfigError};
+use crate::headless::{check, tail};
+
+/// Exit code for config and usage errors (clap uses 2 for usage errors too).
+const EXIT_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wsmon",
+    version,
+    about = "Keeps live WebSocket sessions open and says, in plain words, what each one is doing and why.",
+    after_help = "Profiles file lookup: --config FILE, then $WSMON_CONFIG, then the platform config dir \
+                  (e.g. ~/.config/wsmon/profiles.toml). Try it without one: `wsmon demo`.\n\
+                  Exit codes: 0 ok, 1 unhealthy (check), 2 config or usage error."
+)]
+pub struct Cli {
+    /// Profiles file to use.
+    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Profile to use instead of the file's default_profile.
+    #[arg(long, short = 'p', global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Log filter (error, warn, info, debug, trace, or tracing directives).
+    #[arg(long, global = true, value_name = "FILTER", default_value = "info")]
+    pub log_level: String,
+    /// Log file [default: the platform state dir, e.g. ~/.local/state/wsmon/wsmon.log].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Try every endpoint once and run the token check; report and exit
+    /// 0 (all opened, token valid), 1 (something failed) or 2 (config error).
+    Check {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Overrides connect_timeout (TCP + TLS + upgrade) and the token check's timeout.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        timeout: Option<Duration>,
+        /// How long an opened socket is held (to catch servers that accept, then close).
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION", default_value = "500ms")]
+        hold: Duration,
+    },
+    /// Run the sessions with reconnects and print one JSON object per line
+    /// per event (connecting, open, message, closed, retry_scheduled, token_check…).
+    Tail {
+        /// Stop after this long (e.g. 30s, 5m).
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        duration: Option<Duration>,
+        /// Stop after this many messages.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
+    /// List the profiles and their endpoints (tokens redacted; token commands not run).
+    Profiles,
+    /// Explain a WebSocket close code (1000-4999) or a handshake HTTP status (100-599).
+    Explain {
+        /// e.g. 1006, 4001, 403
+        code: String,
+    },
+    /// Start a built-in demo notification server (token auth, notifications,
+    /// drops, an application close code) and watch it.
+    Demo {
+        /// Only run the server and print a profiles file for it.
+        #[arg(long)]
+        serve_only: bool,
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The program: parse arguments, run, map the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_path = cli.log_file.clone().or_else(crate::logging::log_path);
+    let _guard = match crate::logging::init(&cli.log_level, log_path) {
+        Ok(guard) => guard,
+        Err(message) => return fail(&message),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("wsmon: error: {message}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+/// Errors that end the program with exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Explain(#[from] crate::diagnose::explain::ExplainError),
+    #[error("{0}")]
+    Io(String),
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Explain { ref code } => {
+            // A profiles file is optional here; it only adds the profile's
+            // names for application codes.
+            let app_codes = config::paths::load(cli.config.as_deref())
+                .ok()
+                .and_then(|c| {
+                    c.profile(cli.profile.as_deref())
+                        .ok()
+                        .map(|p| p.close_codes.clone())
+                })
+                .unwrap_or_default();
+            println!("{}", crate::diagnose::explain::explain(code, &app_codes)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Profiles => {
+            let config = load(cli.config.as_deref())?;
+            print!("{}", config::listing::describe(&config));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check {
+            format,
+            timeout,
+            hold,
+        } => {
+            let mut profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
+            if let Some(timeout) = timeout {
+                profile.settings.connect_timeout = timeout;
+            }
+            let report = check::run(profile, hold).await;
+            let text = match format {
+                Format::Json => check::to_json(&report) + "\n",
+                Format::Text => check::to_text(&report),
+            };
+            print!("{text}");
+            Ok(if report.healthy {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Tail { duration, count } => {
+            let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
+            run_tail(profile, tail::Limits { duration, count }).await
+        }
+        Command::Demo { serve_only, port } => demo(serve_only, port, cli.profile.as_deref()).await,
+    }
+}
+
+/// Loads the profiles file and shows its warnings (before any UI).
+fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    let config = config::paths::load(explicit)?;
+    warn(&config);
+    Ok(config)
+}
+
+fn warn(config: &Config) {
+    for warning in &config.warnings {
+        eprintln!("wsmon: warning: {warning}");
+    }
+}
+
+fn activate(config: &Config, name: Option<&str>) -> Result<ActiveProfile, ConfigError> {
+    config.profile(name)?.activate()
+}
+
+async fn run_tail(profile: ActiveProfile, limits: tail::Limits) -> Result<ExitCode, CliError> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    tail::run(profile, limits, &mut out)
+        .await
+        .map_err(|e| CliError::Io(format!("cannot write the output: {e}")))?;
+    let _ = out.flush();
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(serve_only: bool, port: u16, profile: Option<&str>) -> Result<ExitCode, CliError> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let server = crate::demo::start(addr, crate::demo::DemoOptions::default())
+        .await
+        .map_err(|e| CliError::Io(format!("cannot start the demo server on {addr}: {e}")))?;
+    let text = crate::demo::profiles_toml(&server.base_url());
+    if serve_only {
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+        eprintln!(
+            "wsmon: demo server listening on {} (Ctrl-C to stop). Save the profiles above to a file and run `wsmon --config FILE tail`.",
+            server.base_url()
+        );
+        tail::shutdown_signal().await;
+        server.shutdown().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = config::validate::parse(Path::new("<demo>"), &text)?;
+    let profile = activate(&config, profile)?;
+    eprintln!(
+        "wsmon: demo server on {}; watching profile `{}` (Ctrl-C to stop; other profiles: {})",
+        server.base_url(),
+        profile.name,
+        config
+            .profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let result = run_tail(profile, tail::Limits::default()).await;
+    server.shutdown().await;
+    result
+}
