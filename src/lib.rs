@@ -6,6 +6,7 @@
 //! front ends ([`headless`], the dashboard) only read the model.
 
 pub mod config;
+pub mod demo;
 pub mod diagnose;
 pub mod secret;
 pub mod session;
