@@ -39,10 +39,14 @@ const GOING_AWAY: u16 = 1001;
 /// One notification, as sent on the socket and listed by the REST API.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Notification {
+    /// Always `"notification"` (the `type` a Channels consumer sends).
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// Increasing across all users, like a database id.
     pub id: u64,
+    /// The username it was sent to.
     pub user: &'static str,
+    /// A made-up headline.
     pub title: &'static str,
     /// RFC 3339, UTC.
     pub created_at: String,
@@ -196,10 +200,9 @@ fn admit(feed: &str, query: Option<&str>) -> Option<DemoUser> {
 /// random drop time comes.
 async fn notifications_session(app: &AppState, user: DemoUser, mut socket: WebSocket) {
     let options = &app.options;
-    let drop_at = options
-        .drop_after
-        .map(|range| Instant::now() + random_between(range));
-    info!(user = user.name, drop_in = ?drop_at.map(|t| t - Instant::now()), "notifications: accepted");
+    let drop_in = options.drop_after.map(random_between);
+    let drop_at = drop_in.map(|delay| Instant::now() + delay);
+    info!(user = user.name, ?drop_in, "notifications: accepted");
     let mut next = Instant::now() + random_between(options.notify_every);
     loop {
         tokio::select! {
