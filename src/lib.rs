@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod diagnose;
 pub mod headless;
 pub mod logging;
