@@ -49,7 +49,9 @@ impl fmt::Display for Problem {
 /// Why a configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no profiles file found; looked in:\n{looked}\nTo start: copy profiles.example.toml to one of those places (or pass --config FILE), or run `wsmon demo` to try wsmon on a built-in demo server")]
+    #[error(
+        "no profiles file found; looked in:\n{looked}\nTo start: copy profiles.example.toml to one of those places (or pass --config FILE), or run `wsmon demo` to try wsmon on a built-in demo server"
+    )]
     NotFound { looked: String },
 
     #[error("cannot read {}: {source}", path.display())]
@@ -63,12 +65,25 @@ pub enum ConfigError {
     Invalid(Vec<Problem>),
 
     #[error("no profile named `{name}`; profiles in this file: {}", available.join(", "))]
-    UnknownProfile { name: String, available: Vec<String> },
+    UnknownProfile {
+        name: String,
+        available: Vec<String>,
+    },
 
     /// The token source of the profile being activated failed
     /// (env var unset, command failed or printed nothing).
     #[error("profile `{profile}`: cannot get its token: {message}")]
     Token { profile: String, message: String },
+
+    /// A profile could not be rendered into URLs. Validation checks all of
+    /// this, so it happens only to profiles built some other way.
+    #[error("profile `{profile}`, {what}: {message}")]
+    Render {
+        profile: String,
+        /// `endpoint `NAME`` or `token_check`.
+        what: String,
+        message: String,
+    },
 }
 
 fn join_problems(problems: &[Problem]) -> String {
