@@ -190,3 +190,102 @@ fn run_token_command(argv: &[String]) -> Result<Secret, String> {
     }
     Ok(Secret::new(token))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::validate::parse;
+    use std::path::Path;
+
+    const TOKEN: &str = "a+b/c=d-0123456789abcdef";
+
+    fn profile(token_line: &str) -> Profile {
+        let text = format!(
+            r#"[profiles.p]
+server = "https://api.example.com/base/"
+{token_line}
+token_check = "/api/me/"
+[[profiles.p.endpoints]]
+name = "n"
+url = "{{ws}}/ws/?token={{token}}&from={{server}}"
+headers = {{ Authorization = "Bearer {{token}}" }}
+"#
+        );
+        let config = parse(Path::new("p.toml"), &text).unwrap();
+        config.profiles.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn renders_urls_headers_and_the_token_check() {
+        let active = profile(r#"token_env = "T""#)
+            .activate_with(Some(Secret::new(TOKEN)))
+            .unwrap();
+        let ep = &active.endpoints[0];
+        assert_eq!(
+            ep.url.as_str(),
+            "wss://api.example.com/base/ws/?token=a%2Bb%2Fc%3Dd-0123456789abcdef&from=https://api.example.com/base"
+        );
+        assert!(!ep.shown_url.contains("0123456789"), "{}", ep.shown_url);
+        assert!(ep.shown_url.contains("token=a+b/c=…"), "{}", ep.shown_url);
+        assert_eq!(ep.headers[0].1.expose(), format!("Bearer {TOKEN}"));
+        // (`Redactor`'s derived Debug holds the token, so the whole
+        // `ActiveProfile` is not checked here.)
+        let debug = format!("{:?} {:?}", active.endpoints, active.token);
+        assert!(!debug.contains("0123456789"), "{debug}");
+        let check = active.token_check.unwrap();
+        assert_eq!(check.as_str(), "https://api.example.com/base/api/me/");
+    }
+
+    #[test]
+    fn env_tokens_are_read_through_the_given_lookup() {
+        let p = profile(r#"token_env = "T""#);
+        let got = p.resolve_token(|n| (n == "T").then(|| " tok-en-value \n".into()));
+        assert_eq!(got.unwrap().unwrap().expose(), "tok-en-value");
+        let err = p.resolve_token(|_| None).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "profile `p`: cannot get its token: environment variable `T` is not set"
+        );
+        let err = p
+            .resolve_token(|_| Some("  ".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("environment variable `T` is empty"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn command_tokens_use_the_first_line_and_failures_never_show_them() {
+        let cmd = |script: &str| profile(&format!(r#"token_command = ["sh", "-c", "{script}"]"#));
+        let ok = cmd("printf 'secret-token-1234\\nuser: x\\n'").resolve_token(|_| None);
+        assert_eq!(ok.unwrap().unwrap().expose(), "secret-token-1234");
+        // The script prints the token without containing it.
+        let err = cmd("printf secret-token-%s 1234; printf bad-secret-token-%s 1234 >&2; exit 3")
+            .resolve_token(|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("failed (exit status: 3): bad-secr…"), "{err}");
+        assert!(!err.contains("secret-token-1234"), "{err}");
+        let err = cmd("echo nothing here >&2")
+            .resolve_token(|_| None)
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with("printed nothing: nothing here"),
+            "{err}"
+        );
+        let missing = profile(r#"token_command = ["/nonexistent/wsmon-test"]"#);
+        let err = missing.resolve_token(|_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot run `/nonexistent/wsmon-test`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_token_is_filled_in_once_even_if_it_looks_like_a_placeholder() {
+        let server = Url::parse("http://h:1").unwrap();
+        let out = fill("{ws}/?t={token}&s={server}", &server, Some("{ws}")).unwrap();
+        assert_eq!(out, "ws://h:1/?t={ws}&s=http://h:1");
+        assert!(fill("{token}", &server, None).is_err());
+    }
+}
