@@ -47,7 +47,8 @@ fn describe_profile(out: &mut String, profile: &Profile, is_default: bool) {
     }
     out.push('\n');
     let row = |out: &mut String, label: &str, value: &str| {
-        let _ = writeln!(out, "    {label:<13}{value}");
+        let line = format!("    {label:<13}{value}");
+        let _ = writeln!(out, "{}", line.trim_end());
     };
     row(out, "server", &server_base(&profile.server));
     let token = match &profile.token {
@@ -142,7 +143,49 @@ fn human(d: Duration) -> String {
 mod tests {
     use super::*;
     use crate::config::validate::parse;
+    use crate::secret::Secret;
     use std::path::Path;
+
+    #[test]
+    fn the_example_file_parses_cleanly_and_lists() {
+        let text = include_str!("../../profiles.example.toml");
+        let config = parse(Path::new("profiles.example.toml"), text).unwrap();
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+        let names: Vec<&str> = config.profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["local-sandra", "local-ci", "staging", "prod-jwt"]);
+        assert_eq!(config.default_profile, "local-sandra");
+        let sandra = config.profile(None).unwrap();
+        let endpoints: Vec<&str> = sandra.endpoints.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(endpoints, ["notifications", "orders"]);
+        let ci = config.profile(Some("local-ci")).unwrap();
+        assert_eq!(ci.settings.ping_interval, Duration::from_secs(5));
+        assert_eq!(ci.settings.connect_timeout, Duration::from_secs(10));
+        let staging = config.profile(Some("staging")).unwrap();
+        assert_eq!(
+            staging.close_codes[&4001],
+            "session replaced by a newer login"
+        );
+        assert_eq!(staging.close_codes[&4003], "not allowed to subscribe");
+        let jwt = config.profile(Some("prod-jwt")).unwrap();
+        assert_eq!(jwt.auth_scheme, "Bearer");
+        let active = jwt
+            .activate_with(Some(Secret::new("eyJhbGciOi.payload.sig")))
+            .unwrap();
+        assert_eq!(
+            active.endpoints[1].url.as_str(),
+            "wss://api.example.com/graphql"
+        );
+        assert_eq!(
+            active.token_check.unwrap().as_str(),
+            "https://api.example.com/api/me/"
+        );
+        let listed = describe(&config);
+        assert!(
+            listed.contains("* local-sandra  Investor account"),
+            "{listed}"
+        );
+        assert!(!listed.contains("aec8e0e9a0b3"), "{listed}");
+    }
 
     const TOKEN: &str = "aec8e0e9a0b3d8637b8926a5adffb44e487330ec";
 

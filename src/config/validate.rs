@@ -10,7 +10,6 @@
 mod endpoint;
 
 use std::path::Path;
-use std::time::Duration;
 
 use indexmap::IndexMap;
 use toml::Spanned;
@@ -18,11 +17,11 @@ use url::Url;
 
 use super::file::{Locator, RawFile, RawProfile, RawSettings, toml_problem};
 use super::{Config, ConfigError, Problem, Profile, Settings, TokenSource};
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 
 const DURATION_HELP: &str = r#"a duration like "500ms", "10s", "1m 30s""#;
 use endpoint::Prepared;
-pub use endpoint::{Placeholder, scan};
+pub use endpoint::{Placeholder, Scanned, scan};
 
 const TOKEN_SOURCE_HELP: &str = "exactly one of `token`, `token_env` or `token_command`";
 
@@ -38,15 +37,36 @@ pub fn parse(source: &Path, text: &str) -> Result<Config, ConfigError> {
         warnings: Vec::new(),
     };
     let config = v.file(&raw);
-    // A shared endpoint is checked once per profile; say each thing once.
-    let mut problems: Vec<Problem> = Vec::new();
-    for p in v.problems {
-        if !problems.contains(&p) {
-            problems.push(p);
-        }
+    // A shared endpoint is checked once per profile; say each thing once,
+    // in file order.
+    let mut problems = v.problems;
+    let key = |p: &Problem| {
+        (
+            p.line,
+            p.column,
+            p.profile.clone(),
+            p.field.clone(),
+            p.message.clone(),
+        )
+    };
+    problems.sort_by_key(key);
+    problems.dedup();
+    // Messages quote values, and a token pasted into the wrong field would
+    // be quoted with them.
+    let tokens: Vec<Secret> = (raw.profiles.values())
+        .filter_map(|p| p.token.as_ref().map(|t| t.get_ref().0.clone()))
+        .collect();
+    let redactor = Redactor::new(&tokens);
+    for p in &mut problems {
+        p.message = redactor.redact(&p.message).into_owned();
     }
     match config {
-        Some(config) if problems.is_empty() => Ok(config),
+        Some(mut config) if problems.is_empty() => {
+            for w in &mut config.warnings {
+                *w = redactor.redact(w).into_owned();
+            }
+            Ok(config)
+        }
         _ => Err(ConfigError::Invalid(problems)),
     }
 }
@@ -141,7 +161,8 @@ impl Validator<'_> {
                 let v = s.get_ref();
                 if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
                     let help = r#"one word, such as "Token" or "Bearer""#;
-                    let message = format!("`{v}` is not an authorization scheme");
+                    // Not echoed: a common slip is `auth_scheme = "Token <the token>"`.
+                    let message = "is not a single word".to_string();
                     self.report(
                         Some(s.span().start),
                         Some(name),
@@ -195,7 +216,7 @@ impl Validator<'_> {
         };
         let mut url = match Url::parse(raw.get_ref().trim()) {
             Ok(url) => url,
-            Err(e) => return fail(self, format!("`{}` is not a URL: {e}", raw.get_ref())),
+            Err(e) => return fail(self, format!("is not a URL: {e}")),
         };
         // A WebSocket URL here names the same server; map it to its REST form.
         let rest_scheme = match url.scheme() {
@@ -204,7 +225,7 @@ impl Validator<'_> {
             other => return fail(self, format!("{other}:// is not an HTTP scheme")),
         };
         if url.set_scheme(rest_scheme).is_err() || url.host().is_none() {
-            return fail(self, format!("`{}` has no host", raw.get_ref()));
+            return fail(self, "has no host".into());
         }
         if url.query().is_some() || url.fragment().is_some() {
             return fail(
@@ -215,69 +236,60 @@ impl Validator<'_> {
         Some(url)
     }
 
+    /// The profile's token source. Each source written is checked, so
+    /// fixing "more than one" does not uncover a second round of problems.
     fn token_source(&mut self, raw: &RawProfile, profile: &str) -> TokenSource {
-        let present: Vec<(&str, usize)> = [
-            ("token", raw.token.as_ref().map(|t| t.span().start)),
-            ("token_env", raw.token_env.as_ref().map(|t| t.span().start)),
-            (
-                "token_command",
-                raw.token_command.as_ref().map(|t| t.span().start),
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(field, at)| Some((field, at?)))
-        .collect();
-        for (field, at) in present.iter().skip(1) {
-            let message = format!(
-                "more than one token source: `{}` and `{field}`",
-                present[0].0
-            );
-            self.report(Some(*at), Some(profile), field, message, TOKEN_SOURCE_HELP);
-        }
+        type Bad = Option<(String, &'static str)>;
+        let mut sources: Vec<(&str, usize, TokenSource, Bad)> = Vec::new();
         if let Some(token) = &raw.token {
-            let secret: &Secret = &token.get_ref().0;
-            if secret.expose().trim().is_empty() {
-                let help = "the token itself, or use `token_env` / `token_command`";
-                self.report(
-                    Some(token.span().start),
-                    Some(profile),
-                    "token",
-                    "is empty".into(),
-                    help,
-                );
-            }
-            return TokenSource::Inline(Secret::new(secret.expose().trim()));
+            let value = token.get_ref().0.expose().trim();
+            let help = "the token itself, or use `token_env` / `token_command`";
+            let bad = if value.is_empty() {
+                Some(("is empty".to_string(), help))
+            } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                Some(("contains spaces or control characters".to_string(), help))
+            } else {
+                None
+            };
+            let source = TokenSource::Inline(Secret::new(value));
+            sources.push(("token", token.span().start, source, bad));
         }
         if let Some(var) = &raw.token_env {
             let v = var.get_ref();
-            if v.is_empty() || v.contains(['=', '\0']) {
+            let bad = (v.is_empty() || v.contains(['=', '\0'])).then(|| {
                 let help = r#"the name of an environment variable, e.g. "SANDRA_TOKEN""#;
-                let message = format!("`{v}` is not an environment variable name");
-                self.report(
-                    Some(var.span().start),
-                    Some(profile),
-                    "token_env",
-                    message,
-                    help,
-                );
-            }
-            return TokenSource::Env(v.clone());
+                (format!("`{v}` is not an environment variable name"), help)
+            });
+            sources.push((
+                "token_env",
+                var.span().start,
+                TokenSource::Env(v.clone()),
+                bad,
+            ));
         }
         if let Some(argv) = &raw.token_command {
-            if argv.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+            let empty = argv.get_ref().first().is_none_or(|p| p.trim().is_empty());
+            let bad = empty.then(|| {
                 let help = r#"a program and its arguments, e.g. ["pass", "show", "sandra"]"#;
-                let message = "names no program to run".into();
-                self.report(
-                    Some(argv.span().start),
-                    Some(profile),
-                    "token_command",
-                    message,
-                    help,
-                );
-            }
-            return TokenSource::Command(argv.get_ref().clone());
+                ("names no program to run".to_string(), help)
+            });
+            let source = TokenSource::Command(argv.get_ref().clone());
+            sources.push(("token_command", argv.span().start, source, bad));
         }
-        TokenSource::None
+        let first = sources.first().map(|s| s.0).unwrap_or_default();
+        for (i, (field, at, _, bad)) in sources.iter().enumerate() {
+            if let Some((message, help)) = bad {
+                self.report(Some(*at), Some(profile), field, message.clone(), help);
+            }
+            if i > 0 {
+                let message = format!("more than one token source: `{first}` and `{field}`");
+                self.report(Some(*at), Some(profile), field, message, TOKEN_SOURCE_HELP);
+            }
+        }
+        sources
+            .into_iter()
+            .next()
+            .map_or(TokenSource::None, |s| s.2)
     }
 
     fn settings(&mut self, base: Settings, raw: &RawSettings, profile: Option<&str>) -> Settings {
@@ -287,29 +299,15 @@ impl Validator<'_> {
                 "connect_timeout",
                 &raw.connect_timeout,
                 &mut s.connect_timeout,
-                true,
             ),
-            (
-                "ping_interval",
-                &raw.ping_interval,
-                &mut s.ping_interval,
-                true,
-            ),
-            ("pong_timeout", &raw.pong_timeout, &mut s.pong_timeout, true),
-            (
-                "reconnect_min",
-                &raw.reconnect_min,
-                &mut s.reconnect_min,
-                false,
-            ),
-            (
-                "reconnect_max",
-                &raw.reconnect_max,
-                &mut s.reconnect_max,
-                false,
-            ),
+            ("ping_interval", &raw.ping_interval, &mut s.ping_interval),
+            ("pong_timeout", &raw.pong_timeout, &mut s.pong_timeout),
+            ("reconnect_min", &raw.reconnect_min, &mut s.reconnect_min),
+            ("reconnect_max", &raw.reconnect_max, &mut s.reconnect_max),
         ];
-        for (name, value, slot, nonzero) in fields {
+        for (name, value, slot) in fields {
+            // A zero backoff is allowed (reconnect at once); zero timers are not.
+            let nonzero = !name.starts_with("reconnect");
             let Some(value) = value else { continue };
             let field = format!("settings.{name}");
             let at = Some(value.span().start);
@@ -331,7 +329,8 @@ impl Validator<'_> {
         if let Some(bound) = bound
             && s.reconnect_min > s.reconnect_max
         {
-            let (min, max) = (fmt_duration(s.reconnect_min), fmt_duration(s.reconnect_max));
+            let fmt = |d| humantime::format_duration(d).to_string();
+            let (min, max) = (fmt(s.reconnect_min), fmt(s.reconnect_max));
             let field = if raw.reconnect_min.is_some() {
                 "settings.reconnect_min"
             } else {
@@ -364,49 +363,5 @@ impl Validator<'_> {
             }
         }
         codes
-    }
-}
-
-fn fmt_duration(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_example_file_parses_cleanly() {
-        let text = include_str!("../../profiles.example.toml");
-        let config = parse(Path::new("profiles.example.toml"), text).unwrap();
-        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
-        let names: Vec<&str> = config.profiles.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["local-sandra", "local-ci", "staging", "prod-jwt"]);
-        assert_eq!(config.default_profile, "local-sandra");
-        let sandra = config.profile(None).unwrap();
-        let endpoints: Vec<&str> = sandra.endpoints.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(endpoints, ["notifications", "orders"]);
-        let ci = config.profile(Some("local-ci")).unwrap();
-        assert_eq!(ci.settings.ping_interval, Duration::from_secs(5));
-        assert_eq!(ci.settings.connect_timeout, Duration::from_secs(10));
-        let staging = config.profile(Some("staging")).unwrap();
-        assert_eq!(
-            staging.close_codes[&4001],
-            "session replaced by a newer login"
-        );
-        assert_eq!(staging.close_codes[&4003], "not allowed to subscribe");
-        let jwt = config.profile(Some("prod-jwt")).unwrap();
-        assert_eq!(jwt.auth_scheme, "Bearer");
-        let active = jwt
-            .activate_with(Some(Secret::new("eyJhbGciOi.payload.sig")))
-            .unwrap();
-        assert_eq!(
-            active.endpoints[1].url.as_str(),
-            "wss://api.example.com/graphql"
-        );
-        assert_eq!(
-            active.token_check.unwrap().as_str(),
-            "https://api.example.com/api/me/"
-        );
     }
 }

@@ -28,9 +28,12 @@ pub enum Placeholder {
     Token,
 }
 
+/// Placeholders found in a template, with their byte ranges.
+pub type Scanned = Vec<(Range<usize>, Placeholder)>;
+
 /// The placeholders of a template with their byte ranges, or the byte index
 /// and description of the first thing that is not a valid placeholder.
-pub fn scan(template: &str) -> Result<Vec<(Range<usize>, Placeholder)>, (usize, String)> {
+pub fn scan(template: &str) -> Result<Scanned, (usize, String)> {
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(pos) = template[from..].find(['{', '}']) {
@@ -268,7 +271,7 @@ impl Validator<'_> {
         value: &Spanned<String>,
         profile: Option<&str>,
         field: &str,
-    ) -> Option<Vec<(Range<usize>, Placeholder)>> {
+    ) -> Option<Scanned> {
         match scan(value.get_ref()) {
             Ok(found) => Some(found),
             Err((index, message)) => {
