@@ -363,3 +363,24 @@ fn lookup_order_config_then_env_then_platform() {
     let p = paths::load_file(&a).unwrap();
     assert_eq!(p.profiles[0].description.as_deref(), Some("from a"));
 }
+
+#[test]
+fn raw_errors_find_quoted_profiles_inline_tables_and_count_characters() {
+    let text = "[profiles.\"my prof\"]\nserver = \"http://h\"\n[profiles.\"my prof\".settings]\nping = \"1s\"\n";
+    let p = one(text);
+    at(&p, 4, 1, Some("my prof"), "settings.ping");
+    let text = format!(
+        "{PROFILE}[[profiles.p.endpoints]]\nname = \"n\"\nurl = \"{{ws}}/\"\nheaders = {{ Origin = 1 }}\n"
+    );
+    let p = one(&text);
+    at(&p, 6, 22, Some("p"), "endpoints[0].headers.Origin");
+    assert_eq!(help(&p), "a string");
+    // Columns count characters, not bytes.
+    let p = one("[profiles.p]\ndescription = \"héllo\"; server = \"http://h\"\n");
+    assert_eq!((p.line, p.column), (Some(2), Some(22)));
+    // A problem after the last profile's endpoints stays in that profile.
+    let p = one(&format!(
+        "{PROFILE}[[profiles.p.endpoints]]\nname = \"n\"\nurl = \"{{ws}}/\"\nsubprotocols = [\"a b\"]\n"
+    ));
+    at(&p, 6, 17, Some("p"), "endpoints[0].subprotocols[0]");
+}

@@ -300,3 +300,36 @@ impl Validator<'_> {
 fn is_tchar(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_finds_placeholders_and_points_at_mistakes() {
+        let found = scan("{ws}/a/?t={token}&s={server}").unwrap();
+        let kinds: Vec<Placeholder> = found.iter().map(|(_, p)| *p).collect();
+        assert_eq!(
+            kinds,
+            [Placeholder::Ws, Placeholder::Token, Placeholder::Server]
+        );
+        assert_eq!(found[1].0, 10..17);
+        assert_eq!(scan("ws://h/").unwrap(), []);
+        assert_eq!(
+            scan("{ws}/{TOKEN}").unwrap_err(),
+            (5, "unknown placeholder `{TOKEN}`".into())
+        );
+        assert_eq!(scan("{ws}/}").unwrap_err().0, 5);
+        assert_eq!(
+            scan("{ws}/{token").unwrap_err(),
+            (5, "`{` is never closed".into())
+        );
+    }
+
+    #[test]
+    fn header_names_and_subprotocols_are_http_tokens() {
+        assert!("Sec-WebSocket-Protocol".chars().all(is_tchar));
+        assert!(!"Bad Header".chars().all(is_tchar));
+        assert!(!"a:b".chars().all(is_tchar));
+    }
+}
