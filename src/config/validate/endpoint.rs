@@ -22,7 +22,7 @@ const WS_URL_HELP: &str = r#"a ws:// or wss:// URL, usually "{ws}/path/?token={t
 pub enum Placeholder {
     /// `{ws}`: the server as `ws://` or `wss://`.
     Ws,
-    /// `{server}`: the REST base as written.
+    /// `{server}`: the REST base, without a trailing slash.
     Server,
     /// `{token}`: the profile's token.
     Token,
@@ -176,8 +176,11 @@ impl Validator<'_> {
         }
         let mut url = raw.url.get_ref().clone();
         let at = raw.url.span().start;
+        // Only a scheme written literally at the start; anything else is
+        // judged once filled in.
         if let Some((scheme, rest)) = url.split_once("://")
-            && !scheme.contains('{')
+            && !scheme.is_empty()
+            && (scheme.chars()).all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         {
             let ws = match scheme.to_ascii_lowercase().as_str() {
                 "ws" | "wss" => None,
