@@ -17,7 +17,8 @@ use toml::Spanned;
 use super::Problem;
 use crate::secret::Secret;
 
-/// The whole file.
+/// The whole file. Field names here are the file's keys, documented in
+/// `profiles.example.toml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFile {
@@ -141,6 +142,7 @@ pub struct Section {
 }
 
 impl<'t> Locator<'t> {
+    /// Indexes the line starts of `text`.
     pub fn new(text: &'t str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
