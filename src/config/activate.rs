@@ -1,1 +1,291 @@
-//! (in progress)
+//! Turning a validated [`Profile`] into an [`ActiveProfile`]: resolve its
+//! token (the only I/O in config: an env var or a command), then render each
+//! endpoint's URL and headers.
+//!
+//! Tokens are resolved only here, so `wsmon profiles` and validation never
+//! run a `token_command`. Errors from here never contain the token: command
+//! output is only ever shown redacted, and URL errors are fixed texts.
+
+use std::ffi::OsString;
+use std::process::{Command, Stdio};
+
+use url::Url;
+
+use super::validate::{Placeholder, scan};
+use super::{ActiveProfile, ConfigError, Endpoint, Profile, TokenSource};
+use crate::secret::{Redactor, Secret};
+
+impl Profile {
+    /// Resolves the token (reading the environment or running
+    /// `token_command`) and renders the endpoints.
+    pub fn activate(&self) -> Result<ActiveProfile, ConfigError> {
+        let token = self.resolve_token(|name| std::env::var_os(name))?;
+        self.activate_with(token)
+    }
+
+    /// The token from the profile's source. `env` looks up environment
+    /// variables (so tests need not touch the process environment).
+    pub fn resolve_token(
+        &self,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<Option<Secret>, ConfigError> {
+        let fail = |message: String| ConfigError::Token {
+            profile: self.name.clone(),
+            message,
+        };
+        match &self.token {
+            TokenSource::None => Ok(None),
+            TokenSource::Inline(secret) => Ok(Some(secret.clone())),
+            TokenSource::Env(name) => match env(name).map(OsString::into_string) {
+                None => Err(fail(format!("environment variable `{name}` is not set"))),
+                Some(Err(_)) => Err(fail(format!(
+                    "environment variable `{name}` is not valid UTF-8"
+                ))),
+                Some(Ok(value)) if value.trim().is_empty() => {
+                    Err(fail(format!("environment variable `{name}` is empty")))
+                }
+                Some(Ok(value)) => Ok(Some(Secret::new(value.trim()))),
+            },
+            TokenSource::Command(argv) => run_token_command(argv).map(Some).map_err(fail),
+        }
+    }
+
+    /// Renders the profile with an already resolved token; no I/O.
+    pub fn activate_with(&self, token: Option<Secret>) -> Result<ActiveProfile, ConfigError> {
+        let redactor = Redactor::new(token.iter());
+        let fail = |endpoint: &str, message: String| ConfigError::Render {
+            profile: self.name.clone(),
+            what: format!("endpoint `{endpoint}`"),
+            message,
+        };
+        // In a URL the token goes percent-encoded (form style, which is also
+        // the form `Redactor` knows how to scrub); in a header it goes raw.
+        let encoded: Option<String> = token
+            .as_ref()
+            .map(|t| url::form_urlencoded::byte_serialize(t.expose().as_bytes()).collect());
+        let mut endpoints = Vec::with_capacity(self.endpoints.len());
+        for template in &self.endpoints {
+            let name = template.name.as_str();
+            let text =
+                fill(&template.url, &self.server, encoded.as_deref()).map_err(|m| fail(name, m))?;
+            let url = Url::parse(&text)
+                .map_err(|e| fail(name, format!("the URL does not parse: {e}")))?;
+            let shown_url = redactor.redact(url.as_str()).into_owned();
+            let mut headers = Vec::with_capacity(template.headers.len());
+            for (header, value) in &template.headers {
+                let value = fill(value, &self.server, token.as_ref().map(Secret::expose))
+                    .map_err(|m| fail(name, format!("header `{header}`: {m}")))?;
+                headers.push((header.clone(), Secret::new(value)));
+            }
+            endpoints.push(Endpoint {
+                name: template.name.clone(),
+                url,
+                shown_url,
+                headers,
+                subprotocols: template.subprotocols.clone(),
+            });
+        }
+        let token_check = match &self.token_check {
+            None => None,
+            Some(path) => Some(
+                Url::parse(&format!("{}{path}", server_base(&self.server))).map_err(|e| {
+                    ConfigError::Render {
+                        profile: self.name.clone(),
+                        what: "token_check".into(),
+                        message: format!("`{path}` does not make a URL: {e}"),
+                    }
+                })?,
+            ),
+        };
+        Ok(ActiveProfile {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            server: self.server.clone(),
+            token,
+            auth_scheme: self.auth_scheme.clone(),
+            token_check,
+            settings: self.settings,
+            endpoints,
+            close_codes: self.close_codes.clone(),
+            redactor,
+        })
+    }
+}
+
+/// `{server}`: the REST base without a trailing slash.
+pub fn server_base(server: &Url) -> String {
+    server.as_str().trim_end_matches('/').to_string()
+}
+
+/// `{ws}`: the REST base as `ws://` / `wss://`, without a trailing slash.
+pub fn ws_base(server: &Url) -> String {
+    let base = server_base(server);
+    if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base
+    }
+}
+
+/// Fills `{ws}`, `{server}` and `{token}` in one pass, so that a token that
+/// happens to contain `{ws}` is not expanded again. `token` is inserted as
+/// given (the caller encodes it for its context).
+pub fn fill(template: &str, server: &Url, token: Option<&str>) -> Result<String, String> {
+    let placeholders = scan(template).map_err(|(_, message)| message)?;
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut copied = 0;
+    for (range, placeholder) in placeholders {
+        out.push_str(&template[copied..range.start]);
+        match placeholder {
+            Placeholder::Ws => out.push_str(&ws_base(server)),
+            Placeholder::Server => out.push_str(&server_base(server)),
+            Placeholder::Token => match token {
+                Some(token) => out.push_str(token),
+                None => return Err("uses {token}, but the profile has no token".into()),
+            },
+        }
+        copied = range.end;
+    }
+    out.push_str(&template[copied..]);
+    Ok(out)
+}
+
+/// Runs `token_command` without a shell. The token is the first line of its
+/// trimmed stdout (the `pass show` convention: more lines may follow).
+fn run_token_command(argv: &[String]) -> Result<Secret, String> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err("token_command is empty".into());
+    };
+    let shown = argv.join(" ");
+    // stdin stays the terminal so a password manager can prompt; stderr is
+    // captured so a failure can be explained.
+    let output = Command::new(program)
+        .args(args)
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    let stdout = String::from_utf8(output.stdout)
+        .map_err(|_| format!("`{shown}` printed something that is not UTF-8 text"))?;
+    let token = stdout.trim().lines().next().unwrap_or("").trim();
+    // Whatever stdout held is scrubbed from stderr, in case a failing
+    // command echoes it.
+    let (whole, first) = (Secret::new(stdout.trim()), Secret::new(token));
+    let redactor = Redactor::new([&whole, &first]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let first_err = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| format!(": {}", redactor.redact(l)))
+        .unwrap_or_default();
+    if !output.status.success() {
+        return Err(format!("`{shown}` failed ({}){first_err}", output.status));
+    }
+    if token.is_empty() {
+        return Err(format!("`{shown}` printed nothing{first_err}"));
+    }
+    Ok(Secret::new(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::validate::parse;
+    use std::path::Path;
+
+    const TOKEN: &str = "a+b/c=d-0123456789abcdef";
+
+    fn profile(token_line: &str) -> Profile {
+        let text = format!(
+            r#"[profiles.p]
+server = "https://api.example.com/base/"
+{token_line}
+token_check = "/api/me/"
+[[profiles.p.endpoints]]
+name = "n"
+url = "{{ws}}/ws/?token={{token}}&from={{server}}"
+headers = {{ Authorization = "Bearer {{token}}" }}
+"#
+        );
+        let config = parse(Path::new("p.toml"), &text).unwrap();
+        config.profiles.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn renders_urls_headers_and_the_token_check() {
+        let active = profile(r#"token_env = "T""#)
+            .activate_with(Some(Secret::new(TOKEN)))
+            .unwrap();
+        let ep = &active.endpoints[0];
+        assert_eq!(
+            ep.url.as_str(),
+            "wss://api.example.com/base/ws/?token=a%2Bb%2Fc%3Dd-0123456789abcdef&from=https://api.example.com/base"
+        );
+        assert!(!ep.shown_url.contains("0123456789"), "{}", ep.shown_url);
+        assert!(ep.shown_url.contains("token=a+b/c=…"), "{}", ep.shown_url);
+        assert_eq!(ep.headers[0].1.expose(), format!("Bearer {TOKEN}"));
+        // (`Redactor`'s derived Debug holds the token, so the whole
+        // `ActiveProfile` is not checked here.)
+        let debug = format!("{:?} {:?}", active.endpoints, active.token);
+        assert!(!debug.contains("0123456789"), "{debug}");
+        let check = active.token_check.unwrap();
+        assert_eq!(check.as_str(), "https://api.example.com/base/api/me/");
+    }
+
+    #[test]
+    fn env_tokens_are_read_through_the_given_lookup() {
+        let p = profile(r#"token_env = "T""#);
+        let got = p.resolve_token(|n| (n == "T").then(|| " tok-en-value \n".into()));
+        assert_eq!(got.unwrap().unwrap().expose(), "tok-en-value");
+        let err = p.resolve_token(|_| None).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "profile `p`: cannot get its token: environment variable `T` is not set"
+        );
+        let err = p
+            .resolve_token(|_| Some("  ".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("environment variable `T` is empty"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn command_tokens_use_the_first_line_and_failures_never_show_them() {
+        let cmd = |script: &str| profile(&format!(r#"token_command = ["sh", "-c", "{script}"]"#));
+        let ok = cmd("printf 'secret-token-1234\\nuser: x\\n'").resolve_token(|_| None);
+        assert_eq!(ok.unwrap().unwrap().expose(), "secret-token-1234");
+        // The script prints the token without containing it.
+        let err = cmd("printf secret-token-%s 1234; printf bad-secret-token-%s 1234 >&2; exit 3")
+            .resolve_token(|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("failed (exit status: 3): bad-secr…"), "{err}");
+        assert!(!err.contains("secret-token-1234"), "{err}");
+        let err = cmd("echo nothing here >&2")
+            .resolve_token(|_| None)
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with("printed nothing: nothing here"),
+            "{err}"
+        );
+        let missing = profile(r#"token_command = ["/nonexistent/wsmon-test"]"#);
+        let err = missing.resolve_token(|_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("cannot run `/nonexistent/wsmon-test`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_token_is_filled_in_once_even_if_it_looks_like_a_placeholder() {
+        let server = Url::parse("http://h:1").unwrap();
+        let out = fill("{ws}/?t={token}&s={server}", &server, Some("{ws}")).unwrap();
+        assert_eq!(out, "ws://h:1/?t={ws}&s=http://h:1");
+        assert!(fill("{token}", &server, None).is_err());
+    }
+}

@@ -74,6 +74,16 @@ pub enum ConfigError {
     /// (env var unset, command failed or printed nothing).
     #[error("profile `{profile}`: cannot get its token: {message}")]
     Token { profile: String, message: String },
+
+    /// A profile could not be rendered into URLs. Validation checks all of
+    /// this, so it happens only to profiles built some other way.
+    #[error("profile `{profile}`, {what}: {message}")]
+    Render {
+        profile: String,
+        /// `endpoint `NAME`` or `token_check`.
+        what: String,
+        message: String,
+    },
 }
 
 fn join_problems(problems: &[Problem]) -> String {
