@@ -54,10 +54,18 @@ impl fmt::Display for Secret {
 }
 
 /// Replaces every occurrence of a secret (raw and percent-encoded) in text.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Redactor {
     /// (needle, replacement) pairs; the raw and URL-encoded forms of each secret.
     needles: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The needles are the secrets themselves: show only what replaces them.
+        let shown: Vec<&str> = self.needles.iter().map(|(_, shown)| shown.as_str()).collect();
+        f.debug_struct("Redactor").field("redacts", &shown).finish()
+    }
 }
 
 impl Redactor {
@@ -116,5 +124,6 @@ mod tests {
         let text = "url ws://h/?token=a%2Bb%2Fc%3Dd-secret-value and a+b/c=d-secret-value";
         let out = r.redact(text);
         assert!(!out.contains("secret-value"), "{out}");
+        assert!(!format!("{r:?}").contains("secret-value"));
     }
 }
