@@ -36,8 +36,8 @@ impl SentBy {
             SentBy::Either => "either endpoint",
             SentBy::Server => "the server",
             SentBy::Client => "the client",
-            SentBy::Local => "nobody: the receiving side's library reports it",
-            SentBy::Reserved => "nobody: it is reserved or invalid",
+            SentBy::Local => "nobody (the receiving side's library reports it)",
+            SentBy::Reserved => "nobody (reserved or invalid)",
         }
     }
 }

@@ -77,8 +77,8 @@ fn every_standard_code_has_its_own_entry() {
 #[test]
 fn ranges_fall_back_by_class() {
     let rows = [
-        (0, CodeClass::Invalid, "Not Used", false),
-        (999, CodeClass::Invalid, "Not Used", false),
+        (0, CodeClass::Invalid, "Not used", false),
+        (999, CodeClass::Invalid, "Not used", false),
         (1016, CodeClass::Reserved, "Reserved", false),
         (2999, CodeClass::Reserved, "Reserved", false),
         (3001, CodeClass::Registered, "Registered", true),
