@@ -12,7 +12,7 @@ pub mod text;
 
 use serde::Serialize;
 
-pub use failure::diagnose;
+pub use failure::{Facts, diagnose, is_auth_close};
 pub use text::excerpt;
 
 /// What went wrong (or right), in plain words, with what to do.
