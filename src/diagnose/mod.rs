@@ -4,9 +4,11 @@
 //! - [`codes`]: the close-code catalog (`assets/close-codes.toml`) and HTTP
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
+//! - [`explain`]: the text `wsmon explain CODE` prints.
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
+pub mod explain;
 pub mod failure;
 pub mod text;
 
