@@ -5,11 +5,13 @@
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
 //! - [`explain`]: the text `wsmon explain CODE` prints.
+//! - [`lint`]: warnings about an endpoint URL before connecting.
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
 pub mod explain;
 pub mod failure;
+pub mod lint;
 pub mod text;
 
 use serde::Serialize;
