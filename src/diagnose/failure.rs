@@ -149,15 +149,11 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
     let msg = excerpt(&f.message);
     let lower = f.message.to_ascii_lowercase();
     match f.kind {
-        FailureKind::Dns => diag(
-            DiagnosisKind::DnsFailure,
-            format!("The host name \"{}\" did not resolve ({msg}).", t.host),
-            vec![
-                "Check the spelling of the host in the profile's server URL.".into(),
-                "For a server on this machine use 127.0.0.1 or localhost.".into(),
-                "If the name exists only on a VPN or an internal DNS, connect to it first.".into(),
-            ],
-        ),
+        // tokio-tungstenite reports rustls and resolver failures as plain
+        // I/O errors, so the message decides, whatever kind the engine chose.
+        FailureKind::Io if looks_like_tls(&lower) => tls(t, &lower, &msg),
+        FailureKind::Dns | FailureKind::Io if lower.contains("lookup address") => dns(t, &msg),
+        FailureKind::Dns => dns(t, &msg),
         FailureKind::ConnectionRefused => refused(t),
         FailureKind::Io if lower.contains("refused") => refused(t),
         FailureKind::Timeout => timeout(t, f.stage),
@@ -172,10 +168,39 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
                 vec!["Read the server's console at the time of the attempt.".into()],
             ),
         },
+        // EOF before a whole HTTP answer: the server hung up on the request.
+        FailureKind::Protocol if lower.contains("handshake not finished") => io(t, &msg),
         FailureKind::Protocol => protocol(t, &lower, &msg),
         FailureKind::Io => io(t, &msg),
         FailureKind::Url => bad_url(t, &msg),
     }
+}
+
+/// rustls failures, as their messages read when wrapped in an I/O error.
+fn looks_like_tls(lower: &str) -> bool {
+    [
+        "invalid peer certificate",
+        "invalidcontenttype",
+        "corrupt message",
+        "received fatal alert",
+        "peer is incompatible",
+        "peer misbehaved",
+        "tls error",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+fn dns(t: &Target, msg: &str) -> Diagnosis {
+    diag(
+        DiagnosisKind::DnsFailure,
+        format!("The host name \"{}\" did not resolve ({msg}).", t.host),
+        vec![
+            "Check the spelling of the host in the profile's server URL.".into(),
+            "For a server on this machine use 127.0.0.1 or localhost.".into(),
+            "If the name exists only on a VPN or an internal DNS, connect to it first.".into(),
+        ],
+    )
 }
 
 fn refused(t: &Target) -> Diagnosis {
@@ -224,8 +249,11 @@ fn timeout(t: &Target, stage: Stage) -> Diagnosis {
                 "The server accepted the connection but is stuck: a blocked event loop or a synchronous call in an async consumer; check whether its console shows the request.".to_string(),
                 "A proxy in between may be holding the request: connect to the backend directly to compare.".to_string(),
             ];
-            if !t.is_tls() && t.port == Some(443) {
-                fixes.insert(0, format!("Port 443 usually speaks TLS: try {}.", t.with_scheme("wss")));
+            if !t.is_tls() && matches!(t.port, Some(443 | 8443)) {
+                fixes.insert(
+                    0,
+                    format!("{} usually speaks TLS: try {}.", t.addr(), t.with_scheme("wss")),
+                );
             }
             diag(
                 DiagnosisKind::HandshakeTimeout,
@@ -254,13 +282,18 @@ fn tls(t: &Target, lower: &str, msg: &str) -> Diagnosis {
             ],
         );
     }
-    let (reason, fixes): (&str, Vec<String>) = if lower.contains("unknownissuer")
-        || lower.contains("unknown issuer")
-    {
+    let self_signed = "A self-signed or private-CA certificate: wsmon trusts the public web roots only; use ws:// for a development server, or a certificate from a public CA.";
+    let (reason, fixes): (&str, Vec<String>) = if lower.contains("causedasendentity") {
+        // What `openssl req -x509` makes: a CA certificate served as a leaf.
+        (
+            "the server presents a self-signed CA certificate as its own (CaUsedAsEndEntity)",
+            vec![self_signed.into()],
+        )
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
         (
             "the certificate was issued by an authority wsmon does not trust (unknown issuer)",
             vec![
-                "A self-signed or private-CA certificate: wsmon trusts the public web roots only; use ws:// for a development server or a certificate from a public CA.".into(),
+                self_signed.into(),
                 "If the certificate is from a public CA, the server may not send the intermediate certificate: serve the full chain (fullchain.pem).".into(),
             ],
         )
@@ -287,6 +320,11 @@ fn tls(t: &Target, lower: &str, msg: &str) -> Diagnosis {
                 "Renew the certificate on the server (e.g. certbot renew) and reload it.".into(),
                 "Check this machine's clock and date.".into(),
             ],
+        )
+    } else if lower.contains("invalid peer certificate") {
+        (
+            "the server's certificate was rejected",
+            vec![self_signed.into()],
         )
     } else {
         (
@@ -333,11 +371,13 @@ fn protocol(t: &Target, lower: &str, msg: &str) -> Diagnosis {
 
 fn io(t: &Target, msg: &str) -> Diagnosis {
     let addr = t.addr();
-    if !t.is_tls() && t.port == Some(443) {
+    // A TLS server hangs up on plaintext; on a TLS port that is the
+    // likeliest reason. Elsewhere it stays one suggestion among others.
+    if !t.is_tls() && matches!(t.port, Some(443 | 8443)) {
         return diag(
             DiagnosisKind::WrongScheme,
             format!(
-                "ws:// was used on port 443 and {addr} dropped the connection during the handshake (\"{msg}\"): the port most likely speaks TLS."
+                "ws:// was used on a TLS port and {addr} dropped the connection during the handshake (\"{msg}\"): the port most likely speaks TLS."
             ),
             vec![format!("Use {} instead.", t.with_scheme("wss"))],
         );

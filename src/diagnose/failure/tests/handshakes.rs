@@ -78,6 +78,106 @@ fn transport_failures() {
     ]);
 }
 
+/// Messages exactly as tokio-tungstenite 0.29 + rustls 0.23 reported them
+/// against real servers (a plain TCP server answering 400, `openssl
+/// s_server` with a self-signed and with a private-CA certificate). TLS and
+/// resolver failures arrive as I/O errors there, so the engine may label
+/// them `Io`: the classifier must still see what they are.
+#[test]
+fn messages_seen_from_real_servers() {
+    use FailureKind as F;
+    check_rows(vec![
+        Row::new(
+            "wss to plain http, as io",
+            failed(
+                Stage::Handshake,
+                F::Io,
+                "IO error: received corrupt message of type InvalidContentType",
+            ),
+            K::WrongScheme,
+        )
+        .url("wss://127.0.0.1:8000/ws/x/")
+        .fixes(&["ws://127.0.0.1:8000/ws/x/"]),
+        Row::new(
+            "private CA, as io",
+            failed(
+                Stage::Handshake,
+                F::Io,
+                "IO error: invalid peer certificate: UnknownIssuer",
+            ),
+            K::TlsError,
+        )
+        .url("wss://localhost:8443/ws/x/")
+        .says(&["unknown issuer"]),
+        Row::new(
+            "openssl req -x509 cert",
+            failed(
+                Stage::Handshake,
+                F::Io,
+                "IO error: invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+            ),
+            K::TlsError,
+        )
+        .url("wss://localhost:8443/ws/x/")
+        .says(&["self-signed", "CaUsedAsEndEntity"])
+        .fixes(&["ws://"]),
+        Row::new(
+            "other certificate error",
+            failed(
+                Stage::Handshake,
+                F::Tls,
+                "invalid peer certificate: BadSignature",
+            ),
+            K::TlsError,
+        )
+        .url("wss://localhost:8443/ws/x/")
+        .says(&["rejected", "BadSignature"]),
+        Row::new(
+            "ws to a TLS port",
+            failed(
+                Stage::Handshake,
+                F::Protocol,
+                "WebSocket protocol error: Handshake not finished",
+            ),
+            K::HandshakeFailed,
+        )
+        .url("ws://127.0.0.1:18443/ws/x/")
+        .says(&["dropped during the handshake"])
+        .fixes(&["wss://127.0.0.1:18443/ws/x/"]),
+        Row::new(
+            "ws to 8443",
+            failed(
+                Stage::Handshake,
+                F::Protocol,
+                "WebSocket protocol error: Handshake not finished",
+            ),
+            K::WrongScheme,
+        )
+        .url("ws://127.0.0.1:8443/ws/x/")
+        .fixes(&["wss://127.0.0.1:8443/ws/x/"]),
+        Row::new(
+            "refused",
+            failed(
+                Stage::Tcp,
+                F::Io,
+                "IO error: Connection refused (os error 111)",
+            ),
+            K::ConnectionRefused,
+        ),
+        Row::new(
+            "dns, as io",
+            failed(
+                Stage::Dns,
+                F::Io,
+                "IO error: failed to lookup address information: Name or service not known",
+            ),
+            K::DnsFailure,
+        )
+        .url("ws://no-such-host.invalid/ws/")
+        .says(&["no-such-host.invalid"]),
+    ]);
+}
+
 #[test]
 fn each_handshake_status() {
     let wsgi = [
