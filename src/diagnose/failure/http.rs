@@ -140,14 +140,7 @@ fn redirect(facts: &Facts<'_>, t: &Target, a: &HttpAnswer, seen: &Seen) -> Diagn
         );
     };
     let to_tls = matches!(dest.scheme(), "https" | "wss");
-    let dest_target = Target {
-        scheme: if to_tls { "wss" } else { "ws" }.to_string(),
-        host: dest.host_str().unwrap_or_default().to_string(),
-        port: dest.port_or_known_default(),
-        path: dest.path().to_string(),
-        token_param: None,
-    };
-    let ws_url = excerpt(&dest_target.with_scheme(&dest_target.scheme));
+    let ws_url = excerpt(&Target::of(dest.as_str()).with_scheme(if to_tls { "wss" } else { "ws" }));
     let keep_query = if t.token_param.is_some() {
         " (keep the token query string)"
     } else {
