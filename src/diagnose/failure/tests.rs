@@ -3,6 +3,7 @@
 
 mod closes;
 mod handshakes;
+mod transport;
 
 use std::time::{Duration, SystemTime};
 
