@@ -1,10 +1,24 @@
-//! Facts of one attempt → [`Diagnosis`]. (First cut; the diagnosis helper
-//! replaces the body.)
+//! Facts of one attempt → [`Diagnosis`]: the cause a browser's
+//! "1006, wasClean: false" hides, in one sentence, with fixes.
+//!
+//! A pure classifier over captured facts. This file holds the facts, the
+//! target URL's parts and the dispatch; [`transport`] handles failures below
+//! HTTP (DNS, TCP, TLS, a broken handshake), [`http`] refused upgrades by
+//! status, [`auth`] cross-checks auth refusals with the REST token check,
+//! [`closed`] sockets that opened and then closed.
+//! Server text (reasons, bodies, headers) only ever enters a summary through
+//! [`excerpt`].
+
+mod auth;
+mod closed;
+mod http;
+mod transport;
 
 use indexmap::IndexMap;
 
+use super::text::excerpt;
 use super::{Diagnosis, DiagnosisKind};
-use crate::session::AttemptRecord;
+use crate::session::{AttemptRecord, ConnectFailure, FailureKind, Outcome};
 use crate::token_check::TokenCheckResult;
 
 /// Everything the classifier may look at. All captured, nothing fetched.
@@ -21,12 +35,150 @@ pub struct Facts<'a> {
     pub close_codes: &'a IndexMap<u16, String>,
 }
 
+/// Close codes a server uses to say "your credentials are refused":
+/// application 4001/4003, registered 3000/3003 and the generic 1008.
+pub fn is_auth_close(code: u16) -> bool {
+    matches!(code, 4001 | 4003 | 1008 | 3000 | 3003)
+}
+
 /// Classifies one attempt.
 pub fn diagnose(facts: &Facts<'_>) -> Diagnosis {
-    let _ = facts;
-    Diagnosis {
-        kind: DiagnosisKind::Ok,
-        summary: String::new(),
-        fixes: Vec::new(),
+    let target = Target::of(facts.shown_url);
+    match &facts.record.outcome {
+        Outcome::Failed(failure) => failed(facts, &target, failure),
+        Outcome::Closed { close, open_for } => closed::classify(facts, &target, close, *open_for),
     }
 }
+
+fn diag(kind: DiagnosisKind, summary: String, fixes: Vec<String>) -> Diagnosis {
+    Diagnosis {
+        kind,
+        summary,
+        fixes,
+    }
+}
+
+/// The parts of the shown URL that diagnoses name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    path: String,
+    /// The query parameter that carries the token (`token`, `access_token`…).
+    token_param: Option<String>,
+}
+
+impl Target {
+    fn of(shown_url: &str) -> Target {
+        match url::Url::parse(shown_url) {
+            Ok(u) => Target {
+                scheme: u.scheme().to_ascii_lowercase(),
+                host: u.host_str().unwrap_or_default().to_string(),
+                port: u.port_or_known_default(),
+                path: u.path().to_string(),
+                token_param: u
+                    .query_pairs()
+                    .map(|(k, _)| k.into_owned())
+                    .find(|k| k.to_ascii_lowercase().contains("token")),
+            },
+            Err(_) => Target {
+                scheme: String::new(),
+                host: excerpt(shown_url),
+                port: None,
+                path: String::new(),
+                token_param: None,
+            },
+        }
+    }
+
+    /// `host:port`, as a person types it.
+    fn addr(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}:{port}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    fn is_tls(&self) -> bool {
+        matches!(self.scheme.as_str(), "wss" | "https")
+    }
+
+    fn is_loopback(&self) -> bool {
+        let h = self.host.as_str();
+        h == "localhost" || h.starts_with("127.") || h == "[::1]"
+    }
+
+    /// `host` or `host:port`, leaving out the default port of `scheme`.
+    fn authority_for(&self, scheme: &str) -> String {
+        let default = if matches!(scheme, "wss" | "https") {
+            443
+        } else {
+            80
+        };
+        match self.port {
+            Some(port) if port != default => format!("{}:{port}", self.host),
+            _ => self.host.clone(),
+        }
+    }
+
+    /// The server's HTTP origin (`http://127.0.0.1:8000`), as an
+    /// `Origin` header value for `AllowedHostsOriginValidator`.
+    fn origin(&self) -> String {
+        let scheme = if self.is_tls() { "https" } else { "http" };
+        format!("{scheme}://{}", self.authority_for(scheme))
+    }
+
+    /// The generic command that starts a Channels app on this port.
+    fn daphne_command(&self) -> String {
+        let bind = if self.is_loopback() {
+            "127.0.0.1"
+        } else {
+            "0.0.0.0"
+        };
+        let port = self.port.unwrap_or(8000);
+        format!("daphne -b {bind} -p {port} project.asgi:application")
+    }
+
+    /// The URL with another scheme, path only (no query: it may carry the
+    /// token).
+    fn with_scheme(&self, scheme: &str) -> String {
+        format!("{scheme}://{}{}", self.authority_for(scheme), self.path)
+    }
+}
+
+fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
+    let msg = excerpt(&f.message);
+    let lower = f.message.to_ascii_lowercase();
+    match f.kind {
+        // tokio-tungstenite reports rustls and resolver failures as plain
+        // I/O errors, so the message decides, whatever kind the engine chose.
+        FailureKind::Io if transport::looks_like_tls(&lower) => transport::tls(t, &lower, &msg),
+        FailureKind::Dns | FailureKind::Io if lower.contains("lookup address") => {
+            transport::dns(t, &msg)
+        }
+        FailureKind::Dns => transport::dns(t, &msg),
+        FailureKind::ConnectionRefused => transport::refused(t),
+        FailureKind::Io if lower.contains("refused") => transport::refused(t),
+        FailureKind::Timeout => transport::timeout(t, f.stage),
+        FailureKind::Tls => transport::tls(t, &lower, &msg),
+        FailureKind::HttpStatus => match &f.http {
+            // A 101 that still failed broke the handshake rules.
+            Some(answer) if answer.status == 101 => transport::protocol(t, &lower, &msg),
+            Some(answer) => http::classify(facts, t, answer),
+            None => diag(
+                DiagnosisKind::HandshakeFailed,
+                format!("The server refused the upgrade ({msg})."),
+                vec!["Read the server's console at the time of the attempt.".into()],
+            ),
+        },
+        // EOF before a whole HTTP answer: the server hung up on the request.
+        FailureKind::Protocol if lower.contains("handshake not finished") => transport::io(t, &msg),
+        FailureKind::Protocol => transport::protocol(t, &lower, &msg),
+        FailureKind::Io => transport::io(t, &msg),
+        FailureKind::Url => transport::bad_url(t, &msg),
+    }
+}
+
+#[cfg(test)]
+mod tests;

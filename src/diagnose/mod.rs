@@ -4,13 +4,20 @@
 //! - [`codes`]: the close-code catalog (`assets/close-codes.toml`) and HTTP
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
+//! - [`explain`]: the text `wsmon explain CODE` prints.
+//! - [`lint`]: warnings about an endpoint URL before connecting.
+//! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
+pub mod explain;
 pub mod failure;
+pub mod lint;
+pub mod text;
 
 use serde::Serialize;
 
-pub use failure::diagnose;
+pub use failure::{Facts, diagnose, is_auth_close};
+pub use text::excerpt;
 
 /// What went wrong (or right), in plain words, with what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,0 +1,179 @@
+//! Auth refusals (401/403 at the upgrade, 4001/4003/1008/3000/3003 closes),
+//! cross-checked with the REST token check and the URL.
+//!
+//! This is the step a browser cannot take: Daphne answers the same empty
+//! 403 for a bad token, a token the socket never saw, and a missing
+//! `Origin`. The REST verdict on the same token tells them apart.
+
+use std::time::Duration;
+
+use super::{Facts, Target, diag};
+use crate::diagnose::text::{excerpt, human_duration};
+use crate::diagnose::{Diagnosis, DiagnosisKind};
+use crate::token_check::Verdict;
+
+/// What the URL and the token check say about the token.
+struct Findings {
+    /// Clauses appended to the summary, each naming one fact.
+    clauses: Vec<String>,
+    /// Token fixes, most likely first.
+    fixes: Vec<String>,
+    /// The REST API accepts the token, or did not judge it: the refusal
+    /// may lie on the socket side.
+    socket_side: bool,
+}
+
+/// `valid_clause` is what a REST-valid token means in the caller's context.
+fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str) -> Findings {
+    let mut clauses = Vec::new();
+    let mut fixes = Vec::new();
+    if !facts.url_has_token {
+        clauses.push("the URL carries no token, so the server never saw one".to_string());
+        fixes.push(format!(
+            "Add the token to the endpoint URL, e.g. url = \"{{ws}}{}?token={{token}}\": browsers cannot send an Authorization header on a WebSocket, so Channels token middlewares read the query string.",
+            t.path
+        ));
+    }
+    let check = facts.token_check;
+    let detail = check
+        .and_then(|c| c.detail.as_deref())
+        .map(|d| format!(" (\"{}\")", excerpt(d)))
+        .unwrap_or_default();
+    let socket_side = match check.map(|c| c.verdict) {
+        Some(Verdict::Invalid) => {
+            clauses.push(format!(
+                "the REST API rejects the same token, so the token is invalid{detail}"
+            ));
+            fixes.push("Get a new token (log in again, or python manage.py drf_create_token USERNAME) and update the profile's token.".into());
+            false
+        }
+        Some(Verdict::Inactive) => {
+            clauses.push(format!(
+                "the REST API says the token's account is inactive or deleted{detail}"
+            ));
+            fixes.push(
+                "Reactivate the user (Django admin: Active) or use the token of an active account."
+                    .into(),
+            );
+            false
+        }
+        Some(Verdict::Missing) => {
+            clauses.push(format!(
+                "the REST token check says no credentials reached the API{detail}"
+            ));
+            fixes.push("Check the profile's auth_scheme (DRF TokenAuthentication expects \"Token\", Simple JWT \"Bearer\") and that the token is not empty.".into());
+            false
+        }
+        // The token never reached the socket: its refusal says nothing yet.
+        Some(Verdict::Valid) if !facts.url_has_token => {
+            clauses.push("the REST API accepts the token itself, so the token is fine".to_string());
+            true
+        }
+        Some(Verdict::Valid) => {
+            clauses.push(format!(
+                "the REST API accepts the same token, so {valid_clause}"
+            ));
+            true
+        }
+        Some(other) => {
+            let why = check
+                .and_then(|c| c.detail.as_deref())
+                .map(|d| format!(": \"{}\"", excerpt(d)))
+                .unwrap_or_default();
+            clauses.push(format!(
+                "the REST token check could not judge the token (verdict {}{why})",
+                other.as_str()
+            ));
+            fixes.push("Fix the token check (server URL, token_check path) so wsmon can tell a bad token from a refused one.".into());
+            true
+        }
+        None => {
+            clauses.push(
+                "no REST token check has run to tell a bad token from a refused one".to_string(),
+            );
+            fixes.push("Set token_check in the profile to a REST path that requires the token, so wsmon can tell a bad token from a refused one.".into());
+            true
+        }
+    };
+    Findings {
+        clauses,
+        fixes,
+        socket_side,
+    }
+}
+
+/// 401/403 answered to the upgrade.
+pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, line: &str) -> Diagnosis {
+    let f = findings(
+        facts,
+        t,
+        "the token is fine and the WebSocket side refuses it",
+    );
+    let mut fixes = Vec::new();
+    if status == 401 {
+        // Channels itself answers 403; a 401 means another layer refused.
+        fixes.push("Django Channels answers 403, not 401: a 401 comes from a proxy, an API gateway or custom middleware in front of the socket; send the credentials it expects.".to_string());
+    }
+    let origin = format!(
+        "If asgi.py wraps the router in AllowedHostsOriginValidator, a missing Origin gets the same 403: wsmon sends no Origin unless the endpoint's headers set one, so add headers = {{ Origin = \"{}\" }} to the endpoint ({} must be in ALLOWED_HOSTS).",
+        t.origin(),
+        t.host
+    );
+    // With a token that reached the socket and is fine (or unjudged), the
+    // Origin check is the likeliest refusal: wsmon, unlike a browser, never
+    // sends an Origin by itself.
+    let origin_first = status == 403 && f.socket_side && facts.url_has_token;
+    if origin_first {
+        fixes.push(origin.clone());
+    }
+    fixes.extend(f.fixes);
+    if f.socket_side && facts.url_has_token {
+        let param = t.token_param.as_deref().unwrap_or("token");
+        fixes.push(format!("Check the WebSocket auth middleware in asgi.py: does it read the token from the query string, under the parameter name the URL uses ({param})?"));
+    }
+    if status == 403 && !origin_first {
+        fixes.push(origin);
+    }
+    if f.socket_side && status == 403 {
+        fixes.push("Read the consumer's connect(): every path that does not call accept() ends in 403 (a permission check, a failing user lookup).".into());
+    }
+    diag(
+        DiagnosisKind::AuthRejected,
+        format!(
+            "The server refused the upgrade with {line}; {}.",
+            f.clauses.join("; ")
+        ),
+        fixes,
+    )
+}
+
+/// An auth close code sent by the server after it accepted the socket.
+pub(super) fn closed(
+    facts: &Facts<'_>,
+    t: &Target,
+    label: &str,
+    reason: &str,
+    code: u16,
+    open_for: Duration,
+) -> Diagnosis {
+    let f = findings(facts, t, "a server rule other than the token refused it");
+    let find = format!(
+        "Find the close(code={code}) call in the consumer: the condition around it says which check failed."
+    );
+    let mut fixes = f.fixes;
+    if f.socket_side {
+        fixes.insert(0, find);
+        fixes.push("Check the permissions or groups the consumer requires of the user.".into());
+    } else {
+        fixes.push(find);
+    }
+    diag(
+        DiagnosisKind::AuthRejected,
+        format!(
+            "The server accepted the socket, then closed it with {label} after {}{reason}; {}.",
+            human_duration(open_for),
+            f.clauses.join("; ")
+        ),
+        fixes,
+    )
+}

@@ -1,0 +1,246 @@
+//! Attempts that failed below HTTP: resolving, connecting, TLS, and
+//! handshakes that broke the rules or were cut off. Classified from the
+//! failure kind and, since libraries wrap errors loosely, the message.
+
+use super::{Target, diag};
+use crate::diagnose::{Diagnosis, DiagnosisKind};
+use crate::session::Stage;
+
+/// rustls failures, as their messages read when wrapped in an I/O error.
+pub(super) fn looks_like_tls(lower: &str) -> bool {
+    [
+        "invalid peer certificate",
+        "invalidcontenttype",
+        "corrupt message",
+        "received fatal alert",
+        "peer is incompatible",
+        "peer misbehaved",
+        "tls error",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+pub(super) fn dns(t: &Target, msg: &str) -> Diagnosis {
+    diag(
+        DiagnosisKind::DnsFailure,
+        format!("The host name \"{}\" did not resolve ({msg}).", t.host),
+        vec![
+            "Check the spelling of the host in the profile's server URL.".into(),
+            "For a server on this machine use 127.0.0.1 or localhost.".into(),
+            "If the name exists only on a VPN or an internal DNS, connect to it first.".into(),
+        ],
+    )
+}
+
+pub(super) fn refused(t: &Target) -> Diagnosis {
+    let port = t.port.map_or_else(|| "PORT".to_string(), |p| p.to_string());
+    diag(
+        DiagnosisKind::ConnectionRefused,
+        format!(
+            "Nothing is listening on {}: the TCP connection was refused, so the server is not running there.",
+            t.addr()
+        ),
+        vec![
+            format!(
+                "Start the ASGI server on that port, e.g. `{}` (your Django project's package instead of `project`).",
+                t.daphne_command()
+            ),
+            format!(
+                "Check that the server listens on port {port}, the one in the URL (`ss -ltnp` lists listening ports)."
+            ),
+            "If the server runs in a container, it must bind 0.0.0.0 and publish the port.".into(),
+        ],
+    )
+}
+
+pub(super) fn timeout(t: &Target, stage: Stage) -> Diagnosis {
+    let addr = t.addr();
+    match stage {
+        Stage::Dns => diag(
+            DiagnosisKind::ConnectTimeout,
+            format!("Resolving \"{}\" did not finish within the connect timeout.", t.host),
+            vec![
+                "The DNS server is slow or unreachable: try the server's IP address.".into(),
+                "If the name exists only on a VPN, connect to it first.".into(),
+            ],
+        ),
+        Stage::Tcp => diag(
+            DiagnosisKind::ConnectTimeout,
+            format!("No TCP connection to {addr} within the connect timeout: nothing answered at all, not even a refusal."),
+            vec![
+                format!("A firewall or security group silently drops packets to {addr} (a closed port on a reachable host is refused, not silent)."),
+                "The host is down or the address is wrong (an address from another network, an old IP).".into(),
+                "Raise connect_timeout only if the network is merely slow.".into(),
+            ],
+        ),
+        Stage::Handshake => {
+            let mut fixes = vec![
+                "The server accepted the connection but is stuck: a blocked event loop or a synchronous call in an async consumer; check whether its console shows the request.".to_string(),
+                "A proxy in between may be holding the request: connect to the backend directly to compare.".to_string(),
+            ];
+            if !t.is_tls() && matches!(t.port, Some(443 | 8443)) {
+                fixes.insert(
+                    0,
+                    format!("{} usually speaks TLS: try {}.", t.addr(), t.with_scheme("wss")),
+                );
+            }
+            diag(
+                DiagnosisKind::HandshakeTimeout,
+                format!("TCP to {addr} connected, but no answer to the WebSocket upgrade came within the connect timeout."),
+                fixes,
+            )
+        }
+    }
+}
+
+pub(super) fn tls(t: &Target, lower: &str, msg: &str) -> Diagnosis {
+    let addr = t.addr();
+    // A plain-HTTP answer ("HTTP/1.1 400…") read as a TLS record has an
+    // invalid content type: the port speaks HTTP, not TLS.
+    if lower.contains("invalidcontenttype") {
+        return diag(
+            DiagnosisKind::WrongScheme,
+            format!("wss:// was used but {addr} answered in plain HTTP, not TLS (\"{msg}\")."),
+            vec![
+                format!(
+                    "Use {} (the server has no TLS on this port).",
+                    t.with_scheme("ws")
+                ),
+                "Or put TLS in front of it (a proxy such as nginx or Caddy terminating TLS)."
+                    .into(),
+            ],
+        );
+    }
+    let self_signed = "A self-signed or private-CA certificate: wsmon trusts the public web roots only; use ws:// for a development server, or a certificate from a public CA.";
+    let (reason, fixes): (&str, Vec<String>) = if lower.contains("causedasendentity") {
+        // What `openssl req -x509` makes: a CA certificate served as a leaf.
+        (
+            "the server presents a self-signed CA certificate as its own (CaUsedAsEndEntity)",
+            vec![self_signed.into()],
+        )
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        (
+            "the certificate was issued by an authority wsmon does not trust (unknown issuer)",
+            vec![
+                self_signed.into(),
+                "If the certificate is from a public CA, the server may not send the intermediate certificate: serve the full chain (fullchain.pem).".into(),
+            ],
+        )
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        (
+            "the certificate is not valid for this host name (name mismatch)",
+            vec![
+                "Connect using a name the certificate lists (the error names them).".into(),
+                format!(
+                    "Or reissue the certificate with {} in its subjectAltName.",
+                    t.host
+                ),
+            ],
+        )
+    } else if lower.contains("notvalidyet") || lower.contains("not valid yet") {
+        (
+            "the certificate is not valid yet",
+            vec!["Check this machine's clock and date.".into()],
+        )
+    } else if lower.contains("expired") {
+        (
+            "the server's certificate has expired",
+            vec![
+                "Renew the certificate on the server (e.g. certbot renew) and reload it.".into(),
+                "Check this machine's clock and date.".into(),
+            ],
+        )
+    } else if lower.contains("invalid peer certificate") {
+        (
+            "the server's certificate was rejected",
+            vec![self_signed.into()],
+        )
+    } else {
+        (
+            "see the TLS error",
+            vec![
+                "The server may require another TLS version, a client certificate or a different SNI name.".into(),
+                format!("If {addr} does not speak TLS at all, use ws://."),
+            ],
+        )
+    };
+    diag(
+        DiagnosisKind::TlsError,
+        format!("The TLS handshake with {addr} failed: {reason} (\"{msg}\")."),
+        fixes,
+    )
+}
+
+pub(super) fn protocol(t: &Target, lower: &str, msg: &str) -> Diagnosis {
+    let addr = t.addr();
+    // TLS alert bytes instead of "HTTP/1.1": ws:// reached a TLS port.
+    if !t.is_tls() && (lower.contains("invalid http version") || lower.contains("httparse")) {
+        return diag(
+            DiagnosisKind::WrongScheme,
+            format!(
+                "ws:// was used but {addr} did not answer in HTTP (\"{msg}\"): the port most likely speaks TLS."
+            ),
+            vec![format!("Use {} instead.", t.with_scheme("wss"))],
+        );
+    }
+    let mut fixes = Vec::new();
+    if lower.contains("sec-websocket-accept") || lower.contains("key mismatch") {
+        fixes.push("Something rewrote the handshake answer (a caching or buffering proxy), or the server computes Sec-WebSocket-Accept wrongly.".to_string());
+    }
+    if lower.contains("subprotocol") {
+        fixes.push("The server picked a subprotocol wsmon did not offer, or none when one was offered: check the endpoint's subprotocols.".to_string());
+    }
+    fixes.push("Connect to the server directly, bypassing any proxy, to see which one breaks the handshake.".to_string());
+    diag(
+        DiagnosisKind::ProtocolError,
+        format!("{addr} answered the upgrade but broke the WebSocket handshake rules (\"{msg}\")."),
+        fixes,
+    )
+}
+
+pub(super) fn io(t: &Target, msg: &str) -> Diagnosis {
+    let addr = t.addr();
+    // A TLS server hangs up on plaintext; on a TLS port that is the
+    // likeliest reason. Elsewhere it stays one suggestion among others.
+    if !t.is_tls() && matches!(t.port, Some(443 | 8443)) {
+        return diag(
+            DiagnosisKind::WrongScheme,
+            format!(
+                "ws:// was used on a TLS port and {addr} dropped the connection during the handshake (\"{msg}\"): the port most likely speaks TLS."
+            ),
+            vec![format!("Use {} instead.", t.with_scheme("wss"))],
+        );
+    }
+    diag(
+        DiagnosisKind::HandshakeFailed,
+        format!("The connection to {addr} was dropped during the handshake (\"{msg}\")."),
+        vec![
+            "The server closed the connection without answering: it may have crashed on the request; check its console.".into(),
+            format!("The port may speak another protocol (TLS: try {}).", t.with_scheme("wss")),
+            "A proxy or firewall may reset WebSocket upgrades.".into(),
+        ],
+    )
+}
+
+pub(super) fn bad_url(t: &Target, msg: &str) -> Diagnosis {
+    if matches!(t.scheme.as_str(), "http" | "https") {
+        let ws = if t.is_tls() { "wss" } else { "ws" };
+        return diag(
+            DiagnosisKind::WrongScheme,
+            format!(
+                "The URL uses {}:// but WebSocket URLs use ws:// or wss:// (\"{msg}\").",
+                t.scheme
+            ),
+            vec![format!("Use {} in the endpoint URL.", t.with_scheme(ws))],
+        );
+    }
+    diag(
+        DiagnosisKind::HandshakeFailed,
+        format!("The endpoint URL cannot be dialled (\"{msg}\")."),
+        vec![
+            "Check the endpoint URL in the profile: a ws:// or wss:// scheme, a host, a path."
+                .into(),
+        ],
+    )
+}
