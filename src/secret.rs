@@ -63,7 +63,11 @@ pub struct Redactor {
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The needles are the secrets themselves: show only what replaces them.
-        let shown: Vec<&str> = self.needles.iter().map(|(_, shown)| shown.as_str()).collect();
+        let shown: Vec<&str> = self
+            .needles
+            .iter()
+            .map(|(_, shown)| shown.as_str())
+            .collect();
         f.debug_struct("Redactor").field("redacts", &shown).finish()
     }
 }

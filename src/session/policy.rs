@@ -1,8 +1,10 @@
 //! What to do after an attempt: retry (how soon) or stop until a person acts.
 //!
 //! Retrying an auth rejection forever hammers the server and hides the cause,
-//! so 401/403 handshakes and 4001/4003/1008 closes stop the loop. Drops and
+//! so 401/403 handshakes and auth closes (4001/4003/1008/3000/3003) stop
+//! the loop. Drops and
 //! server errors (1006, 1011) keep retrying; 1012/1013 ask for patience.
+//! The list of auth close codes is the diagnosis catalog's, so the two agree.
 
 use super::backoff::RetryHint;
 use super::events::{AttemptRecord, Outcome};
@@ -15,9 +17,6 @@ pub enum After {
     StopAuth(String),
 }
 
-/// Close codes that mean "your credentials are not accepted".
-pub const AUTH_CLOSE_CODES: [u16; 3] = [4001, 4003, 1008];
-
 pub fn after(record: &AttemptRecord) -> After {
     match &record.outcome {
         Outcome::Failed(failure) => match failure.http.as_ref().map(|h| h.status) {
@@ -27,7 +26,7 @@ pub fn after(record: &AttemptRecord) -> After {
             _ => After::Retry(RetryHint::Normal),
         },
         Outcome::Closed { close, .. } => {
-            if AUTH_CLOSE_CODES.contains(&close.code) && close.by == super::Closer::Server {
+            if crate::diagnose::is_auth_close(close.code) && close.by == super::Closer::Server {
                 let reason = if close.reason.is_empty() {
                     String::new()
                 } else {
@@ -96,7 +95,7 @@ mod tests {
     fn auth_rejections_stop() {
         assert!(matches!(after(&failed(Some(403))), After::StopAuth(_)));
         assert!(matches!(after(&failed(Some(401))), After::StopAuth(_)));
-        for code in AUTH_CLOSE_CODES {
+        for code in [4001, 4003, 1008, 3000, 3003] {
             assert!(
                 matches!(after(&closed(code, Closer::Server)), After::StopAuth(_)),
                 "{code}"
