@@ -121,9 +121,9 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
             let diagnosis = if opened_fine {
                 Diagnosis {
                     kind: DiagnosisKind::Ok,
-                    summary: format!(
+                    summary:
                         "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
-                    ),
+                            .into(),
                     fixes: vec![],
                 }
             } else {

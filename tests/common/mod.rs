@@ -84,10 +84,10 @@ impl WsServer {
     }
 }
 
-pub async fn ws_server(
-    reject: Option<(u16, Vec<(&'static str, &'static str)>, &'static str)>,
-    behaviour: Behaviour,
-) -> WsServer {
+/// An HTTP answer that refuses the upgrade: status, headers, body.
+pub type Refusal = (u16, Vec<(&'static str, &'static str)>, &'static str);
+
+pub async fn ws_server(reject: Option<Refusal>, behaviour: Behaviour) -> WsServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let closes = Arc::new(Mutex::new(Vec::new()));
@@ -101,6 +101,8 @@ pub async fn ws_server(
             let behaviour = behaviour.clone();
             let (c, a) = (c.clone(), a.clone());
             tokio::spawn(async move {
+                // The callback's signature is tungstenite's; its Err is large by design.
+                #[allow(clippy::result_large_err)]
                 let callback =
                     move |_req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
                         match reject {
