@@ -71,3 +71,20 @@ mod tests {
         assert_eq!(short_duration(Duration::from_secs(7500)), "2h 5m");
     }
 }
+
+/// Warnings about the endpoint's URL before dialling it (`http://` for
+/// `ws://`, a missing `/ws/` prefix or token that its siblings have, a
+/// trailing-slash mismatch). Works on shown URLs: no token needed.
+pub fn url_warnings(profile: &ActiveProfile, index: usize) -> Vec<String> {
+    let Some(endpoint) = profile.endpoints.get(index) else {
+        return Vec::new();
+    };
+    let siblings: Vec<&str> = profile
+        .endpoints
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != index)
+        .map(|(_, e)| e.shown_url.as_str())
+        .collect();
+    diagnose::lint::lint_url(&endpoint.shown_url, &siblings)
+}

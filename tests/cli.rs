@@ -370,3 +370,53 @@ async fn the_token_never_appears_whole_in_any_output() {
     // The redacted prefix is what people see instead.
     assert!(outputs[0].1.contains("s3cr3t-01…"), "{}", outputs[0].1);
 }
+
+#[tokio::test]
+async fn url_lint_warnings_show_in_check_and_tail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = rest().await;
+    let ws = ws_server(None, send_then_echo_close(vec![], Default::default())).await;
+    // Two endpoints under /ws/ and one without the prefix its siblings have.
+    let text = format!(
+        r#"[profiles.me]
+server = "http://{api}"
+token = "{TOKEN}"
+[[profiles.me.endpoints]]
+name = "a"
+url = "ws://{ws}/ws/a/?token={{token}}"
+[[profiles.me.endpoints]]
+name = "b"
+url = "ws://{ws}/ws/b/?token={{token}}"
+[[profiles.me.endpoints]]
+name = "odd"
+url = "ws://{ws}/odd/?token={{token}}"
+"#,
+        ws = ws.addr
+    );
+    let path = dir.path().join("p.toml");
+    std::fs::write(&path, text).expect("write");
+    let cfg = path.to_str().expect("utf8");
+    let out = wsmon(&["--config", cfg, "check", "--format", "json"], dir.path()).await;
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let odd = &report["endpoints"][2];
+    assert!(
+        odd["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("/ws/")),
+        "{odd}"
+    );
+    assert_eq!(report["endpoints"][0]["warnings"], json!([]));
+
+    let out = wsmon(
+        &["--config", cfg, "tail", "--duration", "300ms"],
+        dir.path(),
+    )
+    .await;
+    let lines = String::from_utf8_lossy(&out.stdout);
+    let warning: Value = lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["type"] == "url_warning")
+        .expect("a url_warning line");
+    assert_eq!(warning["endpoint"], "odd");
+}

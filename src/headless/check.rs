@@ -44,6 +44,8 @@ pub struct EndpointReport {
     pub close_reason: Option<String>,
     pub latency_ms: Option<u64>,
     pub diagnosis: Diagnosis,
+    /// URL lint found before dialling (missing `/ws/` prefix, token…).
+    pub warnings: Vec<String>,
 }
 
 /// Runs the check and builds the report.
@@ -94,7 +96,9 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
         .endpoints
         .iter()
         .zip(&model.sessions)
-        .map(|(endpoint, state)| {
+        .enumerate()
+        .map(|(index, (endpoint, state))| {
+            let warnings = report::url_warnings(profile, index);
             let Some(record) = state.last_attempt() else {
                 return EndpointReport {
                     name: endpoint.name.clone(),
@@ -112,6 +116,7 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                             "Raise --timeout, or check that the server answers at all.".into(),
                         ],
                     },
+                    warnings,
                 };
             };
             // Held open and closed by us: the socket worked.
@@ -147,6 +152,7 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                 },
                 latency_ms: record.handshake_latency.map(millis),
                 diagnosis,
+                warnings,
             }
         })
         .collect();
@@ -219,6 +225,9 @@ pub fn to_text(report: &Report) -> String {
             e.state.to_uppercase(),
             e.url
         );
+        for warning in &e.warnings {
+            let _ = writeln!(out, "     warning: {}", visible(warning));
+        }
         if let Some(reason) = e.close_reason.as_deref().filter(|r| !r.is_empty()) {
             let _ = writeln!(out, "     reason: {}", visible(reason));
         }

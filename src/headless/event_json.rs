@@ -87,7 +87,9 @@ pub fn session_line(
             "subprotocol": handshake.subprotocol,
         }),
         SessionEvent::Rtt(rtt) => {
-            json!({"ts": now(), "endpoint": name, "type": "pong", "rtt_ms": rtt.as_secs_f64() * 1000.0})
+            // Microsecond precision is all a loopback RTT needs.
+            let rtt_ms = (rtt.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+            json!({"ts": now(), "endpoint": name, "type": "pong", "rtt_ms": rtt_ms})
         }
         SessionEvent::Closing { at, code } => {
             json!({"ts": Ts(*at), "endpoint": name, "type": "closing", "code": code})
@@ -136,6 +138,13 @@ pub fn session_line(
     push_line(out, &value);
 }
 
+/// The line listing URL warnings found before dialling (`type`: `url_warning`).
+pub fn url_warning_line(out: &mut Vec<u8>, endpoint: &str, warnings: &[String]) {
+    let value =
+        json!({"ts": now(), "endpoint": endpoint, "type": "url_warning", "warnings": warnings});
+    push_line(out, &value);
+}
+
 /// The line of a token check result.
 pub fn token_check_line(out: &mut Vec<u8>, result: &TokenCheckResult) {
     push_line(out, &token_check_value(result, true));
@@ -143,16 +152,17 @@ pub fn token_check_line(out: &mut Vec<u8>, result: &TokenCheckResult) {
 
 /// The `token_check` object (as in `check --format json`).
 pub fn token_check_value(result: &TokenCheckResult, as_event: bool) -> Value {
-    let mut value = json!({
-        "status": result.status,
-        "verdict": result.verdict,
-        "detail": result.detail,
-        "latency_ms": millis(result.latency),
-        "url": result.url,
-    });
-    if as_event {
-        value["ts"] = json!(Ts(result.at));
-        value["type"] = json!("token_check");
+    let mut value = if as_event {
+        json!({"ts": Ts(result.at), "type": "token_check"})
+    } else {
+        json!({})
+    };
+    if let Value::Object(map) = &mut value {
+        map.insert("status".into(), json!(result.status));
+        map.insert("verdict".into(), json!(result.verdict));
+        map.insert("detail".into(), json!(result.detail));
+        map.insert("latency_ms".into(), json!(millis(result.latency)));
+        map.insert("url".into(), json!(result.url));
     }
     value
 }

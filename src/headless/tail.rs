@@ -43,6 +43,12 @@ pub async fn run(
         remaining: limits.count,
         buf: Vec::with_capacity(64 * 1024),
     };
+    for (index, endpoint) in profile.endpoints.iter().enumerate() {
+        let warnings = crate::report::url_warnings(&profile, index);
+        if !warnings.is_empty() {
+            event_json::url_warning_line(&mut state.buf, &endpoint.name, &warnings);
+        }
+    }
     let stop = shutdown_signal();
     tokio::pin!(stop);
     let result = loop {
