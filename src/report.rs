@@ -59,19 +59,6 @@ pub fn short_duration(d: Duration) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(short_duration(Duration::from_millis(850)), "850ms");
-        assert_eq!(short_duration(Duration::from_millis(4200)), "4.2s");
-        assert_eq!(short_duration(Duration::from_secs(192)), "3m 12s");
-        assert_eq!(short_duration(Duration::from_secs(7500)), "2h 5m");
-    }
-}
-
 /// Warnings about the endpoint's URL before dialling it (`http://` for
 /// `ws://`, a missing `/ws/` prefix or token that its siblings have, a
 /// trailing-slash mismatch). Works on shown URLs: no token needed.
@@ -87,4 +74,17 @@ pub fn url_warnings(profile: &ActiveProfile, index: usize) -> Vec<String> {
         .map(|(_, e)| e.shown_url.as_str())
         .collect();
     diagnose::lint::lint_url(&endpoint.shown_url, &siblings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(short_duration(Duration::from_millis(850)), "850ms");
+        assert_eq!(short_duration(Duration::from_millis(4200)), "4.2s");
+        assert_eq!(short_duration(Duration::from_secs(192)), "3m 12s");
+        assert_eq!(short_duration(Duration::from_secs(7500)), "2h 5m");
+    }
 }
