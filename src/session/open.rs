@@ -191,16 +191,9 @@ async fn take_items(
         match item {
             None => return Some(abnormal("the connection ended without a close frame")),
             Some(Err(e)) => return Some(from_error(e, ws).await),
-            Some(Ok(message)) => match message {
-                Message::Text(text) => pending.push(Payload {
-                    at: SystemTime::now(),
-                    data: PayloadData::Text(text),
-                }),
-                Message::Binary(bytes) => pending.push(Payload {
-                    at: SystemTime::now(),
-                    data: PayloadData::Binary(bytes),
-                }),
-                Message::Pong(data) => {
+            Some(Ok(message)) => match data_payload(message) {
+                Ok(payload) => pending.push(payload),
+                Err(Message::Pong(data)) => {
                     if let Some((id, sent)) = beat.in_flight
                         && data.as_ref() == id.to_be_bytes()
                     {
@@ -215,9 +208,10 @@ async fn take_items(
                         });
                     }
                 }
-                // tungstenite queues the pong itself; it goes out on the next poll.
-                Message::Ping(_) | Message::Frame(_) => {}
-                Message::Close(frame) => return Some(server_closed(frame, ws).await),
+                Err(Message::Close(frame)) => return Some(server_closed(frame, ws).await),
+                // Pings: tungstenite queues the pong itself; it goes out on
+                // the next poll. Raw frames never surface when reading.
+                Err(_) => {}
             },
         }
         taken += 1;
@@ -229,6 +223,19 @@ async fn take_items(
             None => return None,
         }
     }
+}
+
+/// A data message as a timestamped payload; any other message back.
+fn data_payload(message: Message) -> Result<Payload, Message> {
+    let data = match message {
+        Message::Text(text) => PayloadData::Text(text),
+        Message::Binary(bytes) => PayloadData::Binary(bytes),
+        other => return Err(other),
+    };
+    Ok(Payload {
+        at: SystemTime::now(),
+        data,
+    })
 }
 
 /// The server sent a close frame; tungstenite has queued our reply. Keep
@@ -281,17 +288,10 @@ async fn close_ourselves(
         ws.send(Message::Close(Some(frame))).await?;
         // Messages may still arrive before the server's close reply.
         while let Some(item) = ws.next().await {
-            match item? {
-                Message::Text(text) => pending.push(Payload {
-                    at: SystemTime::now(),
-                    data: PayloadData::Text(text),
-                }),
-                Message::Binary(bytes) => pending.push(Payload {
-                    at: SystemTime::now(),
-                    data: PayloadData::Binary(bytes),
-                }),
-                Message::Close(_) => clean = true,
-                _ => {}
+            match data_payload(item?) {
+                Ok(payload) => pending.push(payload),
+                Err(Message::Close(_)) => clean = true,
+                Err(_) => {}
             }
         }
         Ok::<(), WsError>(())
