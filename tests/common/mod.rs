@@ -2,6 +2,8 @@
 //! point at them. No mocked sockets: every test dials a real port.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
