@@ -300,7 +300,7 @@ async fn a_tcp_reset_mid_message_is_1006() {
             partial.extend_from_slice(&1000u16.to_be_bytes());
             partial.extend_from_slice(b"0123456789");
             let _ = s.write_all(&partial).await;
-            let _ = s.set_linger(Some(Duration::ZERO));
+            let _ = s.set_zero_linger();
             drop(s);
         })
     });
