@@ -1,5 +1,7 @@
 //! A payload history bounded by bytes, not count: a few huge messages and
-//! many tiny ones cost the same memory budget. Dropped messages are counted
+//! many tiny ones cost the same memory budget. Bytes are counted as
+//! [`Payload::cost`] (data + per-message overhead), which is what memory
+//! really holds. Dropped messages are counted
 //! so the user knows the history is not complete.
 
 use std::collections::VecDeque;
@@ -38,11 +40,11 @@ impl PayloadRing {
     /// payload larger than the cap is kept alone (the engine's message size
     /// limit bounds it).
     pub fn push(&mut self, payload: Payload) {
-        self.bytes += payload.len();
+        self.bytes += payload.cost();
         self.items.push_back(payload);
         while self.bytes > self.cap && self.items.len() > 1 {
             if let Some(old) = self.items.pop_front() {
-                self.bytes -= old.len();
+                self.bytes -= old.cost();
                 self.dropped += 1;
             }
         }
@@ -61,7 +63,7 @@ impl PayloadRing {
         self.items.is_empty()
     }
 
-    /// Bytes held.
+    /// Bytes held (data + per-message overhead).
     pub fn bytes(&self) -> usize {
         self.bytes
     }
@@ -96,18 +98,28 @@ mod tests {
 
     #[test]
     fn evicts_oldest_past_the_byte_cap() {
-        let mut ring = PayloadRing::new(100);
+        let each = text(30).cost();
+        let mut ring = PayloadRing::new(3 * each + 10);
         for _ in 0..10 {
             ring.push(text(30));
         }
         assert_eq!(ring.len(), 3);
-        assert_eq!(ring.bytes(), 90);
+        assert_eq!(ring.bytes(), 3 * each);
         assert_eq!(ring.dropped(), 7);
     }
 
     #[test]
+    fn tiny_messages_pay_for_their_overhead() {
+        let mut ring = PayloadRing::new(100 * text(1).cost());
+        for _ in 0..1000 {
+            ring.push(text(1));
+        }
+        assert_eq!(ring.len(), 100);
+    }
+
+    #[test]
     fn an_oversized_payload_is_kept_alone() {
-        let mut ring = PayloadRing::new(100);
+        let mut ring = PayloadRing::new(text(10).cost() + 100);
         ring.push(text(10));
         ring.push(text(500));
         assert_eq!(ring.len(), 1);

@@ -63,6 +63,21 @@ pub struct MessageBatch {
     pub messages: Vec<Payload>,
     /// Messages received but dropped before they could be delivered.
     pub dropped: u64,
+    /// The session's in-flight byte budget this batch holds; it returns to
+    /// the session when the consumer drops the batch (and every clone).
+    pub budget: Option<Budget>,
+}
+
+/// Bytes of a session's in-flight allowance, held by a batch on its way to
+/// the consumer. Bounds the memory of batches queued in the event channel
+/// whatever the consumer's speed.
+#[derive(Clone)]
+pub struct Budget(pub std::sync::Arc<tokio::sync::OwnedSemaphorePermit>);
+
+impl std::fmt::Debug for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Budget({} bytes)", self.0.num_permits())
+    }
 }
 
 /// One received data message.
@@ -91,7 +106,18 @@ impl Payload {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Memory this payload holds: its bytes plus the bookkeeping around
+    /// them. Caps are counted in this, so a flood of tiny messages cannot
+    /// hide its per-message overhead from them.
+    pub fn cost(&self) -> usize {
+        self.len() + PAYLOAD_OVERHEAD
+    }
 }
+
+/// Per-message bookkeeping: the `Payload` itself plus the shared buffer's
+/// header and allocator rounding (measured, rounded up).
+pub const PAYLOAD_OVERHEAD: usize = std::mem::size_of::<Payload>() + 32;
 
 /// Why a session stopped reconnecting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

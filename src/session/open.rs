@@ -8,9 +8,11 @@
 //! already readable, so a flood costs one event per batch, not per frame.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -23,10 +25,17 @@ use super::task::{Mode, SessionSpec, Wiring, emit};
 /// Most messages taken in one wake-up before the batch is handed over.
 const BATCH_MESSAGES: usize = 4096;
 
-/// Bytes a batch may hold while the consumer is not taking it; past this the
-/// oldest messages are dropped (and counted) so memory stays bounded while
-/// the socket keeps being read (and pings keep being answered).
-const BATCH_BYTES_CAP: usize = 8 << 20;
+/// Bytes (as [`Payload::cost`]) a batch may hold while the consumer is not
+/// taking it; past this the oldest messages are dropped (and counted) so
+/// memory stays bounded while the socket keeps being read (and pings keep
+/// being answered).
+const BATCH_BYTES_CAP: usize = 2 << 20;
+
+/// Bytes of batches a session may have queued towards the consumer.
+/// Beyond it the session keeps reading into its own pending batch (which
+/// drops its oldest past [`BATCH_BYTES_CAP`]), so memory stays bounded even
+/// when the consumer stalls.
+pub const IN_FLIGHT_BYTES: usize = 2 << 20;
 
 /// How long a closing handshake may take before the socket is just dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -61,11 +70,11 @@ struct Pending {
 
 impl Pending {
     fn push(&mut self, payload: Payload) {
-        self.bytes += payload.len();
+        self.bytes += payload.cost();
         self.messages.push_back(payload);
         while self.bytes > BATCH_BYTES_CAP && self.messages.len() > 1 {
             if let Some(old) = self.messages.pop_front() {
-                self.bytes -= old.len();
+                self.bytes -= old.cost();
                 self.dropped += 1;
             }
         }
@@ -75,10 +84,16 @@ impl Pending {
         self.messages.is_empty() && self.dropped == 0
     }
 
-    fn take(&mut self) -> MessageBatch {
+    /// Bytes to reserve from the in-flight budget for the current batch.
+    fn budget_needed(&self) -> u32 {
+        self.bytes.clamp(1, IN_FLIGHT_BYTES) as u32
+    }
+
+    fn take(&mut self, budget: Option<OwnedSemaphorePermit>) -> MessageBatch {
         let batch = MessageBatch {
             messages: Vec::from(std::mem::take(&mut self.messages)),
             dropped: self.dropped,
+            budget: budget.map(|permit| Budget(Arc::new(permit))),
         };
         self.bytes = 0;
         self.dropped = 0;
@@ -108,6 +123,9 @@ impl Heartbeat {
 /// Runs the open socket to its end.
 pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> Ended {
     let mut pending = Pending::default();
+    let budget = Arc::new(Semaphore::new(IN_FLIGHT_BYTES));
+    // Bytes granted from the budget for the next batch, once available.
+    let mut grant: Option<OwnedSemaphorePermit> = None;
     let mut beat = Heartbeat {
         interval: spec.settings.ping_interval,
         pong_timeout: spec.settings.pong_timeout,
@@ -142,9 +160,15 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
                 let close = close_ourselves(&mut ws, spec, wiring, &mut pending, cause).await;
                 break (close, next);
             }
-            permit = wiring.events.reserve(), if !pending.is_empty() => {
-                if let Ok(permit) = permit {
-                    permit.send(Event::Session { endpoint: spec.id, event: SessionEvent::Messages(pending.take()) });
+            granted = budget.clone().acquire_many_owned(pending.budget_needed()),
+                if !pending.is_empty() && grant.is_none() =>
+            {
+                grant = granted.ok();
+            }
+            slot = wiring.events.reserve(), if grant.is_some() => {
+                if let Ok(slot) = slot {
+                    let batch = pending.take(grant.take());
+                    slot.send(Event::Session { endpoint: spec.id, event: SessionEvent::Messages(batch) });
                 }
             }
             _ = sleep_until(beat.deadline()) => {
@@ -384,6 +408,6 @@ fn heartbeat_dead(beat: &Heartbeat) -> CloseInfo {
 /// Hands over what is left; waits (unless cancelled) so nothing is lost.
 async fn flush(pending: &mut Pending, spec: &SessionSpec, wiring: &Wiring) {
     if !pending.is_empty() {
-        emit(spec, wiring, SessionEvent::Messages(pending.take())).await;
+        emit(spec, wiring, SessionEvent::Messages(pending.take(None))).await;
     }
 }
