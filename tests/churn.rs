@@ -16,11 +16,15 @@ use wsmon::config::Settings;
 use wsmon::session::*;
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 fn alive_tasks() -> usize {
-    tokio::runtime::Handle::current().metrics().num_alive_tasks()
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
 }
 
 /// A server that accepts the upgrade and drops the connection at once.
@@ -36,8 +40,13 @@ async fn ten_thousand_reconnects_leak_no_sockets_or_tasks() {
         reconnect_max: Duration::from_millis(2),
         ..fast_settings()
     };
-    let endpoints: Vec<(String, String)> = (0..20).map(|i| (format!("s{i}"), server.url("/"))).collect();
-    let endpoints: Vec<(&str, String)> = endpoints.iter().map(|(n, u)| (n.as_str(), u.clone())).collect();
+    let endpoints: Vec<(String, String)> = (0..20)
+        .map(|i| (format!("s{i}"), server.url("/")))
+        .collect();
+    let endpoints: Vec<(&str, String)> = endpoints
+        .iter()
+        .map(|(n, u)| (n.as_str(), u.clone()))
+        .collect();
     let (fds_before, tasks_before) = (open_fds(), alive_tasks());
 
     let (tx, mut rx) = channel();
@@ -45,7 +54,11 @@ async fn ten_thousand_reconnects_leak_no_sockets_or_tasks() {
     let mut closes = 0usize;
     tokio::time::timeout(Duration::from_secs(120), async {
         while let Some(event) = rx.recv().await {
-            if let Event::Session { event: SessionEvent::Closed(_), .. } = event {
+            if let Event::Session {
+                event: SessionEvent::Closed(_),
+                ..
+            } = event
+            {
                 closes += 1;
                 if closes >= 10_000 {
                     return;
@@ -86,15 +99,25 @@ async fn backoff_holds_the_reconnect_rate_down() {
         ..fast_settings()
     };
     let (tx, mut rx) = channel();
-    let sup = Supervisor::start(profile(&[("n", server.url("/"))], settings), Mode::Monitor, tx);
+    let sup = Supervisor::start(
+        profile(&[("n", server.url("/"))], settings),
+        Mode::Monitor,
+        tx,
+    );
     let window = Duration::from_millis(1500);
     let mut attempts = 0u32;
     let mut delays = Vec::new();
     let _ = tokio::time::timeout(window, async {
         while let Some(event) = rx.recv().await {
             match event {
-                Event::Session { event: SessionEvent::Connecting { attempt, .. }, .. } => attempts = attempt,
-                Event::Session { event: SessionEvent::RetryScheduled { delay, .. }, .. } => delays.push(delay),
+                Event::Session {
+                    event: SessionEvent::Connecting { attempt, .. },
+                    ..
+                } => attempts = attempt,
+                Event::Session {
+                    event: SessionEvent::RetryScheduled { delay, .. },
+                    ..
+                } => delays.push(delay),
                 _ => {}
             }
         }
@@ -104,10 +127,24 @@ async fn backoff_holds_the_reconnect_rate_down() {
     // Without backoff a drop-at-once server would see hundreds of attempts
     // in this window; with it, at most window / floor.
     let ceiling = (window.as_millis() / settings.reconnect_min.as_millis()) as u32 + 1;
-    assert!(attempts >= 3 && attempts <= ceiling, "{attempts} attempts (ceiling {ceiling})");
+    assert!(
+        attempts >= 3 && attempts <= ceiling,
+        "{attempts} attempts (ceiling {ceiling})"
+    );
     // Delays grow towards the cap and never pass it.
-    assert!(delays.iter().all(|d| *d >= settings.reconnect_min && *d <= settings.reconnect_max), "{delays:?}");
-    assert!(delays.iter().skip(3).any(|d| *d > Duration::from_millis(40)), "no growth: {delays:?}");
+    assert!(
+        delays
+            .iter()
+            .all(|d| *d >= settings.reconnect_min && *d <= settings.reconnect_max),
+        "{delays:?}"
+    );
+    assert!(
+        delays
+            .iter()
+            .skip(3)
+            .any(|d| *d > Duration::from_millis(40)),
+        "no growth: {delays:?}"
+    );
 }
 
 /// The soak: the server process "restarts" 100 times (listener and
@@ -130,7 +167,9 @@ async fn a_server_restarted_100_times() {
                     Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
                 }
             };
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
                 let _ = ws.send(Message::text(format!("life {life}"))).await;
                 s.fetch_add(1, Ordering::SeqCst);
@@ -149,12 +188,18 @@ async fn a_server_restarted_100_times() {
         ..fast_settings()
     };
     let (tx, mut rx) = channel();
-    let sup = Supervisor::start(profile(&[("n", format!("ws://127.0.0.1:{port}/"))], settings), Mode::Monitor, tx);
+    let sup = Supervisor::start(
+        profile(&[("n", format!("ws://127.0.0.1:{port}/"))], settings),
+        Mode::Monitor,
+        tx,
+    );
     let (mut opens, mut drops, mut refused) = (0usize, 0usize, 0usize);
     let mut lives_seen = Vec::new();
     tokio::time::timeout(Duration::from_secs(120), async {
         while let Some(event) = rx.recv().await {
-            let Event::Session { event, .. } = event else { continue };
+            let Event::Session { event, .. } = event else {
+                continue;
+            };
             match event {
                 SessionEvent::Open { .. } => opens += 1,
                 SessionEvent::Messages(batch) => {
@@ -189,6 +234,9 @@ async fn a_server_restarted_100_times() {
     assert_eq!(drops, LIVES);
     assert_eq!(served.load(Ordering::SeqCst), LIVES);
     let expected: Vec<String> = (1..=LIVES).map(|l| format!("life {l}")).collect();
-    assert_eq!(lives_seen, expected, "every life's message exactly once, in order");
+    assert_eq!(
+        lives_seen, expected,
+        "every life's message exactly once, in order"
+    );
     eprintln!("{refused} attempts found the server down");
 }

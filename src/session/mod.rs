@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod events;
 pub mod handshake;
+pub mod heartbeat;
 pub mod open;
 pub mod policy;
 pub mod supervisor;

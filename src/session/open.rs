@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::ProtocolE
 
 use super::events::*;
 use super::handshake::WsStream;
+use super::heartbeat::{Due, Heartbeat};
 use super::task::{Mode, SessionSpec, Wiring, emit};
 
 /// Most messages taken in one wake-up before the batch is handed over.
@@ -101,38 +102,17 @@ impl Pending {
     }
 }
 
-/// The client's heartbeat: one ping in flight at a time.
-struct Heartbeat {
-    interval: Duration,
-    pong_timeout: Duration,
-    next_ping: Instant,
-    /// Payload and send time of the ping awaiting its pong.
-    in_flight: Option<(u64, Instant)>,
-    counter: u64,
-}
-
-impl Heartbeat {
-    fn deadline(&self) -> Instant {
-        match self.in_flight {
-            Some((_, sent)) => sent + self.pong_timeout,
-            None => self.next_ping,
-        }
-    }
-}
-
 /// Runs the open socket to its end.
 pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> Ended {
     let mut pending = Pending::default();
     let budget = Arc::new(Semaphore::new(IN_FLIGHT_BYTES));
     // Bytes granted from the budget for the next batch, once available.
     let mut grant: Option<OwnedSemaphorePermit> = None;
-    let mut beat = Heartbeat {
-        interval: spec.settings.ping_interval,
-        pong_timeout: spec.settings.pong_timeout,
-        next_ping: Instant::now() + spec.settings.ping_interval,
-        in_flight: None,
-        counter: 0,
-    };
+    let mut beat = Heartbeat::new(
+        spec.settings.ping_interval,
+        spec.settings.pong_timeout,
+        Instant::now(),
+    );
     // In one-shot mode the socket closes itself after the hold time.
     let hold = match spec.mode {
         Mode::Once { hold } => Some(Instant::now() + hold),
@@ -172,14 +152,12 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
                 }
             }
             _ = sleep_until(beat.deadline()) => {
-                if beat.in_flight.is_some() {
+                let Due::Ping(payload) = beat.due() else {
                     break (heartbeat_dead(&beat), Next::Policy);
-                }
-                beat.counter += 1;
-                let payload = beat.counter.to_be_bytes().to_vec();
+                };
                 let sent = Instant::now();
-                match timeout(beat.pong_timeout, ws.send(Message::Ping(payload.into()))).await {
-                    Ok(Ok(())) => beat.in_flight = Some((beat.counter, sent)),
+                match timeout(beat.pong_timeout(), ws.send(Message::Ping(payload.into()))).await {
+                    Ok(Ok(())) => beat.sent(sent),
                     Ok(Err(e)) => break (from_error(e, &mut ws).await, Next::Policy),
                     Err(_) => break (heartbeat_dead(&beat), Next::Policy),
                 }
@@ -218,14 +196,10 @@ async fn take_items(
             Some(Ok(message)) => match data_payload(message) {
                 Ok(payload) => pending.push(payload),
                 Err(Message::Pong(data)) => {
-                    if let Some((id, sent)) = beat.in_flight
-                        && data.as_ref() == id.to_be_bytes()
-                    {
-                        beat.in_flight = None;
-                        beat.next_ping = sent + beat.interval;
+                    if let Some(rtt) = beat.pong(&data, Instant::now()) {
                         // RTT is a sample, not a record: skip it if the
                         // consumer is behind rather than wait.
-                        let event = SessionEvent::Rtt(sent.elapsed());
+                        let event = SessionEvent::Rtt(rtt);
                         let _ = wiring.events.try_send(Event::Session {
                             endpoint: spec.id,
                             event,
@@ -400,7 +374,7 @@ fn heartbeat_dead(beat: &Heartbeat) -> CloseInfo {
         cause: Some(LocalCause::HeartbeatTimeout),
         note: Some(format!(
             "no pong within pong_timeout ({}) after a ping: the connection is half-open",
-            humantime::format_duration(beat.pong_timeout)
+            humantime::format_duration(beat.pong_timeout())
         )),
     }
 }

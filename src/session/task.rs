@@ -260,3 +260,92 @@ pub(crate) async fn emit(spec: &SessionSpec, wiring: &Wiring, event: SessionEven
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    fn spec() -> SessionSpec {
+        let url = url::Url::parse("ws://127.0.0.1:9/").expect("url");
+        SessionSpec {
+            id: 0,
+            endpoint: Endpoint {
+                name: "n".into(),
+                shown_url: url.to_string(),
+                url,
+                headers: vec![],
+                subprotocols: vec![],
+            },
+            settings: Settings::default(),
+            mode: Mode::Monitor,
+            redactor: Redactor::default(),
+        }
+    }
+
+    fn wiring() -> (Wiring, mpsc::Sender<Command>, mpsc::Receiver<Event>) {
+        let (events, events_rx) = mpsc::channel(16);
+        let (commands_tx, commands) = mpsc::channel(4);
+        let wiring = Wiring {
+            events,
+            commands,
+            cancel: CancellationToken::new(),
+            token_check: Arc::new(Notify::new()),
+        };
+        (wiring, commands_tx, events_rx)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_waits_exactly_its_delay() {
+        let (mut w, _commands, _events) = wiring();
+        let start = Instant::now();
+        assert!(sleep_or_command(&spec(), &mut w, Duration::from_millis(1500)).await);
+        assert_eq!(start.elapsed(), Duration::from_millis(1500));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reconnect_now_cuts_the_wait_short() {
+        let (mut w, commands, _events) = wiring();
+        let start = Instant::now();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let _ = commands.send(Command::ReconnectNow).await;
+        });
+        assert!(sleep_or_command(&spec(), &mut w, Duration::from_secs(30)).await);
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelling_ends_the_wait() {
+        let (mut w, _commands, _events) = wiring();
+        let cancel = w.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            cancel.cancel();
+        });
+        assert!(!sleep_or_command(&spec(), &mut w, Duration::from_secs(30)).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_delays_grow_in_virtual_time() {
+        // Ten retries at the default settings: each wait is inside its
+        // window, and the total is what the windows allow.
+        let settings = Settings::default();
+        let mut backoff = super::super::backoff::Backoff::new(&settings);
+        let (mut w, _commands, _events) = wiring();
+        let start = Instant::now();
+        let mut total = Duration::ZERO;
+        for _ in 0..10 {
+            let (low, high) = backoff.window(super::super::backoff::RetryHint::Normal);
+            let delay = backoff.next_delay(super::super::backoff::RetryHint::Normal);
+            assert!(delay >= low && delay <= high);
+            assert!(sleep_or_command(&spec(), &mut w, delay).await);
+            total += delay;
+        }
+        assert_eq!(start.elapsed(), total);
+        assert!(total >= settings.reconnect_min * 10);
+    }
+}
