@@ -261,12 +261,47 @@ async fn bad_token_is_auth_rejected_and_the_token_check_says_invalid() {
         token_check(&report),
         (Some(401), "invalid", Some("Invalid token."))
     );
-    assert_endpoint(&report, 0, ("closed", Some(403), Some(1006), "auth_rejected"));
+    assert_endpoint(
+        &report,
+        0,
+        ("closed", Some(403), Some(1006), "auth_rejected"),
+    );
     assert_eq!(endpoint(&report, 0)["ready_state"], 3);
     let s = summary(&report, 0);
     assert!(s.contains("403"), "{s}");
     assert!(s.contains("the token is invalid"), "{s}");
     assert!(fixes(&report, 0)[0].contains("new token"), "{report:#}");
+}
+
+#[tokio::test]
+async fn tail_diagnoses_a_refused_handshake_with_the_token_check() {
+    // On loopback Daphne's 403 (~10 ms) beats the REST answer (~20 ms):
+    // tail holds its lines until the token check answers, so the closed
+    // line can still say which it is.
+    let db = Db::fresh();
+    let daphne = Server::daphne(&db);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = profiles(
+        dir.path(),
+        &daphne.base(),
+        UNKNOWN,
+        &[("notifications", NOTIFICATIONS, "")],
+    );
+    let mut tail = Tail::start(&config, &[]);
+    let stopped = tail.until_type("stopped").await;
+    assert_eq!(stopped["reason"], "auth_rejected", "{stopped}");
+    assert_eq!(tail.seen[0]["type"], "token_check", "{}", tail.dump());
+    assert_eq!(tail.seen[0]["verdict"], "invalid", "{}", tail.dump());
+    let closed = tail
+        .seen
+        .iter()
+        .find(|v| v["type"] == "closed")
+        .expect("a closed line before stopped");
+    assert_eq!(closed["code"], 1006, "{closed}");
+    assert_eq!(closed["handshake_status"], 403, "{closed}");
+    assert_eq!(closed["diagnosis"]["kind"], "auth_rejected", "{closed}");
+    let summary = closed["diagnosis"]["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("the token is invalid"), "{closed}");
 }
 
 #[tokio::test]
@@ -286,10 +321,17 @@ async fn inactive_user_is_auth_rejected_and_the_account_is_named() {
         token_check(&report),
         (Some(401), "inactive", Some("User inactive or deleted."))
     );
-    assert_endpoint(&report, 0, ("closed", Some(403), Some(1006), "auth_rejected"));
+    assert_endpoint(
+        &report,
+        0,
+        ("closed", Some(403), Some(1006), "auth_rejected"),
+    );
     let s = summary(&report, 0);
     assert!(s.contains("account is inactive"), "{s}");
-    assert!(fixes(&report, 0)[0].contains("Reactivate the user"), "{report:#}");
+    assert!(
+        fixes(&report, 0)[0].contains("Reactivate the user"),
+        "{report:#}"
+    );
 }
 
 #[tokio::test]
@@ -307,7 +349,11 @@ async fn no_token_in_the_url_is_named_as_the_cause() {
     assert_eq!(code, 1, "{report:#}");
     // The token itself is fine: only the URL lacks it.
     assert_eq!(token_check(&report), (Some(200), "valid", None));
-    assert_endpoint(&report, 0, ("closed", Some(403), Some(1006), "auth_rejected"));
+    assert_endpoint(
+        &report,
+        0,
+        ("closed", Some(403), Some(1006), "auth_rejected"),
+    );
     let s = summary(&report, 0);
     assert!(s.contains("the URL carries no token"), "{s}");
     assert!(s.contains("the token is fine"), "{s}");
@@ -335,12 +381,29 @@ async fn wrong_path_and_crashing_consumer_are_server_errors() {
     let (code, report) = check(&config).await;
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(token_check(&report), (Some(200), "valid", None));
-    assert_endpoint(&report, 0, ("closed", Some(500), Some(1006), "server_error"));
-    assert_endpoint(&report, 1, ("closed", Some(500), Some(1006), "server_error"));
-    assert!(summary(&report, 0).contains("/ws/notification/"), "{report:#}");
-    assert!(summary(&report, 1).contains("connect() raised"), "{report:#}");
+    assert_endpoint(
+        &report,
+        0,
+        ("closed", Some(500), Some(1006), "server_error"),
+    );
+    assert_endpoint(
+        &report,
+        1,
+        ("closed", Some(500), Some(1006), "server_error"),
+    );
+    assert!(
+        summary(&report, 0).contains("/ws/notification/"),
+        "{report:#}"
+    );
+    assert!(
+        summary(&report, 1).contains("connect() raised"),
+        "{report:#}"
+    );
     let log = daphne.log_text();
-    assert!(log.contains("No route found for path 'ws/notification/'"), "{log}");
+    assert!(
+        log.contains("No route found for path 'ws/notification/'"),
+        "{log}"
+    );
     assert!(log.contains("connect() crashed on purpose"), "{log}");
 }
 
@@ -368,7 +431,9 @@ async fn runserver_without_daphne_is_not_a_websocket_server() {
     assert!(s.contains("WSGIServer"), "{s}");
     assert!(s.contains("runserver without Daphne"), "{s}");
     assert!(
-        fixes(&report, 0).iter().any(|f| f.contains("daphne -b 127.0.0.1 -p")),
+        fixes(&report, 0)
+            .iter()
+            .any(|f| f.contains("daphne -b 127.0.0.1 -p")),
         "{report:#}"
     );
 }
@@ -429,7 +494,11 @@ async fn killed_server_gives_1006_then_retries_and_reconnects_after_restart() {
     let restarted = Server::daphne_on(&db, daphne.port);
     let open = tail.until_type("open").await;
     assert_eq!(open["handshake_status"], 101, "{open}");
-    assert!(restarted.log_text().contains("WSCONNECT /ws/notifications/"));
+    assert!(
+        restarted
+            .log_text()
+            .contains("WSCONNECT /ws/notifications/")
+    );
 }
 
 #[tokio::test]
@@ -477,10 +546,10 @@ async fn server_close_with_4001_is_auth_rejected_and_stops_retrying() {
         &[("notifications", NOTIFICATIONS, "")],
     );
     let mut tail = Tail::start(&config, &[]);
-    tail.until_type("open").await;
-    // The token check has answered before the kick, so the diagnosis can
-    // use it.
+    // With a token_check in the profile, tail starts with its result, so
+    // the diagnosis of the close can use it.
     tail.until_type("token_check").await;
+    tail.until_type("open").await;
     let (status, body) = daphne.post(
         "/api/kick/",
         OMAR,
@@ -494,7 +563,10 @@ async fn server_close_with_4001_is_auth_rejected_and_stops_retrying() {
     assert_eq!(closed["diagnosis"]["kind"], "auth_rejected", "{closed}");
     let summary = closed["diagnosis"]["summary"].as_str().unwrap_or_default();
     assert!(summary.contains("4001 \"token revoked\""), "{closed}");
-    assert!(summary.contains("the REST API accepts the same token"), "{closed}");
+    assert!(
+        summary.contains("the REST API accepts the same token"),
+        "{closed}"
+    );
     let stopped = tail.until_type("stopped").await;
     assert_eq!(stopped["reason"], "auth_rejected", "{stopped}");
 }
@@ -511,13 +583,21 @@ async fn valid_token_refused_by_the_origin_validator_points_at_origin() {
         SANDRA,
         &[
             ("strict", strict, ""),
-            ("strict-origin", strict, "headers = { Origin = \"{server}\" }"),
+            (
+                "strict-origin",
+                strict,
+                "headers = { Origin = \"{server}\" }",
+            ),
         ],
     );
     let (code, report) = check(&config).await;
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(token_check(&report), (Some(200), "valid", None));
-    assert_endpoint(&report, 0, ("closed", Some(403), Some(1006), "auth_rejected"));
+    assert_endpoint(
+        &report,
+        0,
+        ("closed", Some(403), Some(1006), "auth_rejected"),
+    );
     let s = summary(&report, 0);
     assert!(
         s.contains("the REST API accepts the same token, so the token is fine"),
