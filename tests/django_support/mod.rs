@@ -314,9 +314,7 @@ impl Server {
             .write_all(request.as_bytes())
             .expect("send the request");
         let mut answer = String::new();
-        stream
-            .read_to_string(&mut answer)
-            .expect("read the answer");
+        stream.read_to_string(&mut answer).expect("read the answer");
         let status = answer
             .split(' ')
             .nth(1)
