@@ -143,6 +143,10 @@ fn each_handshake_status() {
         )
         .url("ws://127.0.0.1:8000/ws/notifications")
         .fixes(&["does not end in /"]),
+        // The route example names this URL's path, not a fixed one.
+        Row::new("500 crash path", answered(500, &[], ""), K::ServerError)
+            .url("ws://127.0.0.1:8000/ws/crash/?token=aec8…")
+            .fixes(&["path(\"ws/crash/\", …)", "the trailing slash must match."]),
         Row::new(
             "502",
             answered(502, &nginx, "<html>Bad Gateway</html>"),
