@@ -23,8 +23,19 @@ const BIN: &str = env!("CARGO_BIN_EXE_wsmon");
 const EVENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A profiles file for one user of `server` with the given endpoints
-/// (`(name, url template)`, plus optional extra TOML lines each).
+/// (`(name, url template, extra TOML lines)`).
 fn profiles(dir: &Path, server: &str, token: &str, endpoints: &[(&str, &str, &str)]) -> PathBuf {
+    profiles_with(dir, server, token, "", endpoints)
+}
+
+/// [`profiles`] with extra lines in the profile's table.
+fn profiles_with(
+    dir: &Path,
+    server: &str,
+    token: &str,
+    profile_extra: &str,
+    endpoints: &[(&str, &str, &str)],
+) -> PathBuf {
     let mut text = format!(
         r#"default_profile = "me"
 
@@ -42,6 +53,7 @@ reconnect_max = "500ms"
 server = "{server}"
 token = "{token}"
 token_check = "/api/notifications/"
+{profile_extra}
 "#
     );
     for (name, url, extra) in endpoints {
@@ -332,6 +344,34 @@ async fn inactive_user_is_auth_rejected_and_the_account_is_named() {
         fixes(&report, 0)[0].contains("Reactivate the user"),
         "{report:#}"
     );
+}
+
+#[tokio::test]
+async fn wrong_auth_scheme_gets_drf_missing_credentials() {
+    // DRF's TokenAuthentication ignores "Bearer": the REST API sees no
+    // credentials, while the socket (token in the URL) opens.
+    let db = Db::fresh();
+    let daphne = Server::daphne(&db);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = profiles_with(
+        dir.path(),
+        &daphne.base(),
+        SANDRA,
+        "auth_scheme = \"Bearer\"",
+        &[("notifications", NOTIFICATIONS, "")],
+    );
+    let (code, report) = check(&config).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["healthy"], false);
+    assert_eq!(
+        token_check(&report),
+        (
+            Some(401),
+            "missing",
+            Some("Authentication credentials were not provided.")
+        )
+    );
+    assert_endpoint(&report, 0, ("open", Some(101), None, "ok"));
 }
 
 #[tokio::test]
