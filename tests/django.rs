@@ -439,6 +439,12 @@ async fn wrong_path_and_crashing_consumer_are_server_errors() {
         summary(&report, 1).contains("connect() raised"),
         "{report:#}"
     );
+    assert!(
+        fixes(&report, 0)
+            .iter()
+            .any(|f| f.contains("path(\"ws/notification/\", …)")),
+        "{report:#}"
+    );
     let log = daphne.log_text();
     assert!(
         log.contains("No route found for path 'ws/notification/'"),
