@@ -187,6 +187,19 @@ impl Db {
     }
 }
 
+/// Starts a server on a free port, with another port if it was taken
+/// between finding it and binding it.
+fn on_a_free_port(start: impl Fn(u16) -> Result<Server, String>) -> Server {
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        match start(free_port()) {
+            Ok(server) => return server,
+            Err(e) => errors.push(e),
+        }
+    }
+    panic!("the server did not start:\n{}", errors.join("\n---\n"));
+}
+
 /// A free loopback port (bound, read, released).
 pub fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -206,11 +219,15 @@ pub struct Server {
 impl Server {
     /// Daphne on a free port.
     pub fn daphne(db: &Db) -> Server {
-        Server::daphne_on(db, free_port())
+        on_a_free_port(|port| Server::try_daphne(db, port))
     }
 
     /// Daphne on `port` (e.g. the port of a killed one, to restart it).
     pub fn daphne_on(db: &Db, port: u16) -> Server {
+        Server::try_daphne(db, port).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_daphne(db: &Db, port: u16) -> Result<Server, String> {
         let log = db.log_path(&format!("daphne-{port}-{}.log", nonce()));
         let mut cmd = django("project.settings", &db.path);
         cmd.args(["-m", "daphne", "-b", "127.0.0.1", "-p"])
@@ -221,7 +238,10 @@ impl Server {
 
     /// `manage.py runserver --noreload` without Daphne/Channels (WSGI).
     pub fn runserver(db: &Db) -> Server {
-        let port = free_port();
+        on_a_free_port(|port| Server::try_runserver(db, port))
+    }
+
+    fn try_runserver(db: &Db, port: u16) -> Result<Server, String> {
         let log = db.log_path(&format!("runserver-{port}.log"));
         let mut cmd = django("project.settings_wsgi", &db.path);
         cmd.args(["manage.py", "runserver", "--noreload"])
@@ -229,7 +249,14 @@ impl Server {
         Server::start("runserver", cmd, port, log)
     }
 
-    fn start(what: &'static str, mut cmd: Command, port: u16, log: PathBuf) -> Server {
+    /// Starts `cmd` and waits until it serves; `Err` when it exits first
+    /// (e.g. the port was taken meanwhile).
+    fn start(
+        what: &'static str,
+        mut cmd: Command,
+        port: u16,
+        log: PathBuf,
+    ) -> Result<Server, String> {
         let out = File::create(&log).expect("create the server log");
         let err = out.try_clone().expect("clone the log handle");
         let child = cmd
@@ -243,36 +270,54 @@ impl Server {
             what,
             log,
         };
-        server.wait_listening();
-        server
+        server.wait_serving()?;
+        Ok(server)
     }
 
-    /// Polls until the port accepts a connection; fails if the process
-    /// exits first or the timeout passes.
-    fn wait_listening(&mut self) {
+    /// Polls until our Django app answers on the port (DRF's 401 for a
+    /// request without credentials: not just any listener); `Err` if the
+    /// process exits first, a panic when the timeout passes.
+    fn wait_serving(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         let addr = self.addr();
         loop {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!(
-                    "{} exited ({status}) before listening on {addr}:\n{}",
+                return Err(format!(
+                    "{} exited ({status}) before serving on {addr}:\n{}",
                     self.what,
                     self.log_text()
-                );
+                ));
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
-                return;
+            if self.serves() {
+                return Ok(());
             }
             assert!(
                 Instant::now() < deadline,
-                "{} did not listen on {addr} within {START_TIMEOUT:?}:\n{}",
+                "{} did not serve on {addr} within {START_TIMEOUT:?}:\n{}",
                 self.what,
                 self.log_text()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// One readiness probe: `GET /api/notifications/` without a token.
+    fn serves(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect_timeout(&self.addr(), Duration::from_millis(500))
+        else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let request = format!(
+            "GET /api/notifications/ HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        );
+        let mut answer = String::new();
+        stream.write_all(request.as_bytes()).is_ok()
+            && stream.read_to_string(&mut answer).is_ok()
+            && answer.contains("Authentication credentials were not provided.")
     }
 
     pub fn addr(&self) -> SocketAddr {
