@@ -34,6 +34,7 @@ pub fn diagnosis(
         shown_url: &endpoint.shown_url,
         url_has_token: url_has_token(profile, endpoint),
         token_check,
+        token_check_configured: profile.token_check.is_some(),
         close_codes: &profile.close_codes,
     })
 }

@@ -31,6 +31,10 @@ pub struct Facts<'a> {
     pub url_has_token: bool,
     /// The latest token check of the profile, if any.
     pub token_check: Option<&'a TokenCheckResult>,
+    /// Whether the profile has a token check at all: without a result,
+    /// it has not answered yet (a refused handshake on loopback often
+    /// beats it) rather than not being set up.
+    pub token_check_configured: bool,
     /// The profile's names for application close codes.
     pub close_codes: &'a IndexMap<u16, String>,
 }

@@ -5,6 +5,13 @@
 //! Output is flushed whenever the engine has nothing more pending, so each
 //! line appears as soon as its event happened, and a flood is written in
 //! large blocks instead of one write per message.
+//!
+//! With a `token_check` in the profile, output starts with its first
+//! result: events before it are held (at most `connect_timeout`, the
+//! check's own bound), so every `closed` line's diagnosis can cross-check
+//! the token. Against a local Daphne a refused handshake (~10 ms) beats the
+//! REST answer (~20 ms), and without this the first 403 could not tell a
+//! bad token from a socket that refuses a good one.
 
 use std::io::Write;
 use std::time::Duration;
@@ -27,6 +34,9 @@ pub struct Limits {
 /// How long sockets get to close cleanly when tail ends.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
+/// Events held while waiting for the first token check, at most.
+const HOLD_MAX: usize = 10_000;
+
 /// Runs tail, writing to `out`. Returns when a limit is reached, on a
 /// signal, or when `out` is closed (e.g. `| head`).
 pub async fn run(
@@ -37,11 +47,15 @@ pub async fn run(
     let (tx, mut rx) = session::channel();
     let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
     let deadline = limits.duration.map(|d| Instant::now() + d);
+    // The token check is bounded by connect_timeout; the margin covers
+    // scheduling on a loaded machine.
+    let hold_until = Instant::now() + profile.settings.connect_timeout + Duration::from_secs(1);
     let mut state = State {
         profile: &profile,
         token_check: None,
         remaining: limits.count,
         buf: Vec::with_capacity(64 * 1024),
+        held: profile.token_check.is_some().then(Vec::new),
     };
     for (index, endpoint) in profile.endpoints.iter().enumerate() {
         let warnings = crate::report::url_warnings(&profile, index);
@@ -52,14 +66,22 @@ pub async fn run(
     let stop = shutdown_signal();
     tokio::pin!(stop);
     let result = loop {
+        let holding = state.held.is_some().then_some(hold_until);
         let event = tokio::select! {
             biased;
             _ = &mut stop => break Ok(()),
             _ = sleep_until_opt(deadline) => break Ok(()),
-            event = rx.recv() => event,
+            // The token check did not answer in time: write what waited.
+            _ = sleep_until_opt(holding) => None,
+            event = rx.recv() => match event {
+                Some(event) => Some(event),
+                None => break Ok(()),
+            },
         };
-        let Some(event) = event else { break Ok(()) };
-        let mut done = state.write(&event);
+        let mut done = match event {
+            Some(event) => state.write(&event),
+            None => state.release(),
+        };
         // Drain what is already queued before one write + flush.
         while !done && state.buf.len() < (1 << 20) {
             match rx.try_recv() {
@@ -88,11 +110,48 @@ struct State<'a> {
     token_check: Option<TokenCheckResult>,
     remaining: Option<u64>,
     buf: Vec<u8>,
+    /// `Some` while waiting for the first token check: the events so far.
+    held: Option<Vec<Event>>,
 }
 
 impl State<'_> {
-    /// Appends the lines of one event; `true` when the count is reached.
+    /// Appends the lines of one event (or holds it until the first token
+    /// check); `true` when the count is reached.
     fn write(&mut self, event: &Event) -> bool {
+        if let Some(held) = &mut self.held {
+            match event {
+                // The token check first (its `ts` is when it started,
+                // before the held events ended), then what waited,
+                // diagnosed with it.
+                Event::TokenCheck(_) => {
+                    let done = self.write_now(event);
+                    return done || self.release();
+                }
+                _ if held.len() < HOLD_MAX => {
+                    held.push(event.clone());
+                    return false;
+                }
+                _ => {
+                    if self.release() {
+                        return true;
+                    }
+                }
+            }
+        }
+        self.write_now(event)
+    }
+
+    /// Writes the held events; `true` when the count is reached.
+    fn release(&mut self) -> bool {
+        for event in self.held.take().unwrap_or_default() {
+            if self.write_now(&event) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn write_now(&mut self, event: &Event) -> bool {
         match event {
             Event::TokenCheck(result) => {
                 event_json::token_check_line(&mut self.buf, result);

@@ -87,6 +87,13 @@ fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str) -> Findings {
             fixes.push("Fix the token check (server URL, token_check path) so wsmon can tell a bad token from a refused one.".into());
             true
         }
+        None if facts.token_check_configured => {
+            clauses.push(
+                "the REST token check had not answered yet, so a bad token cannot be told from a refused one here".to_string(),
+            );
+            fixes.push("Read the token check's verdict (the token_check line or the status bar): invalid or inactive means the token or its account, valid means the socket side refuses a good token.".into());
+            true
+        }
         None => {
             clauses.push(
                 "no REST token check has run to tell a bad token from a refused one".to_string(),

@@ -251,9 +251,11 @@ fn not_websocket(t: &Target, status: u16, seen: &Seen) -> Diagnosis {
 }
 
 fn server_error(t: &Target, seen: &Seen) -> Diagnosis {
+    // The route that would match this URL, as routing.py spells it.
     let mut route = format!(
-        "Compare the path {} with websocket_urlpatterns: Channels matches it without the leading slash (re_path(r\"ws/notifications/$\")), and the trailing slash must match",
-        t.path
+        "Compare the path {} with websocket_urlpatterns: Channels matches it without the leading slash (path(\"{}\", …) for this URL), and the trailing slash must match",
+        t.path,
+        t.path.trim_start_matches('/')
     );
     route.push_str(if t.path.ends_with('/') {
         "."

@@ -93,6 +93,8 @@ struct Row<'a> {
     url: &'a str,
     has_token: bool,
     check: Option<TokenCheckResult>,
+    /// The profile has a token_check (set by `check`, or by `pending`).
+    check_configured: bool,
     kind: DiagnosisKind,
     summary: &'a [&'a str],
     fixes: &'a [&'a str],
@@ -106,6 +108,7 @@ impl<'a> Row<'a> {
             url: URL,
             has_token: true,
             check: None,
+            check_configured: false,
             kind,
             summary: &[],
             fixes: &[],
@@ -121,6 +124,12 @@ impl<'a> Row<'a> {
     }
     fn check(mut self, verdict: Verdict, detail: Option<&str>) -> Self {
         self.check = Some(check(verdict, detail));
+        self.check_configured = true;
+        self
+    }
+    /// A token check is configured but has not answered yet.
+    fn pending(mut self) -> Self {
+        self.check_configured = true;
         self
     }
     fn says(mut self, summary: &'a [&'a str]) -> Self {
@@ -147,6 +156,7 @@ fn run(row: &Row<'_>) -> Diagnosis {
         shown_url: row.url,
         url_has_token: row.has_token,
         token_check: row.check.as_ref(),
+        token_check_configured: row.check_configured,
         close_codes: &names,
     })
 }

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from notifications import views
+
+urlpatterns = [
+    path("api/notifications/", views.NotificationList.as_view()),
+    path("api/kick/", views.Kick.as_view()),
+]
