@@ -56,9 +56,10 @@ pub struct TokenCheckResult {
 /// Most of an answer's body read to find its `detail`.
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// An HTTP client for token checks (TLS verified, same roots as sockets).
-pub fn client(timeout: Duration) -> reqwest::Client {
-    let tls = (*crate::tls::client_config()).clone();
+/// An HTTP client for token checks, with the profile's TLS config (the
+/// same trust as its sockets).
+pub fn client(timeout: Duration, tls: &rustls::ClientConfig) -> reqwest::Client {
+    let tls = tls.clone();
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .timeout(timeout)

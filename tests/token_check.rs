@@ -53,7 +53,7 @@ async fn check(base: &str, path: &str, token: Option<&str>) -> token_check::Toke
     profile.token = token.map(Secret::new);
     profile.redactor = Redactor::new(profile.token.iter());
     let url = Url::parse(&format!("{base}{path}")).expect("url");
-    let client = token_check::client(Duration::from_secs(2));
+    let client = token_check::client(Duration::from_secs(2), &profile.tls);
     token_check::run(&client, &url, &profile).await
 }
 

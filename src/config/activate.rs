@@ -97,7 +97,14 @@ impl Profile {
                 })?,
             ),
         };
+        let tls = crate::tls::profile_config(&self.tls).map_err(|message| ConfigError::Render {
+            profile: self.name.clone(),
+            what: "TLS settings".into(),
+            message,
+        })?;
         Ok(ActiveProfile {
+            tls,
+            insecure: self.tls.insecure,
             name: self.name.clone(),
             description: self.description.clone(),
             server: self.server.clone(),

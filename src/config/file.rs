@@ -97,6 +97,13 @@ pub struct RawProfile {
     pub token_command: Option<Spanned<Vec<String>>>,
     pub auth_scheme: Option<Spanned<String>>,
     pub token_check: Option<Spanned<String>>,
+    /// PEM file of extra CA certificates to trust (private CAs).
+    pub ca_file: Option<Spanned<String>>,
+    /// PEM client certificate chain and key, for mutual TLS.
+    pub client_cert: Option<Spanned<String>>,
+    pub client_key: Option<Spanned<String>>,
+    /// Skip certificate verification entirely (shown in red, never default).
+    pub insecure: Option<Spanned<bool>>,
     #[serde(default)]
     pub settings: RawSettings,
     #[serde(default)]

@@ -68,6 +68,19 @@ fn describe_profile(out: &mut String, profile: &Profile, is_default: bool) {
         "token check",
         profile.token_check.as_deref().unwrap_or("none"),
     );
+    let tls = &profile.tls;
+    if tls.insecure {
+        row(out, "tls", "INSECURE: certificates are not verified");
+    } else if tls.ca_file.is_some() || tls.client_cert.is_some() {
+        let mut parts = Vec::new();
+        if let Some(ca) = &tls.ca_file {
+            parts.push(format!("trusts {}", ca.display()));
+        }
+        if let Some(cert) = &tls.client_cert {
+            parts.push(format!("client certificate {}", cert.display()));
+        }
+        row(out, "tls", &parts.join(", "));
+    }
     let s = &profile.settings;
     let settings = format!(
         "connect timeout {}, ping every {}, pong timeout {}, reconnect {} to {}",

@@ -92,6 +92,19 @@ pub struct EndpointTemplate {
     pub subprotocols: Vec<String>,
 }
 
+/// TLS options of a profile; the default is verified TLS with the Mozilla
+/// roots and no client certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// Extra CA certificates (PEM) trusted besides the Mozilla roots.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain (PEM) for mutual TLS, with its key.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// No certificate verification at all. Explicit only, marked loudly.
+    pub insecure: bool,
+}
+
 /// A validated profile (token not yet resolved).
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -109,6 +122,8 @@ pub struct Profile {
     pub endpoints: Vec<EndpointTemplate>,
     /// Application close codes named by the file (`[close_codes]`), e.g. 4001.
     pub close_codes: IndexMap<u16, String>,
+    /// Paths are absolute (relative ones are taken from the file's folder).
+    pub tls: TlsOptions,
 }
 
 /// A profile ready to run: token resolved, URLs rendered.
@@ -126,6 +141,10 @@ pub struct ActiveProfile {
     pub close_codes: IndexMap<u16, String>,
     /// Scrubs this profile's token out of any text.
     pub redactor: Redactor,
+    /// The TLS client config for this profile's sockets and token check.
+    pub tls: std::sync::Arc<rustls::ClientConfig>,
+    /// Certificate verification is off (`insecure = true`).
+    pub insecure: bool,
 }
 
 /// One endpoint ready to dial.

@@ -8,6 +8,7 @@
 //! valid. Nothing here resolves a token or touches the network.
 
 mod endpoint;
+mod tls;
 
 use std::path::Path;
 
@@ -188,6 +189,7 @@ impl Validator<'_> {
             );
         }
         let settings = self.settings(base, &raw.settings, Some(name));
+        let tls = self.tls(raw, name);
         let mut close_codes = base_codes.clone();
         close_codes.extend(self.close_codes(&raw.close_codes, Some(name)));
         let own: Vec<Prepared> = (raw.endpoints.iter().enumerate())
@@ -204,6 +206,7 @@ impl Validator<'_> {
             settings,
             endpoints,
             close_codes,
+            tls,
         })
     }
 

@@ -6,6 +6,7 @@
 //! answered the upgrade" need different fixes. `connect_async` has no timeout
 //! of its own either.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpStream;
@@ -47,11 +48,12 @@ pub fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
 }
 
-/// Dials `endpoint`, all stages within `limit`.
+/// Dials `endpoint`, all stages within `limit`, with the profile's TLS config.
 pub async fn connect(
     endpoint: &Endpoint,
     limit: Duration,
     redactor: &Redactor,
+    tls: Arc<rustls::ClientConfig>,
 ) -> Result<Connected, ConnectFailure> {
     let started = Instant::now();
     let deadline = started + limit;
@@ -139,7 +141,7 @@ pub async fn connect(
     // Small frames (pings, notifications) should not wait for Nagle.
     let _ = tcp.set_nodelay(true);
 
-    let connector = Connector::Rustls(crate::tls::client_config());
+    let connector = Connector::Rustls(tls);
     let upgrade = tokio_tungstenite::client_async_tls_with_config(
         request,
         tcp,

@@ -58,6 +58,7 @@ impl Supervisor {
                 settings: profile.settings,
                 mode,
                 redactor: profile.redactor.clone(),
+                tls: profile.tls.clone(),
             };
             let wiring = Wiring {
                 events: events.clone(),
@@ -132,7 +133,7 @@ async fn run_checks(
     let Some(url) = profile.token_check.clone() else {
         return;
     };
-    let client = token_check::client(profile.settings.connect_timeout);
+    let client = token_check::client(profile.settings.connect_timeout, &profile.tls);
     let mut last: Option<Verdict> = None;
     loop {
         tokio::select! {

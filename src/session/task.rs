@@ -33,6 +33,8 @@ pub struct SessionSpec {
     pub settings: Settings,
     pub mode: Mode,
     pub redactor: Redactor,
+    /// The profile's TLS client config.
+    pub tls: std::sync::Arc<rustls::ClientConfig>,
 }
 
 /// The channels a session talks on.
@@ -120,6 +122,7 @@ async fn one_attempt(
         &spec.endpoint,
         spec.settings.connect_timeout,
         &spec.redactor,
+        spec.tls.clone(),
     );
     let result = tokio::select! {
         biased;
@@ -283,6 +286,7 @@ mod tests {
             settings: Settings::default(),
             mode: Mode::Monitor,
             redactor: Redactor::default(),
+            tls: crate::tls::client_config(),
         }
     }
 

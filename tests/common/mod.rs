@@ -62,6 +62,8 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         endpoints,
         close_codes: IndexMap::new(),
         redactor,
+        tls: wsmon::tls::client_config(),
+        insecure: false,
     }
 }
 
