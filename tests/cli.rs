@@ -420,3 +420,25 @@ url = "ws://{ws}/odd/?token={{token}}"
         .expect("a url_warning line");
     assert_eq!(warning["endpoint"], "odd");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_profiles_file_with_plain_tokens_readable_by_others_is_flagged() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = rest().await;
+    let config = profiles_file(dir.path(), api, api, TOKEN);
+    let cfg = config.to_str().expect("utf8");
+
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = wsmon(&["--config", cfg, "profiles"], dir.path()).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("readable by other users") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
+
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let out = wsmon(&["--config", cfg, "profiles"], dir.path()).await;
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("readable by other users"));
+}

@@ -86,7 +86,43 @@ pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    validate::parse(path, &text)
+    let mut config = validate::parse(path, &text)?;
+    if let Some(warning) = readable_tokens_warning(path, &config) {
+        config.warnings.push(warning);
+    }
+    Ok(config)
+}
+
+/// A warning when the file holds plain tokens and others may read it.
+fn readable_tokens_warning(path: &Path, config: &Config) -> Option<String> {
+    let inline = config
+        .profiles
+        .iter()
+        .any(|p| matches!(p.token, super::TokenSource::Inline(_)));
+    if !inline {
+        return None;
+    }
+    let mode = file_mode(path)?;
+    // Group or world read permission.
+    (mode & 0o044 != 0).then(|| {
+        format!(
+            "{} holds plain tokens and is readable by other users (mode {:o}); run `chmod 600 {}`, or use token_env / token_command",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )
+    })
+}
+
+#[cfg(unix)]
+fn file_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).ok().map(|m| m.permissions().mode())
+}
+
+#[cfg(not(unix))]
+fn file_mode(_path: &Path) -> Option<u32> {
+    None
 }
 
 /// `Ok` if `path` is a file; otherwise why not.
