@@ -1,0 +1,307 @@
+//! The one place dashboard state lives: the engine's [`Model`], the running
+//! [`Supervisor`], and what the user is looking at (selection, focus, follow,
+//! filter, popups). Render functions only read it; [`super::update`] changes it.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc;
+
+use crate::config::{ActiveProfile, Config};
+use crate::model::Model;
+use crate::session::{self, Event, Mode, Payload, Supervisor};
+
+/// The panels that can have the focus, in `Tab` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Sessions,
+    Detail,
+    Payloads,
+    History,
+    Token,
+}
+
+impl Panel {
+    /// `Tab` order.
+    pub const ALL: [Panel; 5] = [
+        Panel::Sessions,
+        Panel::Detail,
+        Panel::Payloads,
+        Panel::History,
+        Panel::Token,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Sessions => "Sessions",
+            Panel::Detail => "Detail",
+            Panel::Payloads => "Payloads",
+            Panel::History => "Reconnect history",
+            Panel::Token => "Token check",
+        }
+    }
+}
+
+/// What floats over the panels.
+#[derive(Debug, Clone)]
+pub enum Popup {
+    Help,
+    /// The profile picker; `cursor` indexes `Config::profiles`.
+    Profiles {
+        cursor: usize,
+    },
+    /// One payload, pretty-printed; a copy, so ring eviction cannot pull it away.
+    Payload {
+        payload: Payload,
+        scroll: u16,
+    },
+}
+
+/// Where "now" comes from: the system clock, or a fixed instant so that
+/// snapshots of uptimes and countdowns are the same on every run.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(SystemTime),
+}
+
+/// The payload filter typed after `/`: a regex when it compiles, else a
+/// plain substring.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub text: String,
+    /// The user is typing it (keys go to the filter, not the keymap).
+    pub editing: bool,
+    regex: Option<regex::Regex>,
+}
+
+impl Filter {
+    /// Sets the text and recompiles.
+    pub fn set(&mut self, text: String) {
+        self.regex = if text.is_empty() {
+            None
+        } else {
+            regex::RegexBuilder::new(&text)
+                .size_limit(1 << 20)
+                .build()
+                .ok()
+        };
+        self.text = text;
+    }
+
+    pub fn is_active(&self) -> bool {
+        !self.text.is_empty()
+    }
+
+    /// Whether `payload` passes: text payloads by regex (or substring when
+    /// the text is not a valid regex), binary ones by their hex preview.
+    pub fn matches(&self, payload: &Payload) -> bool {
+        if self.text.is_empty() {
+            return true;
+        }
+        let text = crate::ui::payload_view::preview_source(payload);
+        match &self.regex {
+            Some(re) => re.is_match(&text),
+            None => text.contains(&self.text),
+        }
+    }
+}
+
+/// Messages per second of one session, for the sparkline: counts per whole
+/// second, the last [`RATE_SECONDS`] kept. Fed per batch, so a flood costs
+/// one addition per batch, not per message.
+#[derive(Debug, Clone, Default)]
+pub struct RateMeter {
+    buckets: VecDeque<(u64, u64)>,
+}
+
+/// Seconds of message rate kept for the sparkline.
+pub const RATE_SECONDS: usize = 60;
+
+impl RateMeter {
+    pub fn add(&mut self, at: SystemTime, count: u64) {
+        let sec = epoch_secs(at);
+        match self.buckets.back_mut() {
+            Some((s, n)) if *s == sec => *n += count,
+            Some((s, _)) if *s > sec => {} // out of order: a late batch; ignored
+            _ => {
+                self.buckets.push_back((sec, count));
+                while self.buckets.len() > RATE_SECONDS {
+                    self.buckets.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Counts of the `n` whole seconds before `now`, oldest first (the
+    /// current, unfinished second is left out so the rate does not dip).
+    pub fn last(&self, now: SystemTime, n: usize) -> Vec<u64> {
+        let end = epoch_secs(now);
+        let first = end.saturating_sub(n as u64);
+        (first..end)
+            .map(|s| {
+                self.buckets
+                    .iter()
+                    .find(|(b, _)| *b == s)
+                    .map_or(0, |(_, c)| *c)
+            })
+            .collect()
+    }
+}
+
+fn epoch_secs(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// Per-session view state that the model does not have.
+#[derive(Debug, Clone, Default)]
+pub struct SessionView {
+    pub rate: RateMeter,
+    /// Messages ever pushed into the ring: with the ring's length it turns
+    /// ring indexes into stable sequence numbers across eviction.
+    pub pushed: u64,
+}
+
+/// The dashboard's whole state.
+pub struct App {
+    pub config: Config,
+    /// Index in `config.profiles` of the live profile.
+    pub live: usize,
+    /// The live profile, activated (diagnoses need its token facts).
+    pub active: ActiveProfile,
+    pub model: Model,
+    pub views: Vec<SessionView>,
+    pub(crate) supervisor: Option<Supervisor>,
+    pub(crate) events: mpsc::Receiver<Event>,
+    /// Fed by a test instead of an engine: a profile switch starts none.
+    pub(crate) detached: bool,
+    /// Selected session (row of the sessions list).
+    pub selected: usize,
+    pub focus: Panel,
+    /// The payload list sticks to the newest message.
+    pub follow: bool,
+    /// Sequence number of the payload under the cursor when not following.
+    pub payload_cursor: u64,
+    pub detail_scroll: u16,
+    pub history_scroll: usize,
+    pub filter: Filter,
+    pub popup: Option<Popup>,
+    /// One line for the status bar: a profile switch, an activation error…
+    pub notice: Option<String>,
+    /// The user pressed `t`: a valid answer then retries auth-stopped sessions.
+    pub(crate) token_requested: bool,
+    pub clock: Clock,
+    pub theme: crate::ui::theme::Theme,
+    /// Terminal size at the last draw (mouse hit-testing lays out again).
+    pub size: (u16, u16),
+    pub(crate) pending: Option<Effect>,
+    /// OSC 52 sequences waiting to be written to the terminal.
+    pub(crate) clipboard: Option<String>,
+    pub quit: bool,
+}
+
+/// Work `update` cannot do synchronously; the event loop awaits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Close the live profile's sessions and start those of profile `index`.
+    SwitchProfile(usize),
+}
+
+impl App {
+    /// Starts the engine on `active` (profile number `live` of `config`).
+    /// Must be called inside a tokio runtime.
+    pub fn start(config: Config, live: usize, active: ActiveProfile) -> App {
+        let (tx, rx) = session::channel();
+        let supervisor = Supervisor::start(active.clone(), Mode::Monitor, tx);
+        App::with_engine(config, live, active, Some(supervisor), rx)
+    }
+
+    /// An app without an engine, fed by the returned sender: for tests and
+    /// screenshots that need exact timestamps.
+    pub fn detached(
+        config: Config,
+        live: usize,
+        active: ActiveProfile,
+    ) -> (App, mpsc::Sender<Event>) {
+        let (tx, rx) = session::channel();
+        (App::with_engine(config, live, active, None, rx), tx)
+    }
+
+    fn with_engine(
+        config: Config,
+        live: usize,
+        active: ActiveProfile,
+        supervisor: Option<Supervisor>,
+        events: mpsc::Receiver<Event>,
+    ) -> App {
+        let model = Model::new(&active);
+        App {
+            views: vec![SessionView::default(); model.sessions.len()],
+            config,
+            live,
+            active,
+            model,
+            detached: supervisor.is_none(),
+            supervisor,
+            events,
+            selected: 0,
+            focus: Panel::Sessions,
+            follow: true,
+            payload_cursor: 0,
+            detail_scroll: 0,
+            history_scroll: 0,
+            filter: Filter::default(),
+            popup: None,
+            notice: None,
+            token_requested: false,
+            clock: Clock::System,
+            theme: crate::ui::theme::Theme::from_env(),
+            size: (80, 24),
+            pending: None,
+            clipboard: None,
+            quit: false,
+        }
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> SystemTime {
+        match self.clock {
+            Clock::System => SystemTime::now(),
+            Clock::Fixed(t) => t,
+        }
+    }
+
+    /// Time from `since` to now (zero if the clock is behind).
+    pub fn since(&self, since: SystemTime) -> Duration {
+        self.now().duration_since(since).unwrap_or_default()
+    }
+
+    /// Time from now to `at` (zero once passed).
+    pub fn until(&self, at: SystemTime) -> Duration {
+        at.duration_since(self.now()).unwrap_or_default()
+    }
+
+    /// Whether the engine is running (false for a detached app).
+    pub fn has_engine(&self) -> bool {
+        self.supervisor.is_some()
+    }
+
+    /// Sequence numbers of the selected session's ring: `(first, end)`.
+    pub fn payload_span(&self) -> (u64, u64) {
+        let Some(s) = self.model.sessions.get(self.selected) else {
+            return (0, 0);
+        };
+        let end = self.views.get(self.selected).map_or(0, |v| v.pushed);
+        (end.saturating_sub(s.payloads.len() as u64), end)
+    }
+
+    /// The payload with sequence number `seq` of the selected session.
+    pub fn payload(&self, seq: u64) -> Option<&Payload> {
+        let (first, end) = self.payload_span();
+        if seq < first || seq >= end {
+            return None;
+        }
+        let s = self.model.sessions.get(self.selected)?;
+        s.payloads.get((seq - first) as usize)
+    }
+}

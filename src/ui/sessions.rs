@@ -1,0 +1,215 @@
+//! The header line (profile, server, one-word health) and the sessions
+//! list: one row per endpoint with its state badge, uptime or downtime,
+//! last close code, RTT, message rate, reconnects and retry countdown.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::panel_block;
+use crate::app::{App, Panel};
+use crate::model::{Lifecycle, SessionState};
+use crate::report::short_duration;
+use crate::session::StopReason;
+use crate::text_safe::visible;
+
+/// Seconds of history in the rate sparkline.
+const SPARK_SECONDS: usize = 8;
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// One word for the whole profile.
+pub fn health(app: &App) -> &'static str {
+    let sessions = &app.model.sessions;
+    let open = sessions
+        .iter()
+        .filter(|s| matches!(s.lifecycle, Lifecycle::Open { .. }))
+        .count();
+    let starting = sessions
+        .iter()
+        .all(|s| matches!(s.lifecycle, Lifecycle::Idle | Lifecycle::Connecting { .. }));
+    if sessions.is_empty() {
+        "empty"
+    } else if open == sessions.len() {
+        "healthy"
+    } else if starting && sessions.iter().all(|s| s.history.is_empty()) {
+        "starting"
+    } else if open > 0 {
+        "degraded"
+    } else {
+        "down"
+    }
+}
+
+/// The top line: which profile is live, against which server, and how it is.
+pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let word = health(app);
+    let word_style = match word {
+        "healthy" => theme.good(),
+        "degraded" | "starting" => theme.warn(),
+        _ => theme.bad(),
+    };
+    let server = app
+        .active
+        .redactor
+        .redact(app.active.server.as_str())
+        .into_owned();
+    let line = Line::from(vec![
+        Span::styled(" wsmon ", theme.header()),
+        Span::styled("profile ", theme.dim()),
+        Span::styled(visible(&app.active.name).into_owned(), theme.header()),
+        Span::styled("  server ", theme.dim()),
+        Span::raw(visible(&server).into_owned()),
+        Span::raw("  "),
+        Span::styled(
+            word.to_uppercase(),
+            word_style.add_modifier(ratatui::style::Modifier::BOLD),
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The badge text: readyState number and label, e.g. `1 OPEN`.
+pub fn badge(lifecycle: &Lifecycle) -> String {
+    let rs = lifecycle.ready_state();
+    format!("{} {}", rs.number(), rs.label())
+}
+
+/// What the session is doing, for the "for" column.
+fn status(app: &App, s: &SessionState) -> String {
+    match &s.lifecycle {
+        Lifecycle::Idle => "starting".into(),
+        Lifecycle::Connecting { attempt, since } => {
+            format!("try #{attempt} {}", short_duration(app.since(*since)))
+        }
+        Lifecycle::Open { since } => format!("up {}", short_duration(app.since(*since))),
+        Lifecycle::Closing { since } => format!("closing {}", short_duration(app.since(*since))),
+        Lifecycle::Closed { since, .. } => format!("down {}", short_duration(app.since(*since))),
+        Lifecycle::Waiting { .. } => match s.history.back() {
+            Some(h) => format!("down {}", short_duration(app.since(h.record.ended))),
+            None => "down".into(),
+        },
+        Lifecycle::Stopped { why, .. } => match why {
+            StopReason::AuthRejected { .. } => "stopped: auth".into(),
+            StopReason::Paused => "paused".into(),
+            StopReason::Finished => "finished".into(),
+            StopReason::Cancelled => "cancelled".into(),
+        },
+    }
+}
+
+/// An 8-step sparkline of the last seconds' message counts, plus the
+/// latest second's rate.
+pub fn sparkline(counts: &[u64]) -> String {
+    let max = counts.iter().copied().max().unwrap_or(0);
+    counts
+        .iter()
+        .map(|&c| {
+            if max == 0 || c == 0 {
+                ' '
+            } else {
+                SPARKS[((c * 8 - 1) / max).min(7) as usize]
+            }
+        })
+        .collect()
+}
+
+fn row<'a>(app: &'a App, i: usize, s: &'a SessionState) -> Row<'a> {
+    let theme = &app.theme;
+    let counts = app
+        .views
+        .get(i)
+        .map(|v| v.rate.last(app.now(), SPARK_SECONDS))
+        .unwrap_or_default();
+    let rate = counts.last().copied().unwrap_or(0);
+    let close = s
+        .last_attempt()
+        .map(|r| match r.handshake_status() {
+            Some(status) if status != 101 => format!("{status} http"),
+            _ => r.browser_close_code().to_string(),
+        })
+        .unwrap_or_else(|| "-".into());
+    let rtt = s.last_rtt.map_or_else(|| "-".into(), short_duration);
+    let retry = match &s.lifecycle {
+        Lifecycle::Waiting { retry_at, .. } => {
+            format!("in {}", short_duration(app.until(*retry_at)))
+        }
+        _ => String::new(),
+    };
+    Row::new(vec![
+        Cell::from(visible(&s.name).into_owned()),
+        Cell::from(Span::styled(badge(&s.lifecycle), theme.badge(&s.lifecycle))),
+        Cell::from(status(app, s)),
+        Cell::from(close),
+        Cell::from(rtt),
+        Cell::from(Line::from(vec![
+            Span::styled(sparkline(&counts), theme.good()),
+            Span::raw(format!(" {rate}/s")),
+        ])),
+        Cell::from(s.reconnects().to_string()),
+        Cell::from(Span::styled(retry, theme.warn())),
+    ])
+}
+
+/// The sessions list (bordered in the full layout, bare in the compact one).
+pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
+    let theme = &app.theme;
+    let rows: Vec<Row> = app
+        .model
+        .sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let r = row(app, i, s);
+            if i == app.selected {
+                r.style(theme.selected())
+            } else {
+                r
+            }
+        })
+        .collect();
+    let header = Row::new([
+        "endpoint", "state", "for", "last", "rtt", "msg/s", "↻", "retry",
+    ])
+    .style(theme.dim());
+    let name_width = app
+        .model
+        .sessions
+        .iter()
+        .map(|s| visible(&s.name).chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 24) as u16;
+    let widths = [
+        Constraint::Length(name_width),
+        Constraint::Length(13),
+        Constraint::Length(14),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(SPARK_SECONDS as u16 + 7),
+        Constraint::Length(3),
+        Constraint::Fill(1),
+    ];
+    let mut table = Table::new(rows, widths).header(header).column_spacing(1);
+    if !compact {
+        let title = format!(
+            " {} · {} endpoints ",
+            Panel::Sessions.title(),
+            app.model.sessions.len()
+        );
+        table = table.block(panel_block(app, Panel::Sessions, Line::from(title)));
+    }
+    frame.render_widget(table, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_the_busiest_second() {
+        assert_eq!(sparkline(&[0, 1, 2, 4]), " ▂▄█");
+        assert_eq!(sparkline(&[0, 0]), "  ");
+    }
+}
