@@ -53,8 +53,29 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         ),
     ];
     let last = s.last_attempt();
+    // The diagnosis comes first: it is what the user came for, and the
+    // panel may be short.
+    let diagnosis = last
+        .zip(app.active.endpoints.get(app.selected))
+        .map(|(record, e)| {
+            crate::report::diagnosis(&app.active, e, record, app.model.token_check.as_ref())
+        });
+    if let Some(d) = diagnosis {
+        out.push(field(
+            app,
+            "diagnosis",
+            Span::styled(format!("[{}] {}", d.kind.as_str(), d.summary), theme.warn()),
+        ));
+        for fix in d.fixes {
+            out.push(Line::from(vec![
+                Span::styled("  fix      ", theme.label()),
+                Span::raw(format!("• {fix}")),
+            ]));
+        }
+    }
     out.push(field(app, "handshake", handshake_text(s, last)));
-    if let Some(http) = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref()) {
+    let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());
+    if let Some(http) = refused {
         for (k, v) in http.headers.iter().take(MAX_HEADERS) {
             out.push(Line::styled(
                 format!("           {}: {}", visible(k), visible(v)),
@@ -77,27 +98,13 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         return out;
     };
     out.push(field(app, "last close", close_text(app, record)));
-    let code = record.browser_close_code();
-    let info = codes::close_code(code);
-    out.push(field(app, "meaning", Span::raw(info.meaning)));
-    let diagnosis =
-        app.active.endpoints.get(app.selected).map(|e| {
-            crate::report::diagnosis(&app.active, e, record, app.model.token_check.as_ref())
-        });
-    if let Some(d) = diagnosis {
-        out.push(Line::default());
-        out.push(field(
-            app,
-            "diagnosis",
-            Span::styled(format!("[{}] {}", d.kind.as_str(), d.summary), theme.warn()),
-        ));
-        for fix in d.fixes {
-            out.push(Line::from(vec![
-                Span::styled("  fix      ", theme.label()),
-                Span::raw(format!("• {fix}")),
-            ]));
-        }
-    }
+    // A refused upgrade is explained by its HTTP status, not by the 1006
+    // a browser would make of it.
+    let meaning = match refused.and_then(|h| codes::http_status(h.status)) {
+        Some(info) => info.meaning,
+        None => codes::close_code(record.browser_close_code()).meaning,
+    };
+    out.push(field(app, "meaning", Span::raw(meaning)));
     out
 }
 
@@ -125,9 +132,8 @@ fn state_text(app: &App, s: &SessionState) -> String {
 fn stop_words(why: &crate::session::StopReason) -> String {
     use crate::session::StopReason;
     match why {
-        StopReason::AuthRejected { detail } => {
-            format!("auth rejected: {}; press t, then r", visible(detail))
-        }
+        // The diagnosis below says why; here only what the user can do.
+        StopReason::AuthRejected { .. } => "auth rejected; r retries, t re-checks the token".into(),
         StopReason::Paused => "paused; press s to resume".into(),
         StopReason::Finished => "finished".into(),
         StopReason::Cancelled => "cancelled".into(),

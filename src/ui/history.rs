@@ -77,9 +77,9 @@ fn entry(app: &App, h: &HistoryEntry) -> Line<'static> {
     };
     Line::from(vec![
         Span::styled(format!("{} ", super::clock(r.started)), theme.dim()),
-        Span::raw(format!("#{:<3} ", r.attempt)),
-        Span::styled(format!("{what:<24}"), style),
-        Span::raw(format!(" {up:<12} ")),
+        Span::raw(format!("#{} ", r.attempt)),
+        Span::styled(what, style),
+        Span::raw(format!(" · {up} · ")),
         Span::styled(next, theme.dim()),
     ])
 }

@@ -88,8 +88,8 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     let [header, sessions, middle, bottom, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(n.clamp(1, 8) + 3),
-        Constraint::Fill(3),
         Constraint::Fill(2),
+        Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(area);

@@ -59,13 +59,13 @@ pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(" wsmon ", theme.header()),
         Span::styled("profile ", theme.dim()),
         Span::styled(visible(&app.active.name).into_owned(), theme.header()),
-        Span::styled("  server ", theme.dim()),
-        Span::raw(visible(&server).into_owned()),
-        Span::raw("  "),
+        Span::raw(" "),
         Span::styled(
             word.to_uppercase(),
             word_style.add_modifier(ratatui::style::Modifier::BOLD),
         ),
+        Span::styled("  server ", theme.dim()),
+        Span::raw(visible(&server).into_owned()),
     ]);
     frame.render_widget(Paragraph::new(line), area);
 }
