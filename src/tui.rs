@@ -96,7 +96,7 @@ pub async fn run<B, S>(
     app: &mut App,
     mut input: S,
     cancel: CancellationToken,
-    clipboard: &mut dyn Write,
+    clipboard: &mut (dyn Write + Send),
 ) -> Result<(), B::Error>
 where
     B: Backend,

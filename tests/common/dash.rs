@@ -219,3 +219,52 @@ pub fn token_check(verdict: Verdict, status: u16, detail: Option<&str>, ms: u64)
         latency: Duration::from_millis(4),
     })
 }
+
+/// An input stream the test feeds key by key while the loop runs.
+pub fn live_input() -> (
+    mpsc::UnboundedSender<TermEvent>,
+    impl Stream<Item = std::io::Result<TermEvent>> + Unpin + Send + 'static,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let stream =
+        futures_util::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|k| (Ok(k), rx)) },
+        );
+    (tx, Box::pin(stream))
+}
+
+/// The real loop in a task on a `TestBackend`; the app and terminal come
+/// back when it ends.
+pub fn spawn_loop(
+    mut app: App,
+    input: impl Stream<Item = std::io::Result<TermEvent>> + Unpin + Send + 'static,
+) -> tokio::task::JoinHandle<(App, Terminal<TestBackend>)> {
+    tokio::spawn(async move {
+        let mut terminal = Terminal::new(TestBackend::new(110, 34)).expect("terminal");
+        let mut sink = Vec::new();
+        wsmon::tui::run(
+            &mut terminal,
+            &mut app,
+            input,
+            CancellationToken::new(),
+            &mut sink,
+        )
+        .await
+        .expect("loop");
+        wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+        (app, terminal)
+    })
+}
+
+/// Polls `cond` every 20 ms until it holds (panics after `limit`).
+pub async fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
