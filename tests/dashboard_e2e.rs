@@ -80,7 +80,17 @@ fn demo_dashboard_in_a_real_terminal() {
         log.display()
     );
     let started = tmux.cmd(&[
-        "new-session", "-d", "-s", "e2e", "-x", "110", "-y", "34", "sh", "-c", &script,
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "110",
+        "-y",
+        "34",
+        "sh",
+        "-c",
+        &script,
     ]);
     assert!(started.status.success(), "{started:?}");
 
@@ -101,9 +111,15 @@ fn demo_dashboard_in_a_real_terminal() {
     tmux.keys(&["q"]);
     let screen = tmux.wait_for(&["EXIT=0", "END"]);
     let modes: Vec<&str> = screen.split_whitespace().collect();
-    assert!(modes.contains(&"icanon"), "canonical mode not restored:\n{screen}");
+    assert!(
+        modes.contains(&"icanon"),
+        "canonical mode not restored:\n{screen}"
+    );
     assert!(modes.contains(&"echo"), "echo not restored:\n{screen}");
-    assert!(!modes.contains(&"-icanon") && !modes.contains(&"-echo"), "{screen}");
+    assert!(
+        !modes.contains(&"-icanon") && !modes.contains(&"-echo"),
+        "{screen}"
+    );
     let alt = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
     assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
     // The dashboard never printed the demo's tokens whole.

@@ -18,7 +18,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let s = app.model.sessions.get(app.selected);
     let mut title = format!(" {} ", Panel::History.title());
     if let Some(s) = s {
-        title = format!(" {} · {} attempts ", Panel::History.title(), s.attempts);
+        let plural = if s.attempts == 1 { "" } else { "s" };
+        title = format!(
+            " {} · {} attempt{plural} ",
+            Panel::History.title(),
+            s.attempts
+        );
         if s.history_dropped > 0 {
             title.push_str(&format!("· {} oldest dropped ", s.history_dropped));
         }

@@ -193,11 +193,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     ];
     let mut table = Table::new(rows, widths).header(header).column_spacing(1);
     if !compact {
-        let title = format!(
-            " {} · {} endpoints ",
-            Panel::Sessions.title(),
-            app.model.sessions.len()
-        );
+        let n = app.model.sessions.len();
+        let plural = if n == 1 { "" } else { "s" };
+        let title = format!(" {} · {n} endpoint{plural} ", Panel::Sessions.title());
         table = table.block(panel_block(app, Panel::Sessions, Line::from(title)));
     }
     frame.render_widget(table, area);
