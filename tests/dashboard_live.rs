@@ -103,6 +103,50 @@ url = "{{ws}}/ws/?token={{token}}"
 }
 
 #[tokio::test]
+async fn r_reconnects_and_s_pauses_and_resumes_the_selected_session() {
+    let closes = Arc::new(Mutex::new(Vec::new()));
+    let server = ws_server(None, send_then_echo_close(vec![], closes.clone())).await;
+    let config = parse(&format!(
+        r#"default_profile = "p"
+{FAST}
+[profiles.p]
+server = "http://{}"
+token = "{TOKEN}"
+[[profiles.p.endpoints]]
+name = "feed"
+url = "{{ws}}/ws/?token={{token}}"
+"#,
+        server.addr
+    ));
+    let accepted = || server.accepted.load(Ordering::SeqCst);
+    let (keys, input) = live_input();
+    let task = spawn_loop(start(config, 0), input);
+    wait_for("the first connection", LIMIT, || accepted() == 1).await;
+    keys.send(key('r')).expect("loop running");
+    wait_for("the reconnect after r", LIMIT, || accepted() == 2).await;
+    keys.send(key('s')).expect("loop running");
+    wait_for("the pause to close the socket", LIMIT, || {
+        closes.try_lock().is_ok_and(|c| c.len() == 2)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(accepted(), 2, "a paused session stays closed");
+    keys.send(key('s')).expect("loop running");
+    wait_for("the resume", LIMIT, || accepted() == 3).await;
+    keys.send(key('q')).expect("loop running");
+    tokio::time::timeout(LIMIT, task)
+        .await
+        .expect("quit in time")
+        .expect("loop task");
+    let closes = closes.lock().await.clone();
+    let codes: Vec<Option<u16>> = closes
+        .iter()
+        .map(|f| f.as_ref().map(|f| u16::from(f.code)))
+        .collect();
+    assert!(codes.iter().all(|c| *c == Some(1000)), "{codes:?}");
+}
+
+#[tokio::test]
 async fn t_retries_auth_stopped_sessions_when_the_token_checks_valid() {
     let demo = wsmon::demo::start(
         "127.0.0.1:0".parse().expect("addr"),

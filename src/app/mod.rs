@@ -3,9 +3,12 @@
 //! [`App::apply`] are the only ways state changes.
 
 pub mod action;
+pub mod cursor;
+pub mod engine;
 pub mod keymap;
 pub mod state;
 pub mod update;
 
 pub use action::Action;
-pub use state::{App, Clock, Effect, Filter, Panel, Popup};
+pub use cursor::Filter;
+pub use state::{App, Clock, Effect, Panel, Popup};

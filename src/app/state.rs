@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 
+use super::cursor::Filter;
 use crate::config::{ActiveProfile, Config};
 use crate::model::Model;
 use crate::session::{self, Event, Mode, Payload, Supervisor};
@@ -63,48 +64,6 @@ pub enum Popup {
 pub enum Clock {
     System,
     Fixed(SystemTime),
-}
-
-/// The payload filter typed after `/`: a regex when it compiles, else a
-/// plain substring.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub text: String,
-    /// The user is typing it (keys go to the filter, not the keymap).
-    pub editing: bool,
-    regex: Option<regex::Regex>,
-}
-
-impl Filter {
-    /// Sets the text and recompiles.
-    pub fn set(&mut self, text: String) {
-        self.regex = if text.is_empty() {
-            None
-        } else {
-            regex::RegexBuilder::new(&text)
-                .size_limit(1 << 20)
-                .build()
-                .ok()
-        };
-        self.text = text;
-    }
-
-    pub fn is_active(&self) -> bool {
-        !self.text.is_empty()
-    }
-
-    /// Whether `payload` passes: text payloads by regex (or substring when
-    /// the text is not a valid regex), binary ones by their hex preview.
-    pub fn matches(&self, payload: &Payload) -> bool {
-        if self.text.is_empty() {
-            return true;
-        }
-        let text = crate::ui::payload_view::preview_source(payload);
-        match &self.regex {
-            Some(re) => re.is_match(&text),
-            None => text.contains(&self.text),
-        }
-    }
 }
 
 /// Messages per second of one session, for the sparkline: counts per whole
@@ -284,24 +243,5 @@ impl App {
     /// Whether the engine is running (false for a detached app).
     pub fn has_engine(&self) -> bool {
         self.supervisor.is_some()
-    }
-
-    /// Sequence numbers of the selected session's ring: `(first, end)`.
-    pub fn payload_span(&self) -> (u64, u64) {
-        let Some(s) = self.model.sessions.get(self.selected) else {
-            return (0, 0);
-        };
-        let end = self.views.get(self.selected).map_or(0, |v| v.pushed);
-        (end.saturating_sub(s.payloads.len() as u64), end)
-    }
-
-    /// The payload with sequence number `seq` of the selected session.
-    pub fn payload(&self, seq: u64) -> Option<&Payload> {
-        let (first, end) = self.payload_span();
-        if seq < first || seq >= end {
-            return None;
-        }
-        let s = self.model.sessions.get(self.selected)?;
-        s.payloads.get((seq - first) as usize)
     }
 }

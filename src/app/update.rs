@@ -2,60 +2,15 @@
 //! through [`App::update`], and the two awaited effects (profile switch and
 //! shutdown). Every branch is small; nothing here draws.
 
-use tokio::sync::mpsc;
-
 use super::action::Action;
-use super::state::{App, Effect, Panel, Popup, SessionView};
-use crate::model::{Lifecycle, Model};
-use crate::session::{self, Command, Event, Mode, SessionEvent, StopReason, Supervisor};
-use crate::token_check::Verdict;
+use super::state::{App, Effect, Panel, Popup};
+use crate::model::Lifecycle;
+use crate::session::{Command, StopReason};
 
 /// Rows a page key moves.
 const PAGE: usize = 10;
 
 impl App {
-    /// Applies one engine event to the model and the per-session views.
-    pub fn apply(&mut self, event: &Event) {
-        match event {
-            Event::Session {
-                endpoint,
-                event: SessionEvent::Messages(batch),
-            } => {
-                let now = self.now();
-                if let Some(view) = self.views.get_mut(*endpoint) {
-                    let at = batch.messages.last().map_or(now, |p| p.at);
-                    view.rate
-                        .add(at, batch.messages.len() as u64 + batch.dropped);
-                    view.pushed += batch.messages.len() as u64;
-                }
-            }
-            Event::TokenCheck(result) => {
-                // Only a check the user asked for retries auth stops here;
-                // the supervisor already does so when the verdict *turns* valid.
-                if std::mem::take(&mut self.token_requested) && result.verdict == Verdict::Valid {
-                    self.retry_auth_stops();
-                }
-            }
-            Event::Session { .. } => {}
-        }
-        self.model.apply(event);
-    }
-
-    fn retry_auth_stops(&self) {
-        let Some(supervisor) = &self.supervisor else {
-            return;
-        };
-        for (id, s) in self.model.sessions.iter().enumerate() {
-            if let Lifecycle::Stopped {
-                why: StopReason::AuthRejected { .. },
-                ..
-            } = s.lifecycle
-            {
-                supervisor.command(id, Command::ReconnectNow);
-            }
-        }
-    }
-
     /// Handles one user request.
     pub fn update(&mut self, action: Action) {
         if self.filter.editing {
@@ -263,73 +218,6 @@ impl App {
         }
     }
 
-    /// Payload cursor moves skip what the filter hides; moving up leaves
-    /// follow mode, reaching the bottom enters it again.
-    fn move_payload(&mut self, delta: i64) {
-        let Some(mut seq) = self.cursor_seq() else {
-            return;
-        };
-        let (first, end) = self.payload_span();
-        let mut left = delta.unsigned_abs();
-        while left > 0 {
-            let step = if delta < 0 {
-                (first..seq).rev().find(|s| self.matches(*s))
-            } else {
-                (seq + 1..end).find(|s| self.matches(*s))
-            };
-            match step {
-                Some(s) => seq = s,
-                None => break,
-            }
-            left -= 1;
-        }
-        self.payload_cursor = seq;
-        self.follow = self.last_match() == Some(seq);
-    }
-
-    fn matches(&self, seq: u64) -> bool {
-        self.payload(seq).is_some_and(|p| self.filter.matches(p))
-    }
-
-    /// The newest payload that passes the filter.
-    pub fn last_match(&self) -> Option<u64> {
-        let (first, end) = self.payload_span();
-        (first..end).rev().find(|s| self.matches(*s))
-    }
-
-    /// The payload under the cursor: the newest match when following, else
-    /// the remembered one (or the oldest kept, if it was evicted).
-    pub fn cursor_seq(&self) -> Option<u64> {
-        if self.follow {
-            return self.last_match();
-        }
-        let (first, end) = self.payload_span();
-        if end == first {
-            return None;
-        }
-        Some(self.payload_cursor.clamp(first, end - 1))
-    }
-
-    fn open_payload(&mut self) {
-        if let Some(seq) = self.cursor_seq()
-            && let Some(payload) = self.payload(seq).cloned()
-        {
-            self.popup = Some(Popup::Payload { payload, scroll: 0 });
-        }
-    }
-
-    fn copy_open_payload(&mut self) {
-        if let Some(Popup::Payload { payload, .. }) = &self.popup {
-            let payload = payload.clone();
-            self.copy(&payload);
-        }
-    }
-
-    fn copy(&mut self, payload: &crate::session::Payload) {
-        self.clipboard = Some(crate::ui::payload_view::osc52(payload));
-        self.notice = Some(format!("copied {} bytes (OSC 52)", payload.len()));
-    }
-
     /// Takes the pending effect, if any.
     pub fn take_effect(&mut self) -> Option<Effect> {
         self.pending.take()
@@ -338,60 +226,5 @@ impl App {
     /// Takes the OSC 52 sequence waiting to be written, if any.
     pub fn take_clipboard(&mut self) -> Option<String> {
         self.clipboard.take()
-    }
-
-    /// Switches to profile `index`: every session of the old profile closes
-    /// with 1000 first, then the new one's start. An activation error (a
-    /// failing `token_command`, a missing variable) is shown, and the old
-    /// profile keeps running.
-    pub async fn switch_profile(&mut self, index: usize) {
-        let Some(profile) = self.config.profiles.get(index) else {
-            return;
-        };
-        let name = crate::text_safe::visible(&profile.name).into_owned();
-        let active = match profile.activate() {
-            Ok(active) => active,
-            Err(e) => {
-                self.notice = Some(format!(
-                    "cannot switch to {name}: {}",
-                    crate::text_safe::visible(&e.to_string())
-                ));
-                return;
-            }
-        };
-        if let Some(old) = self.supervisor.take() {
-            old.shutdown().await;
-        }
-        let (tx, rx) = session::channel();
-        if self.has_engine_mode() {
-            self.supervisor = Some(Supervisor::start(active.clone(), Mode::Monitor, tx));
-        }
-        self.events = rx;
-        self.model = Model::new(&active);
-        self.views = vec![SessionView::default(); self.model.sessions.len()];
-        self.active = active;
-        self.live = index;
-        self.selected = 0;
-        self.follow = true;
-        self.detail_scroll = 0;
-        self.history_scroll = 0;
-        self.token_requested = false;
-        self.notice = Some(format!("live profile: {name}"));
-    }
-
-    fn has_engine_mode(&self) -> bool {
-        !self.detached
-    }
-
-    /// Closes every session cleanly (1000) and waits for them.
-    pub async fn shutdown(&mut self) {
-        if let Some(s) = self.supervisor.take() {
-            s.shutdown().await;
-        }
-    }
-
-    /// The event receiver (the loop selects on it).
-    pub(crate) fn events(&mut self) -> &mut mpsc::Receiver<Event> {
-        &mut self.events
     }
 }

@@ -12,7 +12,12 @@ use crate::text_safe::visible;
 pub fn render(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
     let theme = &app.theme;
     let mut lines = Vec::new();
+    // The cursor's line, to scroll a long list so that it stays visible.
+    let mut cursor_line = 0;
     for (i, p) in app.config.profiles.iter().enumerate() {
+        if i == cursor {
+            cursor_line = lines.len();
+        }
         let live = i == app.live;
         let marker = if i == cursor { "▶ " } else { "  " };
         let mut name = Line::from(vec![
@@ -42,10 +47,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
         .border_style(theme.border(true))
         .title(format!(" Profiles · {} ", app.config.source.display()));
     frame.render_widget(Clear, popup);
+    let visible_rows = popup.height.saturating_sub(2) as usize;
+    let scroll = (cursor_line + 2).saturating_sub(visible_rows) as u16;
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         popup,
     );
 }

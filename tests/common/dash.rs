@@ -83,6 +83,16 @@ pub fn scripted(
 /// Runs the real loop on a `TestBackend` of `w`×`h` until the keys run
 /// out, then draws the final frame and returns the screen as text.
 pub async fn drive(app: &mut App, w: u16, h: u16, keys: Vec<TermEvent>) -> String {
+    drive_clipboard(app, w, h, keys).await.0
+}
+
+/// [`drive`], also returning what the loop wrote to the clipboard (OSC 52).
+pub async fn drive_clipboard(
+    app: &mut App,
+    w: u16,
+    h: u16,
+    keys: Vec<TermEvent>,
+) -> (String, Vec<u8>) {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     let mut sink = Vec::new();
     wsmon::tui::run(
@@ -95,7 +105,17 @@ pub async fn drive(app: &mut App, w: u16, h: u16, keys: Vec<TermEvent>) -> Strin
     .await
     .expect("loop");
     wsmon::tui::draw(&mut terminal, app).expect("draw");
-    screen(&terminal)
+    (screen(&terminal), sink)
+}
+
+/// A mouse event at a cell.
+pub fn mouse(kind: crossterm::event::MouseEventKind, column: u16, row: u16) -> TermEvent {
+    TermEvent::Mouse(crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
 }
 
 /// The buffer as lines of text, trailing blanks trimmed.
