@@ -5,6 +5,10 @@
 use super::state::{App, Popup};
 use crate::session::Payload;
 
+/// Most payloads one search looks at (a filter matching nothing in an
+/// 8 MiB ring of tiny messages must not cost 80,000 regex runs a frame).
+pub const SCAN_LIMIT: u64 = 20_000;
+
 /// The payload filter typed after `/`: a regex when it compiles, else a
 /// plain substring.
 #[derive(Debug, Clone, Default)]
@@ -77,9 +81,11 @@ impl App {
         let mut left = delta.unsigned_abs();
         while left > 0 {
             let step = if delta < 0 {
-                (first..seq).rev().find(|s| self.matches(*s))
+                let lo = first.max(seq.saturating_sub(SCAN_LIMIT));
+                (lo..seq).rev().find(|s| self.matches(*s))
             } else {
-                (seq + 1..end).find(|s| self.matches(*s))
+                let hi = end.min(seq.saturating_add(1 + SCAN_LIMIT));
+                (seq + 1..hi).find(|s| self.matches(*s))
             };
             match step {
                 Some(s) => seq = s,
@@ -95,10 +101,12 @@ impl App {
         self.payload(seq).is_some_and(|p| self.filter.matches(p))
     }
 
-    /// The newest payload that passes the filter.
+    /// The newest payload that passes the filter (among the newest
+    /// [`SCAN_LIMIT`]).
     pub fn last_match(&self) -> Option<u64> {
         let (first, end) = self.payload_span();
-        (first..end).rev().find(|s| self.matches(*s))
+        let lo = first.max(end.saturating_sub(SCAN_LIMIT));
+        (lo..end).rev().find(|s| self.matches(*s))
     }
 
     /// The payload under the cursor: the newest match when following, else

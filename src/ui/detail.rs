@@ -61,10 +61,19 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
             crate::report::diagnosis(&app.active, e, record, app.model.token_check.as_ref())
         });
     if let Some(d) = diagnosis {
+        // Open again: the diagnosis is about how the previous connection ended.
+        let previous = if matches!(s.lifecycle, Lifecycle::Open { .. }) {
+            "previous connection: "
+        } else {
+            ""
+        };
         out.push(field(
             app,
             "diagnosis",
-            Span::styled(format!("[{}] {}", d.kind.as_str(), d.summary), theme.warn()),
+            Span::styled(
+                format!("{previous}[{}] {}", d.kind.as_str(), d.summary),
+                theme.warn(),
+            ),
         ));
         for fix in d.fixes {
             out.push(Line::from(vec![

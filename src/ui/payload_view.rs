@@ -214,6 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn binary_is_a_hex_dump_with_offsets() {
+        let p = Payload {
+            at: SystemTime::UNIX_EPOCH,
+            data: PayloadData::Binary((0u8..20).collect::<Vec<_>>().into()),
+        };
+        let shown: Vec<String> = lines(&p, &Theme { color: false })
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        assert_eq!(shown.len(), 2);
+        assert!(shown[0].starts_with("00000000  00 01 02"), "{}", shown[0]);
+        assert!(
+            shown[1].starts_with("00000010  10 11 12 13"),
+            "{}",
+            shown[1]
+        );
+        assert_eq!(preview(&p, 20), "bin 00 01 02 03 04 …");
+    }
+
+    #[test]
     fn osc52_carries_base64_only() {
         let seq = osc52(&text("\x1b]0;evil\x07"));
         assert!(seq.starts_with("\x1b]52;c;"));

@@ -13,6 +13,7 @@ use ratatui::widgets::Paragraph;
 
 use super::panel_block;
 use super::payload_view::preview;
+use crate::app::cursor::SCAN_LIMIT;
 use crate::app::{App, Panel};
 use crate::text_safe::visible;
 
@@ -27,7 +28,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     let Some(cursor) = app.cursor_seq() else {
         let empty = if app.filter.is_active() {
-            "no message matches the filter"
+            "no message matches the filter (among the newest 20,000)"
         } else {
             "no messages yet"
         };
@@ -87,14 +88,12 @@ fn title(app: &App) -> Line<'static> {
 fn window(app: &App, cursor: u64, height: usize) -> Vec<u64> {
     let (first, end) = app.payload_span();
     let matches = |s: &u64| app.payload(*s).is_some_and(|p| app.filter.matches(p));
-    let mut above: Vec<u64> = (first..=cursor)
-        .rev()
-        .filter(matches)
-        .take(height)
-        .collect();
+    let lo = first.max(cursor.saturating_sub(SCAN_LIMIT));
+    let mut above: Vec<u64> = (lo..=cursor).rev().filter(matches).take(height).collect();
     above.reverse();
     let room = height - above.len().min(height);
-    let below = (cursor + 1..end).filter(matches).take(room);
+    let hi = end.min(cursor.saturating_add(1 + SCAN_LIMIT));
+    let below = (cursor + 1..hi).filter(matches).take(room);
     above.extend(below);
     above
 }

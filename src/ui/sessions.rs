@@ -99,6 +99,17 @@ fn status(app: &App, s: &SessionState) -> String {
     }
 }
 
+/// A count in at most 4 characters: `950`, `12k`, `1.2M`.
+pub fn compact_count(n: u64) -> String {
+    match n {
+        0..1000 => n.to_string(),
+        1000..10_000 => format!("{:.1}k", n as f64 / 1e3),
+        10_000..1_000_000 => format!("{}k", n / 1000),
+        1_000_000..10_000_000 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{}M", n / 1_000_000),
+    }
+}
+
 /// An 8-step sparkline of the last seconds' message counts, plus the
 /// latest second's rate.
 pub fn sparkline(counts: &[u64]) -> String {
@@ -145,7 +156,7 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState) -> Row<'a> {
         Cell::from(rtt),
         Cell::from(Line::from(vec![
             Span::styled(sparkline(&counts), theme.good()),
-            Span::raw(format!(" {rate}/s")),
+            Span::raw(format!(" {}/s", compact_count(rate))),
         ])),
         Cell::from(s.reconnects().to_string()),
         Cell::from(Span::styled(retry, theme.warn())),
@@ -209,5 +220,13 @@ mod tests {
     fn sparkline_scales_to_the_busiest_second() {
         assert_eq!(sparkline(&[0, 1, 2, 4]), " ▂▄█");
         assert_eq!(sparkline(&[0, 0]), "  ");
+    }
+
+    #[test]
+    fn rates_fit_four_characters() {
+        assert_eq!(compact_count(950), "950");
+        assert_eq!(compact_count(1_250), "1.2k");
+        assert_eq!(compact_count(123_456), "123k");
+        assert_eq!(compact_count(2_500_000), "2.5M");
     }
 }
