@@ -126,6 +126,64 @@ fn demo_dashboard_in_a_real_terminal() {
     assert!(!screen.contains(wsmon::demo::OMAR_TOKEN));
 }
 
+/// Runs inside tmux (started by the test below), never on its own: takes
+/// the terminal over, then panics with the restore guard forgotten, so
+/// only the panic hook can give the terminal back.
+#[test]
+#[ignore = "run inside tmux by the_panic_hook_restores_the_terminal"]
+fn panic_with_the_terminal_raw() {
+    if std::env::var_os("WSMON_PANIC_HELPER").is_none() {
+        return;
+    }
+    let (_terminal, guard) = wsmon::tui::init().expect("init");
+    std::mem::forget(guard);
+    panic!("deliberate panic with the terminal raw");
+}
+
+#[test]
+fn the_panic_hook_restores_the_terminal() {
+    if !have_tmux() {
+        eprintln!("tmux not installed: skipping the panic end-to-end test");
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let tmux = Tmux {
+        socket: format!("wsmon-panic-{}", std::process::id()),
+    };
+    let script = format!(
+        "WSMON_PANIC_HELPER=1 {} --exact panic_with_the_terminal_raw --ignored --nocapture --test-threads 1; status=$?; clear; echo HELPER=$status; \
+         stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; echo END; sleep 30",
+        exe.display()
+    );
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let screen = tmux.wait_for(&["END"]);
+    // libtest exits 101 when a test panics: the helper did run and panic.
+    assert!(
+        screen.contains("HELPER=101"),
+        "the helper did not panic:\n{screen}"
+    );
+    let modes: Vec<&str> = screen.split_whitespace().collect();
+    assert!(
+        modes.contains(&"icanon") && modes.contains(&"echo"),
+        "{screen}"
+    );
+    let alt = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
+    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0");
+}
+
 #[test]
 fn config_errors_print_before_the_ui_and_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
