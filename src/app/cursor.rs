@@ -13,6 +13,7 @@ pub const SCAN_LIMIT: u64 = 20_000;
 /// plain substring.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// The filter as typed.
     pub text: String,
     /// The user is typing it (keys go to the filter, not the keymap).
     pub editing: bool,
@@ -33,6 +34,7 @@ impl Filter {
         self.text = text;
     }
 
+    /// Whether anything is filtered out at all.
     pub fn is_active(&self) -> bool {
         !self.text.is_empty()
     }

@@ -32,6 +32,7 @@ impl Panel {
         Panel::Token,
     ];
 
+    /// The panel's title as shown on its border.
     pub fn title(self) -> &'static str {
         match self {
             Panel::Sessions => "Sessions",
@@ -78,6 +79,7 @@ pub struct RateMeter {
 pub const RATE_SECONDS: usize = 60;
 
 impl RateMeter {
+    /// Counts `count` messages in the second of `at`.
     pub fn add(&mut self, at: SystemTime, count: u64) {
         let sec = epoch_secs(at);
         match self.buckets.back_mut() {
@@ -115,6 +117,7 @@ fn epoch_secs(at: SystemTime) -> u64 {
 /// Per-session view state that the model does not have.
 #[derive(Debug, Clone, Default)]
 pub struct SessionView {
+    /// Messages per second, for the sparkline.
     pub rate: RateMeter,
     /// Messages ever pushed into the ring: with the ring's length it turns
     /// ring indexes into stable sequence numbers across eviction.
@@ -123,12 +126,15 @@ pub struct SessionView {
 
 /// The dashboard's whole state.
 pub struct App {
+    /// The whole profiles file (the picker lists its profiles).
     pub config: Config,
     /// Index in `config.profiles` of the live profile.
     pub live: usize,
     /// The live profile, activated (diagnoses need its token facts).
     pub active: ActiveProfile,
+    /// The engine's state of the live profile.
     pub model: Model,
+    /// View state per session, parallel to `model.sessions`.
     pub views: Vec<SessionView>,
     pub(crate) supervisor: Option<Supervisor>,
     pub(crate) events: mpsc::Receiver<Event>,
@@ -136,26 +142,34 @@ pub struct App {
     pub(crate) detached: bool,
     /// Selected session (row of the sessions list).
     pub selected: usize,
+    /// The panel that takes the moving keys.
     pub focus: Panel,
     /// The payload list sticks to the newest message.
     pub follow: bool,
     /// Sequence number of the payload under the cursor when not following.
     pub payload_cursor: u64,
+    /// Lines scrolled in the detail panel.
     pub detail_scroll: u16,
+    /// Attempts scrolled in the history panel (newest first).
     pub history_scroll: usize,
+    /// The payload filter (`/`).
     pub filter: Filter,
+    /// The popup shown over the panels, if any.
     pub popup: Option<Popup>,
     /// One line for the status bar: a profile switch, an activation error…
     pub notice: Option<String>,
     /// The user pressed `t`: a valid answer then retries auth-stopped sessions.
     pub(crate) token_requested: bool,
+    /// Where "now" comes from (fixed in snapshot tests).
     pub clock: Clock,
+    /// Colours, or none with `NO_COLOR`.
     pub theme: crate::ui::theme::Theme,
     /// Terminal size at the last draw (mouse hit-testing lays out again).
     pub size: (u16, u16),
     pub(crate) pending: Option<Effect>,
     /// OSC 52 sequences waiting to be written to the terminal.
     pub(crate) clipboard: Option<String>,
+    /// The user asked to quit; the loop ends after this turn.
     pub quit: bool,
 }
 

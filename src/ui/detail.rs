@@ -19,6 +19,7 @@ use crate::text_safe::visible;
 /// Refused-answer headers shown (the most telling ones come first anyway).
 const MAX_HEADERS: usize = 4;
 
+/// Draws the detail panel of the selected endpoint.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = Line::from(format!(" {} ", Panel::Detail.title()));
     let block = panel_block(app, Panel::Detail, title);

@@ -48,6 +48,7 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
+/// Draws the help popup centred in `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let mut lines = Vec::new();

@@ -13,6 +13,7 @@ use crate::model::HistoryEntry;
 use crate::report::short_duration;
 use crate::session::{Closer, FailureKind, Outcome};
 
+/// Draws the reconnect history of the selected endpoint.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let s = app.model.sessions.get(app.selected);

@@ -3,14 +3,23 @@
 //! pure function of the terminal size too, so mouse clicks are hit-tested
 //! against the same rectangles that were drawn.
 
+/// The selected endpoint's detail.
 pub mod detail;
+/// The help popup.
 pub mod help;
+/// The reconnect history.
 pub mod history;
+/// One payload, opened; previews; OSC 52.
 pub mod payload_view;
+/// The payload list.
 pub mod payloads;
+/// The profile picker.
 pub mod profiles;
+/// The header and the sessions list.
 pub mod sessions;
+/// Colours and `NO_COLOR`.
 pub mod theme;
+/// The token check and its cross-check.
 pub mod token;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,14 +37,21 @@ pub const MIN_FULL: (u16, u16) = (80, 24);
 /// Where each region goes on screen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Areas {
+    /// The top line.
     pub header: Rect,
+    /// The sessions list.
     pub sessions: Rect,
     /// Panels not shown (compact layout) have an empty rect.
     pub detail: Rect,
+    /// The payload list.
     pub payloads: Rect,
+    /// The reconnect history.
     pub history: Rect,
+    /// The token check.
     pub token: Rect,
+    /// The key hints or the latest notice.
     pub footer: Rect,
+    /// Below 80×24: one panel at a time.
     pub compact: bool,
 }
 

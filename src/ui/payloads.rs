@@ -17,6 +17,7 @@ use crate::app::cursor::SCAN_LIMIT;
 use crate::app::{App, Panel};
 use crate::text_safe::visible;
 
+/// Draws the payload list of the selected endpoint.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let block = panel_block(app, Panel::Payloads, title(app));

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::app::App;
 use crate::text_safe::visible;
 
+/// Draws the picker with the cursor on profile number `cursor`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
     let theme = &app.theme;
     let mut lines = Vec::new();

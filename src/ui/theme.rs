@@ -10,6 +10,7 @@ use crate::session::StopReason;
 /// The palette, with or without colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
+    /// False under `NO_COLOR`.
     pub color: bool,
 }
 
@@ -53,14 +54,17 @@ impl Theme {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
+    /// Healthy things: open sockets, a valid token.
     pub fn good(&self) -> Style {
         self.fg(Color::Green)
     }
 
+    /// Transitions and things to look at.
     pub fn warn(&self) -> Style {
         self.fg(Color::Yellow)
     }
 
+    /// Failures.
     pub fn bad(&self) -> Style {
         self.fg(Color::Red)
     }
@@ -106,14 +110,17 @@ impl Theme {
         self.fg(Color::Cyan)
     }
 
+    /// JSON strings.
     pub fn json_string(&self) -> Style {
         self.fg(Color::Green)
     }
 
+    /// JSON numbers.
     pub fn json_number(&self) -> Style {
         self.fg(Color::Yellow)
     }
 
+    /// `true`, `false`, `null`.
     pub fn json_literal(&self) -> Style {
         self.fg(Color::Magenta)
     }

@@ -16,6 +16,7 @@ use crate::session::StopReason;
 use crate::text_safe::visible;
 use crate::token_check::Verdict;
 
+/// Draws the token check panel.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = Line::from(format!(" {} · t re-runs ", Panel::Token.title()));
     let block = panel_block(app, Panel::Token, title);
