@@ -275,7 +275,9 @@ async fn the_demo_on_a_test_backend() {
     for k in [key('p'), key('G'), code(KeyCode::Enter)] {
         keys.send(k).expect("loop running");
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Generous: a 403 and a token check on loopback take milliseconds,
+    // but the machine may be busy.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     keys.send(key('q')).expect("loop running");
     let (app, terminal) = tokio::time::timeout(LIMIT, task)
         .await

@@ -126,7 +126,46 @@ pub fn sparkline(counts: &[u64]) -> String {
         .collect()
 }
 
-fn row<'a>(app: &'a App, i: usize, s: &'a SessionState) -> Row<'a> {
+/// The columns: header, width, and priority (1 = kept longest when the
+/// terminal is narrow).
+const COLUMNS: [(&str, u16, u8); 8] = [
+    ("endpoint", 0, 1),
+    ("state", 12, 1),
+    ("for", 13, 2),
+    ("last", 8, 4),
+    ("rtt", 6, 7),
+    ("msg/s", SPARK_SECONDS as u16 + 7, 5),
+    ("↻", 3, 6),
+    ("retry", 9, 3),
+];
+
+/// Indexes of the columns that fit in `width`, dropping the least
+/// important first, so the countdown survives at 80 columns.
+fn columns_that_fit(width: u16, name_width: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..COLUMNS.len()).collect();
+    let need = |keep: &[usize]| -> u16 {
+        keep.iter()
+            .map(|&i| if i == 0 { name_width } else { COLUMNS[i].1 })
+            .sum::<u16>()
+            + keep.len().saturating_sub(1) as u16
+    };
+    while need(&keep) > width && keep.len() > 2 {
+        let drop = keep
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, i)| COLUMNS[**i].2)
+            .map(|(at, _)| at);
+        match drop {
+            Some(at) => {
+                keep.remove(at);
+            }
+            None => break,
+        }
+    }
+    keep
+}
+
+fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'a> {
     let theme = &app.theme;
     let counts = app
         .views
@@ -148,7 +187,7 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState) -> Row<'a> {
         }
         _ => String::new(),
     };
-    Row::new(vec![
+    let mut cells = [
         Cell::from(visible(&s.name).into_owned()),
         Cell::from(Span::styled(badge(&s.lifecycle), theme.badge(&s.lifecycle))),
         Cell::from(status(app, s)),
@@ -160,30 +199,14 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState) -> Row<'a> {
         ])),
         Cell::from(s.reconnects().to_string()),
         Cell::from(Span::styled(retry, theme.warn())),
-    ])
+    ];
+    let cells = keep.iter().map(|&k| std::mem::take(&mut cells[k]));
+    Row::new(cells.collect::<Vec<_>>())
 }
 
 /// The sessions list (bordered in the full layout, bare in the compact one).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let theme = &app.theme;
-    let rows: Vec<Row> = app
-        .model
-        .sessions
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let r = row(app, i, s);
-            if i == app.selected {
-                r.style(theme.selected())
-            } else {
-                r
-            }
-        })
-        .collect();
-    let header = Row::new([
-        "endpoint", "state", "for", "last", "rtt", "msg/s", "↻", "retry",
-    ])
-    .style(theme.dim());
     let name_width = app
         .model
         .sessions
@@ -192,16 +215,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         .max()
         .unwrap_or(8)
         .clamp(8, 24) as u16;
-    let widths = [
-        Constraint::Length(name_width),
-        Constraint::Length(13),
-        Constraint::Length(14),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(SPARK_SECONDS as u16 + 7),
-        Constraint::Length(3),
-        Constraint::Fill(1),
-    ];
+    let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
+    let keep = columns_that_fit(inner, name_width);
+    let rows: Vec<Row> = app
+        .model
+        .sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let r = row(app, i, s, &keep);
+            if i == app.selected {
+                r.style(theme.selected())
+            } else {
+                r
+            }
+        })
+        .collect();
+    let header = Row::new(keep.iter().map(|&k| COLUMNS[k].0)).style(theme.dim());
+    let widths = keep.iter().map(|&k| match k {
+        0 => Constraint::Length(name_width),
+        k if k == COLUMNS.len() - 1 => Constraint::Fill(1),
+        k => Constraint::Length(COLUMNS[k].1),
+    });
     let mut table = Table::new(rows, widths).header(header).column_spacing(1);
     if !compact {
         let n = app.model.sessions.len();
@@ -220,6 +255,15 @@ mod tests {
     fn sparkline_scales_to_the_busiest_second() {
         assert_eq!(sparkline(&[0, 1, 2, 4]), " ▂▄█");
         assert_eq!(sparkline(&[0, 0]), "  ");
+    }
+
+    #[test]
+    fn narrow_terminals_drop_rtt_first_and_keep_the_countdown() {
+        assert_eq!(columns_that_fit(200, 13).len(), 8);
+        let at_80 = columns_that_fit(78, 13);
+        assert!(at_80.contains(&7), "{at_80:?}");
+        assert!(!at_80.contains(&4), "{at_80:?}");
+        assert_eq!(columns_that_fit(30, 13), [0, 1]);
     }
 
     #[test]
