@@ -61,9 +61,17 @@ impl App {
             return;
         };
         let name = crate::text_safe::visible(&profile.name).into_owned();
-        let active = match profile.activate() {
-            Ok(active) => active,
+        // A token_command may take a while (a password manager prompt):
+        // off the async threads, so engine tasks keep running meanwhile.
+        let profile = profile.clone();
+        let activated = tokio::task::spawn_blocking(move || profile.activate()).await;
+        let active = match activated {
+            Ok(Ok(active)) => active,
             Err(e) => {
+                self.notice = Some(format!("cannot switch to {name}: {e}"));
+                return;
+            }
+            Ok(Err(e)) => {
                 self.notice = Some(format!(
                     "cannot switch to {name}: {}",
                     crate::text_safe::visible(&e.to_string())

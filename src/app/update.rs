@@ -5,7 +5,7 @@
 use super::action::Action;
 use super::state::{App, Effect, Panel, Popup};
 use crate::model::Lifecycle;
-use crate::session::{Command, StopReason};
+use crate::session::Command;
 
 /// Rows a page key moves.
 const PAGE: usize = 10;
@@ -156,13 +156,9 @@ impl App {
         let Some(s) = self.model.sessions.get(self.selected) else {
             return;
         };
-        let paused = matches!(
-            s.lifecycle,
-            Lifecycle::Stopped {
-                why: StopReason::Paused,
-                ..
-            }
-        );
+        // Any stop (paused, or an auth rejection waiting for the user)
+        // is left with Resume; anything else is paused.
+        let paused = matches!(s.lifecycle, Lifecycle::Stopped { .. });
         let name = crate::text_safe::visible(&s.name).into_owned();
         self.command(if paused {
             Command::Resume
