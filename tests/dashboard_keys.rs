@@ -123,3 +123,27 @@ async fn the_filter_takes_letters_as_text_and_esc_clears_it() {
     assert!(!app.filter.is_active());
     assert!(matches!(app.popup, Some(Popup::Help)));
 }
+
+/// Every screen, at every size down to 1×1, draws without panicking.
+#[tokio::test]
+async fn tiny_terminals_never_panic() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    drive(&mut app, 110, 34, vec![]).await;
+    let payload = app.payload(0).cloned().expect("a payload");
+    let popups = [
+        None,
+        Some(Popup::Help),
+        Some(Popup::Profiles { cursor: 3 }),
+        Some(Popup::Payload { payload, scroll: 0 }),
+    ];
+    for popup in popups {
+        app.popup = popup;
+        for (w, h) in [(1, 1), (10, 3), (30, 8), (79, 23), (80, 24), (200, 60)] {
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+            wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+        }
+    }
+}

@@ -21,7 +21,12 @@ const MAX_HEADERS: usize = 4;
 
 /// Draws the detail panel of the selected endpoint.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let title = Line::from(format!(" {} ", Panel::Detail.title()));
+    // The endpoint's name goes in the title: one line less to scroll.
+    let title = match app.model.sessions.get(app.selected) {
+        Some(s) => format!(" {} · {} ", Panel::Detail.title(), visible(&s.name)),
+        None => format!(" {} ", Panel::Detail.title()),
+    };
+    let title = Line::from(title);
     let block = panel_block(app, Panel::Detail, title);
     let lines = match app.model.sessions.get(app.selected) {
         Some(s) => lines(app, s),
@@ -45,8 +50,9 @@ fn field<'a>(app: &App, name: &'a str, value: impl Into<Span<'a>>) -> Line<'a> {
 pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
     let theme = &app.theme;
     let mut out = vec![
-        field(app, "endpoint", Span::raw(visible(&s.name).into_owned())),
-        field(app, "url", Span::raw(visible(&s.shown_url).into_owned())),
+        // Alone on its line: a long URL wraps instead of pushing a label
+        // onto a line of its own.
+        Line::from(visible(&s.shown_url).into_owned()),
         field(
             app,
             "state",
