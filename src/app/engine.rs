@@ -52,6 +52,7 @@ impl App {
             }
         }
     }
+
     /// Switches to profile `index`: every session of the old profile closes
     /// with 1000 first, then the new one's start. An activation error (a
     /// failing `token_command`, a missing variable) is shown, and the old
