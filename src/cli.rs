@@ -36,12 +36,16 @@ pub struct Cli {
     /// Log file [default: the platform state dir, e.g. ~/.local/state/wsmon/wsmon.log].
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Without a command, the dashboard opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The live dashboard (the default): every session at a glance, with
+    /// handshakes, close codes, diagnoses, payloads and the token check.
+    Dashboard,
     /// Try every endpoint once and run the token check; report and exit
     /// 0 (all opened, token valid), 1 (something failed) or 2 (config error).
     Check {
@@ -72,7 +76,7 @@ pub enum Command {
         code: String,
     },
     /// Start a built-in demo notification server (token auth, notifications,
-    /// drops, an application close code) and watch it.
+    /// drops, an application close code) and open the dashboard on it.
     Demo {
         /// Only run the server and print a profiles file for it.
         #[arg(long)]
@@ -127,7 +131,11 @@ pub enum CliError {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return dashboard(cli.config.as_deref(), cli.profile.as_deref()).await;
+    };
+    match command {
+        Command::Dashboard => dashboard(cli.config.as_deref(), cli.profile.as_deref()).await,
         Command::Explain { ref code } => {
             // A profiles file is optional here; it only adds the profile's
             // names for application codes.
@@ -221,19 +229,38 @@ async fn demo(serve_only: bool, port: u16, profile: Option<&str>) -> Result<Exit
         return Ok(ExitCode::SUCCESS);
     }
     let config = config::validate::parse(Path::new("<demo>"), &text)?;
-    let profile = activate(&config, profile)?;
-    eprintln!(
-        "wsmon: demo server on {}; watching profile `{}` (Ctrl-C to stop; other profiles: {})",
-        server.base_url(),
-        profile.name,
-        config
-            .profiles
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let result = run_tail(profile, tail::Limits::default()).await;
+    let (live, profile) = pick(&config, profile)?;
+    let result = open_dashboard(config, live, profile).await;
     server.shutdown().await;
     result
+}
+
+/// Loads and activates before the terminal goes raw: config errors print
+/// on a normal terminal and exit 2.
+async fn dashboard(path: Option<&Path>, profile: Option<&str>) -> Result<ExitCode, CliError> {
+    let config = load(path)?;
+    let (live, active) = pick(&config, profile)?;
+    open_dashboard(config, live, active).await
+}
+
+/// The profile to start on, with its index in file order.
+fn pick(config: &Config, name: Option<&str>) -> Result<(usize, ActiveProfile), ConfigError> {
+    let profile = config.profile(name)?;
+    let live = config
+        .profiles
+        .iter()
+        .position(|p| p.name == profile.name)
+        .unwrap_or(0);
+    Ok((live, profile.activate()?))
+}
+
+async fn open_dashboard(
+    config: Config,
+    live: usize,
+    active: ActiveProfile,
+) -> Result<ExitCode, CliError> {
+    crate::tui::dashboard(config, live, active)
+        .await
+        .map_err(|e| CliError::Io(format!("terminal error: {e}")))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 //! built from them; knowledge ([`diagnose`]) is pure functions over facts;
 //! front ends ([`headless`], the dashboard) only read the model.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -18,3 +19,5 @@ pub mod session;
 pub mod text_safe;
 pub mod tls;
 pub mod token_check;
+pub mod tui;
+pub mod ui;

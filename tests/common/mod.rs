@@ -205,3 +205,4 @@ pub async fn closed_port() -> SocketAddr {
     drop(listener);
     addr
 }
+pub mod dash;

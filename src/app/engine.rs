@@ -1,0 +1,118 @@
+//! The engine side of the app: events in ([`App::apply`]), profile
+//! switches and shutdown. A switch closes every socket of the old profile
+//! (1000) before the new profile's sessions start, so the two never
+//! overlap on the server.
+
+use tokio::sync::mpsc;
+
+use super::state::{App, SessionView};
+use crate::model::{Lifecycle, Model};
+use crate::session::{self, Command, Event, Mode, SessionEvent, StopReason, Supervisor};
+use crate::token_check::Verdict;
+
+impl App {
+    /// Applies one engine event to the model and the per-session views.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Session {
+                endpoint,
+                event: SessionEvent::Messages(batch),
+            } => {
+                let now = self.now();
+                if let Some(view) = self.views.get_mut(*endpoint) {
+                    let at = batch.messages.last().map_or(now, |p| p.at);
+                    view.rate
+                        .add(at, batch.messages.len() as u64 + batch.dropped);
+                    view.pushed += batch.messages.len() as u64;
+                }
+            }
+            Event::TokenCheck(result) => {
+                // Only a check the user asked for retries auth stops here;
+                // the supervisor already does so when the verdict *turns* valid.
+                if std::mem::take(&mut self.token_requested) && result.verdict == Verdict::Valid {
+                    self.retry_auth_stops();
+                }
+            }
+            Event::Session { .. } => {}
+        }
+        self.model.apply(event);
+    }
+
+    fn retry_auth_stops(&self) {
+        let Some(supervisor) = &self.supervisor else {
+            return;
+        };
+        for (id, s) in self.model.sessions.iter().enumerate() {
+            if let Lifecycle::Stopped {
+                why: StopReason::AuthRejected { .. },
+                ..
+            } = s.lifecycle
+            {
+                supervisor.command(id, Command::ReconnectNow);
+            }
+        }
+    }
+
+    /// Switches to profile `index`: every session of the old profile closes
+    /// with 1000 first, then the new one's start. An activation error (a
+    /// failing `token_command`, a missing variable) is shown, and the old
+    /// profile keeps running.
+    pub async fn switch_profile(&mut self, index: usize) {
+        let Some(profile) = self.config.profiles.get(index) else {
+            return;
+        };
+        let name = crate::text_safe::visible(&profile.name).into_owned();
+        // A token_command may take a while (a password manager prompt):
+        // off the async threads, so engine tasks keep running meanwhile.
+        let profile = profile.clone();
+        let activated = tokio::task::spawn_blocking(move || profile.activate()).await;
+        let active = match activated {
+            Ok(Ok(active)) => active,
+            Err(e) => {
+                self.notice = Some(format!("cannot switch to {name}: {e}"));
+                return;
+            }
+            Ok(Err(e)) => {
+                self.notice = Some(format!(
+                    "cannot switch to {name}: {}",
+                    crate::text_safe::visible(&e.to_string())
+                ));
+                return;
+            }
+        };
+        if let Some(old) = self.supervisor.take() {
+            old.shutdown().await;
+        }
+        let (tx, rx) = session::channel();
+        if self.has_engine_mode() {
+            self.supervisor = Some(Supervisor::start(active.clone(), Mode::Monitor, tx));
+        }
+        self.events = rx;
+        self.model = Model::new(&active);
+        self.views = vec![SessionView::default(); self.model.sessions.len()];
+        self.active = active;
+        self.live = index;
+        self.selected = 0;
+        self.follow = true;
+        self.detail_scroll = 0;
+        self.history_scroll = 0;
+        self.token_requested = false;
+        self.notice = Some(format!("live profile: {name}"));
+    }
+
+    fn has_engine_mode(&self) -> bool {
+        !self.detached
+    }
+
+    /// Closes every session cleanly (1000) and waits for them.
+    pub async fn shutdown(&mut self) {
+        if let Some(s) = self.supervisor.take() {
+            s.shutdown().await;
+        }
+    }
+
+    /// The event receiver (the loop selects on it).
+    pub(crate) fn events(&mut self) -> &mut mpsc::Receiver<Event> {
+        &mut self.events
+    }
+}

@@ -1,0 +1,20 @@
+//! The dashboard's state machine: one [`App`] owns the engine and all view
+//! state; keys become [`Action`]s ([`keymap`]), and [`App::update`] /
+//! [`App::apply`] are the only ways state changes.
+
+/// What the user can ask for.
+pub mod action;
+/// The payload cursor and filter.
+pub mod cursor;
+/// Engine events in, profile switches, shutdown.
+pub mod engine;
+/// Keys and mouse → actions.
+pub mod keymap;
+/// The state itself.
+pub mod state;
+/// Actions → state changes.
+pub mod update;
+
+pub use action::Action;
+pub use cursor::Filter;
+pub use state::{App, Clock, Effect, Panel, Popup};

@@ -1,0 +1,261 @@
+//! The one place dashboard state lives: the engine's [`Model`], the running
+//! [`Supervisor`], and what the user is looking at (selection, focus, follow,
+//! filter, popups). Render functions only read it; [`super::update`] changes it.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc;
+
+use super::cursor::Filter;
+use crate::config::{ActiveProfile, Config};
+use crate::model::Model;
+use crate::session::{self, Event, Mode, Payload, Supervisor};
+
+/// The panels that can have the focus, in `Tab` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Sessions,
+    Detail,
+    Payloads,
+    History,
+    Token,
+}
+
+impl Panel {
+    /// `Tab` order.
+    pub const ALL: [Panel; 5] = [
+        Panel::Sessions,
+        Panel::Detail,
+        Panel::Payloads,
+        Panel::History,
+        Panel::Token,
+    ];
+
+    /// The panel's title as shown on its border.
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Sessions => "Sessions",
+            Panel::Detail => "Detail",
+            Panel::Payloads => "Payloads",
+            Panel::History => "Reconnect history",
+            Panel::Token => "Token check",
+        }
+    }
+}
+
+/// What floats over the panels.
+#[derive(Debug, Clone)]
+pub enum Popup {
+    Help,
+    /// The profile picker; `cursor` indexes `Config::profiles`.
+    Profiles {
+        cursor: usize,
+    },
+    /// One payload, pretty-printed; a copy, so ring eviction cannot pull it away.
+    Payload {
+        payload: Payload,
+        scroll: u16,
+    },
+}
+
+/// Where "now" comes from: the system clock, or a fixed instant so that
+/// snapshots of uptimes and countdowns are the same on every run.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(SystemTime),
+}
+
+/// Messages per second of one session, for the sparkline: counts per whole
+/// second, the last [`RATE_SECONDS`] kept. Fed per batch, so a flood costs
+/// one addition per batch, not per message.
+#[derive(Debug, Clone, Default)]
+pub struct RateMeter {
+    buckets: VecDeque<(u64, u64)>,
+}
+
+/// Seconds of message rate kept for the sparkline.
+pub const RATE_SECONDS: usize = 60;
+
+impl RateMeter {
+    /// Counts `count` messages in the second of `at`.
+    pub fn add(&mut self, at: SystemTime, count: u64) {
+        let sec = epoch_secs(at);
+        match self.buckets.back_mut() {
+            Some((s, n)) if *s == sec => *n += count,
+            Some((s, _)) if *s > sec => {} // out of order: a late batch; ignored
+            _ => {
+                self.buckets.push_back((sec, count));
+                while self.buckets.len() > RATE_SECONDS {
+                    self.buckets.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Counts of the `n` whole seconds before `now`, oldest first (the
+    /// current, unfinished second is left out so the rate does not dip).
+    pub fn last(&self, now: SystemTime, n: usize) -> Vec<u64> {
+        let end = epoch_secs(now);
+        let first = end.saturating_sub(n as u64);
+        (first..end)
+            .map(|s| {
+                self.buckets
+                    .iter()
+                    .find(|(b, _)| *b == s)
+                    .map_or(0, |(_, c)| *c)
+            })
+            .collect()
+    }
+}
+
+fn epoch_secs(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// Per-session view state that the model does not have.
+#[derive(Debug, Clone, Default)]
+pub struct SessionView {
+    /// Messages per second, for the sparkline.
+    pub rate: RateMeter,
+    /// Messages ever pushed into the ring: with the ring's length it turns
+    /// ring indexes into stable sequence numbers across eviction.
+    pub pushed: u64,
+}
+
+/// The dashboard's whole state.
+pub struct App {
+    /// The whole profiles file (the picker lists its profiles).
+    pub config: Config,
+    /// Index in `config.profiles` of the live profile.
+    pub live: usize,
+    /// The live profile, activated (diagnoses need its token facts).
+    pub active: ActiveProfile,
+    /// The engine's state of the live profile.
+    pub model: Model,
+    /// View state per session, parallel to `model.sessions`.
+    pub views: Vec<SessionView>,
+    pub(crate) supervisor: Option<Supervisor>,
+    pub(crate) events: mpsc::Receiver<Event>,
+    /// Fed by a test instead of an engine: a profile switch starts none.
+    pub(crate) detached: bool,
+    /// Selected session (row of the sessions list).
+    pub selected: usize,
+    /// The panel that takes the moving keys.
+    pub focus: Panel,
+    /// The payload list sticks to the newest message.
+    pub follow: bool,
+    /// Sequence number of the payload under the cursor when not following.
+    pub payload_cursor: u64,
+    /// Lines scrolled in the detail panel.
+    pub detail_scroll: u16,
+    /// Attempts scrolled in the history panel (newest first).
+    pub history_scroll: usize,
+    /// The payload filter (`/`).
+    pub filter: Filter,
+    /// The popup shown over the panels, if any.
+    pub popup: Option<Popup>,
+    /// One line for the status bar: a profile switch, an activation error…
+    pub notice: Option<String>,
+    /// The user pressed `t`: a valid answer then retries auth-stopped sessions.
+    pub(crate) token_requested: bool,
+    /// Where "now" comes from (fixed in snapshot tests).
+    pub clock: Clock,
+    /// Colours, or none with `NO_COLOR`.
+    pub theme: crate::ui::theme::Theme,
+    /// Terminal size at the last draw (mouse hit-testing lays out again).
+    pub size: (u16, u16),
+    pub(crate) pending: Option<Effect>,
+    /// OSC 52 sequences waiting to be written to the terminal.
+    pub(crate) clipboard: Option<String>,
+    /// The user asked to quit; the loop ends after this turn.
+    pub quit: bool,
+}
+
+/// Work `update` cannot do synchronously; the event loop awaits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Close the live profile's sessions and start those of profile `index`.
+    SwitchProfile(usize),
+}
+
+impl App {
+    /// Starts the engine on `active` (profile number `live` of `config`).
+    /// Must be called inside a tokio runtime.
+    pub fn start(config: Config, live: usize, active: ActiveProfile) -> App {
+        let (tx, rx) = session::channel();
+        let supervisor = Supervisor::start(active.clone(), Mode::Monitor, tx);
+        App::with_engine(config, live, active, Some(supervisor), rx)
+    }
+
+    /// An app without an engine, fed by the returned sender: for tests and
+    /// screenshots that need exact timestamps.
+    pub fn detached(
+        config: Config,
+        live: usize,
+        active: ActiveProfile,
+    ) -> (App, mpsc::Sender<Event>) {
+        let (tx, rx) = session::channel();
+        (App::with_engine(config, live, active, None, rx), tx)
+    }
+
+    fn with_engine(
+        config: Config,
+        live: usize,
+        active: ActiveProfile,
+        supervisor: Option<Supervisor>,
+        events: mpsc::Receiver<Event>,
+    ) -> App {
+        let model = Model::new(&active);
+        App {
+            views: vec![SessionView::default(); model.sessions.len()],
+            config,
+            live,
+            active,
+            model,
+            detached: supervisor.is_none(),
+            supervisor,
+            events,
+            selected: 0,
+            focus: Panel::Sessions,
+            follow: true,
+            payload_cursor: 0,
+            detail_scroll: 0,
+            history_scroll: 0,
+            filter: Filter::default(),
+            popup: None,
+            notice: None,
+            token_requested: false,
+            clock: Clock::System,
+            theme: crate::ui::theme::Theme::from_env(),
+            size: (80, 24),
+            pending: None,
+            clipboard: None,
+            quit: false,
+        }
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> SystemTime {
+        match self.clock {
+            Clock::System => SystemTime::now(),
+            Clock::Fixed(t) => t,
+        }
+    }
+
+    /// Time from `since` to now (zero if the clock is behind).
+    pub fn since(&self, since: SystemTime) -> Duration {
+        self.now().duration_since(since).unwrap_or_default()
+    }
+
+    /// Time from now to `at` (zero once passed).
+    pub fn until(&self, at: SystemTime) -> Duration {
+        at.duration_since(self.now()).unwrap_or_default()
+    }
+
+    /// Whether the engine is running (false for a detached app).
+    pub fn has_engine(&self) -> bool {
+        self.supervisor.is_some()
+    }
+}

@@ -1,0 +1,226 @@
+//! How state changes: engine events through [`App::apply`], user requests
+//! through [`App::update`], and the two awaited effects (profile switch and
+//! shutdown). Every branch is small; nothing here draws.
+
+use super::action::Action;
+use super::state::{App, Effect, Panel, Popup};
+use crate::model::Lifecycle;
+use crate::session::Command;
+
+/// Rows a page key moves.
+const PAGE: usize = 10;
+
+impl App {
+    /// Handles one user request.
+    pub fn update(&mut self, action: Action) {
+        if self.filter.editing {
+            return self.update_filter(action);
+        }
+        match &mut self.popup {
+            Some(Popup::Help) => return self.update_help(action),
+            Some(Popup::Profiles { cursor }) => {
+                let last = self.config.profiles.len().saturating_sub(1);
+                match action {
+                    Action::Up => *cursor = cursor.saturating_sub(1),
+                    Action::Down => *cursor = (*cursor + 1).min(last),
+                    Action::Top => *cursor = 0,
+                    Action::Bottom => *cursor = last,
+                    Action::Confirm => {
+                        self.pending = Some(Effect::SwitchProfile(*cursor));
+                        self.popup = None;
+                    }
+                    Action::Back | Action::OpenProfiles => self.popup = None,
+                    Action::Quit => self.quit = true,
+                    _ => {}
+                }
+                return;
+            }
+            Some(Popup::Payload { scroll, .. }) => {
+                match action {
+                    Action::Up => *scroll = scroll.saturating_sub(1),
+                    Action::Down => *scroll = scroll.saturating_add(1),
+                    Action::PageUp => *scroll = scroll.saturating_sub(PAGE as u16),
+                    Action::PageDown => *scroll = scroll.saturating_add(PAGE as u16),
+                    Action::Top => *scroll = 0,
+                    Action::Back | Action::Confirm => self.popup = None,
+                    Action::Copy => self.copy_open_payload(),
+                    Action::Quit => self.quit = true,
+                    _ => {}
+                }
+                return;
+            }
+            None => {}
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => self.popup = Some(Popup::Help),
+            Action::OpenProfiles => {
+                self.popup = Some(Popup::Profiles { cursor: self.live });
+            }
+            Action::CheckToken => self.check_token(),
+            Action::ReconnectSelected => self.command(Command::ReconnectNow),
+            Action::ReconnectAll => {
+                if let Some(s) = &self.supervisor {
+                    s.command_all(Command::ReconnectNow);
+                }
+                self.notice = Some("reconnecting every session".into());
+            }
+            Action::TogglePause => self.toggle_pause(),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(PAGE as i64)),
+            Action::PageDown => self.move_by(PAGE as i64),
+            Action::Top => self.move_by(i64::MIN / 2),
+            Action::Bottom => self.move_by(i64::MAX / 2),
+            Action::NextPanel => self.cycle_focus(1),
+            Action::PrevPanel => self.cycle_focus(Panel::ALL.len() - 1),
+            Action::Confirm => self.open_payload(),
+            Action::Back => {
+                if self.filter.is_active() {
+                    self.filter.set(String::new());
+                } else {
+                    self.focus = Panel::Sessions;
+                }
+            }
+            Action::StartFilter => {
+                self.filter.editing = true;
+                self.focus = Panel::Payloads;
+            }
+            Action::ToggleFollow => {
+                self.follow = !self.follow;
+                if !self.follow {
+                    self.payload_cursor = self.last_match().unwrap_or(0);
+                }
+            }
+            Action::Copy => {
+                if let Some(seq) = self.cursor_seq()
+                    && let Some(p) = self.payload(seq).cloned()
+                {
+                    self.copy(&p);
+                }
+            }
+            Action::Click { column, row } => crate::ui::click(self, column, row),
+            Action::Scroll { column, row, lines } => crate::ui::scroll(self, column, row, lines),
+            Action::FilterChar(_) | Action::FilterBackspace => {}
+        }
+    }
+
+    fn update_help(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Back | Action::ToggleHelp | Action::Confirm => self.popup = None,
+            _ => {}
+        }
+    }
+
+    fn update_filter(&mut self, action: Action) {
+        let mut text = self.filter.text.clone();
+        match action {
+            Action::FilterChar(c) => text.push(c),
+            Action::FilterBackspace => {
+                text.pop();
+            }
+            // Enter keeps the filter, Esc drops it.
+            Action::Confirm => self.filter.editing = false,
+            Action::Back => {
+                self.filter.editing = false;
+                text.clear();
+            }
+            Action::Quit => self.quit = true,
+            _ => {}
+        }
+        if text != self.filter.text {
+            self.filter.set(text);
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        if let Some(s) = &self.supervisor {
+            s.command(self.selected, command);
+        }
+    }
+
+    fn check_token(&mut self) {
+        if self.active.token_check.is_none() {
+            self.notice = Some("this profile has no token_check URL".into());
+            return;
+        }
+        if let Some(s) = &self.supervisor {
+            s.check_token();
+        }
+        self.token_requested = true;
+        self.notice = Some("token check requested".into());
+    }
+
+    fn toggle_pause(&mut self) {
+        let Some(s) = self.model.sessions.get(self.selected) else {
+            return;
+        };
+        // Any stop (paused, or an auth rejection waiting for the user)
+        // is left with Resume; anything else is paused.
+        let paused = matches!(s.lifecycle, Lifecycle::Stopped { .. });
+        let name = crate::text_safe::visible(&s.name).into_owned();
+        self.command(if paused {
+            Command::Resume
+        } else {
+            Command::Pause
+        });
+        self.notice = Some(format!(
+            "{} {name}",
+            if paused { "resuming" } else { "pausing" }
+        ));
+    }
+
+    fn cycle_focus(&mut self, step: usize) {
+        let n = Panel::ALL.len();
+        let i = Panel::ALL
+            .iter()
+            .position(|p| *p == self.focus)
+            .unwrap_or(0);
+        self.focus = Panel::ALL[(i + step) % n];
+    }
+
+    /// Moves the cursor of the focused panel by `delta` rows (clamped).
+    pub(crate) fn move_by(&mut self, delta: i64) {
+        match self.focus {
+            Panel::Sessions | Panel::Token => {
+                let last = self.model.sessions.len().saturating_sub(1) as i64;
+                let next = (self.selected as i64).saturating_add(delta).clamp(0, last);
+                if next as usize != self.selected {
+                    self.selected = next as usize;
+                    self.follow = true;
+                    self.detail_scroll = 0;
+                    self.history_scroll = 0;
+                }
+            }
+            Panel::Detail => {
+                let next = (self.detail_scroll as i64)
+                    .saturating_add(delta)
+                    .clamp(0, 500);
+                self.detail_scroll = next as u16;
+            }
+            Panel::History => {
+                let len = self
+                    .model
+                    .sessions
+                    .get(self.selected)
+                    .map_or(0, |s| s.history.len()) as i64;
+                let next = (self.history_scroll as i64)
+                    .saturating_add(delta)
+                    .clamp(0, (len - 1).max(0));
+                self.history_scroll = next as usize;
+            }
+            Panel::Payloads => self.move_payload(delta),
+        }
+    }
+
+    /// Takes the pending effect, if any.
+    pub fn take_effect(&mut self) -> Option<Effect> {
+        self.pending.take()
+    }
+
+    /// Takes the OSC 52 sequence waiting to be written, if any.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
+    }
+}

@@ -1,0 +1,189 @@
+//! The terminal side of the dashboard: taking the terminal over and giving
+//! it back (on quit, on error and on panic), and the event loop.
+//!
+//! The loop is generic over the ratatui backend and the input stream, so
+//! tests drive the very same loop with a `TestBackend` and scripted keys.
+//! It waits on cancellation, input, engine events, the next allowed frame
+//! and a 1 Hz tick (for uptimes and countdowns), and draws only when
+//! something changed, at most [`MAX_FPS`] times a second: idle costs a
+//! wake-up per second, and a flood of events costs at most 30 frames.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, CrosstermBackend};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{App, Effect, keymap};
+use crate::config::{ActiveProfile, Config};
+
+/// Most frames drawn per second.
+pub const MAX_FPS: u32 = 30;
+/// Engine events applied in one go before input gets another look: keys
+/// stay answered within a frame however fast events come.
+const DRAIN_MAX: usize = 512;
+/// How long sockets get to close cleanly on quit.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Puts the terminal back: raw mode off, main screen, mouse released,
+/// cursor shown. Safe to call more than once.
+pub fn restore() -> io::Result<()> {
+    let raw = disable_raw_mode();
+    let mut out = io::stdout();
+    let screen = execute!(
+        out,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    raw.and(screen)
+}
+
+/// Restores the terminal when dropped, so `?` and early returns cannot
+/// leave raw mode behind.
+pub struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = restore();
+    }
+}
+
+/// Takes the terminal over (raw mode, alternate screen, mouse) and installs
+/// a panic hook that gives it back before the panic message is printed.
+pub fn init() -> io::Result<(Terminal<CrosstermBackend<io::Stdout>>, TerminalGuard)> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = restore();
+        previous(info);
+    }));
+    enable_raw_mode()?;
+    let guard = TerminalGuard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    Ok((terminal, guard))
+}
+
+/// Runs the dashboard on the real terminal until the user quits.
+pub async fn dashboard(config: Config, live: usize, active: ActiveProfile) -> io::Result<()> {
+    let (mut terminal, guard) = init()?;
+    let mut app = App::start(config, live, active);
+    let result = run(
+        &mut terminal,
+        &mut app,
+        EventStream::new(),
+        CancellationToken::new(),
+        &mut io::stdout(),
+    )
+    .await;
+    drop(guard);
+    result.map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// The event loop. Returns when the user quits, the input ends, or
+/// `cancel` fires; the engine is shut down (sockets closed with 1000)
+/// before it returns. `clipboard` receives OSC 52 sequences (`y`).
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    mut input: S,
+    cancel: CancellationToken,
+    clipboard: &mut (dyn Write + Send),
+) -> Result<(), B::Error>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<TermEvent>> + Unpin,
+{
+    let frame = Duration::from_secs(1) / MAX_FPS;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut events_open = true;
+    let result = loop {
+        // Draw now if allowed, else remember when the next frame may come.
+        let mut next_frame = None;
+        if dirty {
+            let now = Instant::now();
+            match last_draw {
+                Some(t) if now < t + frame => next_frame = Some(t + frame),
+                _ => {
+                    if let Err(e) = draw(terminal, app) {
+                        break Err(e);
+                    }
+                    last_draw = Some(now);
+                    dirty = false;
+                }
+            }
+        }
+        let frame_due = async {
+            match next_frame {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break Ok(()),
+            event = input.next() => match event {
+                Some(Ok(event)) => {
+                    if let TermEvent::Resize(..) = event {
+                        dirty = true;
+                    } else if let Some(action) = keymap::action(&event, app.filter.editing) {
+                        app.update(action);
+                        dirty = true;
+                    }
+                }
+                // The terminal is gone (or stdin closed): nothing can ask to quit any more.
+                Some(Err(_)) | None => break Ok(()),
+            },
+            event = app.events().recv(), if events_open => match event {
+                Some(event) => {
+                    app.apply(&event);
+                    // Drain what is queued so a flood becomes one frame.
+                    for _ in 0..DRAIN_MAX {
+                        match app.events().try_recv() {
+                            Ok(event) => app.apply(&event),
+                            Err(_) => break,
+                        }
+                    }
+                    dirty = true;
+                }
+                None => events_open = false,
+            },
+            _ = frame_due => {}
+            _ = tick.tick() => dirty = true,
+        }
+        if let Some(seq) = app.take_clipboard() {
+            let _ = clipboard
+                .write_all(seq.as_bytes())
+                .and_then(|()| clipboard.flush());
+        }
+        if app.quit {
+            break Ok(());
+        }
+        if let Some(Effect::SwitchProfile(index)) = app.take_effect() {
+            app.switch_profile(index).await;
+            events_open = true;
+            dirty = true;
+        }
+    };
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, app.shutdown()).await;
+    result
+}
+
+/// Draws one frame and remembers the size for mouse hit-testing.
+pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(), B::Error> {
+    let size = terminal.size()?;
+    app.size = (size.width, size.height);
+    terminal.draw(|f| crate::ui::render(f, app))?;
+    Ok(())
+}

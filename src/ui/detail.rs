@@ -1,0 +1,220 @@
+//! The detail panel of the selected endpoint: URL (token redacted), the
+//! handshake answer (101, or the refused status with headers and body
+//! excerpt), the last close (code, reason, clean or not, who closed), what
+//! that code means, and the diagnosis with its fixes.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::panel_block;
+use crate::app::{App, Panel};
+use crate::diagnose::codes;
+use crate::model::{Lifecycle, SessionState};
+use crate::report::short_duration;
+use crate::session::{AttemptRecord, Closer, Outcome};
+use crate::text_safe::visible;
+
+/// Refused-answer headers shown (the most telling ones come first anyway).
+const MAX_HEADERS: usize = 4;
+
+/// Draws the detail panel of the selected endpoint.
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    // The endpoint's name goes in the title: one line less to scroll.
+    let title = match app.model.sessions.get(app.selected) {
+        Some(s) => format!(" {} · {} ", Panel::Detail.title(), visible(&s.name)),
+        None => format!(" {} ", Panel::Detail.title()),
+    };
+    let title = Line::from(title);
+    let block = panel_block(app, Panel::Detail, title);
+    let lines = match app.model.sessions.get(app.selected) {
+        Some(s) => lines(app, s),
+        None => vec![Line::from("This profile has no endpoints.")],
+    };
+    let text = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((app.detail_scroll, 0));
+    frame.render_widget(text, area);
+}
+
+fn field<'a>(app: &App, name: &'a str, value: impl Into<Span<'a>>) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{name:<10} "), app.theme.label()),
+        value.into(),
+    ])
+}
+
+/// Every line of the panel for session `s`.
+pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
+    let theme = &app.theme;
+    let mut out = vec![
+        // Alone on its line: a long URL wraps instead of pushing a label
+        // onto a line of its own.
+        Line::from(visible(&s.shown_url).into_owned()),
+        field(
+            app,
+            "state",
+            Span::styled(state_text(app, s), theme.badge(&s.lifecycle)),
+        ),
+    ];
+    let last = s.last_attempt();
+    // The diagnosis comes first: it is what the user came for, and the
+    // panel may be short.
+    let diagnosis = last
+        .zip(app.active.endpoints.get(app.selected))
+        .map(|(record, e)| {
+            crate::report::diagnosis(&app.active, e, record, app.model.token_check.as_ref())
+        });
+    if let Some(d) = diagnosis {
+        // Open again: the diagnosis is about how the previous connection ended.
+        let previous = if matches!(s.lifecycle, Lifecycle::Open { .. }) {
+            "previous connection: "
+        } else {
+            ""
+        };
+        out.push(field(
+            app,
+            "diagnosis",
+            Span::styled(
+                format!("{previous}[{}] {}", d.kind.as_str(), d.summary),
+                theme.warn(),
+            ),
+        ));
+        for fix in d.fixes {
+            out.push(Line::from(vec![
+                Span::styled("  fix      ", theme.label()),
+                Span::raw(format!("• {fix}")),
+            ]));
+        }
+    }
+    out.push(field(app, "handshake", handshake_text(s, last)));
+    let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());
+    if let Some(http) = refused {
+        for (k, v) in http.headers.iter().take(MAX_HEADERS) {
+            out.push(Line::styled(
+                format!("           {}: {}", visible(k), visible(v)),
+                theme.dim(),
+            ));
+        }
+        if !http.body_excerpt.is_empty() {
+            out.push(Line::styled(
+                format!("           body: {}", visible(&http.body_excerpt)),
+                theme.dim(),
+            ));
+        }
+    }
+    let Some(record) = last else {
+        out.push(field(
+            app,
+            "history",
+            Span::styled("no attempt has ended yet", theme.dim()),
+        ));
+        return out;
+    };
+    out.push(field(app, "last close", close_text(app, record)));
+    // A refused upgrade is explained by its HTTP status, not by the 1006
+    // a browser would make of it.
+    let meaning = match refused.and_then(|h| codes::http_status(h.status)) {
+        Some(info) => info.meaning,
+        None => codes::close_code(record.browser_close_code()).meaning,
+    };
+    out.push(field(app, "meaning", Span::raw(meaning)));
+    out
+}
+
+fn state_text(app: &App, s: &SessionState) -> String {
+    let badge = super::sessions::badge(&s.lifecycle);
+    match &s.lifecycle {
+        Lifecycle::Open { since } => format!(
+            "{badge} since {} (up {})",
+            super::clock(*since),
+            short_duration(app.since(*since))
+        ),
+        Lifecycle::Waiting { attempt, retry_at } => format!(
+            "{badge} · waiting, attempt #{attempt} in {}",
+            short_duration(app.until(*retry_at))
+        ),
+        Lifecycle::Stopped { why, since } => format!(
+            "{badge} · stopped ({}) since {}",
+            stop_words(why),
+            super::clock(*since)
+        ),
+        other => format!("{badge} · {}", other.name()),
+    }
+}
+
+fn stop_words(why: &crate::session::StopReason) -> String {
+    use crate::session::StopReason;
+    match why {
+        // The diagnosis below says why; here only what the user can do.
+        StopReason::AuthRejected { .. } => "auth rejected; r retries, t re-checks the token".into(),
+        StopReason::Paused => "paused; press s to resume".into(),
+        StopReason::Finished => "finished".into(),
+        StopReason::Cancelled => "cancelled".into(),
+    }
+}
+
+fn handshake_text<'a>(s: &SessionState, last: Option<&AttemptRecord>) -> Span<'a> {
+    if let Some(f) = last.and_then(|r| r.failure()) {
+        return match &f.http {
+            Some(http) => {
+                let name = codes::http_status(http.status)
+                    .map(|i| i.name)
+                    .unwrap_or_default();
+                Span::raw(format!("{} {name} (upgrade refused)", http.status))
+            }
+            None => Span::raw(format!(
+                "failed at the {} stage: {}",
+                format!("{:?}", f.stage).to_lowercase(),
+                visible(&f.message)
+            )),
+        };
+    }
+    match &s.handshake {
+        Some(h) => Span::raw(format!(
+            "101 Switching Protocols in {}{}",
+            short_duration(h.latency),
+            h.subprotocol
+                .as_deref()
+                .map(|p| format!(" · subprotocol {}", visible(p)))
+                .unwrap_or_default()
+        )),
+        None => Span::raw("-"),
+    }
+}
+
+fn close_text<'a>(app: &App, record: &AttemptRecord) -> Span<'a> {
+    let code = record.browser_close_code();
+    let name = app
+        .active
+        .close_codes
+        .get(&code)
+        .cloned()
+        .unwrap_or_else(|| codes::close_code(code).name);
+    match &record.outcome {
+        Outcome::Failed(_) => Span::raw(format!(
+            "{code} {} · unclean · never opened (a browser reports 1006)",
+            visible(&name)
+        )),
+        Outcome::Closed { close, open_for } => {
+            let by = match close.by {
+                Closer::Server => "closed by the server",
+                Closer::Client => "closed by wsmon",
+                Closer::Network => "dropped by the network (no close frame)",
+            };
+            let reason = if close.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" · reason \"{}\"", visible(&close.reason))
+            };
+            Span::raw(format!(
+                "{code} {} · {} · {by}{reason} · was up {}",
+                visible(&name),
+                if close.clean { "clean" } else { "unclean" },
+                short_duration(*open_for)
+            ))
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Pure render functions: `render(frame, &App)` draws everything from the
+//! app's state and nothing else, one file per screen region. The layout is a
+//! pure function of the terminal size too, so mouse clicks are hit-tested
+//! against the same rectangles that were drawn.
+
+/// The selected endpoint's detail.
+pub mod detail;
+/// The help popup.
+pub mod help;
+/// The reconnect history.
+pub mod history;
+/// One payload, opened; previews; OSC 52.
+pub mod payload_view;
+/// The payload list.
+pub mod payloads;
+/// The profile picker.
+pub mod profiles;
+/// The header and the sessions list.
+pub mod sessions;
+/// Colours and `NO_COLOR`.
+pub mod theme;
+/// The token check and its cross-check.
+pub mod token;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
+
+use crate::app::{App, Panel, Popup};
+
+/// Below this size the compact layout is used (one panel at a time).
+pub const MIN_FULL: (u16, u16) = (80, 24);
+
+/// Where each region goes on screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Areas {
+    /// The top line.
+    pub header: Rect,
+    /// The sessions list.
+    pub sessions: Rect,
+    /// Panels not shown (compact layout) have an empty rect.
+    pub detail: Rect,
+    /// The payload list.
+    pub payloads: Rect,
+    /// The reconnect history.
+    pub history: Rect,
+    /// The token check.
+    pub token: Rect,
+    /// The key hints or the latest notice.
+    pub footer: Rect,
+    /// Below 80×24: one panel at a time.
+    pub compact: bool,
+}
+
+impl Areas {
+    /// The panel under a screen cell, if any.
+    pub fn panel_at(&self, column: u16, row: u16) -> Option<Panel> {
+        let pos = ratatui::layout::Position::new(column, row);
+        [
+            (self.sessions, Panel::Sessions),
+            (self.detail, Panel::Detail),
+            (self.payloads, Panel::Payloads),
+            (self.history, Panel::History),
+            (self.token, Panel::Token),
+        ]
+        .into_iter()
+        .find(|(r, _)| r.contains(pos))
+        .map(|(_, p)| p)
+    }
+}
+
+/// Lays the screen out for `app` in `area`.
+pub fn layout(area: Rect, app: &App) -> Areas {
+    let n = app.model.sessions.len() as u16;
+    let compact = area.width < MIN_FULL.0 || area.height < MIN_FULL.1;
+    if compact {
+        // Header, a borderless sessions list, the focused panel, footer.
+        let rows = n.clamp(1, 4) + 1;
+        let [header, sessions, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(rows),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let mut areas = Areas {
+            header,
+            sessions,
+            footer,
+            compact: true,
+            ..Areas::default()
+        };
+        match app.focus {
+            Panel::Sessions | Panel::Detail => areas.detail = body,
+            Panel::Payloads => areas.payloads = body,
+            Panel::History => areas.history = body,
+            Panel::Token => areas.token = body,
+        }
+        return areas;
+    }
+    let [header, sessions, middle, bottom, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(n.clamp(1, 8) + 3),
+        Constraint::Fill(2),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [detail, payloads] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
+    let [history, token] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(bottom);
+    Areas {
+        header,
+        sessions,
+        detail,
+        payloads,
+        history,
+        token,
+        footer,
+        compact: false,
+    }
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let areas = layout(area, app);
+    sessions::render_header(frame, areas.header, app);
+    sessions::render(frame, areas.sessions, app, areas.compact);
+    if !areas.detail.is_empty() {
+        detail::render(frame, areas.detail, app);
+    }
+    if !areas.payloads.is_empty() {
+        payloads::render(frame, areas.payloads, app);
+    }
+    if !areas.history.is_empty() {
+        history::render(frame, areas.history, app);
+    }
+    if !areas.token.is_empty() {
+        token::render(frame, areas.token, app);
+    }
+    render_footer(frame, areas.footer, app);
+    match &app.popup {
+        Some(Popup::Help) => help::render(frame, area, app),
+        Some(Popup::Profiles { cursor }) => profiles::render(frame, area, app, *cursor),
+        Some(Popup::Payload { payload, scroll }) => {
+            payload_view::render(frame, area, app, payload, *scroll)
+        }
+        None => {}
+    }
+}
+
+fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let line = if app.filter.editing {
+        Line::from(vec![
+            Span::styled(" filter /", theme.label()),
+            Span::raw(crate::text_safe::visible(&app.filter.text).into_owned()),
+            Span::styled("▏ Enter keep · Esc clear", theme.dim()),
+        ])
+    } else if let Some(notice) = &app.notice {
+        Line::from(vec![
+            Span::styled(" ● ", theme.warn()),
+            Span::raw(notice.clone()),
+            Span::styled("   ? help · q quit", theme.dim()),
+        ])
+    } else {
+        Line::styled(
+            " ? help · p profiles · t token check · r/R reconnect · s pause · Tab panel · / filter · q quit",
+            theme.dim(),
+        )
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A bordered panel block with the title, highlighted when focused.
+pub fn panel_block<'a>(app: &App, panel: Panel, title: Line<'a>) -> Block<'a> {
+    let focused = app.focus == panel;
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(app.theme.border(focused))
+        .title(title)
+}
+
+/// `HH:MM:SS` (UTC) of an instant.
+pub fn clock(at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
+}
+
+/// `HH:MM:SS.mmm` (UTC) of an instant.
+pub fn clock_ms(at: SystemTime) -> String {
+    let ms = at
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_millis();
+    format!("{}.{ms:03}", clock(at))
+}
+
+/// A rectangle of `width`×`height` centred in `area` (clamped to it).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// A click: focuses the panel under it and selects the row clicked.
+pub fn click(app: &mut App, column: u16, row: u16) {
+    if app.popup.is_some() {
+        return;
+    }
+    let areas = layout(Rect::new(0, 0, app.size.0, app.size.1), app);
+    let Some(panel) = areas.panel_at(column, row) else {
+        return;
+    };
+    app.focus = panel;
+    if panel == Panel::Sessions {
+        // Full layout: border + header row; compact: a header row only.
+        let first = areas.sessions.y + if areas.compact { 1 } else { 2 };
+        if let Some(i) = row.checked_sub(first) {
+            let i = i as usize;
+            if i < app.model.sessions.len() {
+                let delta = i as i64 - app.selected as i64;
+                app.move_by(delta);
+            }
+        }
+    }
+}
+
+/// The wheel scrolls the panel under the pointer.
+pub fn scroll(app: &mut App, column: u16, row: u16, lines: i8) {
+    if app.popup.is_some() {
+        return;
+    }
+    let areas = layout(Rect::new(0, 0, app.size.0, app.size.1), app);
+    if let Some(panel) = areas.panel_at(column, row) {
+        app.focus = panel;
+        app.move_by(i64::from(lines));
+    }
+}

@@ -1,0 +1,276 @@
+//! The header line (profile, server, one-word health) and the sessions
+//! list: one row per endpoint with its state badge, uptime or downtime,
+//! last close code, RTT, message rate, reconnects and retry countdown.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::panel_block;
+use crate::app::{App, Panel};
+use crate::model::{Lifecycle, SessionState};
+use crate::report::short_duration;
+use crate::session::StopReason;
+use crate::text_safe::visible;
+
+/// Seconds of history in the rate sparkline.
+const SPARK_SECONDS: usize = 8;
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// One word for the whole profile.
+pub fn health(app: &App) -> &'static str {
+    let sessions = &app.model.sessions;
+    let open = sessions
+        .iter()
+        .filter(|s| matches!(s.lifecycle, Lifecycle::Open { .. }))
+        .count();
+    let starting = sessions
+        .iter()
+        .all(|s| matches!(s.lifecycle, Lifecycle::Idle | Lifecycle::Connecting { .. }));
+    if sessions.is_empty() {
+        "empty"
+    } else if open == sessions.len() {
+        "healthy"
+    } else if starting && sessions.iter().all(|s| s.history.is_empty()) {
+        "starting"
+    } else if open > 0 {
+        "degraded"
+    } else {
+        "down"
+    }
+}
+
+/// The top line: which profile is live, against which server, and how it is.
+pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let word = health(app);
+    let word_style = match word {
+        "healthy" => theme.good(),
+        "degraded" | "starting" => theme.warn(),
+        _ => theme.bad(),
+    };
+    let server = app
+        .active
+        .redactor
+        .redact(app.active.server.as_str())
+        .into_owned();
+    let line = Line::from(vec![
+        Span::styled(" wsmon ", theme.header()),
+        Span::styled("profile ", theme.dim()),
+        Span::styled(visible(&app.active.name).into_owned(), theme.header()),
+        Span::raw(" "),
+        Span::styled(
+            word.to_uppercase(),
+            word_style.add_modifier(ratatui::style::Modifier::BOLD),
+        ),
+        Span::styled("  server ", theme.dim()),
+        Span::raw(visible(&server).into_owned()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The badge text: readyState number and label, e.g. `1 OPEN`.
+pub fn badge(lifecycle: &Lifecycle) -> String {
+    let rs = lifecycle.ready_state();
+    format!("{} {}", rs.number(), rs.label())
+}
+
+/// What the session is doing, for the "for" column.
+fn status(app: &App, s: &SessionState) -> String {
+    match &s.lifecycle {
+        Lifecycle::Idle => "starting".into(),
+        Lifecycle::Connecting { attempt, since } => {
+            format!("try #{attempt} {}", short_duration(app.since(*since)))
+        }
+        Lifecycle::Open { since } => format!("up {}", short_duration(app.since(*since))),
+        Lifecycle::Closing { since } => format!("closing {}", short_duration(app.since(*since))),
+        Lifecycle::Closed { since, .. } => format!("down {}", short_duration(app.since(*since))),
+        Lifecycle::Waiting { .. } => match s.history.back() {
+            Some(h) => format!("down {}", short_duration(app.since(h.record.ended))),
+            None => "down".into(),
+        },
+        Lifecycle::Stopped { why, .. } => match why {
+            StopReason::AuthRejected { .. } => "stopped: auth".into(),
+            StopReason::Paused => "paused".into(),
+            StopReason::Finished => "finished".into(),
+            StopReason::Cancelled => "cancelled".into(),
+        },
+    }
+}
+
+/// A count in at most 4 characters: `950`, `12k`, `1.2M`.
+pub fn compact_count(n: u64) -> String {
+    match n {
+        0..1000 => n.to_string(),
+        1000..10_000 => format!("{:.1}k", n as f64 / 1e3),
+        10_000..1_000_000 => format!("{}k", n / 1000),
+        1_000_000..10_000_000 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{}M", n / 1_000_000),
+    }
+}
+
+/// An 8-step sparkline of the last seconds' message counts, plus the
+/// latest second's rate.
+pub fn sparkline(counts: &[u64]) -> String {
+    let max = counts.iter().copied().max().unwrap_or(0);
+    counts
+        .iter()
+        .map(|&c| {
+            if max == 0 || c == 0 {
+                ' '
+            } else {
+                SPARKS[((c * 8 - 1) / max).min(7) as usize]
+            }
+        })
+        .collect()
+}
+
+/// The columns: header, width, and priority (1 = kept longest when the
+/// terminal is narrow).
+const COLUMNS: [(&str, u16, u8); 8] = [
+    ("endpoint", 0, 1),
+    ("state", 12, 1),
+    ("for", 13, 2),
+    ("last", 8, 4),
+    ("rtt", 6, 7),
+    ("msg/s", SPARK_SECONDS as u16 + 7, 5),
+    ("↻", 3, 6),
+    ("retry", 9, 3),
+];
+
+/// Indexes of the columns that fit in `width`, dropping the least
+/// important first, so the countdown survives at 80 columns.
+fn columns_that_fit(width: u16, name_width: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..COLUMNS.len()).collect();
+    let need = |keep: &[usize]| -> u16 {
+        keep.iter()
+            .map(|&i| if i == 0 { name_width } else { COLUMNS[i].1 })
+            .sum::<u16>()
+            + keep.len().saturating_sub(1) as u16
+    };
+    while need(&keep) > width && keep.len() > 2 {
+        let drop = keep
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, i)| COLUMNS[**i].2)
+            .map(|(at, _)| at);
+        match drop {
+            Some(at) => {
+                keep.remove(at);
+            }
+            None => break,
+        }
+    }
+    keep
+}
+
+fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'a> {
+    let theme = &app.theme;
+    let counts = app
+        .views
+        .get(i)
+        .map(|v| v.rate.last(app.now(), SPARK_SECONDS))
+        .unwrap_or_default();
+    let rate = counts.last().copied().unwrap_or(0);
+    let close = s
+        .last_attempt()
+        .map(|r| match r.handshake_status() {
+            Some(status) if status != 101 => format!("{status} http"),
+            _ => r.browser_close_code().to_string(),
+        })
+        .unwrap_or_else(|| "-".into());
+    let rtt = s.last_rtt.map_or_else(|| "-".into(), short_duration);
+    let retry = match &s.lifecycle {
+        Lifecycle::Waiting { retry_at, .. } => {
+            format!("in {}", short_duration(app.until(*retry_at)))
+        }
+        _ => String::new(),
+    };
+    let mut cells = [
+        Cell::from(visible(&s.name).into_owned()),
+        Cell::from(Span::styled(badge(&s.lifecycle), theme.badge(&s.lifecycle))),
+        Cell::from(status(app, s)),
+        Cell::from(close),
+        Cell::from(rtt),
+        Cell::from(Line::from(vec![
+            Span::styled(sparkline(&counts), theme.good()),
+            Span::raw(format!(" {}/s", compact_count(rate))),
+        ])),
+        Cell::from(s.reconnects().to_string()),
+        Cell::from(Span::styled(retry, theme.warn())),
+    ];
+    let cells = keep.iter().map(|&k| std::mem::take(&mut cells[k]));
+    Row::new(cells.collect::<Vec<_>>())
+}
+
+/// The sessions list (bordered in the full layout, bare in the compact one).
+pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
+    let theme = &app.theme;
+    let name_width = app
+        .model
+        .sessions
+        .iter()
+        .map(|s| visible(&s.name).chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 24) as u16;
+    let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
+    let keep = columns_that_fit(inner, name_width);
+    let rows: Vec<Row> = app
+        .model
+        .sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let r = row(app, i, s, &keep);
+            if i == app.selected {
+                r.style(theme.selected())
+            } else {
+                r
+            }
+        })
+        .collect();
+    let header = Row::new(keep.iter().map(|&k| COLUMNS[k].0)).style(theme.dim());
+    let widths = keep.iter().map(|&k| match k {
+        0 => Constraint::Length(name_width),
+        k if k == COLUMNS.len() - 1 => Constraint::Fill(1),
+        k => Constraint::Length(COLUMNS[k].1),
+    });
+    let mut table = Table::new(rows, widths).header(header).column_spacing(1);
+    if !compact {
+        let n = app.model.sessions.len();
+        let plural = if n == 1 { "" } else { "s" };
+        let title = format!(" {} · {n} endpoint{plural} ", Panel::Sessions.title());
+        table = table.block(panel_block(app, Panel::Sessions, Line::from(title)));
+    }
+    frame.render_widget(table, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_the_busiest_second() {
+        assert_eq!(sparkline(&[0, 1, 2, 4]), " ▂▄█");
+        assert_eq!(sparkline(&[0, 0]), "  ");
+    }
+
+    #[test]
+    fn narrow_terminals_drop_rtt_first_and_keep_the_countdown() {
+        assert_eq!(columns_that_fit(200, 13).len(), 8);
+        let at_80 = columns_that_fit(78, 13);
+        assert!(at_80.contains(&7), "{at_80:?}");
+        assert!(!at_80.contains(&4), "{at_80:?}");
+        assert_eq!(columns_that_fit(30, 13), [0, 1]);
+    }
+
+    #[test]
+    fn rates_fit_four_characters() {
+        assert_eq!(compact_count(950), "950");
+        assert_eq!(compact_count(1_250), "1.2k");
+        assert_eq!(compact_count(123_456), "123k");
+        assert_eq!(compact_count(2_500_000), "2.5M");
+    }
+}

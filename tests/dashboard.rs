@@ -1,0 +1,196 @@
+//! Snapshots of the dashboard in each session state, through the real
+//! event loop: synthetic engine events with exact timestamps go into the
+//! app's channel, scripted keys into its input, a `TestBackend` gets the
+//! frames, and the clock is fixed so uptimes and countdowns never move.
+//! The demo's profiles file on a fixed port keeps URLs stable.
+
+mod common;
+
+use common::dash::*;
+use crossterm::event::KeyCode;
+use insta::assert_snapshot;
+use wsmon::session::{SessionEvent, StopReason};
+use wsmon::token_check::Verdict;
+
+const W: u16 = 110;
+const H: u16 = 34;
+
+#[tokio::test]
+async fn connecting_state() {
+    let (mut app, tx) = detached("demo-sandra", at(1_500));
+    feed(&tx, vec![connecting(0, 1, 0), connecting(1, 1, 0)]).await;
+    let screen = drive(&mut app, W, H, vec![]).await;
+    assert_snapshot!(screen);
+}
+
+/// Open, a few payloads (one carrying an ESC sequence and a bidi
+/// override, which must show as symbols), RTT, a valid token check.
+fn open_events() -> Vec<wsmon::session::Event> {
+    vec![
+        connecting(0, 1, 0),
+        open(0, 12),
+        connecting(1, 1, 0),
+        open(1, 15),
+        messages(
+            0,
+            vec![
+                text(
+                    1_000,
+                    r#"{"type":"notification","id":1,"user":"sandra","title":"Deposit received"}"#,
+                ),
+                text(
+                    2_000,
+                    "plain text with \u{1b}[31mred\u{1b}[0m and \u{202e}reversed",
+                ),
+                text(
+                    3_500,
+                    r#"{"type":"notification","id":2,"user":"sandra","title":"Order shipped","amount":12.5,"read":false}"#,
+                ),
+            ],
+            0,
+        ),
+        messages(0, vec![text(4_200, r#"{"type":"notification","id":3}"#)], 7),
+        session(0, SessionEvent::Rtt(std::time::Duration::from_millis(3))),
+        token_check(Verdict::Valid, 200, None, 20),
+    ]
+}
+
+#[tokio::test]
+async fn open_with_payloads() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    let screen = drive(&mut app, W, H, vec![]).await;
+    assert_snapshot!(screen);
+}
+
+#[tokio::test]
+async fn closed_1006_with_diagnosis() {
+    let (mut app, tx) = detached("demo-omar", at(45_000));
+    let mut events = vec![connecting(0, 1, 0), open(0, 12)];
+    events.push(closed(0, dropped_1006(1, 0, 42_000)));
+    events.push(token_check(Verdict::Valid, 200, None, 20));
+    feed(&tx, events).await;
+    let screen = drive(&mut app, W, H, vec![]).await;
+    assert_snapshot!(screen);
+}
+
+#[tokio::test]
+async fn waiting_with_countdown() {
+    let (mut app, tx) = detached("demo-omar", at(43_000));
+    let events = vec![
+        connecting(0, 1, 0),
+        open(0, 12),
+        closed(0, dropped_1006(1, 0, 42_000)),
+        session(
+            0,
+            SessionEvent::RetryScheduled {
+                attempt: 2,
+                delay: std::time::Duration::from_millis(3_400),
+                at: at(42_000),
+            },
+        ),
+    ];
+    feed(&tx, events).await;
+    let screen = drive(&mut app, W, H, vec![]).await;
+    assert_snapshot!(screen);
+}
+
+/// A token the REST API accepts, refused by the socket with 403: the
+/// cross-check points at the socket's auth middleware or Origin check.
+#[tokio::test]
+async fn auth_rejected_403_with_token_check() {
+    let (mut app, tx) = detached("demo-omar", at(9_000));
+    let events = vec![
+        token_check(Verdict::Valid, 200, None, 30),
+        connecting(0, 1, 0),
+        closed(0, refused_403(1, 0)),
+        session(
+            0,
+            SessionEvent::Stopped {
+                why: StopReason::AuthRejected {
+                    detail: "the server refused the upgrade with HTTP 403".into(),
+                },
+                at: at(8),
+            },
+        ),
+    ];
+    feed(&tx, events).await;
+    let screen = drive(&mut app, W, H, vec![]).await;
+    let line = wsmon::ui::token::cross_check(&app).unwrap_or_default();
+    assert!(line.starts_with("REST accepts this token but the socket refuses it"));
+    assert!(!screen.contains('\u{1b}'), "raw ESC reached the screen");
+    assert_snapshot!(screen);
+}
+
+#[tokio::test]
+async fn profile_picker_starts_on_the_live_profile() {
+    let (mut app, tx) = detached("demo-omar", at(5_000));
+    feed(&tx, open_events()).await;
+    let screen = drive(&mut app, W, H, vec![key('p')]).await;
+    assert_snapshot!(screen);
+}
+
+#[tokio::test]
+async fn help_lists_every_key() {
+    let (mut app, _tx) = detached("demo-sandra", at(0));
+    let screen = drive(&mut app, W, H, vec![key('?')]).await;
+    for k in [
+        "Ctrl-C",
+        "Tab",
+        "OSC 52",
+        "wheel",
+        "pause / resume",
+        "regex",
+    ] {
+        assert!(screen.contains(k), "{k} missing from help");
+    }
+    assert_snapshot!(screen);
+}
+
+/// Tab to the payloads, up to the first JSON message, Enter.
+#[tokio::test]
+async fn payload_detail_is_pretty_json() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    let keys = vec![
+        code(KeyCode::Tab),
+        code(KeyCode::Tab),
+        key('k'),
+        code(KeyCode::Enter),
+    ];
+    let screen = drive(&mut app, W, H, keys).await;
+    assert!(screen.contains(r#""title": "Order shipped","#), "{screen}");
+    assert_snapshot!(screen);
+}
+
+#[tokio::test]
+async fn filter_hides_what_does_not_match() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    let mut keys = vec![key('/')];
+    keys.extend("id\":[23]".chars().map(key));
+    keys.push(code(KeyCode::Enter));
+    let screen = drive(&mut app, W, H, keys).await;
+    assert!(screen.contains(r#""id":2"#), "{screen}");
+    assert!(!screen.contains("Deposit received"), "{screen}");
+    assert!(!screen.contains("plain text"), "{screen}");
+}
+
+#[tokio::test]
+async fn fits_80_by_24() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    let screen = drive(&mut app, 80, 24, vec![]).await;
+    assert_snapshot!(screen);
+}
+
+/// Below 80×24 one panel is shown at a time; Tab moves to the payloads.
+#[tokio::test]
+async fn narrow_layout_shows_one_panel() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    let keys = vec![code(KeyCode::Tab), code(KeyCode::Tab)];
+    let screen = drive(&mut app, 60, 20, keys).await;
+    assert!(screen.contains("Payloads"));
+    assert_snapshot!(screen);
+}

@@ -1,0 +1,149 @@
+//! Keys and mouse through the real loop on a detached app: clicks select
+//! rows and panels, the wheel leaves follow mode, `y` writes an OSC 52
+//! sequence, a profile that cannot be activated is reported on screen
+//! while the old one stays live, and untrusted text never reaches the
+//! terminal raw.
+
+mod common;
+
+use base64::Engine as _;
+use common::dash::*;
+use crossterm::event::{KeyCode, MouseButton, MouseEventKind};
+use wsmon::app::{App, Panel, Popup};
+use wsmon::token_check::Verdict;
+
+fn open_events() -> Vec<wsmon::session::Event> {
+    vec![
+        connecting(0, 1, 0),
+        open(0, 12),
+        connecting(1, 1, 0),
+        open(1, 15),
+        messages(
+            0,
+            vec![
+                text(1_000, r#"{"id":1}"#),
+                text(2_000, r#"{"id":2}"#),
+                text(3_000, "evil \u{1b}]0;title\u{7} \u{9b}31m \u{202e}"),
+            ],
+            0,
+        ),
+        token_check(Verdict::Valid, 200, None, 20),
+    ]
+}
+
+#[tokio::test]
+async fn clicks_select_rows_and_panels_and_the_wheel_scrolls() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    // 110×34: header on row 0, sessions border on 1, column header on 2,
+    // the first endpoint on 3, the second on 4.
+    let down = MouseEventKind::Down(MouseButton::Left);
+    drive(&mut app, 110, 34, vec![mouse(down, 5, 4)]).await;
+    assert_eq!(app.selected, 1);
+    assert_eq!(app.focus, Panel::Sessions);
+
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    // The payloads panel is on the right half, below the sessions.
+    let keys = vec![mouse(MouseEventKind::ScrollUp, 80, 12)];
+    drive(&mut app, 110, 34, keys).await;
+    assert_eq!(app.focus, Panel::Payloads);
+    assert!(!app.follow, "scrolling up leaves follow mode");
+    assert_eq!(app.cursor_seq(), Some(0));
+}
+
+#[tokio::test]
+async fn y_copies_the_payload_with_osc52() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    let keys = vec![code(KeyCode::Tab), code(KeyCode::Tab), key('k'), key('y')];
+    let (screen, clipboard) = drive_clipboard(&mut app, 110, 34, keys).await;
+    let clipboard = String::from_utf8(clipboard).expect("utf-8");
+    let data = base64::engine::general_purpose::STANDARD.encode(r#"{"id":2}"#);
+    assert_eq!(clipboard, format!("\u{1b}]52;c;{data}\u{7}"));
+    assert!(screen.contains("copied 8 bytes (OSC 52)"), "{screen}");
+}
+
+#[tokio::test]
+async fn untrusted_payload_text_is_shown_as_symbols() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    let keys = vec![code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)];
+    let screen = drive(&mut app, 110, 34, keys).await;
+    assert!(matches!(app.popup, Some(Popup::Payload { .. })));
+    assert!(screen.contains("evil ␛]0;title␇"), "{screen}");
+    assert!(screen.contains("<U+009B>31m <U+202E>"), "{screen}");
+    for c in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!screen.contains(c), "{c:?} reached the screen");
+    }
+}
+
+#[tokio::test]
+async fn a_profile_that_cannot_be_activated_is_reported_and_the_old_one_stays() {
+    let text = r#"
+default_profile = "good"
+
+[profiles.good]
+server = "http://127.0.0.1:8000"
+token = "0123456789abcdef"
+[[profiles.good.endpoints]]
+name = "feed"
+url = "{ws}/ws/?token={token}"
+
+[profiles.broken]
+server = "http://127.0.0.1:8000"
+token_env = "WSMON_TEST_DEFINITELY_UNSET_VARIABLE"
+[[profiles.broken.endpoints]]
+name = "feed"
+url = "{ws}/ws/?token={token}"
+"#;
+    let config =
+        wsmon::config::validate::parse(std::path::Path::new("<test>"), text).expect("parse");
+    let active = config.profiles[0].activate().expect("activate");
+    let (mut app, _tx) = App::detached(config, 0, active);
+    let keys = vec![key('p'), key('j'), code(KeyCode::Enter)];
+    let screen = drive(&mut app, 110, 34, keys).await;
+    assert_eq!(app.live, 0);
+    assert_eq!(app.model.profile, "good");
+    assert!(screen.contains("cannot switch to broken"), "{screen}");
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("WSMON_TEST_DEFINITELY_UNSET_VARIABLE"),
+        "{notice}"
+    );
+}
+
+#[tokio::test]
+async fn the_filter_takes_letters_as_text_and_esc_clears_it() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    // `q` while typing is text, not quit; the last key (Esc) clears.
+    let keys = vec![key('/'), key('q'), code(KeyCode::Esc), key('?')];
+    drive(&mut app, 110, 34, keys).await;
+    assert!(!app.filter.is_active());
+    assert!(matches!(app.popup, Some(Popup::Help)));
+}
+
+/// Every screen, at every size down to 1×1, draws without panicking.
+#[tokio::test]
+async fn tiny_terminals_never_panic() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    drive(&mut app, 110, 34, vec![]).await;
+    let payload = app.payload(0).cloned().expect("a payload");
+    let popups = [
+        None,
+        Some(Popup::Help),
+        Some(Popup::Profiles { cursor: 3 }),
+        Some(Popup::Payload { payload, scroll: 0 }),
+    ];
+    for popup in popups {
+        app.popup = popup;
+        for (w, h) in [(1, 1), (10, 3), (30, 8), (79, 23), (80, 24), (200, 60)] {
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+            wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+        }
+    }
+}
