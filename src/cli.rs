@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, ActiveProfile, Config, ConfigError};
 use crate::headless::{check, tail};
@@ -33,7 +33,7 @@ pub struct Cli {
     /// Log filter (error, warn, info, debug, trace, or tracing directives).
     #[arg(long, global = true, value_name = "FILTER", default_value = "info")]
     pub log_level: String,
-    /// Log file [default: the platform state dir, e.g. ~/.local/state/wsmon/wsmon.log].
+    /// Log file [default: the platform state dir; `--help` shows the path].
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
     /// Without a command, the dashboard opens.
@@ -70,6 +70,25 @@ pub enum Command {
     },
     /// List the profiles and their endpoints (tokens redacted; token commands not run).
     Profiles,
+    /// Connect to one endpoint, send one text frame, print what comes back
+    /// as JSON lines (as `tail` does), close with 1000. Exit 1 if not sent.
+    Send {
+        /// The endpoint [default: the profile's first].
+        #[arg(long, value_name = "NAME")]
+        endpoint: Option<String>,
+        /// How long to keep printing after the socket opened.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION", default_value = "1s")]
+        wait: Duration,
+        /// The text frame to send.
+        text: String,
+    },
+    /// Print a shell completion script (e.g. `wsmon completions bash > /etc/bash_completion.d/wsmon`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `wsmon man | man -l -`.
+    Man,
     /// Explain a WebSocket close code (1000-4999) or a handshake HTTP status (100-599).
     Explain {
         /// e.g. 1006, 4001, 403
@@ -93,9 +112,28 @@ pub enum Format {
     Json,
 }
 
+/// The command line as clap sees it, with the log file's default path
+/// (known only at run time) in `--log-file`'s help.
+pub fn clap_command() -> clap::Command {
+    let path = crate::logging::log_path().map_or_else(
+        || "none: no home directory".to_string(),
+        |p| p.display().to_string(),
+    );
+    Cli::command().mut_arg("log_file", |arg| {
+        arg.help(format!("Log file [default: {path}]"))
+    })
+}
+
+/// Parses the process arguments (exits on `--help`, `--version` and
+/// usage errors, as clap does).
+pub fn parse() -> Cli {
+    let matches = clap_command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 /// The program: parse arguments, run, map the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let log_path = cli.log_file.clone().or_else(crate::logging::log_path);
     let _guard = match crate::logging::init(&cli.log_level, log_path) {
         Ok(guard) => guard,
@@ -153,6 +191,39 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Profiles => {
             let config = load(cli.config.as_deref())?;
             print!("{}", config::listing::describe(&config));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Send {
+            ref endpoint,
+            wait,
+            ref text,
+        } => {
+            let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
+            let profile = crate::headless::send::pick_endpoint(profile, endpoint.as_deref())
+                .map_err(CliError::Io)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            let sent = crate::headless::send::run(profile, text, wait, &mut out)
+                .await
+                .map_err(|e| CliError::Io(format!("cannot write the output: {e}")))?;
+            Ok(if sent {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut clap_command(), "wsmon", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(clap_command())
+                .render(&mut std::io::stdout())
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::BrokenPipe => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(|e| CliError::Io(format!("cannot write the man page: {e}")))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {

@@ -76,6 +76,7 @@ pub fn init() -> io::Result<(Terminal<CrosstermBackend<io::Stdout>>, TerminalGua
 pub async fn dashboard(config: Config, live: usize, active: ActiveProfile) -> io::Result<()> {
     let (mut terminal, guard) = init()?;
     let mut app = App::start(config, live, active);
+    app.watch_config_file();
     let result = run(
         &mut terminal,
         &mut app,
@@ -137,7 +138,7 @@ where
                 Some(Ok(event)) => {
                     if let TermEvent::Resize(..) = event {
                         dirty = true;
-                    } else if let Some(action) = keymap::action(&event, app.filter.editing) {
+                    } else if let Some(action) = keymap::action(&event, app.typing()) {
                         app.update(action);
                         dirty = true;
                     }
@@ -145,7 +146,7 @@ where
                 // The terminal is gone (or stdin closed): nothing can ask to quit any more.
                 Some(Err(_)) | None => break Ok(()),
             },
-            event = app.events().recv(), if events_open => match event {
+            event = app.events.recv(), if events_open => match event {
                 Some(event) => {
                     app.apply(&event);
                     // Drain what is queued so a flood becomes one frame.
@@ -158,6 +159,14 @@ where
                     dirty = true;
                 }
                 None => events_open = false,
+            },
+            reload = crate::app::reload::next(&mut app.reloads) => match reload {
+                Some(reload) => {
+                    app.apply_reload(reload).await;
+                    events_open = true;
+                    dirty = true;
+                }
+                None => app.reloads = None,
             },
             _ = frame_due => {}
             _ = tick.tick() => dirty = true,

@@ -51,9 +51,17 @@ pub enum Action {
     ToggleFollow,
     /// Copy the selected payload to the clipboard with OSC 52 (`y`).
     Copy,
-    /// A character typed into the filter.
+    /// Open the send composer for the selected session (`i`).
+    Compose,
+    /// Save the selected session's transcript as JSON lines (`e`).
+    Export,
+    /// Copy websocat + curl commands reproducing the selected session (`Y`).
+    Reproduce,
+    /// Answer no to a prompt (`n`).
+    Decline,
+    /// A character typed into the filter (or the composer).
     FilterChar(char),
-    /// Backspace in the filter.
+    /// Backspace in the filter (or the composer).
     FilterBackspace,
     /// Click at a cell (column, row) of the screen.
     Click { column: u16, row: u16 },

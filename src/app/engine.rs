@@ -33,7 +33,7 @@ impl App {
                     self.retry_auth_stops();
                 }
             }
-            Event::Session { .. } => {}
+            Event::Session { endpoint, event } => self.record(*endpoint, event),
         }
         self.model.apply(event);
     }
@@ -56,10 +56,10 @@ impl App {
     /// Switches to profile `index`: every session of the old profile closes
     /// with 1000 first, then the new one's start. An activation error (a
     /// failing `token_command`, a missing variable) is shown, and the old
-    /// profile keeps running.
-    pub async fn switch_profile(&mut self, index: usize) {
+    /// profile keeps running. Returns whether the switch happened.
+    pub async fn switch_profile(&mut self, index: usize) -> bool {
         let Some(profile) = self.config.profiles.get(index) else {
-            return;
+            return false;
         };
         let name = crate::text_safe::visible(&profile.name).into_owned();
         // A token_command may take a while (a password manager prompt):
@@ -70,14 +70,14 @@ impl App {
             Ok(Ok(active)) => active,
             Err(e) => {
                 self.notice = Some(format!("cannot switch to {name}: {e}"));
-                return;
+                return false;
             }
             Ok(Err(e)) => {
                 self.notice = Some(format!(
                     "cannot switch to {name}: {}",
                     crate::text_safe::visible(&e.to_string())
                 ));
-                return;
+                return false;
             }
         };
         if let Some(old) = self.supervisor.take() {
@@ -98,6 +98,7 @@ impl App {
         self.history_scroll = 0;
         self.token_requested = false;
         self.notice = Some(format!("live profile: {name}"));
+        true
     }
 
     fn has_engine_mode(&self) -> bool {

@@ -33,6 +33,8 @@ pub fn key_action(key: &KeyEvent, typing: bool) -> Option<Action> {
             KeyCode::Enter => Some(Action::Confirm),
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Backspace => Some(Action::FilterBackspace),
+            KeyCode::Up => Some(Action::Up),
+            KeyCode::Down => Some(Action::Down),
             KeyCode::Char(c) if !ctrl => Some(Action::FilterChar(c)),
             _ => None,
         };
@@ -58,6 +60,10 @@ pub fn key_action(key: &KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('f') => Action::ToggleFollow,
         KeyCode::Char('y') => Action::Copy,
+        KeyCode::Char('i') => Action::Compose,
+        KeyCode::Char('e') => Action::Export,
+        KeyCode::Char('Y') => Action::Reproduce,
+        KeyCode::Char('n') => Action::Decline,
         _ => return None,
     };
     Some(action)
@@ -99,6 +105,9 @@ mod tests {
             (KeyCode::Down, Action::Down),
             (KeyCode::Char('G'), Action::Bottom),
             (KeyCode::Char('/'), Action::StartFilter),
+            (KeyCode::Char('i'), Action::Compose),
+            (KeyCode::Char('e'), Action::Export),
+            (KeyCode::Char('Y'), Action::Reproduce),
         ];
         for (code, want) in cases {
             assert_eq!(key_action(&key(code, none), false), Some(want));

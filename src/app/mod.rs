@@ -8,13 +8,22 @@ pub mod action;
 pub mod cursor;
 /// Engine events in, profile switches, shutdown.
 pub mod engine;
+/// `e`: the selected session's transcript as JSON lines.
+pub mod export;
 /// Keys and mouse → actions.
 pub mod keymap;
+/// Profiles file hot reload.
+pub mod reload;
+/// `Y`: equivalent websocat and curl commands.
+pub mod reproduce;
 /// The state itself.
 pub mod state;
+/// `i` (send composer), `e` (export), `Y` (reproduce) as app state changes.
+pub mod tools;
 /// Actions → state changes.
 pub mod update;
 
 pub use action::Action;
 pub use cursor::Filter;
 pub use state::{App, Clock, Effect, Panel, Popup};
+pub use tools::Composer;

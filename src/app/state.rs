@@ -57,6 +57,8 @@ pub enum Popup {
         payload: Payload,
         scroll: u16,
     },
+    /// `Y`: include the token in the copied commands? (y / n)
+    Reproduce,
 }
 
 /// Where "now" comes from: the system clock, or a fixed instant so that
@@ -122,6 +124,9 @@ pub struct SessionView {
     /// Messages ever pushed into the ring: with the ring's length it turns
     /// ring indexes into stable sequence numbers across eviction.
     pub pushed: u64,
+    /// Every event but messages and pongs, oldest first (capped at
+    /// [`super::tools::JOURNAL_CAP`]): the state changes of the transcript `e` saves.
+    pub journal: VecDeque<crate::session::SessionEvent>,
 }
 
 /// The dashboard's whole state.
@@ -169,6 +174,16 @@ pub struct App {
     pub(crate) pending: Option<Effect>,
     /// OSC 52 sequences waiting to be written to the terminal.
     pub(crate) clipboard: Option<String>,
+    /// The one-line send composer (`i`), while open.
+    pub composer: Option<super::tools::Composer>,
+    /// Texts sent from the composer, oldest first (Up/Down recall them).
+    pub sent_history: Vec<String>,
+    /// Where `e` saves transcripts; `None`: the platform data dir.
+    pub export_dir: Option<std::path::PathBuf>,
+    /// Results of the profiles file watcher, when one runs.
+    pub(crate) reloads: Option<mpsc::Receiver<super::reload::Reload>>,
+    /// The watcher task; aborted when the app goes.
+    pub(crate) watcher: Option<super::reload::Watcher>,
     /// The user asked to quit; the loop ends after this turn.
     pub quit: bool,
 }
@@ -232,6 +247,11 @@ impl App {
             size: (80, 24),
             pending: None,
             clipboard: None,
+            composer: None,
+            sent_history: Vec::new(),
+            export_dir: None,
+            reloads: None,
+            watcher: None,
             quit: false,
         }
     }

@@ -16,8 +16,12 @@ impl App {
         if self.filter.editing {
             return self.update_filter(action);
         }
+        if self.composer.is_some() {
+            return self.update_composer(action);
+        }
         match &mut self.popup {
             Some(Popup::Help) => return self.update_help(action),
+            Some(Popup::Reproduce) => return self.update_reproduce(action),
             Some(Popup::Profiles { cursor }) => {
                 let last = self.config.profiles.len().saturating_sub(1);
                 match action {
@@ -101,7 +105,10 @@ impl App {
             }
             Action::Click { column, row } => crate::ui::click(self, column, row),
             Action::Scroll { column, row, lines } => crate::ui::scroll(self, column, row, lines),
-            Action::FilterChar(_) | Action::FilterBackspace => {}
+            Action::Compose => self.open_composer(),
+            Action::Export => self.export_selected(),
+            Action::Reproduce => self.start_reproduce(),
+            Action::FilterChar(_) | Action::FilterBackspace | Action::Decline => {}
         }
     }
 

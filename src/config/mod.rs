@@ -107,7 +107,7 @@ pub struct TlsOptions {
 }
 
 /// A validated profile (token not yet resolved).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub name: String,
     pub description: Option<String>,

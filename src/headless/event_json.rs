@@ -124,6 +124,10 @@ pub fn session_line(
             "ts": Ts(*at), "endpoint": name, "type": "retry_scheduled",
             "attempt": attempt, "delay_ms": millis(*delay),
         }),
+        SessionEvent::Sent { at, text, outcome } => json!({
+            "ts": Ts(*at), "endpoint": name, "type": "sent",
+            "outcome": outcome, "bytes": text.len(), "data": text,
+        }),
         SessionEvent::Stopped { why, at } => {
             let mut value = json!({"ts": Ts(*at), "endpoint": name, "type": "stopped"});
             if let (Value::Object(map), Value::Object(why)) = (&mut value, json!(why)) {

@@ -4,4 +4,5 @@
 
 pub mod check;
 pub mod event_json;
+pub mod send;
 pub mod tail;

@@ -126,6 +126,7 @@ impl SessionState {
                     since: *at,
                 };
             }
+            SessionEvent::Sent { .. } => {}
         }
     }
 }

@@ -55,6 +55,37 @@ pub enum SessionEvent {
     },
     /// The session will not reconnect on its own.
     Stopped { why: StopReason, at: SystemTime },
+    /// A text frame the user asked to send ([`Command::Send`]): sent, or
+    /// why not. `text` is what was asked, token scrubbed.
+    Sent {
+        at: SystemTime,
+        text: String,
+        outcome: SendOutcome,
+    },
+}
+
+/// What became of a [`Command::Send`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendOutcome {
+    /// Written to the socket.
+    Sent,
+    /// Handed to the socket, but the server is not reading: it goes out
+    /// when the server takes it (or never, if the connection dies first).
+    Queued,
+    /// The socket was not open (connecting, waiting to retry, stopped).
+    NotOpen,
+}
+
+impl SendOutcome {
+    /// A few words for screens.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            SendOutcome::Sent => "sent",
+            SendOutcome::Queued => "queued (the server is not reading)",
+            SendOutcome::NotOpen => "not sent: the socket is not open",
+        }
+    }
 }
 
 /// A batch of received messages.
@@ -136,7 +167,7 @@ pub enum StopReason {
 }
 
 /// Commands a session task takes from its supervisor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Drop the current connection (clean close) or wait, and connect now.
     ReconnectNow,
@@ -146,6 +177,9 @@ pub enum Command {
     Resume,
     /// The token check newly passes: leave an auth stop (only) and connect.
     TokenNowValid,
+    /// Send a text frame on the open socket; answered by
+    /// [`SessionEvent::Sent`] (with [`SendOutcome::NotOpen`] when closed).
+    Send(String),
 }
 
 /// The server's answer to a successful upgrade.

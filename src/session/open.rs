@@ -130,8 +130,15 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
                 break (close, Next::Policy);
             }
             command = wiring.commands.recv() => {
+                if let Some(Command::Send(text)) = command {
+                    if let Err(close) = send_text(&mut ws, spec, wiring, text).await {
+                        break (close, Next::Policy);
+                    }
+                    continue;
+                }
                 let next = match command {
                     None => Next::Stop,
+                    Some(Command::Send(_)) => continue,
                     Some(Command::ReconnectNow) => Next::Reconnect,
                     Some(Command::Pause) => Next::Pause,
                     Some(Command::Resume | Command::TokenNowValid) => continue,
@@ -221,6 +228,31 @@ async fn take_items(
             None => return None,
         }
     }
+}
+
+/// Sends a text frame the user asked for and reports the outcome. A write
+/// error ends the connection (its close is returned); a server that does
+/// not take the frame within [`CLOSE_GRACE`] leaves it queued.
+async fn send_text(
+    ws: &mut WsStream,
+    spec: &SessionSpec,
+    wiring: &Wiring,
+    text: String,
+) -> Result<(), CloseInfo> {
+    let shown = spec.redactor.redact(&text).into_owned();
+    let outcome = match timeout(CLOSE_GRACE, ws.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => SendOutcome::Sent,
+        Ok(Err(e)) => return Err(from_error(e, ws).await),
+        Err(_) => SendOutcome::Queued,
+    };
+    tracing::info!(endpoint = %spec.endpoint.name, bytes = shown.len(), ?outcome, "text frame sent");
+    let event = SessionEvent::Sent {
+        at: SystemTime::now(),
+        text: shown,
+        outcome,
+    };
+    emit(spec, wiring, event).await;
+    Ok(())
 }
 
 /// A data message as a timestamped payload; any other message back.

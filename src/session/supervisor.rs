@@ -102,7 +102,7 @@ impl Supervisor {
 
     pub fn command_all(&self, command: Command) {
         for id in 0..self.sessions.len() {
-            self.command(id, command);
+            self.command(id, command.clone());
         }
     }
 

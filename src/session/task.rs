@@ -65,7 +65,7 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
             Decision::Now => true,
             Decision::Pause => {
                 stop(&spec, &wiring, StopReason::Paused).await;
-                wait_for(&mut wiring, |c| {
+                wait_for(&spec, &mut wiring, |c| {
                     matches!(c, Command::Resume | Command::ReconnectNow)
                 })
                 .await
@@ -73,7 +73,7 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
             Decision::StopAuth(detail) => {
                 stop(&spec, &wiring, StopReason::AuthRejected { detail }).await;
                 wiring.token_check.notify_one();
-                wait_for(&mut wiring, |c| c != Command::Pause).await
+                wait_for(&spec, &mut wiring, |c| *c != Command::Pause).await
             }
             Decision::After(delay) => {
                 let event = SessionEvent::RetryScheduled {
@@ -214,8 +214,9 @@ async fn sleep_or_command(spec: &SessionSpec, wiring: &mut Wiring, delay: Durati
                 Some(Command::ReconnectNow) => return true,
                 Some(Command::Pause) => {
                     stop(spec, wiring, StopReason::Paused).await;
-                    return wait_for(wiring, |c| matches!(c, Command::Resume | Command::ReconnectNow)).await;
+                    return wait_for(spec, wiring, |c| matches!(c, Command::Resume | Command::ReconnectNow)).await;
                 }
+                Some(Command::Send(text)) => not_open(spec, wiring, &text).await,
                 Some(Command::Resume | Command::TokenNowValid) => {}
             },
             _ = &mut sleep => return true,
@@ -224,18 +225,33 @@ async fn sleep_or_command(spec: &SessionSpec, wiring: &mut Wiring, delay: Durati
 }
 
 /// Waits for a command `accept` takes. `false` means cancelled.
-async fn wait_for(wiring: &mut Wiring, accept: impl Fn(Command) -> bool) -> bool {
+async fn wait_for(
+    spec: &SessionSpec,
+    wiring: &mut Wiring,
+    accept: impl Fn(&Command) -> bool,
+) -> bool {
     loop {
         tokio::select! {
             biased;
             _ = wiring.cancel.cancelled() => return false,
             command = wiring.commands.recv() => match command {
                 None => return false,
-                Some(c) if accept(c) => return true,
+                Some(c) if accept(&c) => return true,
+                Some(Command::Send(text)) => not_open(spec, wiring, &text).await,
                 Some(_) => {}
             },
         }
     }
+}
+
+/// Answers a [`Command::Send`] that came while no socket was open.
+async fn not_open(spec: &SessionSpec, wiring: &Wiring, text: &str) {
+    let event = SessionEvent::Sent {
+        at: SystemTime::now(),
+        text: spec.redactor.redact(text).into_owned(),
+        outcome: SendOutcome::NotOpen,
+    };
+    emit(spec, wiring, event).await;
 }
 
 async fn stop(spec: &SessionSpec, wiring: &Wiring, why: StopReason) {

@@ -46,6 +46,14 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
             ("y", "copy the payload (OSC 52)"),
         ],
     ),
+    (
+        "Tools",
+        &[
+            ("i", "send a text frame (↑↓ history, Enter sends)"),
+            ("e", "export the session's transcript (JSON lines)"),
+            ("Y", "copy websocat + curl commands (OSC 52)"),
+        ],
+    ),
 ];
 
 /// Draws the help popup centred in `area`.

@@ -21,6 +21,8 @@ pub mod sessions;
 pub mod theme;
 /// The token check and its cross-check.
 pub mod token;
+/// The send composer and the reproduce prompt.
+pub mod tools;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -150,13 +152,16 @@ pub fn render(frame: &mut Frame, app: &App) {
         Some(Popup::Payload { payload, scroll }) => {
             payload_view::render(frame, area, app, payload, *scroll)
         }
+        Some(Popup::Reproduce) => tools::render_reproduce(frame, area, app),
         None => {}
     }
 }
 
 fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
-    let line = if app.filter.editing {
+    let line = if let Some(composer) = &app.composer {
+        tools::composer_line(app, composer, area.width)
+    } else if app.filter.editing {
         Line::from(vec![
             Span::styled(" filter /", theme.label()),
             Span::raw(crate::text_safe::visible(&app.filter.text).into_owned()),

@@ -1,0 +1,113 @@
+//! `Y`: the selected endpoint as commands to run elsewhere: a `websocat`
+//! command that opens the same socket (URL, headers, subprotocols) and a
+//! `curl` command for the REST token check. The token is written only when
+//! the user said so; otherwise it is redacted as everywhere else.
+
+use base64::Engine as _;
+
+use crate::config::{ActiveProfile, TlsOptions};
+
+/// `text` quoted for a POSIX shell.
+pub fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        return text.to_string();
+    }
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The websocat and curl commands for endpoint `index`, one per line.
+pub fn commands(
+    profile: &ActiveProfile,
+    tls: &TlsOptions,
+    index: usize,
+    include_token: bool,
+) -> String {
+    let Some(endpoint) = profile.endpoints.get(index) else {
+        return String::new();
+    };
+    let secret = |value: &str| -> String {
+        if include_token {
+            value.to_string()
+        } else {
+            profile.redactor.redact(value).into_owned()
+        }
+    };
+    let mut ws = vec!["websocat".to_string()];
+    if profile.insecure {
+        ws.push("-k".into());
+    }
+    for (name, value) in &endpoint.headers {
+        ws.push("-H".into());
+        ws.push(shell_quote(&format!("{name}: {}", secret(value.expose()))));
+    }
+    if !endpoint.subprotocols.is_empty() {
+        ws.push("--protocol".into());
+        ws.push(shell_quote(&endpoint.subprotocols.join(", ")));
+    }
+    let url = if include_token {
+        endpoint.url.to_string()
+    } else {
+        endpoint.shown_url.clone()
+    };
+    ws.push(shell_quote(&url));
+    let mut out = ws.join(" ");
+    out.push('\n');
+    let Some(check) = &profile.token_check else {
+        out.push_str("# this profile has no token_check URL: no curl command\n");
+        return out;
+    };
+    let mut curl = vec!["curl".to_string(), "-i".into()];
+    if tls.insecure {
+        curl.push("-k".into());
+    }
+    if let Some(ca) = &tls.ca_file {
+        curl.push("--cacert".into());
+        curl.push(shell_quote(&ca.display().to_string()));
+    }
+    if let (Some(cert), Some(key)) = (&tls.client_cert, &tls.client_key) {
+        curl.push("--cert".into());
+        curl.push(shell_quote(&cert.display().to_string()));
+        curl.push("--key".into());
+        curl.push(shell_quote(&key.display().to_string()));
+    }
+    if let Some(token) = &profile.token {
+        let shown = if include_token {
+            token.expose().to_string()
+        } else {
+            token.redacted()
+        };
+        curl.push("-H".into());
+        curl.push(shell_quote(&format!(
+            "Authorization: {} {shown}",
+            profile.auth_scheme
+        )));
+    }
+    curl.push(shell_quote(&secret(check.as_str())));
+    out.push_str(&curl.join(" "));
+    out.push('\n');
+    out
+}
+
+/// The OSC 52 "set clipboard" sequence for `text` (base64: nothing in it
+/// can reach the terminal as a control sequence).
+pub fn osc52(text: &str) -> String {
+    let data = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    format!("\x1b]52;c;{data}\x07")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_single_quotes() {
+        assert_eq!(shell_quote("ws://h:1/x"), "ws://h:1/x");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("?token=x&y"), "'?token=x&y'");
+    }
+}

@@ -1,0 +1,103 @@
+//! `wsmon send`: connect to one endpoint, send one text frame, print what
+//! comes back for a while as `tail`-style JSON lines, close with 1000.
+//!
+//! It runs the real engine in one-shot mode (the same handshake, close
+//! codes and diagnoses as everywhere else), holding the socket open for
+//! `--wait` after it opened, and sends the frame as soon as it is open.
+
+use std::io::Write;
+use std::time::Duration;
+
+use super::event_json;
+use crate::config::ActiveProfile;
+use crate::session::{self, Command, Event, Mode, SendOutcome, SessionEvent, Supervisor};
+
+/// How long sockets get to close cleanly at the end.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// The profile reduced to the endpoint called `name` (the first one when
+/// `None`), or the names there are.
+pub fn pick_endpoint(
+    mut profile: ActiveProfile,
+    name: Option<&str>,
+) -> Result<ActiveProfile, String> {
+    let index = match name {
+        None => (!profile.endpoints.is_empty()).then_some(0),
+        Some(name) => profile.endpoints.iter().position(|e| e.name == name),
+    };
+    let Some(index) = index else {
+        let names: Vec<String> = profile
+            .endpoints
+            .iter()
+            .map(|e| crate::text_safe::visible(&e.name).into_owned())
+            .collect();
+        return Err(format!(
+            "profile `{}` has no endpoint {}; its endpoints: {}",
+            profile.name,
+            name.map_or("at all".to_string(), |n| format!("named `{n}`")),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    };
+    let endpoint = profile.endpoints.swap_remove(index);
+    profile.endpoints = vec![endpoint];
+    Ok(profile)
+}
+
+/// Connects `profile`'s only endpoint, sends `text`, prints every event as
+/// a JSON line for `wait` after the socket opened, then closes with 1000.
+/// Returns whether the frame was sent.
+pub async fn run(
+    mut profile: ActiveProfile,
+    text: &str,
+    wait: Duration,
+    out: &mut dyn Write,
+) -> std::io::Result<bool> {
+    // One exchange, not a health check: no REST call.
+    profile.token_check = None;
+    let (tx, mut rx) = session::channel();
+    let supervisor = Supervisor::start(profile.clone(), Mode::Once { hold: wait }, tx);
+    let mut sent = false;
+    let mut buf = Vec::new();
+    let result = loop {
+        let Some(event) = rx.recv().await else {
+            break Ok(());
+        };
+        let Event::Session { endpoint, event } = event else {
+            continue;
+        };
+        let mut done = false;
+        match &event {
+            SessionEvent::Open { .. } => supervisor.command(endpoint, Command::Send(text.into())),
+            SessionEvent::Messages(batch) => {
+                let name = profile.endpoints.get(endpoint).map_or("", |e| &e.name);
+                for payload in &batch.messages {
+                    event_json::message_line(&mut buf, name, payload);
+                }
+            }
+            SessionEvent::Sent { outcome, .. } => {
+                sent = matches!(outcome, SendOutcome::Sent | SendOutcome::Queued);
+            }
+            SessionEvent::Stopped { .. } => done = true,
+            _ => {}
+        }
+        event_json::session_line(&mut buf, &profile, endpoint, &event, None);
+        if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
+            break Err(e);
+        }
+        buf.clear();
+        if done {
+            break Ok(());
+        }
+    };
+    drop(rx);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, supervisor.shutdown()).await;
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(sent),
+        Err(e) => Err(e),
+        Ok(()) => Ok(sent),
+    }
+}
