@@ -473,3 +473,18 @@ async fn completions_and_the_man_page_print_and_help_shows_the_log_file() {
     );
     assert!(help.contains("--log-level"), "{help}");
 }
+
+#[tokio::test]
+async fn help_fits_80_by_24_with_the_tool_keys() {
+    let (mut app, _tx) = detached("demo-sandra", at(0));
+    let screen = drive(&mut app, 80, 24, vec![key('?')]).await;
+    for k in [
+        "Ctrl-C",
+        "send a text frame",
+        "export the session",
+        "websocat",
+        "closes this help",
+    ] {
+        assert!(screen.contains(k), "{k} missing from help:\n{screen}");
+    }
+}

@@ -59,9 +59,14 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
 /// Draws the help popup centred in `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
+    // Group titles are left out when everything would not fit otherwise.
+    let rows: usize = KEYS.iter().map(|(_, keys)| keys.len() + 1).sum::<usize>() + 3;
+    let titles = rows <= area.height as usize;
     let mut lines = Vec::new();
     for (group, keys) in KEYS {
-        lines.push(Line::styled(*group, theme.label()));
+        if titles {
+            lines.push(Line::styled(*group, theme.label()));
+        }
         for (key, what) in *keys {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {key:<16}"), theme.header()),
