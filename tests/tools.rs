@@ -488,3 +488,49 @@ async fn help_fits_80_by_24_with_the_tool_keys() {
         assert!(screen.contains(k), "{k} missing from help:\n{screen}");
     }
 }
+
+#[test]
+fn reproduce_commands_carry_headers_subprotocols_and_tls_options() {
+    let config = parse(&format!(
+        r#"default_profile = "p"
+[profiles.p]
+server = "https://api.example.com"
+token = "{TOKEN}"
+auth_scheme = "Bearer"
+token_check = "/api/me/"
+insecure = true
+[[profiles.p.endpoints]]
+name = "graphql"
+url = "wss://api.example.com/graphql"
+headers = {{ Authorization = "Bearer {{token}}", Origin = "https://app.example.com" }}
+subprotocols = ["graphql-transport-ws"]
+"#
+    ));
+    let active = config.profiles[0].activate().expect("activate");
+    let tls = &config.profiles[0].tls;
+    let redacted = wsmon::app::reproduce::commands(&active, tls, 0, false);
+    assert!(!redacted.contains(TOKEN), "{redacted}");
+    assert_eq!(
+        redacted.lines().next(),
+        Some(
+            "websocat -k -H 'Authorization: Bearer 9f86d08188…' -H 'Origin: https://app.example.com' \
+             --protocol graphql-transport-ws wss://api.example.com/graphql"
+        ),
+        "{redacted}"
+    );
+    assert!(
+        redacted.contains(
+            "curl -i -k -H 'Authorization: Bearer 9f86d08188…' https://api.example.com/api/me/"
+        ),
+        "{redacted}"
+    );
+    let full = wsmon::app::reproduce::commands(&active, tls, 0, true);
+    assert!(
+        full.contains(&format!("-H 'Authorization: Bearer {TOKEN}' -H")),
+        "{full}"
+    );
+    assert!(
+        full.contains(&format!("-H 'Authorization: Bearer {TOKEN}' https://")),
+        "{full}"
+    );
+}
