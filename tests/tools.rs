@@ -534,3 +534,21 @@ subprotocols = ["graphql-transport-ws"]
         "{full}"
     );
 }
+
+#[tokio::test]
+async fn a_paste_goes_into_the_composer_whole_newlines_included() {
+    let (mut app, _tx) = detached("demo-sandra", at(0));
+    let paste = crossterm::event::Event::Paste("{\"a\": 1,\r\n \"b\": 2}".into());
+    let screen = drive(&mut app, 110, 34, vec![key('i'), paste]).await;
+    assert_eq!(
+        app.composer.as_ref().map(|c| c.text.as_str()),
+        Some("{\"a\": 1,\n \"b\": 2}"),
+        "the newline did not send"
+    );
+    assert!(screen.contains("{\"a\": 1,␊ \"b\": 2}"), "{screen}");
+    // Outside the composer and the filter, a paste does nothing.
+    let (mut app, _tx) = detached("demo-sandra", at(0));
+    let paste = crossterm::event::Event::Paste("q".into());
+    drive(&mut app, 110, 34, vec![paste]).await;
+    assert!(!app.quit && app.composer.is_none());
+}

@@ -63,6 +63,8 @@ pub enum Action {
     FilterChar(char),
     /// Backspace in the filter (or the composer).
     FilterBackspace,
+    /// Text pasted (bracketed paste) while the filter or composer is open.
+    Paste(String),
     /// Click at a cell (column, row) of the screen.
     Click { column: u16, row: u16 },
     /// Mouse wheel at a cell: negative scrolls up.

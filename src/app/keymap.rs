@@ -14,6 +14,8 @@ pub fn action(event: &TermEvent, typing: bool) -> Option<Action> {
     match event {
         TermEvent::Key(key) => key_action(key, typing),
         TermEvent::Mouse(mouse) => mouse_action(mouse),
+        // A paste arrives whole, so its newlines are not Enter presses.
+        TermEvent::Paste(text) if typing => Some(Action::Paste(text.clone())),
         _ => None,
     }
 }

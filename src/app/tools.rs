@@ -74,6 +74,11 @@ impl App {
                 composer.text.pop();
                 composer.recall = None;
             }
+            // Pasted text is sent as pasted, newlines included.
+            Action::Paste(text) => {
+                composer.text.push_str(&text.replace("\r\n", "\n"));
+                composer.recall = None;
+            }
             Action::Up => {
                 let n = self.sent_history.len();
                 if n > 0 {

@@ -108,7 +108,10 @@ impl App {
             Action::Compose => self.open_composer(),
             Action::Export => self.export_selected(),
             Action::Reproduce => self.start_reproduce(),
-            Action::FilterChar(_) | Action::FilterBackspace | Action::Decline => {}
+            Action::FilterChar(_)
+            | Action::FilterBackspace
+            | Action::Paste(_)
+            | Action::Decline => {}
         }
     }
 
@@ -127,6 +130,7 @@ impl App {
             Action::FilterBackspace => {
                 text.pop();
             }
+            Action::Paste(pasted) => text.push_str(&pasted.replace(['\r', '\n'], " ")),
             // Enter keeps the filter, Esc drops it.
             Action::Confirm => self.filter.editing = false,
             Action::Back => {
