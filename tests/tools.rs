@@ -92,7 +92,7 @@ async fn i_sends_a_text_frame_and_the_echo_shows_in_the_payloads() {
     })
     .await;
     // The Open event reaches the app just after the server accepted.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let mut script = vec![key('i')];
     // `q` and `e` are text while the composer is open.
     script.extend(type_text("ping q e"));
@@ -401,13 +401,13 @@ name = "x"
 url = "ws://127.0.0.1:9/"
 "#;
     std::fs::write(&path, profiles_text(b.addr, other)).expect("write");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
 
     // An invalid edit: reported with line:column, nothing changes.
     let broken =
         profiles_text(b.addr, other).replace(r#"pong_timeout = "5s""#, r#"pong_timeout = "soon""#);
     std::fs::write(&path, broken).expect("write");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     keys.send(key('q')).expect("loop running");
     let (app, terminal) = tokio::time::timeout(LIMIT, task)
         .await
