@@ -85,7 +85,6 @@ pub fn init() -> io::Result<(Terminal<CrosstermBackend<io::Stdout>>, TerminalGua
 pub async fn dashboard(config: Config, live: usize, active: ActiveProfile) -> io::Result<()> {
     let (mut terminal, guard) = init()?;
     let mut app = App::start(config, live, active);
-    app.watch_config_file();
     let result = run(
         &mut terminal,
         &mut app,

@@ -13,6 +13,9 @@ use crate::token_check::Verdict;
 impl App {
     /// Applies one engine event to the model and the per-session views.
     pub fn apply(&mut self, event: &Event) {
+        if let Event::Session { endpoint, event } = event {
+            self.record(*endpoint, event);
+        }
         match event {
             Event::Session {
                 endpoint,
@@ -33,7 +36,7 @@ impl App {
                     self.retry_auth_stops();
                 }
             }
-            Event::Session { endpoint, event } => self.record(*endpoint, event),
+            Event::Session { .. } => {}
         }
         self.model.apply(event);
     }

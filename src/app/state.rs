@@ -196,12 +196,15 @@ pub enum Effect {
 }
 
 impl App {
-    /// Starts the engine on `active` (profile number `live` of `config`).
+    /// Starts the engine on `active` (profile number `live` of `config`),
+    /// and watches the profiles file `config` came from, if it is a file.
     /// Must be called inside a tokio runtime.
     pub fn start(config: Config, live: usize, active: ActiveProfile) -> App {
         let (tx, rx) = session::channel();
         let supervisor = Supervisor::start(active.clone(), Mode::Monitor, tx);
-        App::with_engine(config, live, active, Some(supervisor), rx)
+        let mut app = App::with_engine(config, live, active, Some(supervisor), rx);
+        app.watch_config_file();
+        app
     }
 
     /// An app without an engine, fed by the returned sender: for tests and

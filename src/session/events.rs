@@ -171,15 +171,15 @@ pub enum StopReason {
 pub enum Command {
     /// Drop the current connection (clean close) or wait, and connect now.
     ReconnectNow,
+    /// Send a text frame on the open socket; answered by
+    /// [`SessionEvent::Sent`] (with [`SendOutcome::NotOpen`] when closed).
+    Send(String),
     /// Close cleanly and stay stopped until `Resume`/`ReconnectNow`.
     Pause,
     /// Leave a pause or an auth stop and connect.
     Resume,
     /// The token check newly passes: leave an auth stop (only) and connect.
     TokenNowValid,
-    /// Send a text frame on the open socket; answered by
-    /// [`SessionEvent::Sent`] (with [`SendOutcome::NotOpen`] when closed).
-    Send(String),
 }
 
 /// The server's answer to a successful upgrade.

@@ -211,12 +211,12 @@ async fn sleep_or_command(spec: &SessionSpec, wiring: &mut Wiring, delay: Durati
             _ = wiring.cancel.cancelled() => return false,
             command = wiring.commands.recv() => match command {
                 None => return false,
+                Some(Command::Send(text)) => not_open(spec, wiring, &text).await,
                 Some(Command::ReconnectNow) => return true,
                 Some(Command::Pause) => {
                     stop(spec, wiring, StopReason::Paused).await;
                     return wait_for(spec, wiring, |c| matches!(c, Command::Resume | Command::ReconnectNow)).await;
                 }
-                Some(Command::Send(text)) => not_open(spec, wiring, &text).await,
                 Some(Command::Resume | Command::TokenNowValid) => {}
             },
             _ = &mut sleep => return true,
