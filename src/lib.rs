@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod diagnose;
+pub mod fuzz;
 pub mod headless;
 pub mod logging;
 pub mod model;

@@ -147,3 +147,21 @@ async fn tiny_terminals_never_panic() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_insecure_profile_is_marked_in_red_in_the_header() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    app.active.insecure = true;
+    app.theme = wsmon::ui::theme::Theme { color: true };
+    feed(&tx, open_events()).await;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(110, 34)).expect("terminal");
+    terminal.draw(|f| wsmon::ui::render(f, &app)).expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let header: String = (0..110)
+        .map(|x| buffer[(x, 0)].symbol().to_string())
+        .collect();
+    let at = header.find("INSECURE TLS").expect("marked in the header");
+    let x = header[..at].chars().count() as u16;
+    assert_eq!(buffer[(x, 0)].fg, ratatui::style::Color::Red, "{header}");
+}

@@ -12,7 +12,6 @@
 pub mod activate;
 pub mod error;
 pub mod file;
-pub mod fuzz;
 pub mod listing;
 pub mod paths;
 pub mod validate;
