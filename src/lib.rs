@@ -12,6 +12,7 @@ pub mod demo;
 pub mod diagnose;
 pub mod headless;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod secret;
