@@ -94,8 +94,7 @@ impl Metrics {
     /// The metrics of `profile`, every session at 0 (`ready_state` 3) until
     /// its first event.
     pub fn new(profile: &ActiveProfile) -> Arc<Metrics> {
-        let mut registry = Registry::with_prefix("wsmon");
-        let m = Metrics {
+        let mut m = Metrics {
             session_up: Family::default(),
             ready_state: Family::default(),
             reconnects: Family::default(),
@@ -113,8 +112,9 @@ impl Metrics {
                 },
                 Vec::new(),
             )),
-            registry: Registry::default(),
+            registry: Registry::with_prefix("wsmon"),
         };
+        let registry = &mut m.registry;
         registry.register(
             "session_up",
             "1 while the endpoint's socket is open",
@@ -166,7 +166,7 @@ impl Metrics {
             "Delivery probes that failed, by reason",
             m.delivery_failures.clone(),
         );
-        let m = Arc::new(Metrics { registry, ..m });
+        let m = Arc::new(m);
         m.set_profile(profile);
         m
     }

@@ -87,3 +87,30 @@ async fn a_profile_without_a_probe_shows_no_probe_line() {
     let screen = drive(&mut app, 110, 34, vec![]).await;
     assert!(!screen.contains("probe"), "{screen}");
 }
+
+#[tokio::test]
+async fn the_dashboard_feeds_its_metrics_from_the_events() {
+    let (mut app, tx) = app_with_probe(200_000);
+    let metrics = wsmon::metrics::Metrics::new(&app.active);
+    app.metrics = Some(metrics.clone());
+    feed(
+        &tx,
+        vec![
+            connecting(0, 1, 0),
+            open(0, 12),
+            token_check(Verdict::Valid, 200, None, 20),
+            delivered(60_000, 12),
+        ],
+    )
+    .await;
+    drive(&mut app, 110, 34, vec![]).await;
+    let text = metrics.encode();
+    for want in [
+        r#"wsmon_session_up{profile="demo-sandra",endpoint="notifications"} 1"#,
+        r#"wsmon_session_up{profile="demo-sandra",endpoint="orders"} 0"#,
+        r#"wsmon_token_check_valid{profile="demo-sandra"} 1"#,
+        r#"wsmon_delivery_seconds_count{profile="demo-sandra",endpoint="notifications"} 1"#,
+    ] {
+        assert!(text.contains(want), "{want}\n{text}");
+    }
+}

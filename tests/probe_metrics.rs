@@ -63,6 +63,12 @@ timeout = "{timeout}"
     );
     let path = dir.join("profiles.toml");
     std::fs::write(&path, text).expect("write profiles.toml");
+    // Owner-only, as wsmon asks of a file with plain tokens.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
     path
 }
 
@@ -424,3 +430,25 @@ async fn watch_serves_metrics_that_a_prometheus_parser_reads_and_ends_on_sigterm
 
 // `wsmon_last_close_code` appears with the first ended attempt; it is
 // checked in `src/metrics.rs`'s unit test.
+
+#[tokio::test]
+async fn a_metrics_address_in_use_is_a_plain_error_before_anything_starts() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = profiles(dir.path(), "http://127.0.0.1:9", "60s", "5s", "/api/n/");
+    for args in [vec!["watch", "--metrics", &addr], vec!["--metrics", &addr]] {
+        let out = wsmon(&config)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .expect("run wsmon");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("cannot serve metrics on {addr}")),
+            "{args:?}: {stderr}"
+        );
+    }
+}
