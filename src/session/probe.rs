@@ -316,3 +316,86 @@ pub async fn run(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn profile(server: &str) -> ActiveProfile {
+        let text = format!(
+            "[profiles.p]\nserver = \"{server}\"\ntoken = \"tok-0123456789abcdef\"\n[profiles.p.probe]\npath = \"/n/\"\nbody = '{{\"m\": \"{{nonce}}\"}}'\ntimeout = \"2s\"\n"
+        );
+        let config = crate::config::validate::parse(Path::new("p.toml"), &text).unwrap();
+        config.profiles[0].activate().unwrap()
+    }
+
+    fn text(s: &str) -> Payload {
+        Payload {
+            at: SystemTime::now(),
+            data: PayloadData::Text(s.to_string().into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_matcher_finds_the_nonce_in_text_and_binary_only_while_armed() {
+        let m = Matcher::default();
+        m.offer(0, &text("wsmon-1 before arming"));
+        let mut found = m.arm("wsmon-1");
+        m.offer(0, &text("something else"));
+        assert!(found.try_recv().is_err());
+        m.offer(3, &text(r#"{"message": "probe wsmon-1"}"#));
+        assert_eq!(found.try_recv().map(|(e, _)| e), Ok(3));
+        // Disarmed after the hit: nothing more is searched.
+        assert!(!m.armed.load(Ordering::Acquire));
+        let mut found = m.arm("wsmon-2");
+        let binary = Payload {
+            at: SystemTime::now(),
+            data: PayloadData::Binary(Bytes::from_static(b"\x00\x01wsmon-2\xff")),
+        };
+        m.offer(1, &binary);
+        assert_eq!(found.try_recv().map(|(e, _)| e), Ok(1));
+    }
+
+    #[tokio::test]
+    async fn no_open_socket_fails_without_sending() {
+        let profile = profile("http://127.0.0.1:9");
+        let probe = profile.probe.clone().unwrap();
+        let client = crate::token_check::client(probe.timeout, &profile.tls);
+        let m = Matcher::default();
+        let r = run_once(&client, &probe, &profile, &m).await;
+        assert_eq!(
+            r.outcome,
+            ProbeOutcome::Failed {
+                reason: ProbeFailure::SocketClosed
+            }
+        );
+        assert!(r.nonce.starts_with("wsmon-"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unreachable() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let profile = profile(&format!("http://127.0.0.1:{port}"));
+        let probe = profile.probe.clone().unwrap();
+        let client = crate::token_check::client(probe.timeout, &profile.tls);
+        let m = Matcher::default();
+        m.socket_opened();
+        let r = run_once(&client, &probe, &profile, &m).await;
+        let ProbeOutcome::Failed {
+            reason: ProbeFailure::Unreachable { detail },
+        } = r.outcome
+        else {
+            panic!("{r:?}");
+        };
+        assert!(!detail.contains("0123456789abcdef"), "{detail}");
+        m.socket_closed();
+        m.socket_closed();
+        assert_eq!(m.open_sockets(), 0);
+    }
+}
