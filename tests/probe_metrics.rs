@@ -190,8 +190,8 @@ async fn tail_prints_probe_lines() {
     let config = profiles(
         dir.path(),
         &daphne.base(),
-        "1s",
-        "1s",
+        "5s",
+        "5s",
         "/api/notifications/",
     );
     let mut child = wsmon(&config)
