@@ -37,8 +37,8 @@ pub struct Cli {
     /// Log file [default: the platform state dir, e.g. ~/.local/state/wsmon/wsmon.log].
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
-    /// Dashboard: also serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464).
-    #[arg(long, value_name = "ADDR")]
+    /// Serve Prometheus metrics at http://ADDR/metrics (watch, dashboard, demo), e.g. 127.0.0.1:9464; port 0 picks one.
+    #[arg(long, global = true, value_name = "ADDR")]
     pub metrics: Option<SocketAddr>,
     /// Without a command, the dashboard opens.
     #[command(subcommand)]
@@ -95,11 +95,7 @@ pub enum Command {
     /// The engine without a UI (for systemd and containers): sessions,
     /// reconnects, token check and delivery probe, logged to the log file;
     /// with --metrics, Prometheus metrics at http://ADDR/metrics. Exits 0 on SIGTERM/SIGINT.
-    Watch {
-        /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464; port 0 picks one).
-        #[arg(long, value_name = "ADDR")]
-        metrics: Option<SocketAddr>,
-    },
+    Watch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -146,6 +142,21 @@ pub enum CliError {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    if cli.metrics.is_some()
+        && matches!(
+            cli.command,
+            Some(
+                Command::Check { .. }
+                    | Command::Tail { .. }
+                    | Command::Profiles
+                    | Command::Explain { .. }
+            )
+        )
+    {
+        return Err(CliError::Io(
+            "--metrics is for `watch`, the dashboard and `demo`".into(),
+        ));
+    }
     let Some(command) = cli.command else {
         return dashboard(cli.config.as_deref(), cli.profile.as_deref(), cli.metrics).await;
     };
@@ -207,9 +218,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Demo { serve_only, port } => {
             demo(serve_only, port, cli.profile.as_deref(), cli.metrics).await
         }
-        Command::Watch { metrics } => {
+        Command::Watch => {
             let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
-            crate::headless::watch::run(profile, metrics, |bound| {
+            crate::headless::watch::run(profile, cli.metrics, |bound| {
                 eprintln!("wsmon: serving metrics on http://{bound}/metrics");
             })
             .await

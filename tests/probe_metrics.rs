@@ -437,7 +437,11 @@ async fn a_metrics_address_in_use_is_a_plain_error_before_anything_starts() {
     let addr = taken.local_addr().expect("addr").to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let config = profiles(dir.path(), "http://127.0.0.1:9", "60s", "5s", "/api/n/");
-    for args in [vec!["watch", "--metrics", &addr], vec!["--metrics", &addr]] {
+    for args in [
+        vec!["watch", "--metrics", &addr],
+        vec!["--metrics", &addr],
+        vec!["dashboard", "--metrics", &addr],
+    ] {
         let out = wsmon(&config)
             .args(&args)
             .stdin(Stdio::null())
