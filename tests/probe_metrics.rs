@@ -456,3 +456,56 @@ async fn a_metrics_address_in_use_is_a_plain_error_before_anything_starts() {
         );
     }
 }
+
+#[tokio::test]
+async fn sigint_ends_watch_with_exit_0_even_with_the_server_down() {
+    // Nothing listens: sessions keep retrying and probes fail; a signal
+    // still ends it cleanly.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = format!("http://127.0.0.1:{port}");
+    let config = profiles(dir.path(), &server, "1s", "1s", "/api/notifications/");
+    let mut child = wsmon(&config)
+        .args(["watch", "--metrics", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wsmon watch");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let line = tokio::time::timeout(WAIT, stderr.next_line())
+        .await
+        .expect("watch says where it serves")
+        .expect("read stderr")
+        .unwrap_or_default();
+    assert!(
+        line.contains("serving metrics on http://127.0.0.1:"),
+        "{line}"
+    );
+    // Let a probe fail first (no socket open).
+    let log = config.with_file_name("wsmon.log");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("probe failed")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no probe failure logged"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = child.id().expect("pid").to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("watch ends after SIGINT")
+        .expect("wait for watch");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(log.contains("reason=\"socket_closed\""), "{log}");
+}
