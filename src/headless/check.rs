@@ -89,6 +89,9 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
                     probe_sent = true;
                 }
                 if let Event::Probe(_) = event {
+                    // Every socket still gets its full hold (a server that
+                    // accepts and then closes is caught as without --probe).
+                    tokio::time::sleep(hold).await;
                     supervisor.command_all(session::Command::EndHold);
                 }
                 if model.probes.is_empty() {
