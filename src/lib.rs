@@ -13,6 +13,7 @@ pub mod diagnose;
 pub mod fuzz;
 pub mod headless;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod secret;

@@ -171,6 +171,8 @@ pub struct App {
     pub(crate) clipboard: Option<String>,
     /// The user asked to quit; the loop ends after this turn.
     pub quit: bool,
+    /// Prometheus metrics fed from the events (`--metrics ADDR`).
+    pub metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 /// Work `update` cannot do synchronously; the event loop awaits it.
@@ -233,6 +235,7 @@ impl App {
             pending: None,
             clipboard: None,
             quit: false,
+            metrics: None,
         }
     }
 
