@@ -2,6 +2,7 @@
 //! before any terminal UI, and exit 2), then run one command.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -36,6 +37,9 @@ pub struct Cli {
     /// Log file [default: the platform state dir; `--help` shows the path].
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (watch, dashboard, demo), e.g. 127.0.0.1:9464; port 0 picks one.
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
     /// Without a command, the dashboard opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -57,6 +61,9 @@ pub enum Command {
         /// How long an opened socket is held (to catch servers that accept, then close).
         #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION", default_value = "500ms")]
         hold: Duration,
+        /// Also run the profile's delivery probe once the sockets are open; exit 1 if not delivered.
+        #[arg(long)]
+        probe: bool,
     },
     /// Run the sessions with reconnects and print one JSON object per line
     /// per event (connecting, open, message, closed, retry_scheduled, token_check…).
@@ -104,6 +111,10 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// The engine without a UI (for systemd and containers): sessions,
+    /// reconnects, token check and delivery probe, logged to the log file;
+    /// with --metrics, Prometheus metrics at http://ADDR/metrics. Exits 0 on SIGTERM/SIGINT.
+    Watch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -169,11 +180,28 @@ pub enum CliError {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    if cli.metrics.is_some()
+        && matches!(
+            cli.command,
+            Some(
+                Command::Check { .. }
+                    | Command::Tail { .. }
+                    | Command::Profiles
+                    | Command::Explain { .. }
+            )
+        )
+    {
+        return Err(CliError::Io(
+            "--metrics is for `watch`, the dashboard and `demo`".into(),
+        ));
+    }
     let Some(command) = cli.command else {
-        return dashboard(cli.config.as_deref(), cli.profile.as_deref()).await;
+        return dashboard(cli.config.as_deref(), cli.profile.as_deref(), cli.metrics).await;
     };
     match command {
-        Command::Dashboard => dashboard(cli.config.as_deref(), cli.profile.as_deref()).await,
+        Command::Dashboard => {
+            dashboard(cli.config.as_deref(), cli.profile.as_deref(), cli.metrics).await
+        }
         Command::Explain { ref code } => {
             // A profiles file is optional here; it only adds the profile's
             // names for application codes.
@@ -230,12 +258,19 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             format,
             timeout,
             hold,
+            probe,
         } => {
             let mut profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
             if let Some(timeout) = timeout {
                 profile.settings.connect_timeout = timeout;
             }
-            let report = check::run(profile, hold).await;
+            if probe && profile.probe.is_none() {
+                return Err(CliError::Io(format!(
+                    "profile `{}` has no probe: add a [profiles.{}.probe] table (see profiles.example.toml)",
+                    profile.name, profile.name
+                )));
+            }
+            let report = check::run_with(profile, hold, probe).await;
             let text = match format {
                 Format::Json => check::to_json(&report) + "\n",
                 Format::Text => check::to_text(&report),
@@ -251,7 +286,18 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
             run_tail(profile, tail::Limits { duration, count }).await
         }
-        Command::Demo { serve_only, port } => demo(serve_only, port, cli.profile.as_deref()).await,
+        Command::Demo { serve_only, port } => {
+            demo(serve_only, port, cli.profile.as_deref(), cli.metrics).await
+        }
+        Command::Watch => {
+            let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
+            crate::headless::watch::run(profile, cli.metrics, |bound| {
+                eprintln!("wsmon: serving metrics on http://{bound}/metrics");
+            })
+            .await
+            .map_err(CliError::Io)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -282,7 +328,12 @@ async fn run_tail(profile: ActiveProfile, limits: tail::Limits) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-async fn demo(serve_only: bool, port: u16, profile: Option<&str>) -> Result<ExitCode, CliError> {
+async fn demo(
+    serve_only: bool,
+    port: u16,
+    profile: Option<&str>,
+    metrics: Option<SocketAddr>,
+) -> Result<ExitCode, CliError> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let server = crate::demo::start(addr, crate::demo::DemoOptions::default())
         .await
@@ -301,17 +352,21 @@ async fn demo(serve_only: bool, port: u16, profile: Option<&str>) -> Result<Exit
     }
     let config = config::validate::parse(Path::new("<demo>"), &text)?;
     let (live, profile) = pick(&config, profile)?;
-    let result = open_dashboard(config, live, profile).await;
+    let result = open_dashboard(config, live, profile, metrics).await;
     server.shutdown().await;
     result
 }
 
 /// Loads and activates before the terminal goes raw: config errors print
 /// on a normal terminal and exit 2.
-async fn dashboard(path: Option<&Path>, profile: Option<&str>) -> Result<ExitCode, CliError> {
+async fn dashboard(
+    path: Option<&Path>,
+    profile: Option<&str>,
+    metrics: Option<SocketAddr>,
+) -> Result<ExitCode, CliError> {
     let config = load(path)?;
     let (live, active) = pick(&config, profile)?;
-    open_dashboard(config, live, active).await
+    open_dashboard(config, live, active, metrics).await
 }
 
 /// The profile to start on, with its index in file order.
@@ -329,8 +384,24 @@ async fn open_dashboard(
     config: Config,
     live: usize,
     active: ActiveProfile,
+    metrics: Option<SocketAddr>,
 ) -> Result<ExitCode, CliError> {
-    crate::tui::dashboard(config, live, active)
+    // Bound before the terminal goes raw, so a taken port is a plain error.
+    let metrics = match metrics {
+        None => None,
+        Some(addr) => {
+            let listener = crate::metrics::bind(addr).await.map_err(CliError::Io)?;
+            let metrics = crate::metrics::Metrics::new(&active);
+            let stop = tokio_util::sync::CancellationToken::new();
+            tokio::spawn(crate::metrics::serve(
+                listener,
+                metrics.clone(),
+                stop.clone(),
+            ));
+            Some((metrics, stop.drop_guard()))
+        }
+    };
+    crate::tui::dashboard_with_metrics(config, live, active, metrics.as_ref().map(|m| m.0.clone()))
         .await
         .map_err(|e| CliError::Io(format!("terminal error: {e}")))?;
     Ok(ExitCode::SUCCESS)

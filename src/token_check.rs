@@ -171,7 +171,8 @@ fn detail_of(body: &[u8]) -> Option<String> {
     Some(line.chars().take(200).collect())
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error with its sources, `: `-joined.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(e) = source {

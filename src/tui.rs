@@ -83,8 +83,19 @@ pub fn init() -> io::Result<(Terminal<CrosstermBackend<io::Stdout>>, TerminalGua
 
 /// Runs the dashboard on the real terminal until the user quits.
 pub async fn dashboard(config: Config, live: usize, active: ActiveProfile) -> io::Result<()> {
+    dashboard_with_metrics(config, live, active, None).await
+}
+
+/// [`dashboard`], feeding `metrics` (served elsewhere) from the events.
+pub async fn dashboard_with_metrics(
+    config: Config,
+    live: usize,
+    active: ActiveProfile,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
+) -> io::Result<()> {
     let (mut terminal, guard) = init()?;
     let mut app = App::start(config, live, active);
+    app.metrics = metrics;
     let result = run(
         &mut terminal,
         &mut app,

@@ -147,3 +147,63 @@ async fn tiny_terminals_never_panic() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_insecure_profile_is_marked_in_red_in_the_header() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    app.active.insecure = true;
+    app.theme = wsmon::ui::theme::Theme { color: true };
+    feed(&tx, open_events()).await;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(110, 34)).expect("terminal");
+    terminal.draw(|f| wsmon::ui::render(f, &app)).expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let header: String = (0..110)
+        .map(|x| buffer[(x, 0)].symbol().to_string())
+        .collect();
+    let at = header.find("INSECURE TLS").expect("marked in the header");
+    let x = header[..at].chars().count() as u16;
+    assert_eq!(buffer[(x, 0)].fg, ratatui::style::Color::Red, "{header}");
+}
+
+#[tokio::test]
+async fn scrolling_a_payload_stops_at_its_last_line() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    // Open the second payload ({"id":2}: three lines pretty-printed), then
+    // scroll far past its end.
+    let mut keys = vec![
+        code(KeyCode::Tab),
+        code(KeyCode::Tab),
+        key('k'),
+        code(KeyCode::Enter),
+    ];
+    keys.extend(std::iter::repeat_n(key('j'), 50));
+    let screen = drive(&mut app, 110, 34, keys).await;
+    let Some(Popup::Payload { scroll, .. }) = &app.popup else {
+        panic!("popup closed: {screen}")
+    };
+    assert_eq!(*scroll, 2, "{screen}");
+    assert!(
+        screen.contains('}'),
+        "the last line stays visible: {screen}"
+    );
+}
+
+#[tokio::test]
+async fn url_warnings_show_in_the_detail_panel() {
+    let config = wsmon::config::validate::parse(
+        std::path::Path::new("lint.toml"),
+        "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\ntoken = \"0123456789abcdef0123\"\n\
+         [[profiles.p.endpoints]]\nname = \"odd\"\nurl = \"{ws}/odd/?token={token}\"\n\
+         [[profiles.p.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/a/?token={token}\"\n\
+         [[profiles.p.endpoints]]\nname = \"b\"\nurl = \"{ws}/ws/b/?token={token}\"\n",
+    )
+    .expect("valid");
+    let active = config.profiles[0].activate().expect("activate");
+    let (mut app, _tx) = App::detached(config, 0, active);
+    app.clock = wsmon::app::Clock::Fixed(at(1_000));
+    app.theme = wsmon::ui::theme::Theme { color: false };
+    let screen = drive(&mut app, 120, 34, vec![]).await;
+    assert!(screen.contains("⚠") && screen.contains("/ws/"), "{screen}");
+}

@@ -83,5 +83,10 @@ fn run(name: &str, target: impl Fn(&[u8]), mutations: usize) {
 
 #[test]
 fn profiles_parser_survives_its_corpus_and_mutations() {
-    run("profiles", wsmon::config::fuzz::profiles, 5_000);
+    run("profiles", wsmon::fuzz::profiles, 5_000);
+}
+
+#[test]
+fn payload_printer_survives_its_corpus_and_mutations() {
+    run("payloads", wsmon::fuzz::payload, 3_000);
 }

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    wsmon::config::fuzz::profiles(data);
+    wsmon::fuzz::profiles(data);
 });

@@ -36,7 +36,10 @@ impl App {
                     self.retry_auth_stops();
                 }
             }
-            Event::Session { .. } => {}
+            Event::Session { .. } | Event::Probe(_) => {}
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.apply(event);
         }
         self.model.apply(event);
     }
@@ -91,6 +94,9 @@ impl App {
             self.supervisor = Some(Supervisor::start(active.clone(), Mode::Monitor, tx));
         }
         self.events = rx;
+        if let Some(metrics) = &self.metrics {
+            metrics.set_profile(&active);
+        }
         self.model = Model::new(&active);
         self.views = vec![SessionView::default(); self.model.sessions.len()];
         self.active = active;

@@ -186,6 +186,8 @@ pub struct App {
     pub(crate) watcher: Option<super::reload::Watcher>,
     /// The user asked to quit; the loop ends after this turn.
     pub quit: bool,
+    /// Prometheus metrics fed from the events (`--metrics ADDR`).
+    pub metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 /// Work `update` cannot do synchronously; the event loop awaits it.
@@ -256,6 +258,7 @@ impl App {
             reloads: None,
             watcher: None,
             quit: false,
+            metrics: None,
         }
     }
 

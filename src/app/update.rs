@@ -39,13 +39,19 @@ impl App {
                 }
                 return;
             }
-            Some(Popup::Payload { scroll, .. }) => {
+            Some(Popup::Payload { scroll, payload }) => {
+                // The last line stays on screen: scrolling stops there.
+                let last = crate::ui::payload_view::lines(payload, &self.theme)
+                    .len()
+                    .saturating_sub(1)
+                    .min(u16::MAX as usize) as u16;
                 match action {
                     Action::Up => *scroll = scroll.saturating_sub(1),
-                    Action::Down => *scroll = scroll.saturating_add(1),
+                    Action::Down => *scroll = scroll.saturating_add(1).min(last),
                     Action::PageUp => *scroll = scroll.saturating_sub(PAGE as u16),
-                    Action::PageDown => *scroll = scroll.saturating_add(PAGE as u16),
+                    Action::PageDown => *scroll = scroll.saturating_add(PAGE as u16).min(last),
                     Action::Top => *scroll = 0,
+                    Action::Bottom => *scroll = last,
                     Action::Back | Action::Confirm => self.popup = None,
                     Action::Copy => self.copy_open_payload(),
                     Action::Quit => self.quit = true,

@@ -102,7 +102,15 @@ impl Profile {
             what: "TLS settings".into(),
             message,
         })?;
+        let probe = self.probe.as_ref().map(|p| super::ActiveProbe {
+            method: p.method.clone(),
+            url: format!("{}{}", server_base(&self.server), p.path),
+            body: p.body.clone(),
+            every: p.every,
+            timeout: p.timeout,
+        });
         Ok(ActiveProfile {
+            probe,
             tls,
             insecure: self.tls.insecure,
             name: self.name.clone(),

@@ -110,6 +110,20 @@ pub struct RawProfile {
     pub close_codes: IndexMap<Spanned<String>, String>,
     #[serde(default)]
     pub endpoints: Vec<RawEndpoint>,
+    /// `[profiles.NAME.probe]`: the end-to-end delivery probe.
+    pub probe: Option<RawProbe>,
+}
+
+/// `[profiles.NAME.probe]`: a REST request that makes the server push a
+/// message holding `{nonce}` to the profile's sockets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProbe {
+    pub method: Option<Spanned<String>>,
+    pub path: Spanned<String>,
+    pub body: Option<Spanned<String>>,
+    pub every: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// An inline `token = "…"`, wrapped as a [`Secret`] the moment it is read so

@@ -68,6 +68,16 @@ fn describe_profile(out: &mut String, profile: &Profile, is_default: bool) {
         "token check",
         profile.token_check.as_deref().unwrap_or("none"),
     );
+    if let Some(probe) = &profile.probe {
+        let text = format!(
+            "{} {} every {}, timeout {}",
+            probe.method,
+            probe.path,
+            humantime::format_duration(probe.every),
+            humantime::format_duration(probe.timeout)
+        );
+        row(out, "probe", &text);
+    }
     let tls = &profile.tls;
     if tls.insecure {
         row(out, "tls", "INSECURE: certificates are not verified");
@@ -198,6 +208,10 @@ mod tests {
             "{listed}"
         );
         assert!(!listed.contains("aec8e0e9a0b3"), "{listed}");
+        assert!(
+            listed.contains("POST /api/notifications/ every 1m, timeout 5s"),
+            "{listed}"
+        );
     }
 
     const TOKEN: &str = "aec8e0e9a0b3d8637b8926a5adffb44e487330ec";

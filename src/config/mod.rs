@@ -12,7 +12,6 @@
 pub mod activate;
 pub mod error;
 pub mod file;
-pub mod fuzz;
 pub mod listing;
 pub mod paths;
 pub mod validate;
@@ -125,6 +124,34 @@ pub struct Profile {
     pub close_codes: IndexMap<u16, String>,
     /// Paths are absolute (relative ones are taken from the file's folder).
     pub tls: TlsOptions,
+    /// The end-to-end delivery probe, if the profile has one.
+    pub probe: Option<Probe>,
+}
+
+/// `[profiles.NAME.probe]`, validated: a REST request whose effect is a
+/// message pushed to the profile's sockets; `{nonce}` in `path` or `body`
+/// is replaced by a fresh value on each run, and the message holding it is
+/// the delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// Upper-case HTTP method ("POST" by default).
+    pub method: String,
+    /// Path joined to `server`, e.g. `/api/notifications/`.
+    pub path: String,
+    pub body: Option<String>,
+    /// Time between probes.
+    pub every: Duration,
+    /// Request sent → message received, at most.
+    pub timeout: Duration,
+}
+
+/// The placeholder of a probe's `path` or `body` replaced by a fresh
+/// value on every run.
+pub const NONCE: &str = "{nonce}";
+
+impl Probe {
+    pub const DEFAULT_EVERY: Duration = Duration::from_secs(60);
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 }
 
 /// A profile ready to run: token resolved, URLs rendered.
@@ -146,6 +173,18 @@ pub struct ActiveProfile {
     pub tls: std::sync::Arc<rustls::ClientConfig>,
     /// Certificate verification is off (`insecure = true`).
     pub insecure: bool,
+    /// The delivery probe with its URL rendered (`{nonce}` still in it).
+    pub probe: Option<ActiveProbe>,
+}
+
+/// A probe ready to run: `url` and `body` still hold `{nonce}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveProbe {
+    pub method: String,
+    pub url: String,
+    pub body: Option<String>,
+    pub every: Duration,
+    pub timeout: Duration,
 }
 
 /// One endpoint ready to dial.

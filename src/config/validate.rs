@@ -8,6 +8,7 @@
 //! valid. Nothing here resolves a token or touches the network.
 
 mod endpoint;
+mod probe;
 mod tls;
 
 use std::path::Path;
@@ -196,7 +197,9 @@ impl Validator<'_> {
             .map(|(i, e)| self.endpoint(e, i, Some(name)))
             .collect();
         let endpoints = self.profile_endpoints(name, shared, &own, &token, server.as_ref());
+        let probe = raw.probe.as_ref().and_then(|p| self.probe(p, name));
         Some(Profile {
+            probe,
             name: name.to_string(),
             description: raw.description.clone(),
             server: server?,

@@ -28,6 +28,10 @@ pub struct Report {
     pub healthy: bool,
     pub token_check: Option<Value>,
     pub endpoints: Vec<EndpointReport>,
+    /// With `--probe`: the delivery probe's result (see
+    /// [`super::event_json::probe_value`]); `null` when none finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Value>,
 }
 
 /// One endpoint's line of the report.
@@ -50,15 +54,50 @@ pub struct EndpointReport {
 
 /// Runs the check and builds the report.
 pub async fn run(profile: ActiveProfile, hold: Duration) -> Report {
+    run_with(profile, hold, false).await
+}
+
+/// Runs the check; with `probe` (and a probe in the profile) the opened
+/// sockets are held until one delivery probe, sent once every attempt has
+/// opened or failed, is delivered or times out.
+pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Report {
     let (tx, mut rx) = session::channel();
-    let supervisor = Supervisor::start(profile.clone(), Mode::Once { hold }, tx);
+    let probe_timeout = profile.probe.as_ref().filter(|_| probe).map(|p| p.timeout);
+    // The sockets stay open through the probe; its result ends the hold.
+    let held = match probe_timeout {
+        Some(t) => hold + profile.settings.connect_timeout + t + Duration::from_secs(2),
+        None => hold,
+    };
+    let supervisor = Supervisor::start(profile.clone(), Mode::Once { hold: held }, tx);
     let mut model = Model::new(&profile);
     let wait_for_token = profile.token_check.is_some();
+    let mut probe_sent = false;
     // Every part is bounded by connect_timeout; the margin covers closing.
-    let limit = profile.settings.connect_timeout * 2 + hold + Duration::from_secs(3);
+    let limit = profile.settings.connect_timeout * 2 + held + Duration::from_secs(3);
     let _ = tokio::time::timeout(limit, async {
         while let Some(event) = rx.recv().await {
             model.apply(&event);
+            if probe_timeout.is_some() {
+                let settled = model.sessions.iter().all(|s| {
+                    !matches!(
+                        s.lifecycle,
+                        crate::model::Lifecycle::Idle | crate::model::Lifecycle::Connecting { .. }
+                    )
+                });
+                if settled && !probe_sent {
+                    supervisor.probe_now();
+                    probe_sent = true;
+                }
+                if let Event::Probe(_) = event {
+                    // Every socket still gets its full hold (a server that
+                    // accepts and then closes is caught as without --probe).
+                    tokio::time::sleep(hold).await;
+                    supervisor.command_all(session::Command::EndHold);
+                }
+                if model.probes.is_empty() {
+                    continue;
+                }
+            }
             let sessions_done = model
                 .sessions
                 .iter()
@@ -83,7 +122,15 @@ pub async fn run(profile: ActiveProfile, hold: Duration) -> Report {
     .await;
     drop(rx);
     supervisor.shutdown().await;
-    build(&profile, &model)
+    let mut report = build(&profile, &model);
+    if probe_timeout.is_some() {
+        let result = model.probes.back();
+        report.healthy &= result.is_some_and(|r| r.delivered());
+        report.probe = Some(result.map_or(Value::Null, |r| {
+            super::event_json::probe_value(&profile, r, false)
+        }));
+    }
+    report
 }
 
 fn build(profile: &ActiveProfile, model: &Model) -> Report {
@@ -165,6 +212,7 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
             .as_ref()
             .map(|t| token_check_value(t, false)),
         endpoints,
+        probe: None,
     }
 }
 
@@ -203,6 +251,24 @@ pub fn to_text(report: &Report) -> String {
                 t["latency_ms"]
             );
         }
+    }
+    if let Some(p) = &report.probe {
+        let _ = match p["outcome"].as_str() {
+            Some("delivered") => writeln!(
+                out,
+                "probe: delivered in {} ms on {} (nonce {})",
+                p["latency_ms"],
+                p["endpoint"].as_str().map_or("?".into(), visible),
+                p["nonce"].as_str().unwrap_or("?"),
+            ),
+            Some(_) => writeln!(
+                out,
+                "probe: FAILED, {}: {}",
+                p["reason"].as_str().unwrap_or("?"),
+                p["summary"].as_str().map_or("".into(), visible),
+            ),
+            None => writeln!(out, "probe: FAILED, no result in time"),
+        };
     }
     for e in &report.endpoints {
         let mark = if e.state == "open" { "ok  " } else { "FAIL" };

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use crate::config::ActiveProfile;
 use crate::report::{self, millis};
-use crate::session::{Outcome, Payload, PayloadData, SessionEvent, StopReason};
+use crate::session::{
+    Outcome, Payload, PayloadData, ProbeOutcome, ProbeResult, SessionEvent, StopReason,
+};
 use crate::token_check::TokenCheckResult;
 
 /// A timestamp serialized as RFC 3339 with milliseconds.
@@ -167,6 +169,45 @@ pub fn token_check_value(result: &TokenCheckResult, as_event: bool) -> Value {
         map.insert("detail".into(), json!(result.detail));
         map.insert("latency_ms".into(), json!(millis(result.latency)));
         map.insert("url".into(), json!(result.url));
+    }
+    value
+}
+
+/// The line of a delivery probe result (`type`: `probe`).
+pub fn probe_line(out: &mut Vec<u8>, profile: &ActiveProfile, result: &ProbeResult) {
+    push_line(out, &probe_value(profile, result, true));
+}
+
+/// The `probe` object (as in `check --probe --format json`): `nonce`,
+/// `outcome` (`delivered` / `failed`), then `latency_ms` + `endpoint`, or
+/// `reason` (`rest_refused` with `status`, `socket_closed`,
+/// `not_delivered`, `unreachable` with `detail`).
+pub fn probe_value(profile: &ActiveProfile, result: &ProbeResult, as_event: bool) -> Value {
+    let mut value = if as_event {
+        json!({"ts": Ts(result.sent_at), "type": "probe"})
+    } else {
+        json!({"sent_at": Ts(result.sent_at)})
+    };
+    let Value::Object(map) = &mut value else {
+        return value;
+    };
+    map.insert("nonce".into(), json!(result.nonce));
+    match &result.outcome {
+        ProbeOutcome::Delivered { latency, endpoint } => {
+            map.insert("outcome".into(), json!("delivered"));
+            let latency_ms = (latency.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+            map.insert("latency_ms".into(), json!(latency_ms));
+            let name = profile.endpoints.get(*endpoint).map(|e| e.name.as_str());
+            map.insert("endpoint".into(), json!(name));
+        }
+        ProbeOutcome::Failed { reason } => {
+            map.insert("outcome".into(), json!("failed"));
+            if let Value::Object(why) = json!(reason) {
+                map.extend(why);
+            }
+            let timeout = profile.probe.as_ref().map(|p| p.timeout);
+            map.insert("summary".into(), json!(reason.describe(timeout)));
+        }
     }
     value
 }

@@ -157,6 +157,7 @@ impl State<'_> {
                 event_json::token_check_line(&mut self.buf, result);
                 self.token_check = Some(result.clone());
             }
+            Event::Probe(result) => event_json::probe_line(&mut self.buf, self.profile, result),
             Event::Session { endpoint, event } => {
                 if let SessionEvent::Messages(batch) = event {
                     let name = self

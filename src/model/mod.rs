@@ -12,7 +12,7 @@ pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
 use crate::config::ActiveProfile;
-use crate::session::{AttemptRecord, Event, HandshakeInfo, SessionEvent};
+use crate::session::{AttemptRecord, Event, HandshakeInfo, ProbeResult, SessionEvent};
 use crate::token_check::TokenCheckResult;
 
 /// Attempts kept per endpoint in the reconnect history.
@@ -131,12 +131,17 @@ impl SessionState {
     }
 }
 
+/// Delivery probe results kept (newest last).
+pub const PROBES_CAP: usize = 60;
+
 /// The state of the active profile.
 #[derive(Debug, Clone)]
 pub struct Model {
     pub profile: String,
     pub sessions: Vec<SessionState>,
     pub token_check: Option<TokenCheckResult>,
+    /// The latest delivery probe results, newest last (at most [`PROBES_CAP`]).
+    pub probes: VecDeque<ProbeResult>,
 }
 
 impl Model {
@@ -149,6 +154,7 @@ impl Model {
                 .map(|e| SessionState::new(&e.name, &e.shown_url))
                 .collect(),
             token_check: None,
+            probes: VecDeque::new(),
         }
     }
 
@@ -160,6 +166,12 @@ impl Model {
                 }
             }
             Event::TokenCheck(result) => self.token_check = Some(result.clone()),
+            Event::Probe(result) => {
+                if self.probes.len() == PROBES_CAP {
+                    self.probes.pop_front();
+                }
+                self.probes.push_back(result.clone());
+            }
         }
     }
 }

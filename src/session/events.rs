@@ -25,6 +25,8 @@ pub enum Event {
     },
     /// The REST token check of the active profile finished.
     TokenCheck(TokenCheckResult),
+    /// A delivery probe finished (delivered or failed).
+    Probe(super::probe::ProbeResult),
 }
 
 /// One endpoint's lifecycle facts, in the order they happen.
@@ -180,6 +182,8 @@ pub enum Command {
     Resume,
     /// The token check newly passes: leave an auth stop (only) and connect.
     TokenNowValid,
+    /// One-shot mode: end the hold now (as if it had run out).
+    EndHold,
 }
 
 /// The server's answer to a successful upgrade.

@@ -8,10 +8,12 @@ pub mod handshake;
 pub mod heartbeat;
 pub mod open;
 pub mod policy;
+pub mod probe;
 pub mod supervisor;
 pub mod task;
 
 pub use events::*;
+pub use probe::{ProbeFailure, ProbeOutcome, ProbeResult};
 pub use supervisor::{Supervisor, channel};
 pub use task::Mode;
 

@@ -141,7 +141,11 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
                     Some(Command::Send(_)) => continue,
                     Some(Command::ReconnectNow) => Next::Reconnect,
                     Some(Command::Pause) => Next::Pause,
-                    Some(Command::Resume | Command::TokenNowValid) => continue,
+                    Some(Command::EndHold) if hold.is_some() => {
+                        let close = close_ourselves(&mut ws, spec, wiring, &mut pending, LocalCause::CheckDone).await;
+                        break (close, Next::Policy);
+                    }
+                    Some(Command::Resume | Command::TokenNowValid | Command::EndHold) => continue,
                 };
                 let cause = if next == Next::Stop { LocalCause::Shutdown } else { LocalCause::UserRequest };
                 let close = close_ourselves(&mut ws, spec, wiring, &mut pending, cause).await;
@@ -201,7 +205,10 @@ async fn take_items(
             None => return Some(abnormal("the connection ended without a close frame")),
             Some(Err(e)) => return Some(from_error(e, ws).await),
             Some(Ok(message)) => match data_payload(message) {
-                Ok(payload) => pending.push(payload),
+                Ok(payload) => {
+                    wiring.probe.offer(spec.id, &payload);
+                    pending.push(payload);
+                }
                 Err(Message::Pong(data)) => {
                     if let Some(rtt) = beat.pong(&data, Instant::now()) {
                         // RTT is a sample, not a record: skip it if the

@@ -39,6 +39,8 @@ pub struct Supervisor {
     _guard: tokio_util::sync::DropGuard,
     token_check: Arc<Notify>,
     checker: JoinHandle<()>,
+    probe: Arc<Notify>,
+    prober: JoinHandle<()>,
 }
 
 impl Supervisor {
@@ -48,6 +50,7 @@ impl Supervisor {
         let profile = Arc::new(profile);
         let cancel = CancellationToken::new();
         let token_check = Arc::new(Notify::new());
+        let matcher = Arc::new(super::probe::Matcher::default());
         let mut sessions = Vec::with_capacity(profile.endpoints.len());
         let mut senders = Vec::with_capacity(profile.endpoints.len());
         for (id, endpoint) in profile.endpoints.iter().enumerate() {
@@ -65,11 +68,21 @@ impl Supervisor {
                 commands: rx,
                 cancel: cancel.child_token(),
                 token_check: token_check.clone(),
+                probe: matcher.clone(),
             };
             let task = tokio::spawn(task::run(spec, wiring));
             senders.push(tx.clone());
             sessions.push(Handle { commands: tx, task });
         }
+        let probe = Arc::new(Notify::new());
+        let prober = tokio::spawn(super::probe::run(
+            profile.clone(),
+            events.clone(),
+            matcher,
+            probe.clone(),
+            mode == Mode::Monitor,
+            cancel.child_token(),
+        ));
         let checker = tokio::spawn(run_checks(
             profile.clone(),
             events,
@@ -85,6 +98,8 @@ impl Supervisor {
             cancel,
             token_check,
             checker,
+            probe,
+            prober,
         }
     }
 
@@ -111,6 +126,12 @@ impl Supervisor {
         self.token_check.notify_one();
     }
 
+    /// Runs the profile's delivery probe now (if it has one); the result
+    /// comes as an [`Event::Probe`].
+    pub fn probe_now(&self) {
+        self.probe.notify_one();
+    }
+
     /// Closes every socket cleanly (1000) and waits for the tasks to end.
     pub async fn shutdown(self) {
         self.cancel.cancel();
@@ -118,6 +139,7 @@ impl Supervisor {
             let _ = handle.task.await;
         }
         let _ = self.checker.await;
+        let _ = self.prober.await;
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Wiring {
     /// Poked after an auth-looking rejection: the supervisor re-runs the
     /// token check so the cross-check is current.
     pub token_check: std::sync::Arc<Notify>,
+    /// Where received messages are offered to an outstanding delivery probe.
+    pub probe: std::sync::Arc<super::probe::Matcher>,
 }
 
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
@@ -143,6 +145,9 @@ async fn one_attempt(
         Ok(connected) => {
             let latency = connected.info.latency;
             let at = connected.opened_at;
+            // Counted before anyone hears of it, so a probe sent on the
+            // Open event finds the socket.
+            wiring.probe.socket_opened();
             emit(
                 spec,
                 wiring,
@@ -153,6 +158,7 @@ async fn one_attempt(
             )
             .await;
             let ended = open::run(connected.ws, spec, wiring).await;
+            wiring.probe.socket_closed();
             let open_for = ended.at.duration_since(at).unwrap_or_default();
             if open_for >= STABLE_AFTER {
                 backoff.reset();
@@ -217,7 +223,7 @@ async fn sleep_or_command(spec: &SessionSpec, wiring: &mut Wiring, delay: Durati
                     stop(spec, wiring, StopReason::Paused).await;
                     return wait_for(spec, wiring, |c| matches!(c, Command::Resume | Command::ReconnectNow)).await;
                 }
-                Some(Command::Resume | Command::TokenNowValid) => {}
+                Some(Command::Resume | Command::TokenNowValid | Command::EndHold) => {}
             },
             _ = &mut sleep => return true,
         }
@@ -314,6 +320,7 @@ mod tests {
             commands,
             cancel: CancellationToken::new(),
             token_check: Arc::new(Notify::new()),
+            probe: Arc::default(),
         };
         (wiring, commands_tx, events_rx)
     }

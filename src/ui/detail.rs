@@ -53,12 +53,20 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         // Alone on its line: a long URL wraps instead of pushing a label
         // onto a line of its own.
         Line::from(visible(&s.shown_url).into_owned()),
-        field(
-            app,
-            "state",
-            Span::styled(state_text(app, s), theme.badge(&s.lifecycle)),
-        ),
     ];
+    // URL lint (missing /ws/ prefix or token its siblings have…), found
+    // before dialling: often the whole answer.
+    for warning in crate::report::url_warnings(&app.active, app.selected) {
+        out.push(Line::from(Span::styled(
+            format!("⚠ {}", visible(&warning)),
+            theme.warn(),
+        )));
+    }
+    out.push(field(
+        app,
+        "state",
+        Span::styled(state_text(app, s), theme.badge(&s.lifecycle)),
+    ));
     let last = s.last_attempt();
     // The diagnosis comes first: it is what the user came for, and the
     // panel may be short.

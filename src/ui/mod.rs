@@ -13,6 +13,8 @@ pub mod history;
 pub mod payload_view;
 /// The payload list.
 pub mod payloads;
+/// The delivery probe's lines (in the token check panel).
+pub mod probe;
 /// The profile picker.
 pub mod profiles;
 /// The header and the sessions list.

@@ -55,7 +55,7 @@ pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
         .redactor
         .redact(app.active.server.as_str())
         .into_owned();
-    let line = Line::from(vec![
+    let mut spans = vec![
         Span::styled(" wsmon ", theme.header()),
         Span::styled("profile ", theme.dim()),
         Span::styled(visible(&app.active.name).into_owned(), theme.header()),
@@ -64,9 +64,20 @@ pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
             word.to_uppercase(),
             word_style.add_modifier(ratatui::style::Modifier::BOLD),
         ),
-        Span::styled("  server ", theme.dim()),
-        Span::raw(visible(&server).into_owned()),
-    ]);
+    ];
+    // Said before the server so a narrow terminal cannot cut it off.
+    if app.active.insecure {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            " INSECURE TLS: certificates not verified ",
+            theme
+                .bad()
+                .add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED),
+        ));
+    }
+    spans.push(Span::styled("  server ", theme.dim()));
+    spans.push(Span::raw(visible(&server).into_owned()));
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), area);
 }
 

@@ -20,8 +20,10 @@ use crate::token_check::Verdict;
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = Line::from(format!(" {} · t re-runs ", Panel::Token.title()));
     let block = panel_block(app, Panel::Token, title);
+    let mut lines = lines(app);
+    lines.extend(super::probe::lines(app));
     frame.render_widget(
-        Paragraph::new(lines(app))
+        Paragraph::new(lines)
             .block(block)
             .wrap(Wrap { trim: false }),
         area,

@@ -64,6 +64,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         redactor,
         tls: wsmon::tls::client_config(),
         insecure: false,
+        probe: None,
     }
 }
 

@@ -6,6 +6,10 @@
 - POST /api/kick/           {"code": 4000, "reason": "..."}: the user's open
                             sockets close with that code (4000-4999).
                             Daphne 4.2 sends the code but drops the reason.
+- POST /api/push/           {"enabled": false}: notifications are still
+                            stored (201) but no longer sent to the sockets
+                            (a broken delivery path, for the probe tests);
+                            {"enabled": true} turns pushing back on.
 
 The channel layer is in memory, so these must run in the Daphne process
 that holds the sockets: tests call them over HTTP on the same port."""
@@ -17,6 +21,9 @@ from rest_framework.views import APIView
 from .consumers import group_name
 from .models import Notification
 
+# Whether POST /api/notifications/ pushes to the sockets (per process).
+PUSH = {"enabled": True}
+
 
 class NotificationList(APIView):
     def get(self, request):
@@ -26,6 +33,8 @@ class NotificationList(APIView):
     def post(self, request):
         message = str(request.data.get("message", ""))
         n = Notification.objects.create(user=request.user, message=message)
+        if not PUSH["enabled"]:
+            return Response({"id": n.id, "message": message, "pushed": False}, status=201)
         async_to_sync(get_channel_layer().group_send)(
             group_name(request.user.id), {"type": "notify", "id": n.id, "message": message}
         )
@@ -45,3 +54,9 @@ class Kick(APIView):
             group_name(request.user.id), {"type": "kick", "code": code, "reason": reason}
         )
         return Response({"code": code, "reason": reason})
+
+
+class Push(APIView):
+    def post(self, request):
+        PUSH["enabled"] = bool(request.data.get("enabled", True))
+        return Response({"enabled": PUSH["enabled"]})

@@ -5,4 +5,5 @@ from notifications import views
 urlpatterns = [
     path("api/notifications/", views.NotificationList.as_view()),
     path("api/kick/", views.Kick.as_view()),
+    path("api/push/", views.Push.as_view()),
 ]

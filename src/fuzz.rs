@@ -1,0 +1,59 @@
+//! The bodies of the fuzz targets, shared by `fuzz/` (libFuzzer) and the
+//! corpus replay in `tests/fuzz_corpus.rs`: any input must give a result or
+//! a located error, never a panic, and nothing unsafe for a terminal.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::secret::Secret;
+use crate::session::{Payload, PayloadData};
+use crate::text_safe::is_unsafe;
+use crate::ui::payload_view;
+use crate::ui::theme::Theme;
+
+/// Parses `data` as a profiles file; on success activates every profile
+/// with a fixed token (no env, no commands) and lists them.
+pub fn profiles(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match crate::config::validate::parse(Path::new("fuzz.toml"), text) {
+        Ok(config) => {
+            for profile in &config.profiles {
+                let _ = profile.activate_with(Some(Secret::new("fuzz-token-0123456789")));
+            }
+            let _ = crate::config::listing::describe(&config);
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// Runs the payload pretty-printer (popup lines, preview) on `data` as a
+/// text payload when it is UTF-8 and as a binary one always, and checks
+/// that no character unsafe for a terminal comes out.
+pub fn payload(data: &[u8]) {
+    let mut payloads = vec![Payload {
+        at: SystemTime::UNIX_EPOCH,
+        data: PayloadData::Binary(bytes::Bytes::copy_from_slice(data)),
+    }];
+    if let Ok(text) = std::str::from_utf8(data) {
+        payloads.push(Payload {
+            at: SystemTime::UNIX_EPOCH,
+            data: PayloadData::Text(text.into()),
+        });
+    }
+    let theme = Theme { color: true };
+    for payload in &payloads {
+        let mut shown = payload_view::preview(payload, 80);
+        for line in payload_view::lines(payload, &theme) {
+            for span in line.spans {
+                shown.push_str(&span.content);
+            }
+        }
+        if let Some(c) = shown.chars().find(|c| is_unsafe(*c)) {
+            panic!("unsafe character {c:?} in the rendering of {data:?}");
+        }
+    }
+}

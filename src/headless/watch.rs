@@ -1,0 +1,88 @@
+//! `wsmon watch`: the engine with no UI, for systemd and containers. It
+//! keeps the sessions (and the delivery probe) running, feeds the
+//! Prometheus metrics from the events and serves them at `/metrics`,
+//! logs to the log file, and exits 0 on SIGTERM / SIGINT after closing
+//! every socket with 1000.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::tail::shutdown_signal;
+use crate::config::ActiveProfile;
+use crate::metrics::{self, Metrics};
+use crate::session::{self, Event, Mode, Supervisor};
+
+/// How long sockets get to close cleanly on a signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Runs until SIGTERM / SIGINT. With `addr`, `/metrics` is served there;
+/// `on_listen` is told the bound address (port 0 picks a free one).
+pub async fn run(
+    profile: ActiveProfile,
+    addr: Option<SocketAddr>,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<(), String> {
+    let metrics = Metrics::new(&profile);
+    let stop = CancellationToken::new();
+    let server = match addr {
+        Some(addr) => {
+            let listener = metrics::bind(addr).await?;
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            on_listen(bound);
+            tracing::info!(%bound, "serving metrics");
+            Some(tokio::spawn(metrics::serve(
+                listener,
+                metrics.clone(),
+                stop.clone(),
+            )))
+        }
+        None => None,
+    };
+    tracing::info!(profile = %profile.name, endpoints = profile.endpoints.len(), "watch started");
+    let (tx, mut rx) = session::channel();
+    let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut signal => break,
+            event = rx.recv() => match event {
+                Some(event) => {
+                    log(&profile, &event);
+                    metrics.apply(&event);
+                }
+                None => break,
+            },
+        }
+    }
+    tracing::info!("watch stopping");
+    drop(rx);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, supervisor.shutdown()).await;
+    stop.cancel();
+    if let Some(server) = server {
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
+    }
+    Ok(())
+}
+
+/// The events the session tasks do not log themselves.
+fn log(profile: &ActiveProfile, event: &Event) {
+    let name = |id: usize| profile.endpoints.get(id).map_or("", |e| e.name.as_str());
+    match event {
+        Event::Session {
+            endpoint,
+            event: session::SessionEvent::Open { handshake, .. },
+        } => {
+            tracing::info!(endpoint = name(*endpoint), latency = ?handshake.latency, "socket open")
+        }
+        Event::Session {
+            endpoint,
+            event: session::SessionEvent::Stopped { why, .. },
+        } => tracing::warn!(endpoint = name(*endpoint), ?why, "session stopped"),
+        // Probes and token checks are logged by their own tasks.
+        _ => {}
+    }
+}

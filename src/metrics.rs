@@ -1,0 +1,395 @@
+//! Prometheus metrics, updated from engine [`Event`]s as they happen (not
+//! by scraping the model on each request), encoded with `prometheus-client`
+//! and served at `/metrics` by [`serve`] (`wsmon watch --metrics ADDR`, or
+//! the dashboard's `--metrics ADDR`).
+//!
+//! Per-session series carry `profile` and `endpoint`; `token_check_valid`
+//! and `delivery_failures_total` are per profile (`delivery_failures_total`
+//! adds `reason`); `delivery_seconds` names the endpoint that delivered.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::config::ActiveProfile;
+use crate::session::{Event, ProbeOutcome, SessionEvent};
+use crate::token_check::Verdict;
+
+/// Labels of per-session series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SessionLabels {
+    pub profile: String,
+    pub endpoint: String,
+}
+
+/// Labels of per-profile series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProfileLabels {
+    pub profile: String,
+}
+
+/// Labels of delivery failures.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FailureLabels {
+    pub profile: String,
+    pub reason: String,
+}
+
+/// The `reason` label values of `delivery_failures_total`.
+pub const PROBE_FAILURES: [&str; 4] = [
+    "rest_refused",
+    "socket_closed",
+    "not_delivered",
+    "unreachable",
+];
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn rtt_histogram() -> Histogram {
+    // 0.5 ms … ~16 s
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+fn handshake_histogram() -> Histogram {
+    // 1 ms … ~16 s
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+fn delivery_histogram() -> Histogram {
+    // 5 ms … ~10 s
+    Histogram::new(exponential_buckets(0.005, 2.0, 12))
+}
+
+/// Every wsmon metric and the registry that encodes them.
+pub struct Metrics {
+    registry: Registry,
+    session_up: Family<SessionLabels, Gauge>,
+    ready_state: Family<SessionLabels, Gauge>,
+    reconnects: Family<SessionLabels, Counter>,
+    messages: Family<SessionLabels, Counter>,
+    bytes: Family<SessionLabels, Counter>,
+    last_close_code: Family<SessionLabels, Gauge>,
+    ping_rtt: HistogramFamily<SessionLabels>,
+    handshake: HistogramFamily<SessionLabels>,
+    token_check_valid: Family<ProfileLabels, Gauge>,
+    delivery: HistogramFamily<SessionLabels>,
+    delivery_failures: Family<FailureLabels, Counter>,
+    /// The live profile's labels, one per endpoint (index = endpoint id).
+    live: RwLock<(ProfileLabels, Vec<SessionLabels>)>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// The metrics of `profile`, every session at 0 (`ready_state` 3) until
+    /// its first event.
+    pub fn new(profile: &ActiveProfile) -> Arc<Metrics> {
+        let mut m = Metrics {
+            session_up: Family::default(),
+            ready_state: Family::default(),
+            reconnects: Family::default(),
+            messages: Family::default(),
+            bytes: Family::default(),
+            last_close_code: Family::default(),
+            ping_rtt: Family::new_with_constructor(rtt_histogram),
+            handshake: Family::new_with_constructor(handshake_histogram),
+            token_check_valid: Family::default(),
+            delivery: Family::new_with_constructor(delivery_histogram),
+            delivery_failures: Family::default(),
+            live: RwLock::new((
+                ProfileLabels {
+                    profile: String::new(),
+                },
+                Vec::new(),
+            )),
+            registry: Registry::with_prefix("wsmon"),
+        };
+        let registry = &mut m.registry;
+        registry.register(
+            "session_up",
+            "1 while the endpoint's socket is open",
+            m.session_up.clone(),
+        );
+        registry.register(
+            "ready_state",
+            "WebSocket readyState: 0 connecting, 1 open, 2 closing, 3 closed",
+            m.ready_state.clone(),
+        );
+        registry.register(
+            "reconnects",
+            "Connection attempts after the first",
+            m.reconnects.clone(),
+        );
+        registry.register(
+            "messages_received",
+            "Data messages received",
+            m.messages.clone(),
+        );
+        registry.register("bytes_received", "Payload bytes received", m.bytes.clone());
+        registry.register(
+            "last_close_code",
+            "Close code of the last ended attempt, as a browser reports it (1006 for a refused handshake)",
+            m.last_close_code.clone(),
+        );
+        registry.register(
+            "ping_rtt_seconds",
+            "Ping → pong round-trip time",
+            m.ping_rtt.clone(),
+        );
+        registry.register(
+            "handshake_seconds",
+            "Time from the start of an attempt to the 101 answer",
+            m.handshake.clone(),
+        );
+        registry.register(
+            "token_check_valid",
+            "1 when the last REST token check said valid",
+            m.token_check_valid.clone(),
+        );
+        registry.register(
+            "delivery_seconds",
+            "Delivery probe: REST request sent → message received on the endpoint",
+            m.delivery.clone(),
+        );
+        registry.register(
+            "delivery_failures",
+            "Delivery probes that failed, by reason",
+            m.delivery_failures.clone(),
+        );
+        let m = Arc::new(m);
+        m.set_profile(profile);
+        m
+    }
+
+    /// Switches to `profile`: the old profile's gauges go away (its
+    /// counters and histograms stay), the new sessions start at down.
+    pub fn set_profile(&self, profile: &ActiveProfile) {
+        let Ok(mut live) = self.live.write() else {
+            return;
+        };
+        for labels in &live.1 {
+            self.session_up.remove(labels);
+            self.ready_state.remove(labels);
+            self.last_close_code.remove(labels);
+        }
+        self.token_check_valid.remove(&live.0);
+        let sessions: Vec<SessionLabels> = profile
+            .endpoints
+            .iter()
+            .map(|e| SessionLabels {
+                profile: profile.name.clone(),
+                endpoint: e.name.clone(),
+            })
+            .collect();
+        for labels in &sessions {
+            self.session_up.get_or_create(labels).set(0);
+            self.ready_state.get_or_create(labels).set(3);
+            let _ = self.reconnects.get_or_create(labels);
+            let _ = self.messages.get_or_create(labels);
+            let _ = self.bytes.get_or_create(labels);
+        }
+        let profile_labels = ProfileLabels {
+            profile: profile.name.clone(),
+        };
+        if profile.probe.is_some() {
+            // At 0 from the start, so `increase()` sees the first failure.
+            for reason in PROBE_FAILURES {
+                let _ = self.delivery_failures.get_or_create(&FailureLabels {
+                    profile: profile.name.clone(),
+                    reason: reason.to_string(),
+                });
+            }
+        }
+        *live = (profile_labels, sessions);
+    }
+
+    /// Updates the metrics from one engine event.
+    pub fn apply(&self, event: &Event) {
+        let Ok(live) = self.live.read() else {
+            return;
+        };
+        match event {
+            Event::Session { endpoint, event } => {
+                let Some(labels) = live.1.get(*endpoint) else {
+                    return;
+                };
+                self.session_event(labels, event);
+            }
+            Event::TokenCheck(result) => {
+                let valid = i64::from(result.verdict == Verdict::Valid);
+                self.token_check_valid.get_or_create(&live.0).set(valid);
+            }
+            Event::Probe(result) => match &result.outcome {
+                ProbeOutcome::Delivered { latency, endpoint } => {
+                    if let Some(labels) = live.1.get(*endpoint) {
+                        self.delivery
+                            .get_or_create(labels)
+                            .observe(latency.as_secs_f64());
+                    }
+                }
+                ProbeOutcome::Failed { reason } => {
+                    let labels = FailureLabels {
+                        profile: live.0.profile.clone(),
+                        reason: reason.as_str().to_string(),
+                    };
+                    self.delivery_failures.get_or_create(&labels).inc();
+                }
+            },
+        }
+    }
+
+    fn session_event(&self, labels: &SessionLabels, event: &SessionEvent) {
+        let state = |up: i64, ready: i64| {
+            self.session_up.get_or_create(labels).set(up);
+            self.ready_state.get_or_create(labels).set(ready);
+        };
+        match event {
+            SessionEvent::Sent { .. } => {}
+            SessionEvent::Connecting { attempt, .. } => {
+                state(0, 0);
+                if *attempt > 1 {
+                    self.reconnects.get_or_create(labels).inc();
+                }
+            }
+            SessionEvent::Open { handshake, .. } => {
+                state(1, 1);
+                self.handshake
+                    .get_or_create(labels)
+                    .observe(handshake.latency.as_secs_f64());
+            }
+            SessionEvent::Messages(batch) => {
+                let count = batch.messages.len() as u64 + batch.dropped;
+                let bytes: u64 = batch.messages.iter().map(|p| p.len() as u64).sum();
+                self.messages.get_or_create(labels).inc_by(count);
+                self.bytes.get_or_create(labels).inc_by(bytes);
+            }
+            SessionEvent::Rtt(rtt) => self
+                .ping_rtt
+                .get_or_create(labels)
+                .observe(rtt.as_secs_f64()),
+            SessionEvent::Closing { .. } => state(0, 2),
+            SessionEvent::Closed(record) => {
+                state(0, 3);
+                self.last_close_code
+                    .get_or_create(labels)
+                    .set(i64::from(record.browser_close_code()));
+            }
+            SessionEvent::RetryScheduled { .. } | SessionEvent::Stopped { .. } => state(0, 3),
+        }
+    }
+
+    /// The Prometheus text exposition (OpenMetrics flavour).
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// The content type of [`Metrics::encode`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Binds `addr` (errors say so before anything starts).
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))
+}
+
+/// Serves `GET /metrics` on `listener` until `stop` fires.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    use axum::routing::get;
+    let app = axum::Router::new().route(
+        "/metrics",
+        get(move || {
+            let metrics = metrics.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)],
+                    metrics.encode(),
+                )
+            }
+        }),
+    );
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.cancelled_owned().await })
+        .await;
+    if let Err(e) = result {
+        tracing::warn!("metrics server ended: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::session::{
+        AttemptRecord, CloseInfo, Closer, Outcome, ProbeFailure, ProbeResult, SessionEvent,
+    };
+
+    fn profile() -> ActiveProfile {
+        let text = "[profiles.p]\nserver = \"http://h:1\"\n[[profiles.p.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/\"\n[profiles.p.probe]\npath = \"/n/{nonce}\"\n";
+        let config = crate::config::validate::parse(std::path::Path::new("p.toml"), text).unwrap();
+        config.profiles[0].activate_with(None).unwrap()
+    }
+
+    #[test]
+    fn events_move_the_series() {
+        let m = Metrics::new(&profile());
+        let session = |event| Event::Session { endpoint: 0, event };
+        let at = SystemTime::now();
+        m.apply(&session(SessionEvent::Connecting { attempt: 2, at }));
+        m.apply(&session(SessionEvent::Rtt(Duration::from_millis(3))));
+        m.apply(&session(SessionEvent::Closed(Box::new(AttemptRecord {
+            attempt: 2,
+            started: at,
+            ended: at,
+            handshake_latency: None,
+            outcome: Outcome::Closed {
+                close: CloseInfo {
+                    code: 4000,
+                    reason: String::new(),
+                    by: Closer::Server,
+                    clean: true,
+                    cause: None,
+                    note: None,
+                },
+                open_for: Duration::from_secs(1),
+            },
+        }))));
+        m.apply(&Event::Probe(ProbeResult {
+            nonce: "n".into(),
+            sent_at: at,
+            outcome: ProbeOutcome::Failed {
+                reason: ProbeFailure::SocketClosed,
+            },
+        }));
+        let text = m.encode();
+        for want in [
+            "wsmon_reconnects_total{profile=\"p\",endpoint=\"a\"} 1",
+            "wsmon_last_close_code{profile=\"p\",endpoint=\"a\"} 4000",
+            "wsmon_ready_state{profile=\"p\",endpoint=\"a\"} 3",
+            "wsmon_session_up{profile=\"p\",endpoint=\"a\"} 0",
+            "wsmon_ping_rtt_seconds_count{profile=\"p\",endpoint=\"a\"} 1",
+            "wsmon_delivery_failures_total{profile=\"p\",reason=\"socket_closed\"} 1",
+            "wsmon_delivery_failures_total{profile=\"p\",reason=\"not_delivered\"} 0",
+        ] {
+            assert!(text.contains(want), "{want}\n{text}");
+        }
+    }
+}
