@@ -188,6 +188,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     | Command::Tail { .. }
                     | Command::Profiles
                     | Command::Explain { .. }
+                    | Command::Send { .. }
+                    | Command::Completions { .. }
+                    | Command::Man
             )
         )
     {

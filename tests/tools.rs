@@ -462,6 +462,9 @@ async fn completions_and_the_man_page_print_and_help_shows_the_log_file() {
     let man = String::from_utf8_lossy(&out.stdout);
     assert!(man.contains(".TH wsmon 1"), "{man}");
     assert!(man.contains("completions"), "{man}");
+    // --metrics is for the long-running commands only.
+    let out = wsmon(&["--metrics", "127.0.0.1:0", "man"], &[]).await;
+    assert_eq!(out.status.code(), Some(2));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let out = wsmon(&["--help"], &[("XDG_STATE_HOME", dir.path())]).await;
