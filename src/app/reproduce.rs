@@ -3,8 +3,6 @@
 //! `curl` command for the REST token check. The token is written only when
 //! the user said so; otherwise it is redacted as everywhere else.
 
-use base64::Engine as _;
-
 use crate::config::{ActiveProfile, TlsOptions};
 
 /// `text` quoted for a POSIX shell.
@@ -92,11 +90,9 @@ pub fn commands(
     out
 }
 
-/// The OSC 52 "set clipboard" sequence for `text` (base64: nothing in it
-/// can reach the terminal as a control sequence).
+/// The OSC 52 "set clipboard" sequence for `text`.
 pub fn osc52(text: &str) -> String {
-    let data = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-    format!("\x1b]52;c;{data}\x07")
+    crate::ui::payload_view::osc52_bytes(text.as_bytes())
 }
 
 #[cfg(test)]

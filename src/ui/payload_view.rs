@@ -61,14 +61,19 @@ fn hex(bytes: &[u8]) -> String {
         .join(" ")
 }
 
-/// The OSC 52 "set clipboard" sequence for the payload's raw bytes. The
-/// data travels base64-encoded, so nothing in it can reach the terminal
-/// as a control sequence.
+/// The OSC 52 "set clipboard" sequence for the payload's raw bytes.
 pub fn osc52(payload: &Payload) -> String {
     let bytes: &[u8] = match &payload.data {
         PayloadData::Text(t) => t.as_bytes(),
         PayloadData::Binary(b) => b,
     };
+    osc52_bytes(bytes)
+}
+
+/// The OSC 52 "set clipboard" sequence for `bytes`. The data travels
+/// base64-encoded, so nothing in it can reach the terminal as a control
+/// sequence.
+pub fn osc52_bytes(bytes: &[u8]) -> String {
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
     format!("\x1b]52;c;{data}\x07")
 }
