@@ -30,11 +30,21 @@ import time
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # after the comm field: state is [0], utime [11], stime [12]
-    return int(fields[11]) + int(fields[12])
+def cpu_seconds(pid):
+    """CPU time of all the process's threads, in seconds: nanoseconds from
+    /proc/PID/task/*/schedstat where available (finer than the 10 ms ticks
+    of /proc/PID/stat, which an idle process never reaches), else ticks."""
+    try:
+        total = 0
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # after the comm field: state is [0], utime [11], stime [12]
+        return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def status_kib(pid, key):
@@ -92,10 +102,10 @@ def main():
         result["first_ms"] = None if seen[1] is None else round((seen[1] - started) * 1000, 2)
         if a.window > 0:
             drain(fd, time.monotonic() + a.settle, seen, b"")
-            t0, c0 = time.monotonic(), cpu_ticks(pid)
+            t0, c0 = time.monotonic(), cpu_seconds(pid)
             drain(fd, t0 + a.window, seen, b"")
-            t1, c1 = time.monotonic(), cpu_ticks(pid)
-            result["cpu_pct"] = round((c1 - c0) / TICK / (t1 - t0) * 100, 2)
+            t1, c1 = time.monotonic(), cpu_seconds(pid)
+            result["cpu_pct"] = round((c1 - c0) / (t1 - t0) * 100, 3)
             result["rss_kib"] = status_kib(pid, "VmRSS")
             result["hwm_kib"] = status_kib(pid, "VmHWM")
     finally:
