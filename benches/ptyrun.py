@@ -100,6 +100,11 @@ def main():
     try:
         seen = drain(fd, started + a.timeout, seen, marker)
         result["first_ms"] = None if seen[1] is None else round((seen[1] - started) * 1000, 2)
+        if seen[1] is None and marker:
+            # what the program printed instead (an error?), for the log
+            result["output_tail"] = seen[0][-300:].decode("utf-8", "replace")
+            done, status = os.waitpid(pid, os.WNOHANG)
+            result["exited"] = status if done else None
         if a.window > 0:
             drain(fd, time.monotonic() + a.settle, seen, b"")
             t0, c0 = time.monotonic(), cpu_seconds(pid)
