@@ -113,8 +113,13 @@ warm_up() {
     run_peer "$peer" "$TMP/$peer.out" || { echo "exit $?" >>"$TMP/$peer.err"; return 1; }
     lines=$(wc -l <"$TMP/$peer.out")
     case $peer in
-    # one JSON line per event: at least one per message
-    wsmon) ((lines >= MESSAGES)) || { echo "printed $lines lines for $MESSAGES messages" >>"$TMP/$peer.err"; return 1; } ;;
+    # one JSON line per event: exactly one message line per message, and
+    # none lost (tail slows the socket down rather than drop)
+    wsmon)
+        lines=$(grep -c '"type":"message"' "$TMP/$peer.out" || true)
+        ((lines == MESSAGES)) || { echo "printed $lines message lines for $MESSAGES messages" >>"$TMP/$peer.err"; return 1; }
+        ! grep -q '"type":"dropped"' "$TMP/$peer.out" || { echo "dropped messages" >>"$TMP/$peer.err"; return 1; }
+        ;;
     # one line per message
     websocat) ((lines == MESSAGES)) || { echo "printed $lines lines for $MESSAGES messages" >>"$TMP/$peer.err"; return 1; } ;;
     esac

@@ -4,9 +4,10 @@
 //! The loop is generic over the ratatui backend and the input stream, so
 //! tests drive the very same loop with a `TestBackend` and scripted keys.
 //! It waits on cancellation, input, engine events, the next allowed frame
-//! and a 1 Hz tick (for uptimes and countdowns), and draws only when
-//! something changed, at most [`MAX_FPS`] times a second: idle costs a
-//! wake-up per second, and a flood of events costs at most 30 frames.
+//! and a 1 Hz tick (for uptimes, countdowns and the rates of the other
+//! sessions), and draws only when something visible changed, at most
+//! [`MAX_FPS`] times a second: idle costs a wake-up per second, and a flood
+//! of events costs at most 30 frames.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -167,15 +168,14 @@ where
             },
             event = app.events.recv(), if events_open => match event {
                 Some(event) => {
-                    app.apply(&event);
+                    dirty |= app.apply(&event);
                     // Drain what is queued so a flood becomes one frame.
                     for _ in 0..DRAIN_MAX {
                         match app.events().try_recv() {
-                            Ok(event) => app.apply(&event),
+                            Ok(event) => dirty |= app.apply(&event),
                             Err(_) => break,
                         }
                     }
-                    dirty = true;
                 }
                 None => events_open = false,
             },

@@ -12,7 +12,19 @@ use crate::token_check::Verdict;
 
 impl App {
     /// Applies one engine event to the model and the per-session views.
-    pub fn apply(&mut self, event: &Event) {
+    /// Returns whether the screen needs a new frame for it right away:
+    /// messages and RTT samples of a session other than the selected one
+    /// only change numbers in its row (whole-second rates, the last RTT),
+    /// which the 1 Hz tick redraws, so a thousand chatty sessions do not
+    /// keep the dashboard drawing 30 frames a second.
+    pub fn apply(&mut self, event: &Event) -> bool {
+        let redraw = match event {
+            Event::Session {
+                endpoint,
+                event: SessionEvent::Messages(_) | SessionEvent::Rtt(_),
+            } => *endpoint == self.selected,
+            _ => true,
+        };
         if let Event::Session { endpoint, event } = event {
             self.record(*endpoint, event);
         }
@@ -42,6 +54,7 @@ impl App {
             metrics.apply(event);
         }
         self.model.apply(event);
+        redraw
     }
 
     fn retry_auth_stops(&self) {

@@ -45,7 +45,8 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let (tx, mut rx) = session::channel();
-    let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
+    // Every message is written: a session waits for tail rather than drop.
+    let supervisor = Supervisor::start(profile.clone(), Mode::Record, tx);
     let deadline = limits.duration.map(|d| Instant::now() + d);
     // The token check is bounded by connect_timeout; the margin covers
     // scheduling on a loaded machine.

@@ -38,6 +38,11 @@ const BATCH_BYTES_CAP: usize = 2 << 20;
 /// when the consumer stalls.
 pub const IN_FLIGHT_BYTES: usize = 2 << 20;
 
+/// In [`Mode::Record`], pending bytes at which reading pauses until the
+/// consumer takes the batch: half the cap, so a message under 1 MiB never
+/// makes the batch drop its oldest.
+const RECORD_PAUSE_BYTES: usize = BATCH_BYTES_CAP / 2;
+
 /// How long a closing handshake may take before the socket is just dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -116,8 +121,9 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
     // In one-shot mode the socket closes itself after the hold time.
     let hold = match spec.mode {
         Mode::Once { hold } => Some(Instant::now() + hold),
-        Mode::Monitor => None,
+        Mode::Monitor | Mode::Record => None,
     };
+    let record = spec.mode == Mode::Record;
     let (close, next) = loop {
         tokio::select! {
             biased;
@@ -173,7 +179,7 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
                     Err(_) => break (heartbeat_dead(&beat), Next::Policy),
                 }
             }
-            item = ws.next() => {
+            item = ws.next(), if !(record && pending.bytes >= RECORD_PAUSE_BYTES) => {
                 if let Some(close) = take_items(item, &mut ws, &mut pending, &mut beat, spec, wiring).await {
                     break (close, Next::Policy);
                 }
@@ -227,7 +233,9 @@ async fn take_items(
             },
         }
         taken += 1;
-        if taken >= BATCH_MESSAGES {
+        if taken >= BATCH_MESSAGES
+            || (spec.mode == Mode::Record && pending.bytes >= RECORD_PAUSE_BYTES)
+        {
             return None;
         }
         match ws.next().now_or_never() {

@@ -80,7 +80,8 @@ impl Supervisor {
             events.clone(),
             matcher,
             probe.clone(),
-            mode == Mode::Monitor,
+            // Long-running modes probe on a schedule; `check` asks once.
+            matches!(mode, Mode::Monitor | Mode::Record),
             cancel.child_token(),
         ));
         let checker = tokio::spawn(run_checks(

@@ -18,12 +18,16 @@ use crate::secret::Redactor;
 /// Reconnect forever (dashboard, tail) or try once (check).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// Reconnect forever; a consumer that falls behind loses the oldest
+    /// messages (counted), and the socket is always read (the dashboard).
     Monitor,
+    /// [`Mode::Monitor`], but lossless for a consumer that writes every
+    /// message (`tail`): when it falls behind, the session stops reading
+    /// until it catches up, so TCP slows the server down instead.
+    Record,
     /// One attempt; an opened socket is held for `hold` (so a server that
     /// accepts and then closes at once is caught) and closed with 1000.
-    Once {
-        hold: Duration,
-    },
+    Once { hold: Duration },
 }
 
 /// Everything one session task needs.

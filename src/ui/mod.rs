@@ -244,7 +244,8 @@ pub fn click(app: &mut App, column: u16, row: u16) {
         // Full layout: border + header row; compact: a header row only.
         let first = areas.sessions.y + if areas.compact { 1 } else { 2 };
         if let Some(i) = row.checked_sub(first) {
-            let i = i as usize;
+            let shown = sessions::rows_visible(areas.sessions, areas.compact);
+            let i = i as usize + sessions::first_visible(app.selected, shown);
             if i < app.model.sessions.len() {
                 let delta = i as i64 - app.selected as i64;
                 app.move_by(delta);

@@ -215,6 +215,18 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'
     Row::new(cells.collect::<Vec<_>>())
 }
 
+/// Session rows that fit in `area` (under the border and the header row).
+pub fn rows_visible(area: Rect, compact: bool) -> usize {
+    let chrome = if compact { 1 } else { 3 };
+    usize::from(area.height.saturating_sub(chrome))
+}
+
+/// The first session row shown: the list scrolls just enough to keep the
+/// selected row in view.
+pub fn first_visible(selected: usize, rows_visible: usize) -> usize {
+    (selected + 1).saturating_sub(rows_visible.max(1))
+}
+
 /// The sessions list (bordered in the full layout, bare in the compact one).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let theme = &app.theme;
@@ -228,11 +240,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         .clamp(8, 24) as u16;
     let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
     let keep = columns_that_fit(inner, name_width);
+    // Only the rows that fit are built: a thousand sessions cost a
+    // screenful of rows per frame, not a thousand.
+    let visible_rows = rows_visible(area, compact);
+    let first = first_visible(app.selected, visible_rows);
     let rows: Vec<Row> = app
         .model
         .sessions
         .iter()
         .enumerate()
+        .skip(first)
+        .take(visible_rows)
         .map(|(i, s)| {
             let r = row(app, i, s, &keep);
             if i == app.selected {
@@ -275,6 +293,17 @@ mod tests {
         assert!(at_80.contains(&7), "{at_80:?}");
         assert!(!at_80.contains(&4), "{at_80:?}");
         assert_eq!(columns_that_fit(30, 13), [0, 1]);
+    }
+
+    #[test]
+    fn the_list_scrolls_to_keep_the_selection_in_view() {
+        assert_eq!(first_visible(0, 10), 0);
+        assert_eq!(first_visible(9, 10), 0);
+        assert_eq!(first_visible(10, 10), 1);
+        assert_eq!(first_visible(999, 10), 990);
+        assert_eq!(first_visible(3, 0), 3);
+        assert_eq!(rows_visible(Rect::new(0, 0, 80, 13), false), 10);
+        assert_eq!(rows_visible(Rect::new(0, 0, 80, 2), false), 0);
     }
 
     #[test]
