@@ -12,12 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use django_support::{Db, IVAN_INACTIVE, OMAR, SANDRA, Server, UNKNOWN};
+use django_support::{Db, IVAN_INACTIVE, OMAR, SANDRA, Server, UNKNOWN, wsmon};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_wsmon");
+use tokio::process::{Child, ChildStdout};
 
 /// Generous: a loaded 2-core machine runs Python slowly.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -64,17 +62,6 @@ token_check = "/api/notifications/"
     let path = dir.join("profiles.toml");
     std::fs::write(&path, text).expect("write profiles.toml");
     path
-}
-
-fn wsmon(config: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--config")
-        .arg(config)
-        .arg("--log-file")
-        .arg(config.with_file_name("wsmon.log"))
-        .env_remove("WSMON_CONFIG")
-        .kill_on_drop(true);
-    cmd
 }
 
 /// `wsmon check --format json`: the exit code and the report.

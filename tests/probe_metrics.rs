@@ -18,13 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use django_support::{Db, SANDRA, Server};
+use django_support::{Db, SANDRA, Server, wsmon};
 use prometheus_parse::{Scrape, Value as PromValue};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_wsmon");
 
 /// Generous: a loaded 2-core machine runs Python slowly.
 const WAIT: Duration = Duration::from_secs(60);
@@ -70,17 +67,6 @@ timeout = "{timeout}"
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
     }
     path
-}
-
-fn wsmon(config: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--config")
-        .arg(config)
-        .arg("--log-file")
-        .arg(config.with_file_name("wsmon.log"))
-        .env_remove("WSMON_CONFIG")
-        .kill_on_drop(true);
-    cmd
 }
 
 /// `wsmon check --probe --format json`: exit code and report.

@@ -394,3 +394,15 @@ fn nonce() -> u128 {
         .map(|d| d.as_nanos())
         .unwrap_or_default()
 }
+
+/// The real `wsmon` binary on `config`, logging beside it, killed on drop.
+pub fn wsmon(config: &Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_wsmon"));
+    cmd.arg("--config")
+        .arg(config)
+        .arg("--log-file")
+        .arg(config.with_file_name("wsmon.log"))
+        .env_remove("WSMON_CONFIG")
+        .kill_on_drop(true);
+    cmd
+}
