@@ -150,7 +150,11 @@ pub fn main() -> ExitCode {
         Ok(guard) => guard,
         Err(message) => return fail(&message),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread for every session, the UI and headless output: what would
+    // block (terminal and stdout writes, DNS) runs on threads of its own,
+    // and a single thread spends far less waking and switching than two
+    // (see the README's Performance section).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -323,11 +327,11 @@ fn activate(config: &Config, name: Option<&str>) -> Result<ActiveProfile, Config
 
 async fn run_tail(profile: ActiveProfile, limits: tail::Limits) -> Result<ExitCode, CliError> {
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    tail::run(profile, limits, &mut out)
+    let out = crate::writer_thread::Output::new(stdout, crate::writer_thread::stdout_may_block())
+        .map_err(|e| CliError::Io(format!("cannot start the output thread: {e}")))?;
+    tail::run(profile, limits, out)
         .await
         .map_err(|e| CliError::Io(format!("cannot write the output: {e}")))?;
-    let _ = out.flush();
     Ok(ExitCode::SUCCESS)
 }
 

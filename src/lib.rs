@@ -23,3 +23,4 @@ pub mod tls;
 pub mod token_check;
 pub mod tui;
 pub mod ui;
+pub mod writer_thread;

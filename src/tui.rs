@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, Effect, keymap};
 use crate::config::{ActiveProfile, Config};
+use crate::writer_thread::{QueuedWriter, WriterThread};
 
 /// Most frames drawn per second.
 pub const MAX_FPS: u32 = 30;
@@ -62,9 +63,14 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// The dashboard's terminal: frames are handed to a writer thread (see
+/// [`crate::writer_thread`]), so a slow terminal never stalls the sessions.
+pub type DashTerminal = Terminal<CrosstermBackend<QueuedWriter>>;
+
 /// Takes the terminal over (raw mode, alternate screen, mouse) and installs
 /// a panic hook that gives it back before the panic message is printed.
-pub fn init() -> io::Result<(Terminal<CrosstermBackend<io::Stdout>>, TerminalGuard)> {
+/// Output goes through `writer`.
+pub fn init(writer: &WriterThread) -> io::Result<(DashTerminal, TerminalGuard)> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let _ = restore();
@@ -78,7 +84,7 @@ pub fn init() -> io::Result<(Terminal<CrosstermBackend<io::Stdout>>, TerminalGua
         EnableMouseCapture,
         EnableBracketedPaste
     )?;
-    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let terminal = Terminal::new(CrosstermBackend::new(writer.writer()))?;
     Ok((terminal, guard))
 }
 
@@ -94,19 +100,58 @@ pub async fn dashboard_with_metrics(
     active: ActiveProfile,
     metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 ) -> io::Result<()> {
-    let (mut terminal, guard) = init()?;
+    let writer = WriterThread::spawn(io::stdout())?;
+    let (mut terminal, guard) = init(&writer)?;
     let mut app = App::start(config, live, active);
     app.metrics = metrics;
+    // The clipboard's OSC 52 goes through the same thread, in order with
+    // the frames.
+    let mut clipboard = writer.writer();
+    let (input, reader) = terminal_input();
     let result = run(
         &mut terminal,
         &mut app,
-        EventStream::new(),
+        input,
         CancellationToken::new(),
-        &mut io::stdout(),
+        &mut clipboard,
     )
     .await;
+    reader.abort();
+    // The last frame reaches the terminal before it is given back.
+    drop(terminal);
+    let written = tokio::task::spawn_blocking(move || writer.finish()).await;
     drop(guard);
-    result.map_err(|e| io::Error::other(e.to_string()))
+    result.map_err(|e| io::Error::other(e.to_string()))?;
+    match written {
+        Ok(Err(e)) if e.kind() != io::ErrorKind::BrokenPipe => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The terminal's input as a stream that costs nothing to poll.
+///
+/// crossterm's `EventStream` takes its reader's lock on every poll, and
+/// while its wake-up thread waits for input that lock is held, so each
+/// poll spins and yields. The loop polls its input once per turn, that is
+/// once per engine event (a thousand times a second with a thousand
+/// chatty sessions), so the stream is polled here only when crossterm
+/// wakes it, and its events are passed on through a channel.
+fn terminal_input() -> (
+    impl Stream<Item = io::Result<TermEvent>> + Unpin,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let reader = tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(event) = events.next().await {
+            let end = event.is_err();
+            if tx.send(event).is_err() || end {
+                break;
+            }
+        }
+    });
+    let input = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    (input, reader)
 }
 
 /// The event loop. Returns when the user quits, the input ends, or

@@ -135,7 +135,8 @@ fn panic_with_the_terminal_raw() {
     if std::env::var_os("WSMON_PANIC_HELPER").is_none() {
         return;
     }
-    let (_terminal, guard) = wsmon::tui::init().expect("init");
+    let writer = wsmon::writer_thread::WriterThread::spawn(std::io::stdout()).expect("writer");
+    let (_terminal, guard) = wsmon::tui::init(&writer).expect("init");
     std::mem::forget(guard);
     panic!("deliberate panic with the terminal raw");
 }

@@ -2,9 +2,11 @@
 //! event, until a duration passes, a message count is reached, or SIGINT /
 //! SIGTERM.
 //!
-//! Output is flushed whenever the engine has nothing more pending, so each
-//! line appears as soon as its event happened, and a flood is written in
-//! large blocks instead of one write per message.
+//! Output is handed to a writer thread (see [`crate::writer_thread`]) whenever
+//! the engine has nothing more pending, so each line appears as soon as its
+//! event happened, a flood is written in large blocks instead of one write
+//! per message, and a reader that stops reading pauses the sockets (tail
+//! loses nothing) without stalling the runtime.
 //!
 //! With a `token_check` in the profile, output starts with its first
 //! result: events before it are held (at most `connect_timeout`, the
@@ -22,6 +24,7 @@ use super::event_json;
 use crate::config::ActiveProfile;
 use crate::session::{self, Event, Mode, SessionEvent, Supervisor};
 use crate::token_check::TokenCheckResult;
+use crate::writer_thread::Output;
 
 /// When to stop.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,12 +40,15 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// Events held while waiting for the first token check, at most.
 const HOLD_MAX: usize = 10_000;
 
-/// Runs tail, writing to `out`. Returns when a limit is reached, on a
-/// signal, or when `out` is closed (e.g. `| head`).
-pub async fn run(
+/// Output waiting behind the writer thread before tail waits for it.
+const BACKLOG_MAX: usize = 1 << 20;
+
+/// Runs tail, writing to `out` (see [`Output`]). Returns when a limit is
+/// reached, on a signal, or when `out` is closed (e.g. `| head`).
+pub async fn run<W: Write + Send + 'static>(
     profile: ActiveProfile,
     limits: Limits,
-    out: &mut dyn Write,
+    mut out: Output<W>,
 ) -> std::io::Result<()> {
     let (tx, mut rx) = session::channel();
     // Every message is written: a session waits for tail rather than drop.
@@ -90,17 +96,21 @@ pub async fn run(
                 Err(_) => break,
             }
         }
-        if let Err(e) = out.write_all(&state.buf).and_then(|()| out.flush()) {
+        if let Err(e) = out.write_all(&state.buf) {
             break Err(e);
         }
         state.buf.clear();
         if done {
             break Ok(());
         }
+        if let Err(e) = out.wait_below(BACKLOG_MAX).await {
+            break Err(e);
+        }
     };
     drop(rx);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, supervisor.shutdown()).await;
-    match result {
+    let written = out.finish().await;
+    match result.and(written) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
