@@ -481,3 +481,80 @@ async fn switching_profile_closes_the_old_sockets_with_1000_and_opens_the_new() 
     until(&mut rx, LIMIT, |e| matches!(e, SessionEvent::Messages(_))).await;
     sup.shutdown().await;
 }
+
+/// A profile with more endpoints than [`MAX_CONNECTING`] against a server
+/// that accepts and never answers: exactly that many handshakes are in
+/// flight, the rest wait their turn; as the first ones fail (their
+/// connect_timeout running from their turn), the others get theirs.
+#[tokio::test]
+async fn handshakes_in_flight_are_capped_and_the_rest_wait_their_turn() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Each accepted connection reports the path of its upgrade request.
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let accepted_tx = accepted_tx.clone();
+            tokio::spawn(async move {
+                use tokio::io::AsyncBufReadExt;
+                let mut reader = tokio::io::BufReader::new(stream);
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line).await;
+                let path = line.split(' ').nth(1).unwrap_or("").to_string();
+                let _ = accepted_tx.send(path);
+                // Hold the connection, never answering.
+                std::future::pending::<()>().await;
+            });
+        }
+    });
+    let mut dialled = std::collections::HashSet::new();
+    let total = MAX_CONNECTING + 36;
+    let endpoints: Vec<(String, String)> = (0..total)
+        .map(|i| (format!("e{i}"), format!("ws://{addr}/ws/{i}")))
+        .collect();
+    let named: Vec<(&str, String)> = endpoints
+        .iter()
+        .map(|(n, u)| (n.as_str(), u.clone()))
+        .collect();
+    let settings = wsmon::config::Settings {
+        connect_timeout: Duration::from_millis(1500),
+        ..fast_settings()
+    };
+    let (tx, mut rx) = channel();
+    let sup = Supervisor::start(profile(&named, settings), Mode::Monitor, tx);
+    // Everyone reports CONNECTING at once...
+    let mut connecting = 0;
+    while connecting < total {
+        match tokio::time::timeout(LIMIT, rx.recv()).await {
+            Ok(Some(Event::Session {
+                event: SessionEvent::Connecting { .. },
+                ..
+            })) => connecting += 1,
+            Ok(Some(_)) => {}
+            other => panic!("{connecting} of {total} connecting, then {other:?}"),
+        }
+    }
+    // ...but only MAX_CONNECTING dial; the others queue behind them.
+    while dialled.len() < MAX_CONNECTING {
+        let path = tokio::time::timeout(LIMIT, accepted.recv())
+            .await
+            .expect("the first handshakes dialled")
+            .expect("server alive");
+        dialled.insert(path);
+    }
+    // While they hang (up to their 1.5 s timeout), nobody else dials.
+    let early = tokio::time::timeout(Duration::from_millis(500), accepted.recv()).await;
+    assert!(early.is_err(), "a queued session dialled early: {early:?}");
+    // Their timeouts free the turns: every endpoint gets to dial.
+    while dialled.len() < total {
+        let path = tokio::time::timeout(LIMIT, accepted.recv())
+            .await
+            .expect("the queued sessions dialled once turns were free")
+            .expect("server alive");
+        dialled.insert(path);
+    }
+    sup.shutdown().await;
+    server.abort();
+}

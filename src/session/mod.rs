@@ -15,7 +15,7 @@ pub mod task;
 pub use events::*;
 pub use probe::{ProbeFailure, ProbeOutcome, ProbeResult};
 pub use supervisor::{Supervisor, channel};
-pub use task::Mode;
+pub use task::{MAX_CONNECTING, Mode};
 
 use std::time::Duration;
 

@@ -51,6 +51,7 @@ impl Supervisor {
         let cancel = CancellationToken::new();
         let token_check = Arc::new(Notify::new());
         let matcher = Arc::new(super::probe::Matcher::default());
+        let connecting = task::connecting_limit();
         let mut sessions = Vec::with_capacity(profile.endpoints.len());
         let mut senders = Vec::with_capacity(profile.endpoints.len());
         for (id, endpoint) in profile.endpoints.iter().enumerate() {
@@ -69,6 +70,7 @@ impl Supervisor {
                 cancel: cancel.child_token(),
                 token_check: token_check.clone(),
                 probe: matcher.clone(),
+                connecting: connecting.clone(),
             };
             let task = tokio::spawn(task::run(spec, wiring));
             senders.push(tx.clone());

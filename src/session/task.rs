@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::{Backoff, STABLE_AFTER};
@@ -41,6 +41,22 @@ pub struct SessionSpec {
     pub tls: std::sync::Arc<rustls::ClientConfig>,
 }
 
+/// Handshakes in flight at once across one profile's sessions; the others
+/// wait their turn (still CONNECTING, as a browser shows a queued socket).
+///
+/// RFC 6455 §4.1 has a client keep at most one connection per host in
+/// CONNECTING and queue the rest. wsmon allows more, so a thousand
+/// endpoints open within a second, but not all at once: ten thousand
+/// simultaneous SYNs overflow a server's listen backlog, the dropped ones
+/// are retried 1, 3, 7, 15 and 31 s later, and against production it is a
+/// thundering herd of its own making.
+pub const MAX_CONNECTING: usize = 64;
+
+/// The limiter behind [`MAX_CONNECTING`], one per profile.
+pub fn connecting_limit() -> std::sync::Arc<Semaphore> {
+    std::sync::Arc::new(Semaphore::new(MAX_CONNECTING))
+}
+
 /// The channels a session talks on.
 pub struct Wiring {
     pub events: mpsc::Sender<Event>,
@@ -51,6 +67,8 @@ pub struct Wiring {
     pub token_check: std::sync::Arc<Notify>,
     /// Where received messages are offered to an outstanding delivery probe.
     pub probe: std::sync::Arc<super::probe::Matcher>,
+    /// Shared by the profile's sessions: see [`MAX_CONNECTING`].
+    pub connecting: std::sync::Arc<Semaphore>,
 }
 
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
@@ -124,6 +142,12 @@ async fn one_attempt(
         },
     )
     .await;
+    // connect_timeout starts once it is this session's turn.
+    let turn = tokio::select! {
+        biased;
+        _ = wiring.cancel.cancelled() => return None,
+        turn = wiring.connecting.clone().acquire_owned() => turn,
+    };
     let connecting = handshake::connect(
         &spec.endpoint,
         spec.settings.connect_timeout,
@@ -135,6 +159,7 @@ async fn one_attempt(
         _ = wiring.cancel.cancelled() => return None,
         result = connecting => result,
     };
+    drop(turn);
     let (record, next) = match result {
         Err(failure) => {
             let record = AttemptRecord {
@@ -325,6 +350,7 @@ mod tests {
             cancel: CancellationToken::new(),
             token_check: Arc::new(Notify::new()),
             probe: Arc::default(),
+            connecting: connecting_limit(),
         };
         (wiring, commands_tx, events_rx)
     }
