@@ -60,21 +60,17 @@ pub fn short_duration(d: Duration) -> String {
     }
 }
 
-/// Warnings about the endpoint's URL before dialling it (`http://` for
+/// Warnings about each endpoint's URL before dialling it (`http://` for
 /// `ws://`, a missing `/ws/` prefix or token that its siblings have, a
-/// trailing-slash mismatch). Works on shown URLs: no token needed.
-pub fn url_warnings(profile: &ActiveProfile, index: usize) -> Vec<String> {
-    let Some(endpoint) = profile.endpoints.get(index) else {
-        return Vec::new();
-    };
-    let siblings: Vec<&str> = profile
+/// trailing-slash mismatch), in endpoint order. Works on shown URLs: no
+/// token needed. Linear in the number of endpoints.
+pub fn url_warnings(profile: &ActiveProfile) -> Vec<Vec<String>> {
+    let urls: Vec<&str> = profile
         .endpoints
         .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != index)
-        .map(|(_, e)| e.shown_url.as_str())
+        .map(|e| e.shown_url.as_str())
         .collect();
-    diagnose::lint::lint_url(&endpoint.shown_url, &siblings)
+    diagnose::lint::lint_urls(&urls)
 }
 
 #[cfg(test)]

@@ -112,6 +112,7 @@ impl App {
         }
         self.model = Model::new(&active);
         self.views = vec![SessionView::default(); self.model.sessions.len()];
+        self.url_warnings = crate::report::url_warnings(&active);
         self.active = active;
         self.live = index;
         self.selected = 0;

@@ -137,6 +137,8 @@ pub struct App {
     pub live: usize,
     /// The live profile, activated (diagnoses need its token facts).
     pub active: ActiveProfile,
+    /// The URL lint of `active`'s endpoints, found once per activation.
+    pub url_warnings: Vec<Vec<String>>,
     /// The engine's state of the live profile.
     pub model: Model,
     /// View state per session, parallel to `model.sessions`.
@@ -232,6 +234,7 @@ impl App {
             views: vec![SessionView::default(); model.sessions.len()],
             config,
             live,
+            url_warnings: crate::report::url_warnings(&active),
             active,
             model,
             detached: supervisor.is_none(),

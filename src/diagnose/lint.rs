@@ -68,7 +68,91 @@ impl Parts {
 /// URLs. Sibling-based warnings need every sibling to agree, so a profile
 /// that mixes styles on purpose is not nagged.
 pub fn lint_url(url: &str, sibling_urls: &[&str]) -> Vec<String> {
-    let me = Parts::of(url);
+    let mut urls = Vec::with_capacity(sibling_urls.len() + 1);
+    urls.push(url);
+    urls.extend_from_slice(sibling_urls);
+    lint_urls(&urls).swap_remove(0)
+}
+
+/// [`lint_url`] for every URL of a profile at once, each judged against
+/// all the others, in time linear in their number (a profile may hold
+/// thousands of endpoints): every URL is parsed once, and "every sibling
+/// agrees" is a count over all of them less the URL's own share. Identical
+/// URLs are not each other's siblings.
+pub fn lint_urls(urls: &[&str]) -> Vec<Vec<String>> {
+    let parts: Vec<Parts> = urls.iter().map(|u| Parts::of(u)).collect();
+    let mut copies: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for url in urls {
+        *copies.entry(url.trim()).or_default() += 1;
+    }
+    let mut total = Tally::default();
+    for p in &parts {
+        total.add(&Tally::of(p), 1);
+    }
+    // The example quoted in a warning: the first URL that differs from
+    // the one judged (the first URL, or else the first one unlike it).
+    let first_other = urls
+        .iter()
+        .position(|u| u.trim() != urls.first().map_or("", |f| f.trim()));
+    urls.iter()
+        .zip(&parts)
+        .map(|(url, me)| {
+            let same = copies.get(url.trim()).copied().unwrap_or(1);
+            let mut siblings = total.clone();
+            siblings.remove(&Tally::of(me), same);
+            let example = if urls.first().is_some_and(|f| f.trim() != url.trim()) {
+                parts.first()
+            } else {
+                first_other.and_then(|i| parts.get(i))
+            };
+            judge(me, &siblings, example)
+        })
+        .collect()
+}
+
+/// How many URLs have each property the sibling lints compare.
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    urls: usize,
+    ws_prefix: usize,
+    token: usize,
+    real_path: usize,
+    real_path_slash: usize,
+}
+
+impl Tally {
+    fn of(p: &Parts) -> Tally {
+        Tally {
+            urls: 1,
+            ws_prefix: usize::from(p.path.starts_with("/ws/")),
+            token: usize::from(p.token_param().is_some()),
+            real_path: usize::from(p.has_real_path()),
+            real_path_slash: usize::from(p.has_real_path() && p.path.ends_with('/')),
+        }
+    }
+
+    fn add(&mut self, one: &Tally, times: usize) {
+        self.urls += one.urls * times;
+        self.ws_prefix += one.ws_prefix * times;
+        self.token += one.token * times;
+        self.real_path += one.real_path * times;
+        self.real_path_slash += one.real_path_slash * times;
+    }
+
+    fn remove(&mut self, one: &Tally, times: usize) {
+        self.urls = self.urls.saturating_sub(one.urls * times);
+        self.ws_prefix = self.ws_prefix.saturating_sub(one.ws_prefix * times);
+        self.token = self.token.saturating_sub(one.token * times);
+        self.real_path = self.real_path.saturating_sub(one.real_path * times);
+        self.real_path_slash = self
+            .real_path_slash
+            .saturating_sub(one.real_path_slash * times);
+    }
+}
+
+/// The warnings for one URL, given what its siblings have in common and
+/// one sibling to quote.
+fn judge(me: &Parts, siblings: &Tally, example: Option<&Parts>) -> Vec<String> {
     let mut warnings = Vec::new();
     match me.scheme.as_deref() {
         None | Some("ws" | "wss") => {}
@@ -82,32 +166,29 @@ pub fn lint_url(url: &str, sibling_urls: &[&str]) -> Vec<String> {
             "the URL's scheme is not a WebSocket scheme: use ws:// (or wss:// for TLS)".into(),
         ),
     }
-    let siblings: Vec<Parts> = sibling_urls
-        .iter()
-        .filter(|s| s.trim() != url.trim())
-        .map(|s| Parts::of(s))
-        .collect();
-    if siblings.is_empty() {
+    let Some(example) = example.filter(|_| siblings.urls > 0) else {
         return warnings;
-    }
-    let all = |pred: &dyn Fn(&Parts) -> bool| siblings.iter().all(pred);
-
-    if !me.path.starts_with("/ws/") && all(&|s| s.path.starts_with("/ws/")) {
+    };
+    if !me.path.starts_with("/ws/") && siblings.ws_prefix == siblings.urls {
         warnings.push(format!(
             "the path {} lacks the /ws/ prefix the profile's other endpoints use (e.g. {})",
-            me.path, siblings[0].path
+            me.path, example.path
         ));
     }
-    if me.token_param().is_none() && all(&|s| s.token_param().is_some()) {
-        let param = siblings[0].token_param().unwrap_or("token");
+    if me.token_param().is_none() && siblings.token == siblings.urls {
+        let param = example.token_param().unwrap_or("token");
         warnings.push(format!(
             "no token in the query string, while the profile's other endpoints carry one (?{param}=...): the server will refuse the socket"
         ));
     }
-    let compared: Vec<&Parts> = siblings.iter().filter(|s| s.has_real_path()).collect();
-    if me.has_real_path() && !compared.is_empty() {
+    if me.has_real_path() && siblings.real_path > 0 {
         let mine = me.path.ends_with('/');
-        if compared.iter().all(|s| s.path.ends_with('/') != mine) {
+        let others_differ = if mine {
+            siblings.real_path_slash == 0
+        } else {
+            siblings.real_path_slash == siblings.real_path
+        };
+        if others_differ {
             let (mine_does, others_do) = if mine {
                 ("ends", "do not")
             } else {
@@ -186,6 +267,34 @@ mod tests {
             &lint_url("{ws}/ws/b", &["{ws}/ws/a", "{ws}/ws/c/"]),
             "in /"
         ));
+    }
+
+    #[test]
+    fn a_whole_profile_is_judged_as_each_url_against_the_others() {
+        let urls = [
+            "{ws}/ws/a/?token={token}",
+            "{ws}/ws/a/?token={token}",
+            "{ws}/b/?token={token}",
+            "{ws}/ws/c",
+            "http://h/ws/d/?token={token}",
+            "{ws}/ws/e/?token={token}",
+        ];
+        let all = lint_urls(&urls);
+        for (i, url) in urls.iter().enumerate() {
+            let siblings: Vec<&str> = urls
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, u)| *u)
+                .collect();
+            assert_eq!(all[i], lint_url(url, &siblings), "{url}");
+        }
+        assert!(has(&all[2], "lacks the /ws/ prefix"));
+        assert!(has(&all[3], "no token"));
+        assert!(has(&all[3], "does not end in /"));
+        assert!(has(&all[4], "starts with http://"));
+        assert!(all[0].is_empty() && all[5].is_empty());
+        assert!(lint_urls(&[]).is_empty());
     }
 
     #[test]

@@ -139,13 +139,13 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
         .as_ref()
         .is_none_or(|t| t.verdict == Verdict::Valid)
         && (profile.token_check.is_none() || model.token_check.is_some());
+    let lint = report::url_warnings(profile);
     let endpoints: Vec<EndpointReport> = profile
         .endpoints
         .iter()
         .zip(&model.sessions)
-        .enumerate()
-        .map(|(index, (endpoint, state))| {
-            let warnings = report::url_warnings(profile, index);
+        .zip(lint)
+        .map(|((endpoint, state), warnings)| {
             let Some(record) = state.last_attempt() else {
                 return EndpointReport {
                     name: endpoint.name.clone(),

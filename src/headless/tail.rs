@@ -64,10 +64,10 @@ pub async fn run<W: Write + Send + 'static>(
         buf: Vec::with_capacity(64 * 1024),
         held: profile.token_check.is_some().then(Vec::new),
     };
-    for (index, endpoint) in profile.endpoints.iter().enumerate() {
-        let warnings = crate::report::url_warnings(&profile, index);
+    let lint = crate::report::url_warnings(&profile);
+    for (endpoint, warnings) in profile.endpoints.iter().zip(&lint) {
         if !warnings.is_empty() {
-            event_json::url_warning_line(&mut state.buf, &endpoint.name, &warnings);
+            event_json::url_warning_line(&mut state.buf, &endpoint.name, warnings);
         }
     }
     let stop = shutdown_signal();

@@ -56,9 +56,9 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
     ];
     // URL lint (missing /ws/ prefix or token its siblings have…), found
     // before dialling: often the whole answer.
-    for warning in crate::report::url_warnings(&app.active, app.selected) {
+    for warning in app.url_warnings.get(app.selected).into_iter().flatten() {
         out.push(Line::from(Span::styled(
-            format!("⚠ {}", visible(&warning)),
+            format!("⚠ {}", visible(warning)),
             theme.warn(),
         )));
     }
