@@ -134,6 +134,12 @@ impl SessionState {
 /// Delivery probe results kept (newest last).
 pub const PROBES_CAP: usize = 60;
 
+/// Byte budget of every session's payload history together. Each ring is
+/// also capped on its own ([`ring::DEFAULT_CAP_BYTES`]), so a few chatty
+/// sessions keep 8 MiB each, while a thousand of them share this instead
+/// of growing to gigabytes over a long run.
+pub const TOTAL_PAYLOAD_CAP: usize = 16 << 20;
+
 /// The state of the active profile.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -142,10 +148,20 @@ pub struct Model {
     pub token_check: Option<TokenCheckResult>,
     /// The latest delivery probe results, newest last (at most [`PROBES_CAP`]).
     pub probes: VecDeque<ProbeResult>,
+    /// Bytes held by all payload rings together.
+    payload_bytes: usize,
+    payload_cap: usize,
+    /// Where the search for a ring to evict from goes on (round robin).
+    evict_cursor: usize,
 }
 
 impl Model {
     pub fn new(profile: &ActiveProfile) -> Self {
+        Model::with_payload_cap(profile, TOTAL_PAYLOAD_CAP)
+    }
+
+    /// [`Model::new`] with another total payload budget.
+    pub fn with_payload_cap(profile: &ActiveProfile, payload_cap: usize) -> Self {
         Model {
             profile: profile.name.clone(),
             sessions: profile
@@ -155,14 +171,29 @@ impl Model {
                 .collect(),
             token_check: None,
             probes: VecDeque::new(),
+            payload_bytes: 0,
+            payload_cap,
+            evict_cursor: 0,
         }
+    }
+
+    /// Bytes held by all payload rings together.
+    pub fn payload_bytes(&self) -> usize {
+        self.payload_bytes
     }
 
     pub fn apply(&mut self, event: &Event) {
         match event {
             Event::Session { endpoint, event } => {
-                if let Some(session) = self.sessions.get_mut(*endpoint) {
-                    session.apply(event);
+                let Some(session) = self.sessions.get_mut(*endpoint) else {
+                    return;
+                };
+                let before = session.payloads.bytes();
+                session.apply(event);
+                let after = session.payloads.bytes();
+                if after != before {
+                    self.payload_bytes = (self.payload_bytes + after).saturating_sub(before);
+                    self.enforce_payload_cap(*endpoint);
                 }
             }
             Event::TokenCheck(result) => self.token_check = Some(result.clone()),
@@ -173,5 +204,131 @@ impl Model {
                 self.probes.push_back(result.clone());
             }
         }
+    }
+
+    /// Evicts oldest payloads until all rings together fit the budget.
+    /// The session that just grew pays while it holds more than an equal
+    /// share; otherwise some other ring does (one must: the total is over
+    /// n equal shares), found round robin so a thousand sessions are not
+    /// scanned per message. A ring's newest payload is never evicted.
+    fn enforce_payload_cap(&mut self, grew: usize) {
+        let n = self.sessions.len().max(1);
+        let share = self.payload_cap / n;
+        while self.payload_bytes > self.payload_cap {
+            let over = |s: &SessionState| s.payloads.bytes() > share && s.payloads.len() > 1;
+            let victim = if self.sessions.get(grew).is_some_and(over) {
+                Some(grew)
+            } else {
+                (1..=n)
+                    .map(|k| (self.evict_cursor + k) % n)
+                    .find(|&i| self.sessions.get(i).is_some_and(over))
+            };
+            let Some(victim) = victim else {
+                // Only single newest payloads left above their share.
+                return;
+            };
+            self.evict_cursor = victim;
+            let freed = self.sessions[victim].payloads.evict_oldest();
+            if freed == 0 {
+                return;
+            }
+            self.payload_bytes -= freed;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::session::{MessageBatch, Payload, PayloadData};
+
+    fn profile(n: usize) -> ActiveProfile {
+        let mut text = String::from("[profiles.p]\nserver = \"http://127.0.0.1:9\"\n");
+        for i in 0..n {
+            text +=
+                &format!("[[profiles.p.endpoints]]\nname = \"e{i}\"\nurl = \"{{ws}}/ws/{i}/\"\n");
+        }
+        let config =
+            crate::config::validate::parse(std::path::Path::new("t.toml"), &text).expect("profile");
+        config.profiles[0].activate().expect("activate")
+    }
+
+    fn batch(endpoint: usize, count: usize, size: usize) -> Event {
+        let messages = (0..count)
+            .map(|_| Payload {
+                at: SystemTime::UNIX_EPOCH,
+                data: PayloadData::Text("x".repeat(size).into()),
+            })
+            .collect();
+        Event::Session {
+            endpoint,
+            event: SessionEvent::Messages(MessageBatch {
+                messages,
+                dropped: 0,
+                budget: None,
+            }),
+        }
+    }
+
+    fn held(model: &Model) -> usize {
+        model.sessions.iter().map(|s| s.payloads.bytes()).sum()
+    }
+
+    #[test]
+    fn all_rings_together_stay_within_the_budget() {
+        let cap = 64 * 1024;
+        let mut model = Model::with_payload_cap(&profile(10), cap);
+        for round in 0..50 {
+            for endpoint in 0..10 {
+                model.apply(&batch(endpoint, 3, 100 + round));
+                assert!(model.payload_bytes() <= cap);
+                assert_eq!(model.payload_bytes(), held(&model));
+            }
+        }
+        // Equally chatty sessions end with about equal shares.
+        let share = cap / 10;
+        for s in &model.sessions {
+            assert!(s.payloads.bytes() <= share + 1024, "{}", s.payloads.bytes());
+            assert!(s.payloads.bytes() >= share / 2, "{}", s.payloads.bytes());
+            assert_eq!(s.messages, 150);
+        }
+    }
+
+    #[test]
+    fn a_flooding_session_pays_for_itself_and_spares_the_quiet_ones() {
+        let cap = 64 * 1024;
+        let mut model = Model::with_payload_cap(&profile(4), cap);
+        for endpoint in 1..4 {
+            model.apply(&batch(endpoint, 5, 200));
+        }
+        let quiet: Vec<usize> = (1..4).map(|i| model.sessions[i].payloads.len()).collect();
+        for _ in 0..1000 {
+            model.apply(&batch(0, 10, 300));
+        }
+        assert!(model.payload_bytes() <= cap);
+        assert_eq!(
+            quiet,
+            (1..4)
+                .map(|i| model.sessions[i].payloads.len())
+                .collect::<Vec<_>>()
+        );
+        assert!(model.sessions[0].payloads.dropped() > 9000);
+        assert_eq!(model.payload_bytes(), held(&model));
+    }
+
+    #[test]
+    fn the_newest_payload_of_a_ring_is_never_evicted() {
+        let mut model = Model::with_payload_cap(&profile(3), 1000);
+        for endpoint in 0..3 {
+            model.apply(&batch(endpoint, 1, 5000));
+        }
+        for s in &model.sessions {
+            assert_eq!(s.payloads.len(), 1);
+        }
+        model.apply(&batch(1, 1, 10));
+        assert_eq!(model.sessions[1].payloads.len(), 1);
+        assert_eq!(model.payload_bytes(), held(&model));
     }
 }

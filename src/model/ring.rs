@@ -50,6 +50,22 @@ impl PayloadRing {
         }
     }
 
+    /// Evicts the oldest payload (counted as dropped) unless it is the only
+    /// one: the newest message always stays visible. Returns the bytes
+    /// freed.
+    pub fn evict_oldest(&mut self) -> usize {
+        if self.items.len() < 2 {
+            return 0;
+        }
+        let Some(old) = self.items.pop_front() else {
+            return 0;
+        };
+        let freed = old.cost();
+        self.bytes -= freed;
+        self.dropped += 1;
+        freed
+    }
+
     /// Counts messages that never reached the ring (dropped upstream).
     pub fn add_dropped(&mut self, n: u64) {
         self.dropped += n;
@@ -124,6 +140,17 @@ mod tests {
         ring.push(text(500));
         assert_eq!(ring.len(), 1);
         assert_eq!(ring.dropped(), 1);
+    }
+
+    #[test]
+    fn evicting_keeps_the_newest_payload() {
+        let mut ring = PayloadRing::new(1 << 20);
+        ring.push(text(10));
+        ring.push(text(20));
+        assert_eq!(ring.evict_oldest(), text(10).cost());
+        assert_eq!(ring.evict_oldest(), 0);
+        assert_eq!((ring.len(), ring.dropped()), (1, 1));
+        assert_eq!(ring.bytes(), text(20).cost());
     }
 
     #[test]
