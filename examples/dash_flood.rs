@@ -132,7 +132,8 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-#[tokio::main]
+// One thread, as the wsmon binary runs.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let url = args.next().ok_or("usage: dash_flood URL MESSAGES")?;

@@ -34,15 +34,22 @@ impl Tmux {
 
     /// Waits until the screen contains every one of `texts`.
     fn wait_for(&self, texts: &[&str]) -> String {
+        self.wait_until(&format!("{texts:?}"), |screen| {
+            texts.iter().all(|t| screen.contains(t))
+        })
+    }
+
+    /// Waits until `cond` holds for the screen.
+    fn wait_until(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen();
-            if texts.iter().all(|t| screen.contains(t)) {
+            if cond(&screen) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {texts:?}; screen:\n{screen}"
+                "timed out waiting for {what}; screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -107,6 +114,30 @@ fn demo_dashboard_in_a_real_terminal() {
     tmux.keys(&["t"]);
     tmux.wait_for(&["token check requested"]);
     tmux.wait_for(&["200 VALID"]);
+
+    // Resized while live, the dashboard redraws to the new size: the key
+    // bar moves to the new last line, and back.
+    for (w, h) in [(60, 20), (110, 34)] {
+        tmux.cmd(&[
+            "resize-window",
+            "-t",
+            "e2e",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+        tmux.wait_until(
+            &format!("the key bar on line {h} of a {w}x{h} terminal"),
+            |screen| {
+                let lines: Vec<&str> = screen.lines().collect();
+                lines.len() == h
+                    && lines[h - 1].contains("? help")
+                    && lines[0].contains("profile demo-omar")
+                    && lines.iter().all(|l| l.chars().count() <= w)
+            },
+        );
+    }
 
     tmux.keys(&["q"]);
     let screen = tmux.wait_for(&["EXIT=0", "END"]);

@@ -312,7 +312,8 @@ async fn close_ourselves(
 ) -> CloseInfo {
     let reason = match cause {
         LocalCause::UserRequest => "wsmon: reconnect requested",
-        LocalCause::CheckDone => "wsmon: check done",
+        // Both `check` and `send` end a one-attempt session this way.
+        LocalCause::CheckDone => "wsmon: done",
         _ => "wsmon: closing",
     };
     emit(
