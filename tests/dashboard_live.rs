@@ -300,3 +300,81 @@ async fn the_demo_on_a_test_backend() {
     );
     demo.shutdown().await;
 }
+
+/// A terminal that takes nothing (a stuck SSH link): frames queue behind
+/// the writer thread, and the one thread that runs every session goes on
+/// heartbeating. Drawn straight to such a terminal, the first frame would
+/// block that thread and no ping would leave.
+#[tokio::test]
+async fn a_terminal_that_never_reads_stalls_no_session() {
+    struct NeverReads;
+    impl std::io::Write for NeverReads {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            loop {
+                std::thread::park();
+            }
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let pings = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = pings.clone();
+    let behaviour: Behaviour = Arc::new(move |mut ws, _| {
+        let counted = counted.clone();
+        Box::pin(async move {
+            use futures_util::StreamExt;
+            while let Some(Ok(message)) = ws.next().await {
+                if message.is_ping() {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        })
+    });
+    let server = ws_server(None, behaviour).await;
+    let config = parse(&format!(
+        r#"
+[settings]
+ping_interval = "200ms"
+pong_timeout = "2s"
+[profiles.one]
+server = "http://{}"
+token = "{TOKEN}"
+[[profiles.one.endpoints]]
+name = "feed"
+url = "{{ws}}/ws/?token={{token}}"
+"#,
+        server.addr
+    ));
+    let writer = wsmon::writer_thread::WriterThread::spawn(NeverReads).expect("writer");
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(writer.writer()))
+            .expect("terminal");
+    let mut app = start(config, 0);
+    let (keys, input) = live_input();
+    let mut clipboard = writer.writer();
+    let run = tokio::spawn(async move {
+        wsmon::tui::run(
+            &mut terminal,
+            &mut app,
+            input,
+            tokio_util::sync::CancellationToken::new(),
+            &mut clipboard,
+        )
+        .await
+        .expect("loop");
+    });
+    wait_for("five pings through a stuck terminal", LIMIT, || {
+        pings.load(Ordering::SeqCst) >= 5
+    })
+    .await;
+    wait_for("frames queued behind the stuck terminal", LIMIT, || {
+        writer.backlog() > 0
+    })
+    .await;
+    keys.send(key('q')).expect("loop alive");
+    tokio::time::timeout(LIMIT, run)
+        .await
+        .expect("quits with the terminal still stuck")
+        .expect("loop task");
+}
