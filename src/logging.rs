@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
+/// Log lines queued for the log file's writer thread, at most.
+const LOG_QUEUE_LINES: usize = 4096;
+
 /// Where the log file goes: the platform state dir (data-local dir where
 /// there is none), e.g. `~/.local/state/wsmon/wsmon.log` on Linux.
 pub fn log_path() -> Option<PathBuf> {
@@ -30,7 +33,14 @@ pub fn init(level: &str, path: Option<PathBuf>) -> Result<Option<WorkerGuard>, S
         return Ok(None);
     }
     let appender = tracing_appender::rolling::never(dir, file);
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The default queue holds 128k lines, allocated and touched up front
+    // (4 MB, a third of an idle dashboard's memory). wsmon logs about a
+    // line per attempt; a burst past the queue (ten thousand sessions
+    // failing at once) waits for the file instead of losing lines.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .lossy(false)
+        .finish(appender);
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
