@@ -160,13 +160,19 @@ EOF
 fi
 
 # ---------------------------------------------------------------- scale
-# `scale_run N LABEL`: wsmon tail with N endpoints, output to /dev/null.
+# `scale_run N LABEL [pipe]`: wsmon tail with N endpoints, output to
+# /dev/null (written inline), or with `pipe` into `cat` (a pipe: written by
+# wsmon's output thread).
 scale_run() {
-    local n=$1 label=$2 pid launched all open_ms cpu0 cpu1 t0 t1 cpu rss hwm
+    local n=$1 label=$2 sink=${3:-null} pid launched all open_ms cpu0 cpu1 t0 t1 cpu rss hwm
     start_server scale_server --port 0 --expect "$n" --every 1s
     profile_file "$TMP/scale.toml" "$SERVER_PORT" "$n"
     launched=$(now_ms)
-    "$WSMON" tail --config "$TMP/scale.toml" --log-file "$TMP/scale.log" >/dev/null 2>>"$TMP/scale.err" &
+    if [[ $sink == pipe ]]; then
+        "$WSMON" tail --config "$TMP/scale.toml" --log-file "$TMP/scale.log" > >(cat >/dev/null) 2>>"$TMP/scale.err" &
+    else
+        "$WSMON" tail --config "$TMP/scale.toml" --log-file "$TMP/scale.log" >/dev/null 2>>"$TMP/scale.err" &
+    fi
     pid=$!
     PIDS+=($pid)
     for _ in $(seq 600); do
@@ -188,11 +194,13 @@ scale_run() {
     SCALE_OPEN=$open_ms SCALE_CPU=$cpu SCALE_RSS=$rss SCALE_HWM=$hwm
 }
 if want scale; then
-    say "== 3. scale: $SCALE endpoints (tail to /dev/null, then the dashboard), $SCALE_BIG (tail)"
+    say "== 3. scale: $SCALE endpoints (tail to /dev/null and into a pipe, then the dashboard), $SCALE_BIG (tail)"
     scale_run "$SCALE" "$SCALE endpoints"
     row "scale $SCALE, tail: launch -> all OPEN" "$SCALE_OPEN ms" "<= 5000 ms" "$(verdict "$SCALE_OPEN <= 5000")"
     row "scale $SCALE, tail: RSS (peak)" "$(calc "$SCALE_RSS / 1024" 1) MiB ($(calc "$SCALE_HWM / 1024" 1))" "<= 64 MiB" "$(verdict "$SCALE_HWM <= 65536")"
     row "scale $SCALE, tail: CPU, ${WINDOW}s steady state" "$SCALE_CPU %" "<= 5 %" "$(verdict "$SCALE_CPU <= 5")"
+    scale_run "$SCALE" "$SCALE endpoints, into a pipe" pipe
+    row "scale $SCALE, tail into a pipe (to cat): CPU, ${WINDOW}s" "$SCALE_CPU %" "<= 5 %" "$(verdict "$SCALE_CPU <= 5")"
     # the same profile in the dashboard (the real binary in a pty, 120x40)
     start_server scale_server --port 0 --expect "$SCALE" --every 1s
     profile_file "$TMP/scale.toml" "$SERVER_PORT" "$SCALE"

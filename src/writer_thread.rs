@@ -175,6 +175,11 @@ impl<W: Write + Send + 'static> Output<W> {
         Ok(Self::Threaded { thread, writer })
     }
 
+    /// Whether writes go through the writer thread.
+    pub fn is_threaded(&self) -> bool {
+        matches!(self, Self::Threaded { .. })
+    }
+
     /// Writes `bytes` and flushes (inline), or hands them over.
     pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         let out: &mut dyn Write = match self {

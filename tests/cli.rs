@@ -442,3 +442,51 @@ async fn a_profiles_file_with_plain_tokens_readable_by_others_is_flagged() {
     let out = wsmon(&["--config", cfg, "profiles"], dir.path()).await;
     assert!(!String::from_utf8_lossy(&out.stderr).contains("readable by other users"));
 }
+
+/// Into a pipe, tail hands output to its writer thread at most every few
+/// milliseconds; a line held behind another must still come out while the
+/// socket then stays quiet (the next ping is 5 s away).
+#[tokio::test]
+async fn tail_into_a_pipe_writes_a_held_line_while_the_socket_is_quiet() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = rest().await;
+    let behaviour: Behaviour = std::sync::Arc::new(|mut ws, _| {
+        Box::pin(async move {
+            use futures_util::{SinkExt, StreamExt};
+            let _ = ws.send(Message::text("first")).await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let _ = ws.send(Message::text("second")).await;
+            // Quiet, answering pings, until wsmon goes.
+            while let Some(Ok(_)) = ws.next().await {}
+        })
+    });
+    let ws = ws_server(None, behaviour).await;
+    let config = profiles_file(dir.path(), api, ws.addr, TOKEN);
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["--config", config.to_str().expect("utf8"), "tail"])
+        .arg("--log-file")
+        .arg(dir.path().join("wsmon.log"))
+        .env_remove("WSMON_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run wsmon");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let value: Value = serde_json::from_str(&line).expect("JSON line");
+            if value["type"] == "message" {
+                seen.push(value["data"].as_str().unwrap_or_default().to_string());
+                if seen.len() == 2 {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "only {seen:?} within 3 s");
+    assert_eq!(seen, ["first", "second"]);
+    let _ = child.kill().await;
+}

@@ -2,11 +2,13 @@
 //! event, until a duration passes, a message count is reached, or SIGINT /
 //! SIGTERM.
 //!
-//! Output is handed to a writer thread (see [`crate::writer_thread`]) whenever
-//! the engine has nothing more pending, so each line appears as soon as its
-//! event happened, a flood is written in large blocks instead of one write
-//! per message, and a reader that stops reading pauses the sockets (tail
-//! loses nothing) without stalling the runtime.
+//! Output is written whenever the engine has nothing more pending, so a
+//! line appears as soon as its event happened, and a flood is written in
+//! large blocks instead of one write per message. Into a pipe or terminal
+//! it goes through a writer thread (see [`crate::writer_thread`]): a
+//! reader that stops reading pauses the sockets (tail loses nothing)
+//! without stalling the runtime; hand-overs to that thread are at most one
+//! per [`HANDOVER_EVERY`] (the first after a quiet spell at once).
 //!
 //! With a `token_check` in the profile, output starts with its first
 //! result: events before it are held (at most `connect_timeout`, the
@@ -43,6 +45,26 @@ const HOLD_MAX: usize = 10_000;
 /// Output waiting behind the writer thread before tail waits for it.
 const BACKLOG_MAX: usize = 1 << 20;
 
+/// Hand-overs to the output thread happen at most this often, unless
+/// [`HANDOVER_BYTES`] wait: each wakes that thread, and a thousand
+/// sessions with a message a second each would otherwise cost a thousand
+/// wake-ups a second. The first line after a quiet spell goes at once, so
+/// a lone message is as quick as ever; a line behind it waits at most
+/// this long.
+const HANDOVER_EVERY: Duration = Duration::from_millis(5);
+/// Output that goes to the output thread without waiting for the next
+/// [`HANDOVER_EVERY`] tick.
+const HANDOVER_BYTES: usize = 64 * 1024;
+
+/// What woke tail's loop.
+enum Wake {
+    Event(Event),
+    /// The first token check did not answer in time: release the held events.
+    HoldOver,
+    /// Output held for the next hand-over is due.
+    Flush,
+}
+
 /// Runs tail, writing to `out` (see [`Output`]). Returns when a limit is
 /// reached, on a signal, or when `out` is closed (e.g. `| head`).
 pub async fn run<W: Write + Send + 'static>(
@@ -72,22 +94,28 @@ pub async fn run<W: Write + Send + 'static>(
     }
     let stop = shutdown_signal();
     tokio::pin!(stop);
+    let throttled = out.is_threaded();
+    let mut last_handover: Option<Instant> = None;
     let result = loop {
         let holding = state.held.is_some().then_some(hold_until);
-        let event = tokio::select! {
+        let flush_at = (!state.buf.is_empty())
+            .then(|| last_handover.map_or_else(Instant::now, |t| t + HANDOVER_EVERY));
+        let wake = tokio::select! {
             biased;
             _ = &mut stop => break Ok(()),
             _ = sleep_until_opt(deadline) => break Ok(()),
             // The token check did not answer in time: write what waited.
-            _ = sleep_until_opt(holding) => None,
+            _ = sleep_until_opt(holding) => Wake::HoldOver,
+            _ = sleep_until_opt(flush_at) => Wake::Flush,
             event = rx.recv() => match event {
-                Some(event) => Some(event),
+                Some(event) => Wake::Event(event),
                 None => break Ok(()),
             },
         };
-        let mut done = match event {
-            Some(event) => state.write(&event),
-            None => state.release(),
+        let mut done = match wake {
+            Wake::Event(event) => state.write(&event),
+            Wake::HoldOver => state.release(),
+            Wake::Flush => false,
         };
         // Drain what is already queued before one write + flush.
         while !done && state.buf.len() < (1 << 20) {
@@ -96,16 +124,29 @@ pub async fn run<W: Write + Send + 'static>(
                 Err(_) => break,
             }
         }
-        if let Err(e) = out.write_all(&state.buf) {
-            break Err(e);
+        let now = Instant::now();
+        let due = !throttled
+            || done
+            || state.buf.len() >= HANDOVER_BYTES
+            || last_handover.is_none_or(|t| now >= t + HANDOVER_EVERY);
+        if due && !state.buf.is_empty() {
+            if let Err(e) = out.write_all(&state.buf) {
+                break Err(e);
+            }
+            state.buf.clear();
+            last_handover = Some(now);
         }
-        state.buf.clear();
         if done {
             break Ok(());
         }
         if let Err(e) = out.wait_below(BACKLOG_MAX).await {
             break Err(e);
         }
+    };
+    // Output held for the next hand-over still goes out.
+    let result = match result {
+        Ok(()) if !state.buf.is_empty() => out.write_all(&state.buf),
+        other => other,
     };
     drop(rx);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, supervisor.shutdown()).await;
