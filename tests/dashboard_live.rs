@@ -39,6 +39,22 @@ reconnect_min = "50ms"
 reconnect_max = "200ms"
 "#;
 
+/// A profile `p` with one endpoint, `feed`, on `addr`; `settings` is a
+/// `[settings]` table.
+fn feed_profile(settings: &str, addr: std::net::SocketAddr) -> Config {
+    parse(&format!(
+        r#"default_profile = "p"
+{settings}
+[profiles.p]
+server = "http://{addr}"
+token = "{TOKEN}"
+[[profiles.p.endpoints]]
+name = "feed"
+url = "{{ws}}/ws/?token={{token}}"
+"#
+    ))
+}
+
 fn start(config: Config, live: usize) -> App {
     let active = config.profiles[live].activate().expect("activate");
     App::start(config, live, active)
@@ -106,18 +122,7 @@ url = "{{ws}}/ws/?token={{token}}"
 async fn r_reconnects_and_s_pauses_and_resumes_the_selected_session() {
     let closes = Arc::new(Mutex::new(Vec::new()));
     let server = ws_server(None, send_then_echo_close(vec![], closes.clone())).await;
-    let config = parse(&format!(
-        r#"default_profile = "p"
-{FAST}
-[profiles.p]
-server = "http://{}"
-token = "{TOKEN}"
-[[profiles.p.endpoints]]
-name = "feed"
-url = "{{ws}}/ws/?token={{token}}"
-"#,
-        server.addr
-    ));
+    let config = feed_profile(FAST, server.addr);
     let accepted = || server.accepted.load(Ordering::SeqCst);
     let (keys, input) = live_input();
     let task = spawn_loop(start(config, 0), input);
@@ -332,20 +337,10 @@ async fn a_terminal_that_never_reads_stalls_no_session() {
         })
     });
     let server = ws_server(None, behaviour).await;
-    let config = parse(&format!(
-        r#"
-[settings]
-ping_interval = "200ms"
-pong_timeout = "2s"
-[profiles.one]
-server = "http://{}"
-token = "{TOKEN}"
-[[profiles.one.endpoints]]
-name = "feed"
-url = "{{ws}}/ws/?token={{token}}"
-"#,
-        server.addr
-    ));
+    let config = feed_profile(
+        "[settings]\nping_interval = \"200ms\"\npong_timeout = \"2s\"",
+        server.addr,
+    );
     let writer = wsmon::writer_thread::WriterThread::spawn(NeverReads).expect("writer");
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(writer.writer()))

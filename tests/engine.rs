@@ -482,6 +482,21 @@ async fn switching_profile_closes_the_old_sockets_with_1000_and_opens_the_new() 
     sup.shutdown().await;
 }
 
+/// Collects the paths the server saw dialled until `n` distinct ones.
+async fn dialled_until(
+    accepted: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    dialled: &mut std::collections::HashSet<String>,
+    n: usize,
+) {
+    while dialled.len() < n {
+        let path = tokio::time::timeout(LIMIT, accepted.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {n} endpoints dialled", dialled.len()))
+            .expect("server alive");
+        dialled.insert(path);
+    }
+}
+
 /// A profile with more endpoints than [`MAX_CONNECTING`] against a server
 /// that accepts and never answers: exactly that many handshakes are in
 /// flight, the rest wait their turn; as the first ones fail (their
@@ -537,24 +552,12 @@ async fn handshakes_in_flight_are_capped_and_the_rest_wait_their_turn() {
         }
     }
     // ...but only MAX_CONNECTING dial; the others queue behind them.
-    while dialled.len() < MAX_CONNECTING {
-        let path = tokio::time::timeout(LIMIT, accepted.recv())
-            .await
-            .expect("the first handshakes dialled")
-            .expect("server alive");
-        dialled.insert(path);
-    }
+    dialled_until(&mut accepted, &mut dialled, MAX_CONNECTING).await;
     // While they hang (up to their 1.5 s timeout), nobody else dials.
     let early = tokio::time::timeout(Duration::from_millis(500), accepted.recv()).await;
     assert!(early.is_err(), "a queued session dialled early: {early:?}");
     // Their timeouts free the turns: every endpoint gets to dial.
-    while dialled.len() < total {
-        let path = tokio::time::timeout(LIMIT, accepted.recv())
-            .await
-            .expect("the queued sessions dialled once turns were free")
-            .expect("server alive");
-        dialled.insert(path);
-    }
+    dialled_until(&mut accepted, &mut dialled, total).await;
     sup.shutdown().await;
     server.abort();
 }
