@@ -72,7 +72,11 @@ pub type DashTerminal = Terminal<CrosstermBackend<QueuedWriter>>;
 /// Output goes through `writer`.
 pub fn init(writer: &WriterThread) -> io::Result<(DashTerminal, TerminalGuard)> {
     let previous = std::panic::take_hook();
+    let stopper = writer.stopper();
     std::panic::set_hook(Box::new(move |info| {
+        // A frame still being written would otherwise go on after the
+        // escape sequences that give the terminal back.
+        stopper.stop(Duration::from_millis(200));
         let _ = restore();
         previous(info);
     }));

@@ -29,6 +29,8 @@ pub const MAX_BACKLOG: usize = 8 << 20;
 struct State {
     /// Handed over, not yet taken by the thread.
     pending: Vec<u8>,
+    /// The thread is writing a previous hand-over.
+    writing: bool,
     /// No more hand-overs: the thread ends once `pending` is written.
     closed: bool,
     /// The output refused a write; the thread has ended.
@@ -73,6 +75,7 @@ impl WriterThread {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 pending: Vec::new(),
+                writing: false,
                 closed: false,
                 failed: None,
             }),
@@ -90,6 +93,11 @@ impl WriterThread {
             shared,
             thread: Some(thread),
         })
+    }
+
+    /// A handle that can stop this thread from elsewhere (a panic hook).
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.shared.clone())
     }
 
     /// A new handle writing through this thread.
@@ -144,6 +152,25 @@ impl WriterThread {
     fn close(&self) {
         self.shared.lock().closed = true;
         self.shared.work.notify_all();
+    }
+}
+
+/// Stops a [`WriterThread`] from elsewhere: see [`Stopper::stop`].
+pub struct Stopper(Arc<Shared>);
+
+impl Stopper {
+    /// Drops what waits and lets the write in progress end, waiting for it
+    /// up to `limit`. For a panic hook, before it writes to the terminal
+    /// itself: half a frame must not follow its own escape sequences.
+    pub fn stop(&self, limit: std::time::Duration) {
+        let mut state = self.0.lock();
+        state.pending = Vec::new();
+        state.closed = true;
+        self.0.work.notify_all();
+        let _ = self
+            .0
+            .written
+            .wait_timeout_while(state, limit, |s| s.writing);
     }
 }
 
@@ -256,10 +283,12 @@ fn write_loop<W: Write>(shared: &Shared, mut out: W) {
             break;
         }
         std::mem::swap(&mut chunk, &mut state.pending);
+        state.writing = true;
         drop(state);
         let result = out.write_all(&chunk).and_then(|()| out.flush());
         chunk.clear();
         state = shared.lock();
+        state.writing = false;
         if let Err(e) = result {
             state.failed = Some(e.kind());
             state.pending = Vec::new();
@@ -476,6 +505,40 @@ mod tests {
         opener.join().unwrap();
         thread.finish().unwrap();
         assert_eq!(gate.written().len(), 3000);
+    }
+
+    #[test]
+    fn stop_drops_what_waits_and_waits_for_the_write_in_progress() {
+        let gate = Gate::new(false);
+        let thread = WriterThread::spawn(gate.clone()).unwrap();
+        let mut w = thread.writer();
+        w.write_all(b"in progress;").unwrap();
+        w.flush().unwrap();
+        while thread.backlog() > 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        w.write_all(b"waiting;").unwrap();
+        w.flush().unwrap();
+        // Stuck terminal: stop gives up after its limit.
+        let t = std::time::Instant::now();
+        thread.stopper().stop(Duration::from_millis(50));
+        assert!(t.elapsed() >= Duration::from_millis(50));
+        assert_eq!(thread.backlog(), 0);
+        // The write in progress ends; nothing after it is written.
+        let stopper = thread.stopper();
+        let opener = {
+            let gate = gate.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                gate.set_open(true);
+            })
+        };
+        stopper.stop(Duration::from_secs(10));
+        opener.join().unwrap();
+        assert_eq!(gate.written(), b"in progress;");
+        assert!(w.write_all(b"after").and_then(|()| w.flush()).is_err());
+        thread.finish().unwrap();
+        assert_eq!(gate.written(), b"in progress;");
     }
 
     #[test]
