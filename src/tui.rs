@@ -164,7 +164,7 @@ fn terminal_input() -> (
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
-    mut input: S,
+    input: S,
     cancel: CancellationToken,
     clipboard: &mut (dyn Write + Send),
 ) -> Result<(), B::Error>
@@ -178,6 +178,7 @@ where
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     let mut events_open = true;
+    let mut input = input.peekable();
     let result = loop {
         // Draw now if allowed, else remember when the next frame may come.
         let mut next_frame = None;
@@ -185,6 +186,10 @@ where
             let now = Instant::now();
             match last_draw {
                 Some(t) if now < t + frame => next_frame = Some(t + frame),
+                // A key that came in while events were being applied goes
+                // first (the select below takes it at once), so the frame
+                // about to be drawn shows it.
+                _ if key_waiting(&mut input) => {}
                 _ => {
                     if let Err(e) = draw(terminal, app) {
                         break Err(e);
@@ -255,6 +260,15 @@ where
     };
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, app.shutdown()).await;
     result
+}
+
+/// Whether `input` has an event ready right now (without waiting).
+fn key_waiting<S: Stream + Unpin>(input: &mut futures_util::stream::Peekable<S>) -> bool {
+    use futures_util::FutureExt;
+    matches!(
+        std::pin::Pin::new(input).peek().now_or_never(),
+        Some(Some(_))
+    )
 }
 
 /// Draws one frame and remembers the size for mouse hit-testing.
