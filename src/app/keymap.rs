@@ -1,6 +1,7 @@
-//! Keys and mouse events → [`Action`]s. The bindings are fixed (see the
-//! issue and the help popup) so muscle memory carries over between
-//! machines. While the filter is being typed, printable keys are text.
+//! Keys and mouse events → [`Action`]s. The bindings are one table,
+//! [`super::bindings::BINDINGS`], which the help popup, the footer and the
+//! README's Keys table follow. While the filter is being typed, printable
+//! keys are text.
 
 use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind,
@@ -41,34 +42,7 @@ pub fn key_action(key: &KeyEvent, typing: bool) -> Option<Action> {
             _ => None,
         };
     }
-    let action = match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('?') => Action::ToggleHelp,
-        KeyCode::Char('p') => Action::OpenProfiles,
-        KeyCode::Char('t') => Action::CheckToken,
-        KeyCode::Char('r') => Action::ReconnectSelected,
-        KeyCode::Char('R') => Action::ReconnectAll,
-        KeyCode::Char('s') => Action::TogglePause,
-        KeyCode::Char('j') | KeyCode::Down => Action::Down,
-        KeyCode::Char('k') | KeyCode::Up => Action::Up,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::Char('g') | KeyCode::Home => Action::Top,
-        KeyCode::Char('G') | KeyCode::End => Action::Bottom,
-        KeyCode::Tab => Action::NextPanel,
-        KeyCode::BackTab => Action::PrevPanel,
-        KeyCode::Enter => Action::Confirm,
-        KeyCode::Esc => Action::Back,
-        KeyCode::Char('/') => Action::StartFilter,
-        KeyCode::Char('f') => Action::ToggleFollow,
-        KeyCode::Char('y') => Action::Copy,
-        KeyCode::Char('i') => Action::Compose,
-        KeyCode::Char('e') => Action::Export,
-        KeyCode::Char('Y') => Action::Reproduce,
-        KeyCode::Char('n') => Action::Decline,
-        _ => return None,
-    };
-    Some(action)
+    super::bindings::lookup(key.code).cloned()
 }
 
 fn mouse_action(mouse: &MouseEvent) -> Option<Action> {

@@ -4,6 +4,8 @@
 
 /// What the user can ask for.
 pub mod action;
+/// The one key-binding table (keymap, help, footer, README).
+pub mod bindings;
 /// The payload cursor and filter.
 pub mod cursor;
 /// Engine events in, profile switches, shutdown.

@@ -1,76 +1,29 @@
-//! The help popup (`?`): every key, grouped. The same table the README's
-//! Keys section documents; the bindings live in `app::keymap`.
+//! The help popup (`?`): every key, grouped, drawn from the one binding
+//! table (`app::bindings`), which the README's Keys section follows.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::app::App;
-
-/// Groups of `(keys, what they do)`.
-pub const KEYS: &[(&str, &[(&str, &str)])] = &[
-    (
-        "General",
-        &[
-            ("q  Ctrl-C", "quit (every socket closes with 1000)"),
-            ("?", "this help"),
-            ("p", "profiles: Enter switches the live profile"),
-            ("Esc", "back / close the popup / clear the filter"),
-        ],
-    ),
-    (
-        "Sessions",
-        &[
-            ("r", "reconnect the selected session now"),
-            ("R", "reconnect every session now"),
-            ("s", "pause / resume the selected session"),
-            ("t", "re-run the REST token check"),
-        ],
-    ),
-    (
-        "Moving",
-        &[
-            ("j k  ↓ ↑", "move in the focused panel"),
-            ("g G", "top / bottom"),
-            ("Tab  Shift-Tab", "next / previous panel"),
-            ("mouse", "click selects rows and panels, wheel scrolls"),
-        ],
-    ),
-    (
-        "Payloads",
-        &[
-            ("Enter", "open the payload (JSON pretty, binary as hex)"),
-            ("/", "filter by substring or regex"),
-            ("f", "follow newest on / off"),
-            ("y", "copy the payload (OSC 52)"),
-        ],
-    ),
-    (
-        "Tools",
-        &[
-            ("i", "send a text frame (↑↓ history, Enter sends)"),
-            ("e", "export the session's transcript (JSON lines)"),
-            ("Y", "copy websocat + curl commands (OSC 52)"),
-        ],
-    ),
-];
+use crate::app::{App, bindings};
 
 /// Draws the help popup centred in `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     // Group titles are left out when everything would not fit otherwise.
-    let rows: usize = KEYS.iter().map(|(_, keys)| keys.len() + 1).sum::<usize>() + 3;
+    let groups = bindings::groups();
+    let rows: usize = groups.iter().map(|(_, keys)| keys.len() + 1).sum::<usize>() + 3;
     let titles = rows <= area.height as usize;
     let mut lines = Vec::new();
-    for (group, keys) in KEYS {
+    for (group, keys) in groups {
         if titles {
-            lines.push(Line::styled(*group, theme.label()));
+            lines.push(Line::styled(group, theme.label()));
         }
-        for (key, what) in *keys {
+        for b in keys {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {key:<16}"), theme.header()),
-                Span::raw(*what),
+                Span::styled(format!("  {:<16}", b.label), theme.header()),
+                Span::raw(b.help),
             ]));
         }
     }

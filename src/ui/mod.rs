@@ -177,7 +177,7 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
         ])
     } else {
         Line::styled(
-            " ? help · p profiles · t token check · r/R reconnect · s pause · Tab panel · / filter · q quit",
+            format!(" {}", crate::app::bindings::footer_hint()),
             theme.dim(),
         )
     };
