@@ -3,12 +3,15 @@
 
 use std::time::Duration;
 
+use crate::text_safe::is_unsafe;
+
 /// Longest excerpt of server text copied into a summary, in characters.
 pub const EXCERPT_MAX: usize = 120;
 
 /// A short, terminal-safe excerpt of untrusted text (close reasons, bodies,
 /// header values): at most [`EXCERPT_MAX`] characters, whitespace runs folded
-/// to one space, and control, bidi and zero-width characters replaced by
+/// to one space, and the characters [`is_unsafe`] names (control, bidi,
+/// zero-width, line separators: the one list of them) replaced by
 /// U+FFFD so that an ESC sequence or a U+202E override cannot restyle or
 /// reorder what the user reads.
 pub fn excerpt(text: &str) -> String {
@@ -28,20 +31,6 @@ pub fn excerpt(text: &str) -> String {
     let mut cut: String = safe.chars().take(EXCERPT_MAX - 1).collect();
     cut.push('…');
     cut
-}
-
-/// Characters that change how a terminal shows other text.
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
 }
 
 /// Wraps `text` to `width` columns; lines after the first start with
