@@ -4,8 +4,12 @@
 
 use std::time::Duration;
 
+use crate::config::HeartbeatMode;
 use crate::config::{ActiveProfile, Endpoint};
+use crate::diagnose::pattern::owner::{answered_by, pings_may_hide};
+use crate::diagnose::pattern::{AT_ONCE, History, Pattern, detect};
 use crate::diagnose::{self, Diagnosis, failure::Facts};
+use crate::model::Model;
 use crate::session::AttemptRecord;
 use crate::token_check::TokenCheckResult;
 
@@ -37,6 +41,93 @@ pub fn diagnosis(
         token_check_configured: profile.token_check.is_some(),
         close_codes: &profile.close_codes,
     })
+}
+
+/// The diagnosis of attempt `record` of endpoint `index`, led by the
+/// pattern its history shows (see [`crate::diagnose::pattern`]): the
+/// endpoint's attempts up to and including `record`, and the other
+/// endpoints' latest ends at that time, as `model` holds them.
+pub fn diagnosis_in(
+    profile: &ActiveProfile,
+    model: &Model,
+    index: usize,
+    record: &AttemptRecord,
+) -> Option<Diagnosis> {
+    let endpoint = profile.endpoints.get(index)?;
+    let single = diagnosis(profile, endpoint, record, model.token_check.as_ref());
+    Some(single.led_by(pattern_of(profile, model, index, record)))
+}
+
+/// The pattern `record` belongs to in `model`'s history (see
+/// [`diagnosis_in`]).
+pub fn pattern_of(
+    profile: &ActiveProfile,
+    model: &Model,
+    index: usize,
+    record: &AttemptRecord,
+) -> Option<Pattern> {
+    let endpoint = profile.endpoints.get(index)?;
+    let session = model.sessions.get(index)?;
+    let mut attempts: Vec<&AttemptRecord> = session.history.iter().map(|h| &h.record).collect();
+    // Up to this record (an export replays older ones); a record not in
+    // the history (yet) is read after all of it.
+    match attempts
+        .iter()
+        .rposition(|r| r.attempt == record.attempt && r.ended == record.ended)
+    {
+        Some(at) => attempts.truncate(at + 1),
+        None => attempts.push(record),
+    }
+    // The others' latest end at that time (one a little after counts:
+    // their events may arrive just after this one).
+    let horizon = record.ended + AT_ONCE;
+    let others: Vec<&AttemptRecord> = (model.sessions.iter().enumerate())
+        .filter(|(i, _)| *i != index)
+        .filter_map(|(_, s)| {
+            s.history
+                .iter()
+                .rev()
+                .map(|h| &h.record)
+                .find(|r| r.ended <= horizon)
+        })
+        .collect();
+    // Only when every other endpoint has ended something: otherwise not
+    // everyone dropped.
+    let others = if others.len() + 1 == model.sessions.len() {
+        others
+    } else {
+        Vec::new()
+    };
+    let answered_by = session
+        .handshake
+        .as_ref()
+        .and_then(|h| answered_by(&h.headers));
+    detect(&History {
+        attempts: &attempts,
+        others: &others,
+        answered_by: answered_by.as_deref(),
+        heartbeat: endpoint.heartbeat,
+        ping_interval: profile.settings.ping_interval,
+        window: profile.settings.health_window,
+    })
+}
+
+/// In ping mode, a line saying wsmon's pings may hide the idle timeout a
+/// browser meets, when the proxy that answered endpoint `index` has a
+/// default idle timeout at or above the ping interval (see
+/// [`crate::diagnose::pattern::owner::pings_may_hide`]).
+pub fn ping_hint(profile: &ActiveProfile, model: &Model, index: usize) -> Option<String> {
+    let endpoint = profile.endpoints.get(index)?;
+    if endpoint.heartbeat != HeartbeatMode::Ping {
+        return None;
+    }
+    let who = model
+        .sessions
+        .get(index)?
+        .handshake
+        .as_ref()
+        .and_then(|h| answered_by(&h.headers));
+    pings_may_hide(profile.settings.ping_interval, who.as_deref())
 }
 
 /// Whole milliseconds, for JSON `*_ms` fields.

@@ -54,7 +54,18 @@ impl App {
             metrics.apply(event);
         }
         self.model.apply(event);
+        if redraw {
+            self.judge_health();
+        }
         redraw
+    }
+
+    /// Sets `wsmon_health` from the model's word (with `--metrics`); on
+    /// state changes and on the 1 Hz tick, not per message.
+    pub fn judge_health(&self) {
+        if let Some(metrics) = &self.metrics {
+            metrics.set_health(&self.model.health(self.now()));
+        }
     }
 
     fn retry_auth_stops(&self) {

@@ -2,16 +2,18 @@
 //! endpoint, built only by applying [`Event`]s. Headless commands and the
 //! dashboard share it, so they cannot disagree about what happened.
 
+pub mod health;
 pub mod lifecycle;
 pub mod ring;
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
+pub use health::{Health, HealthWord};
 pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
-use crate::config::ActiveProfile;
+use crate::config::{ActiveProfile, HeartbeatMode};
 use crate::session::{AttemptRecord, Event, HandshakeInfo, ProbeResult, SessionEvent};
 use crate::token_check::TokenCheckResult;
 
@@ -44,11 +46,24 @@ pub struct SessionState {
     pub last_rtt: Option<Duration>,
     /// The 101 answer of the current (or last) open connection.
     pub handshake: Option<HandshakeInfo>,
+    /// Pongs to wsmon's pings since the socket last opened.
+    pub pongs_since_open: u64,
+    /// In ping mode, how long after opening a first pong must have come
+    /// (`ping_interval + pong_timeout`, plus a second); `None` in browser mode.
+    pub pong_deadline: Option<Duration>,
+    /// Whether the endpoint's protocol (Socket.IO connect, graphql-ws ack,
+    /// Action Cable welcome…) says the session is ready: `None` when there
+    /// is no protocol handshake to wait for. Health requires it not to be
+    /// `Some(false)`; the protocol codecs fill it.
+    pub protocol_ready: Option<bool>,
 }
 
 impl SessionState {
     fn new(name: &str, shown_url: &str) -> Self {
         SessionState {
+            pongs_since_open: 0,
+            pong_deadline: None,
+            protocol_ready: None,
             name: name.to_string(),
             shown_url: shown_url.to_string(),
             lifecycle: Lifecycle::Idle,
@@ -86,6 +101,7 @@ impl SessionState {
             }
             SessionEvent::Open { at, handshake } => {
                 self.opens += 1;
+                self.pongs_since_open = 0;
                 self.handshake = Some(handshake.clone());
                 self.lifecycle = Lifecycle::Open { since: *at };
             }
@@ -98,7 +114,10 @@ impl SessionState {
                     self.payloads.push(payload.clone());
                 }
             }
-            SessionEvent::Rtt(rtt) => self.last_rtt = Some(*rtt),
+            SessionEvent::Rtt(rtt) => {
+                self.last_rtt = Some(*rtt);
+                self.pongs_since_open += 1;
+            }
             SessionEvent::Closing { at, .. } => self.lifecycle = Lifecycle::Closing { since: *at },
             SessionEvent::Closed(record) => {
                 self.lifecycle = Lifecycle::closed(record);
@@ -153,6 +172,12 @@ pub struct Model {
     payload_cap: usize,
     /// Where the search for a ring to evict from goes on (round robin).
     evict_cursor: usize,
+    /// `false`: messages are counted, not kept (`tail`, `watch`).
+    keep_payloads: bool,
+    /// The churn window of the health word (`health_window`).
+    pub health_window: Duration,
+    pub token_check_configured: bool,
+    pub probe_configured: bool,
 }
 
 impl Model {
@@ -162,18 +187,37 @@ impl Model {
 
     /// [`Model::new`] with another total payload budget.
     pub fn with_payload_cap(profile: &ActiveProfile, payload_cap: usize) -> Self {
+        let s = &profile.settings;
+        let deadline = s.ping_interval + s.pong_timeout + Duration::from_secs(1);
         Model {
             profile: profile.name.clone(),
             sessions: profile
                 .endpoints
                 .iter()
-                .map(|e| SessionState::new(&e.name, &e.shown_url))
+                .map(|e| {
+                    let mut state = SessionState::new(&e.name, &e.shown_url);
+                    state.pong_deadline = (e.heartbeat == HeartbeatMode::Ping).then_some(deadline);
+                    state
+                })
                 .collect(),
             token_check: None,
             probes: VecDeque::new(),
             payload_bytes: 0,
             payload_cap,
             evict_cursor: 0,
+            keep_payloads: true,
+            health_window: s.health_window,
+            token_check_configured: profile.token_check.is_some(),
+            probe_configured: profile.probe.is_some(),
+        }
+    }
+
+    /// A model that counts messages but keeps none of them: for front
+    /// ends that only need states, histories and health (`tail`, `watch`).
+    pub fn without_payloads(profile: &ActiveProfile) -> Self {
+        Model {
+            keep_payloads: false,
+            ..Model::with_payload_cap(profile, 0)
         }
     }
 
@@ -188,6 +232,13 @@ impl Model {
                 let Some(session) = self.sessions.get_mut(*endpoint) else {
                     return;
                 };
+                if !self.keep_payloads
+                    && let SessionEvent::Messages(batch) = event
+                {
+                    session.messages += batch.messages.len() as u64 + batch.dropped;
+                    session.bytes += batch.messages.iter().map(|p| p.len() as u64).sum::<u64>();
+                    return;
+                }
                 let before = session.payloads.bytes();
                 session.apply(event);
                 let after = session.payloads.bytes();
