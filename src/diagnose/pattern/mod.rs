@@ -150,13 +150,14 @@ fn dropped(r: &AttemptRecord) -> bool {
 }
 
 /// The median of `values` when they all lie within a small tolerance of
-/// it (5 %, at least 400 ms: scheduling and the network add jitter).
+/// it (5 %, at least 750 ms: scheduling, the network and the timer's own
+/// polling add jitter; channels_redis' 5 s idle drops spread over ~0.5 s).
 fn agree(values: &[Duration]) -> Option<Duration> {
     let mut sorted = values.to_vec();
     sorted.sort();
     let median = *sorted.get(sorted.len() / 2)?;
     let spread = *sorted.last()? - *sorted.first()?;
-    (spread <= (median / 20).max(Duration::from_millis(400))).then_some(median)
+    (spread <= (median / 20).max(Duration::from_millis(750))).then_some(median)
 }
 
 /// The longest run of most recent values (at least [`MIN_REPEATS`], at
@@ -194,6 +195,14 @@ fn evidence(rs: &[&AttemptRecord], value: Duration, answered_by: Option<&str>) -
         count: rs.len(),
         window_ms: window,
         answered_by: answered_by.map(str::to_string),
+    }
+}
+
+/// A window in words: `5 min`, `90.0 s`.
+fn span(d: Duration) -> String {
+    match d.as_secs() {
+        s if s >= 60 && s.is_multiple_of(60) => format!("{} min", s / 60),
+        _ => human_duration(d),
     }
 }
 
@@ -291,10 +300,9 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern {
         None => {
             let named = owner::known(h.answered_by);
             let culprit = match (named, h.answered_by) {
-                (Some(k), Some(who)) => format!(
-                    "{} answered the handshake (\"{who}\"), so the likely timer is {}'s",
-                    k.name, k.name
-                ),
+                (Some(k), Some(who)) => {
+                    format!("{} answered the handshake (\"{who}\"): {}", k.name, k.knob)
+                }
                 _ => {
                     let usual = owner::defaults_near(value);
                     if usual.is_empty() {
@@ -560,7 +568,7 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
         summary: format!(
             "Churn: {} sessions ended within {} ({}), and each reconnect opened at once: the server process is alive, but something keeps closing sessions.",
             rs.len(),
-            human_duration(h.window),
+            span(h.window),
             how(last)
         ),
         fixes,

@@ -31,6 +31,8 @@ pub struct Known {
     pub marks: &'static [&'static str],
     /// Its default idle timeout, when it has one.
     pub default_idle: Option<Duration>,
+    /// The knob, in a few words (`raise proxy_read_timeout`).
+    pub knob: &'static str,
     /// The knob and the fix, in one sentence.
     pub fix: &'static str,
 }
@@ -44,36 +46,42 @@ pub struct Known {
 pub const KNOWN: [Known; 6] = [
     Known {
         name: "nginx",
+        knob: "raise proxy_read_timeout",
         marks: &["nginx", "openresty"],
         default_idle: Some(Duration::from_secs(60)),
         fix: "raise proxy_read_timeout (and proxy_send_timeout) in the WebSocket location above the longest quiet period (e.g. 3600s), or have one side ping more often than it",
     },
     Known {
         name: "AWS ALB",
+        knob: "raise the load balancer's idle timeout",
         marks: &["awselb", "elb"],
         default_idle: Some(Duration::from_secs(60)),
         fix: "raise the load balancer's idle timeout (idle_timeout.timeout_seconds), or ping more often than it",
     },
     Known {
         name: "Cloudflare",
+        knob: "send traffic at least every 100 s",
         marks: &["cloudflare"],
         default_idle: Some(Duration::from_secs(100)),
         fix: "send traffic (server pings) more often than every 100 s; Cloudflare's proxied WebSocket idle timeout is not configurable on most plans",
     },
     Known {
         name: "Heroku's router",
+        knob: "send traffic at least every 55 s",
         marks: &["vegur", "heroku"],
         default_idle: Some(Duration::from_secs(55)),
         fix: "send something (server pings) at least every 55 s: Heroku's router closes idle connections after 55 s",
     },
     Known {
         name: "HAProxy",
+        knob: "raise timeout tunnel",
         marks: &["haproxy"],
         default_idle: None,
         fix: "raise `timeout tunnel` (used once the connection is upgraded; `timeout client`/`timeout server` when it is not set) above the longest quiet period, or ping more often than it",
     },
     Known {
         name: "Daphne",
+        knob: "raise --websocket_timeout",
         marks: &["daphne", "twisted", "autobahn"],
         default_idle: None,
         fix: "Daphne's --websocket_timeout caps a socket's lifetime (86400 s by default): raise it if it was set low",

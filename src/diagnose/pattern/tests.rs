@@ -266,7 +266,13 @@ fn everyone_dropping_in_the_same_second_is_a_restart() {
         opened(1, 500, 8700, 1006, Closer::Network, None),
         opened(3, 200, 8950, 1001, Closer::Server, None),
     ];
-    let p = read_with(std::slice::from_ref(&mine), &others, None, HeartbeatMode::Ping).expect("a pattern");
+    let p = read_with(
+        std::slice::from_ref(&mine),
+        &others,
+        None,
+        HeartbeatMode::Ping,
+    )
+    .expect("a pattern");
     assert_eq!(p.kind, PatternKind::EveryoneAtOnce);
     assert!(p.summary.contains("All 3 endpoints"), "{}", p.summary);
     // One of them still open (its last end long ago): not everyone.
