@@ -168,6 +168,59 @@ pub fn url_warnings(profile: &ActiveProfile) -> Vec<Vec<String>> {
 mod tests {
     use super::*;
 
+    fn profile(extra: &str) -> ActiveProfile {
+        let text = format!(
+            "[profiles.p]\nserver = \"http://127.0.0.1:9\"\n[profiles.p.settings]\nping_interval = \"20s\"\n[[profiles.p.endpoints]]\nname = \"a\"\nurl = \"{{ws}}/ws/\"\n{extra}"
+        );
+        let config =
+            crate::config::validate::parse(std::path::Path::new("t.toml"), &text).expect("profile");
+        config.profiles[0].activate().expect("activate")
+    }
+
+    fn opened_through(profile: &ActiveProfile, server: &str) -> Model {
+        let mut model = Model::new(profile);
+        let handshake = crate::session::HandshakeInfo {
+            status: 101,
+            latency: Duration::from_millis(3),
+            headers: vec![("Server".into(), server.into())],
+            subprotocol: None,
+        };
+        let at = std::time::SystemTime::UNIX_EPOCH;
+        model.apply(&crate::session::Event::Session {
+            endpoint: 0,
+            event: crate::session::SessionEvent::Open { at, handshake },
+        });
+        model
+    }
+
+    #[test]
+    fn ping_mode_behind_nginx_says_the_pings_may_hide_its_idle_timeout() {
+        let p = profile("");
+        let hint = ping_hint(&p, &opened_through(&p, "nginx/1.22.1"), 0).expect("a hint");
+        assert!(
+            hint.contains("(60 s)") && hint.contains("heartbeat = \"browser\""),
+            "{hint}"
+        );
+        assert_eq!(ping_hint(&p, &opened_through(&p, "uvicorn"), 0), None);
+        // Already in browser mode: nothing hidden.
+        let b = profile("heartbeat = \"browser\"\n");
+        assert_eq!(b.endpoints[0].heartbeat, HeartbeatMode::Browser);
+        assert_eq!(ping_hint(&b, &opened_through(&b, "nginx"), 0), None);
+    }
+
+    #[test]
+    fn a_wrong_heartbeat_mode_is_a_config_error_naming_the_values() {
+        let text =
+            "[profiles.p]\nserver = \"http://h:1\"\n[profiles.p.settings]\nheartbeat = \"never\"\n";
+        let err = crate::config::validate::parse(std::path::Path::new("t.toml"), text)
+            .expect_err("invalid");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("heartbeat") && shown.contains("\"browser\""),
+            "{shown}"
+        );
+    }
+
     #[test]
     fn durations_read_naturally() {
         assert_eq!(short_duration(Duration::from_millis(850)), "850ms");

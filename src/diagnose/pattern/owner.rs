@@ -123,7 +123,7 @@ pub fn pings_may_hide(ping_interval: Duration, answered_by: Option<&str>) -> Opt
             "wsmon pings every {}, at or below {}'s default idle timeout ({}): its pings keep the socket busy, so a drop browsers see (they never ping) may not show here. Set heartbeat = \"browser\" for this profile or endpoint to see what browsers see.",
             human_duration(ping_interval),
             owner.name,
-            human_duration(idle)
+            format!("{} s", idle.as_secs())
         )
     })
 }
