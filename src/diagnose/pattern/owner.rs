@@ -120,10 +120,10 @@ pub fn pings_may_hide(ping_interval: Duration, answered_by: Option<&str>) -> Opt
     let idle = owner.default_idle?;
     (ping_interval <= idle).then(|| {
         format!(
-            "wsmon pings every {}, at or below {}'s default idle timeout ({}): its pings keep the socket busy, so a drop browsers see (they never ping) may not show here. Set heartbeat = \"browser\" for this profile or endpoint to see what browsers see.",
+            "wsmon pings every {}, at or below {}'s default idle timeout ({} s): its pings keep the socket busy, so a drop browsers see (they never ping) may not show here. Set heartbeat = \"browser\" for this profile or endpoint to see what browsers see.",
             human_duration(ping_interval),
             owner.name,
-            format!("{} s", idle.as_secs())
+            idle.as_secs()
         )
     })
 }
