@@ -287,7 +287,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let report = match watch {
                 Some(duration) => check::watch(profile, duration).await,
                 None => {
-                    let hold = hold.unwrap_or_else(|| check::default_hold([]));
+                    let hold =
+                        hold.unwrap_or_else(|| check::default_hold(check::known_timers(&profile)));
                     check::run_with(profile, hold, probe).await
                 }
             };

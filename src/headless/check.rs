@@ -23,6 +23,27 @@ use crate::text_safe::visible;
 /// then closes at once.
 pub const DEFAULT_HOLD: Duration = Duration::from_millis(500);
 
+/// Timers the profile's endpoints are known to run on, from what they
+/// offer: `graphql-transport-ws` servers close a socket that has not sent
+/// `connection_init` within 3 s (graphql-ws' `connectionInitWaitTimeout`,
+/// close 4408); Action Cable (`actioncable-v1-json`) pings every 3 s.
+/// Timers announced after the 101 (Engine.IO's `pingInterval` in its open
+/// packet) are for the protocol codecs to add.
+pub fn known_timers(profile: &ActiveProfile) -> Vec<Duration> {
+    let mut timers = Vec::new();
+    for endpoint in &profile.endpoints {
+        for sub in &endpoint.subprotocols {
+            match sub.as_str() {
+                "graphql-transport-ws" | "actioncable-v1-json" => {
+                    timers.push(Duration::from_secs(3))
+                }
+                _ => {}
+            }
+        }
+    }
+    timers
+}
+
 /// How long an opened socket is held by default: twice the longest timer
 /// the endpoints are known to run on (a protocol's keepalive or init
 /// timeout, e.g. Action Cable's 3 s ping or graphql-ws' 3 s
@@ -373,10 +394,47 @@ pub fn to_text(report: &Report) -> String {
                 e.diagnosis.kind.as_str(),
                 visible(&e.diagnosis.summary)
             );
+            if let Some(p) = &e.diagnosis.pattern {
+                let ev = &p.evidence;
+                let idle: Vec<String> = ev.idle_ms.iter().map(|ms| format!("{ms}")).collect();
+                let _ = writeln!(
+                    out,
+                    "     pattern {}: {} times{}{}",
+                    p.kind.as_str(),
+                    ev.count,
+                    ev.window_ms
+                        .map(|w| format!(" in {w} ms"))
+                        .unwrap_or_default(),
+                    if idle.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", idle {} ms", idle.join("/"))
+                    }
+                );
+            }
             for fix in &e.diagnosis.fixes {
                 let _ = writeln!(out, "     - {}", visible(fix));
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_hold_is_twice_the_longest_known_timer_and_never_under_500ms() {
+        assert_eq!(default_hold([]), DEFAULT_HOLD);
+        assert_eq!(default_hold([Duration::from_millis(100)]), DEFAULT_HOLD);
+        assert_eq!(
+            default_hold([Duration::from_secs(3), Duration::from_secs(25)]),
+            Duration::from_secs(50)
+        );
+        let text = "[profiles.p]\nserver = \"http://h:1\"\n[[profiles.p.endpoints]]\nname = \"g\"\nurl = \"{ws}/graphql\"\nsubprotocols = [\"graphql-transport-ws\"]\n[[profiles.p.endpoints]]\nname = \"raw\"\nurl = \"{ws}/ws/\"\n";
+        let config = crate::config::validate::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let profile = config.profiles[0].activate().unwrap();
+        assert_eq!(default_hold(known_timers(&profile)), Duration::from_secs(6));
+    }
 }

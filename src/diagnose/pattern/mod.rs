@@ -170,12 +170,17 @@ fn agreeing_tail(values: &[Duration]) -> Option<(usize, Duration)> {
 }
 
 /// The trailing run of dropped attempts (a failed attempt or one wsmon
-/// ended breaks it).
+/// ended breaks it). A missed pong breaks it too: its time is wsmon's own
+/// (`ping_interval + pong_timeout`), not the path's.
 fn trailing_drops<'a>(attempts: &[&'a AttemptRecord]) -> Vec<&'a AttemptRecord> {
+    let own_timer = |r: &AttemptRecord| {
+        r.close()
+            .is_some_and(|c| c.cause == Some(LocalCause::HeartbeatTimeout))
+    };
     let mut run: Vec<&AttemptRecord> = attempts
         .iter()
         .rev()
-        .take_while(|r| dropped(r))
+        .take_while(|r| dropped(r) && !own_timer(r))
         .copied()
         .collect();
     run.reverse();

@@ -348,3 +348,26 @@ fn in_ping_mode_a_timer_shorter_than_the_pings_says_pings_would_not_help_browser
         browser.fixes
     );
 }
+
+#[test]
+fn missed_pongs_at_wsmons_own_cadence_are_not_a_path_timer() {
+    let mut h = series(&[30_000, 30_000, 30_000], 1006, Closer::Client, |_| {
+        Some(20_000)
+    });
+    for r in &mut h {
+        if let Outcome::Closed { close, .. } = &mut r.outcome {
+            close.cause = Some(LocalCause::HeartbeatTimeout);
+        }
+    }
+    let p = read(&h, Some("nginx"));
+    assert_ne!(
+        p.as_ref().map(|p| p.kind),
+        Some(PatternKind::IdleTimeout),
+        "{p:#?}"
+    );
+    assert_ne!(
+        p.as_ref().map(|p| p.kind),
+        Some(PatternKind::FixedLifetime),
+        "{p:#?}"
+    );
+}
