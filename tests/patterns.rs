@@ -28,6 +28,7 @@ const HUB_TOKEN: &str = "aec8e0e9a0b3d8637b8926a5adffb44e487330ec";
 
 /// Writes a profiles file (mode 600: it holds a token).
 fn write_config(dir: &Path, text: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("create the config dir");
     let path = dir.join("profiles.toml");
     std::fs::write(&path, text).expect("write profiles.toml");
     #[cfg(unix)]
@@ -210,6 +211,32 @@ heartbeat = "browser"
     );
     drop(tail);
     let error_log = nginx.error_log();
+    // The same app without nginx in front: `check --watch` stays healthy
+    // and exits 0 (no session ended, every one open at the end).
+    let direct = write_config(
+        &dir.path().join("direct"),
+        &format!(
+            r#"
+[profiles.direct]
+server = "{}"
+token = "{WS_TOKEN}"
+[profiles.direct.settings]
+heartbeat = "browser"
+[[profiles.direct.endpoints]]
+name = "notifications"
+url = "{{ws}}/ws/notifications/?token={{token}}"
+"#,
+            app.http()
+        ),
+    );
+    let out = wsmon(&direct)
+        .args(["check", "--watch", "3s", "--format", "json"])
+        .output()
+        .expect("run check --watch");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("check --watch JSON");
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["health"]["word"], "healthy", "{report:#}");
+    assert_eq!(report["endpoints"][0]["state"], "open", "{report:#}");
     assert!(
         error_log.contains("upstream timed out"),
         "nginx says it timed out the upgraded connection:\n{error_log}"

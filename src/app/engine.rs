@@ -54,14 +54,12 @@ impl App {
             metrics.apply(event);
         }
         self.model.apply(event);
-        if redraw {
-            self.judge_health();
-        }
         redraw
     }
 
-    /// Sets `wsmon_health` from the model's word (with `--metrics`); on
-    /// state changes and on the 1 Hz tick, not per message.
+    /// Sets `wsmon_health` from the model's word (with `--metrics`): on
+    /// the 1 Hz tick, not per event (judging is linear in the sessions,
+    /// and ten thousand of them open with twenty thousand events).
     pub fn judge_health(&self) {
         if let Some(metrics) = &self.metrics {
             metrics.set_health(&self.model.health(self.now()));

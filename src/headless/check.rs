@@ -220,6 +220,26 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
         .enumerate()
         .map(|(index, ((endpoint, state), warnings))| {
             let Some(record) = state.last_attempt() else {
+                if state.is_up() {
+                    // --watch: open the whole time, nothing ended.
+                    return EndpointReport {
+                        name: endpoint.name.clone(),
+                        url: endpoint.shown_url.clone(),
+                        state: "open",
+                        ready_state: 1,
+                        handshake_status: Some(101),
+                        close_code: None,
+                        close_reason: None,
+                        latency_ms: state.handshake.as_ref().map(|h| millis(h.latency)),
+                        diagnosis: Diagnosis {
+                            kind: DiagnosisKind::Ok,
+                            summary: "Open (101) for the whole watch.".into(),
+                            fixes: vec![],
+                            pattern: None,
+                        },
+                        warnings,
+                    };
+                }
                 return EndpointReport {
                     name: endpoint.name.clone(),
                     url: endpoint.shown_url.clone(),
@@ -242,12 +262,19 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
             };
             // Held open and closed by us, or open now (--watch): the socket works.
             let up = state.is_up();
+            let held = up
+                && record
+                    .close()
+                    .is_some_and(|c| c.cause == Some(LocalCause::CheckDone));
             let diagnosis = if up && state.ends_within(model.health_window, now) < 2 {
+                let summary = if held {
+                    "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
+                } else {
+                    "Open (101) at the end of the watch."
+                };
                 Diagnosis {
                     kind: DiagnosisKind::Ok,
-                    summary:
-                        "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
-                            .into(),
+                    summary: summary.into(),
                     fixes: vec![],
                     pattern: None,
                 }
