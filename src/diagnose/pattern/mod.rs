@@ -311,7 +311,7 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern {
                 _ => {
                     let usual = owner::defaults_near(value);
                     if usual.is_empty() {
-                        "the likely timer is the idle timeout of a proxy, load balancer, firewall or NAT in between".into()
+                        "the likely timer is the idle timeout of a proxy, load balancer, firewall or NAT in between (or the server's own idle timer)".into()
                     } else {
                         let names: Vec<&str> = usual.iter().map(|k| k.name).collect();
                         format!(
@@ -328,7 +328,7 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern {
                 for k in owner::defaults_near(value) {
                     fixes.push(format!("{}: {}.", k.name, k.fix));
                 }
-                fixes.push(format!("Raise the idle timeout of whatever sits in front of the server above the longest quiet period ({v} now), or ping more often than it."));
+                fixes.push(format!("Raise the idle timeout of whatever sits in front of the server above the longest quiet period ({v} now), or ping more often than it: nginx proxy_read_timeout, HAProxy timeout tunnel (else timeout client/server), a cloud load balancer's idle timeout, the server's own WebSocket idle timeout."));
             }
             if h.heartbeat == HeartbeatMode::Ping && h.ping_interval > value {
                 fixes.push(format!(

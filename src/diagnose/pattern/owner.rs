@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use crate::diagnose::text::{excerpt, human_duration};
 
-/// Who answered the handshake, from its headers: the `Server` header, else
-/// `Via` (`1.1 vegur` is Heroku's router), as an excerpt safe to quote.
+/// Who answered the handshake, from its headers: the `Server` header and
+/// any `Via` (a proxy that passes the app's `Server` on still names itself
+/// there: `1.1 vegur` is Heroku's router), as an excerpt safe to quote,
+/// e.g. `gunicorn (via 1.1 vegur)`.
 pub fn answered_by(headers: &[(String, String)]) -> Option<String> {
     let find = |name: &str| {
         headers
@@ -19,7 +21,10 @@ pub fn answered_by(headers: &[(String, String)]) -> Option<String> {
             .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.trim().is_empty())
             .map(|(_, v)| excerpt(v))
     };
-    find("server").or_else(|| find("via"))
+    match (find("server"), find("via")) {
+        (Some(server), Some(via)) => Some(format!("{server} (via {via})")),
+        (server, via) => server.or(via),
+    }
 }
 
 /// A proxy or server whose idle or lifetime timer can cut a socket.
@@ -150,6 +155,12 @@ mod tests {
             Some("1.1 vegur")
         );
         assert_eq!(answered_by(&headers(&[("Upgrade", "websocket")])), None);
+        let heroku = answered_by(&headers(&[("Server", "gunicorn"), ("Via", "1.1 vegur")]));
+        assert_eq!(heroku.as_deref(), Some("gunicorn (via 1.1 vegur)"));
+        assert_eq!(
+            known(heroku.as_deref()).map(|k| k.name),
+            Some("Heroku's router")
+        );
         assert_eq!(known(Some("nginx/1.22.1")).map(|k| k.name), Some("nginx"));
         assert_eq!(known(Some("awselb/2.0")).map(|k| k.name), Some("AWS ALB"));
         assert_eq!(known(Some("uvicorn")), None);
