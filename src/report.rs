@@ -221,6 +221,69 @@ mod tests {
         );
     }
 
+    fn dropped(attempt: u32, start_ms: u64, end_ms: u64) -> AttemptRecord {
+        let at = |ms| std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(ms);
+        AttemptRecord {
+            attempt,
+            started: at(start_ms),
+            ended: at(end_ms),
+            handshake_latency: Some(Duration::from_millis(5)),
+            outcome: crate::session::Outcome::Closed {
+                close: crate::session::CloseInfo {
+                    code: 1006,
+                    reason: String::new(),
+                    by: crate::session::Closer::Network,
+                    clean: false,
+                    cause: None,
+                    note: None,
+                },
+                open_for: Duration::from_millis(end_ms - start_ms - 5),
+            },
+            activity: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_model_gives_the_pattern_its_history_and_the_other_endpoints() {
+        let p = profile("[[profiles.p.endpoints]]\nname = \"b\"\nurl = \"{ws}/ws/b/\"\n");
+        let mut model = Model::new(&p);
+        let closed = |endpoint, r: AttemptRecord| crate::session::Event::Session {
+            endpoint,
+            event: crate::session::SessionEvent::Closed(Box::new(r)),
+        };
+        model.apply(&closed(0, dropped(1, 0, 30_000)));
+        // Alone so far: nothing across endpoints yet.
+        let first = model.sessions[0].history[0].record.clone();
+        assert_eq!(pattern_of(&p, &model, 0, &first), None);
+        model.apply(&closed(1, dropped(1, 100, 30_400)));
+        let second = model.sessions[1].history[0].record.clone();
+        let kind = |m: &Model, r| pattern_of(&p, m, 1, r).map(|p| p.kind);
+        assert_eq!(
+            kind(&model, &second),
+            Some(crate::diagnose::pattern::PatternKind::EveryoneAtOnce)
+        );
+        // Read again later (an export), the first sees the second too.
+        assert_eq!(
+            pattern_of(&p, &model, 0, &first).map(|p| p.kind),
+            Some(crate::diagnose::pattern::PatternKind::EveryoneAtOnce)
+        );
+        // An export of an older attempt reads the history up to it only.
+        for (i, end) in [(2, 35_000), (3, 40_000), (4, 45_000)] {
+            model.apply(&closed(1, dropped(i, end - 5_005, end)));
+        }
+        let fourth = model.sessions[1].history[3].record.clone();
+        assert_eq!(
+            kind(&model, &fourth).map(|k| k.as_str()),
+            Some("idle_timeout"),
+            "three 5 s drops in a row"
+        );
+        let third = model.sessions[1].history[2].record.clone();
+        assert_ne!(
+            kind(&model, &third).map(|k| k.as_str()),
+            Some("idle_timeout")
+        );
+    }
+
     #[test]
     fn durations_read_naturally() {
         assert_eq!(short_duration(Duration::from_millis(850)), "850ms");
