@@ -388,7 +388,12 @@ pub fn to_text(report: &Report) -> String {
         };
     }
     for e in &report.endpoints {
-        let mark = if e.state == "open" { "ok  " } else { "FAIL" };
+        let mark = match (e.state, e.diagnosis.kind) {
+            ("open", DiagnosisKind::Ok) => "ok  ",
+            // Open now, but it kept ending (--watch).
+            ("open", _) => "WARN",
+            _ => "FAIL",
+        };
         let status = e
             .handshake_status
             .map_or("-".to_string(), |s| s.to_string());

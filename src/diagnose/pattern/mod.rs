@@ -28,8 +28,9 @@ use crate::session::{AttemptRecord, Closer, FailureKind, LocalCause};
 
 /// Drops at the same idle time or age before it is a pattern.
 pub const MIN_REPEATS: usize = 3;
-/// Ends in the window before a history is churn.
-pub const CHURN_MIN: usize = 3;
+/// Ends in the window before a history is churn: more than one, as the
+/// health word counts ([`crate::model::health`]).
+pub const CHURN_MIN: usize = 2;
 /// A close this soon after a text frame wsmon sent answers that frame.
 pub const SENT_WINDOW: Duration = Duration::from_secs(1);
 /// Ends this close together are "at once".
@@ -561,6 +562,16 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
         a.get(a.len() / 2).copied().unwrap_or_default()
     });
     let ev = evidence(&rs, median, h.answered_by);
+    // Too few for a fixed time yet, but worth saying when they agree.
+    let idles: Vec<Duration> = rs.iter().filter_map(|r| r.idle_at_end()).collect();
+    let idle = match agree(&idles) {
+        Some(v) if idles.len() == rs.len() => format!(
+            ", each after ~{} idle ({} since the last frame)",
+            human_duration(v),
+            list(&ev.idle_ms)
+        ),
+        _ => String::new(),
+    };
     let code = server_code(last);
     let mut fixes = vec![
         "Read the server's console at the close times: a handler that raises, a backing service that drops (channel layer, database), a timer.".to_string(),
@@ -571,7 +582,7 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
     Some(Pattern {
         kind: PatternKind::Churn,
         summary: format!(
-            "Churn: {} sessions ended within {} ({}), and each reconnect opened at once: the server process is alive, but something keeps closing sessions.",
+            "Churn: {} sessions ended within {} ({}{idle}), and each reconnect opened at once: the server process is alive, but something keeps closing sessions.",
             rs.len(),
             span(h.window),
             how(last)

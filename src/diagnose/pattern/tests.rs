@@ -139,8 +139,15 @@ fn the_rows() {
     );
     let rows: Vec<Row> = vec![
         (
-            "two drops are not yet a pattern",
+            "two drops are churn, not yet a fixed time",
             series(&[5000, 5000], 1006, Closer::Network, |_| None),
+            None,
+            Some(PatternKind::Churn),
+            "each after ~5.0 s idle",
+        ),
+        (
+            "one drop is nothing",
+            series(&[5000], 1006, Closer::Network, |_| None),
             None,
             None,
             "",
