@@ -7,7 +7,9 @@
 //!   pings hide from its neighbour in ping mode;
 //! - Django Channels + channels_redis 4.3 + redis-py 8 against a real
 //!   redis-server: Daphne closes every idle consumer with 1011 after ~5 s;
-//!   `tail` names the churn and the channel layer, `check --watch` exits 1.
+//!   `tail` names the churn and the channel layer, `check --watch` exits 1;
+//!   a consumer that never accepts in time is named as Daphne's own
+//!   handshake timeout (`--websocket_connect_timeout`).
 //!
 //! Servers: nginx and redis-server from Debian (`.ci/run` installs them),
 //! the Python ones from the pinned venvs of `tests/servers/python/`.
@@ -243,8 +245,8 @@ url = "{{ws}}/ws/notifications/?token={{token}}"
     );
 }
 
-#[test]
-fn channels_redis_py8_churn_is_named_and_check_watch_exits_1() {
+/// redis-server and Daphne serving `channels_redis8_app.py` on it.
+fn channels_hub() -> (real::Proc, real::Proc) {
     let redis_server = real::need("redis-server", "redis-server");
     let redis = real::Proc::on_free_port("redis-server", |port| {
         let mut cmd = Command::new(&redis_server);
@@ -271,6 +273,12 @@ fn channels_redis_py8_churn_is_named_and_check_watch_exits_1() {
             real::work_dir().join(format!("patterns-daphne-{port}.log")),
         )
     });
+    (redis, daphne)
+}
+
+#[test]
+fn channels_redis_py8_churn_is_named_and_check_watch_exits_1() {
+    let (_redis, daphne) = channels_hub();
     let dir = real::scratch("patterns-channels");
     let config = write_config(
         dir.path(),
@@ -369,4 +377,40 @@ url = "{{ws}}/ws/notifications/?token={{token}}"
         daphne_log.contains("Timeout reading from"),
         "redis-py 8's socket_timeout is what closes them:\n{daphne_log}"
     );
+}
+
+#[test]
+fn daphne_dropping_a_slow_connect_is_named_its_handshake_timeout() {
+    // A consumer whose connect() never returns in time: Daphne resets the
+    // handshake after --websocket_connect_timeout (5 s by default).
+    let (_redis, daphne) = channels_hub();
+    let dir = real::scratch("patterns-slow");
+    let config = write_config(
+        dir.path(),
+        &format!(
+            r#"
+[profiles.p]
+server = "{}"
+[profiles.p.settings]
+connect_timeout = "10s"
+reconnect_min = "100ms"
+reconnect_max = "300ms"
+[[profiles.p.endpoints]]
+name = "slow"
+url = "{{ws}}/ws/slow/"
+"#,
+            daphne.http()
+        ),
+    );
+    let mut tail = Tail::start(&config);
+    let lines = tail.until(Duration::from_secs(60), |l| closed(l, "slow").len() >= 3);
+    let third = closed(lines, "slow")[2];
+    assert!(third["failure"].is_object(), "{third:#}");
+    let pattern = &third["diagnosis"]["pattern"];
+    assert_eq!(pattern["kind"], "handshake_timeout", "{third:#}");
+    let summary = third["diagnosis"]["summary"].as_str().expect("summary");
+    assert!(summary.contains("on each of 3 attempts"), "{summary}");
+    assert!(summary.contains("not a crash"), "{summary}");
+    let fixes = third["diagnosis"]["fixes"].to_string();
+    assert!(fixes.contains("--websocket_connect_timeout"), "{fixes}");
 }

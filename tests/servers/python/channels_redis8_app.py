@@ -93,9 +93,24 @@ class Notifications(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "notification", "message": event["message"]})
 
 
+class Slow(AsyncJsonWebsocketConsumer):
+    """Never accepts in time: Daphne drops the handshake after its
+    --websocket_connect_timeout (5 s by default)."""
+
+    async def connect(self):
+        import asyncio
+
+        await asyncio.sleep(60)
+
+
 application = ProtocolTypeRouter(
     {
         "http": get_asgi_application(),
-        "websocket": URLRouter([path("ws/notifications/", Notifications.as_asgi())]),
+        "websocket": URLRouter(
+            [
+                path("ws/notifications/", Notifications.as_asgi()),
+                path("ws/slow/", Slow.as_asgi()),
+            ]
+        ),
     }
 )
