@@ -239,6 +239,26 @@ url = "{{ws}}/ws/notifications/?token={{token}}"
     assert_eq!(out.status.code(), Some(0), "{report:#}");
     assert_eq!(report["health"]["word"], "healthy", "{report:#}");
     assert_eq!(report["endpoints"][0]["state"], "open", "{report:#}");
+    // A frame the server refuses: the close is read as its answer, quoted.
+    let out = wsmon(&direct)
+        .args(["send", "not json"])
+        .output()
+        .expect("run wsmon send");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let closed_line: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["type"] == "closed")
+        .unwrap_or_else(|| panic!("no closed line:\n{text}"));
+    assert_eq!(closed_line["code"], 1008, "{closed_line:#}");
+    let pattern = &closed_line["diagnosis"]["pattern"];
+    assert_eq!(pattern["kind"], "close_after_sent", "{closed_line:#}");
+    let summary = pattern["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("after wsmon sent \"not json\""),
+        "{summary}"
+    );
+    assert!(summary.contains("expected JSON"), "{summary}");
     assert!(
         error_log.contains("upstream timed out"),
         "nginx says it timed out the upgraded connection:\n{error_log}"

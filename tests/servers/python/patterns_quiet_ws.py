@@ -4,7 +4,8 @@ proxy-03-nginx-idle-read-timeout).
 
 Run:  python patterns_quiet_ws.py PORT
 WS    /ws/notifications/?token=TOKEN  accepted and then quiet (no messages) unless
-                                       NOTIFY_EVERY (env, seconds) > 0; bad token -> 403.
+                                       NOTIFY_EVERY (env, seconds) > 0; bad token -> 403;
+                                       a frame that is not JSON -> close 1008.
 HTTP  GET /api/notifications/          200 with "Authorization: Token TOKEN", 401 otherwise.
 Keepalive: websockets' default (the server pings every 20 s); env SERVER_PING=none turns
 the server's pings off (a server that never pings), SERVER_PING=N sets N seconds.
@@ -47,7 +48,14 @@ async def handler(ws):
             await asyncio.sleep(NOTIFY_EVERY)
             n += 1
             await ws.send(json.dumps({"type": "notification", "id": n}))
-    await ws.wait_closed()
+    # What clients send must be JSON: anything else is refused with 1008
+    # (the frame wsmon sent is what a close-after-sent diagnosis quotes).
+    async for message in ws:
+        try:
+            json.loads(message)
+        except ValueError:
+            await ws.close(1008, "expected JSON")
+            return
 
 
 async def main(port):
