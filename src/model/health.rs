@@ -4,8 +4,8 @@
 //!
 //! HEALTHY only when every session is open (or, after a one-shot check,
 //! was held open and closed by wsmon), no session ended more than once in
-//! the last `health_window` (5 minutes by default), heartbeats are
-//! answered, the token check (where configured) says valid and the
+//! the last `health_window` (5 minutes by default), no ping went
+//! unanswered in it, the token check (where configured) says valid and the
 //! delivery probe (where configured) delivers. DEGRADED names each reason
 //! (`churn: 12 reconnects in 5 min on notifications`); DOWN is nothing
 //! open at all.
@@ -110,6 +110,21 @@ impl SessionState {
             .count()
     }
 
+    /// Whether a ping went unanswered (wsmon closed the socket as
+    /// half-open) within `window` before `now`.
+    pub fn half_open_within(&self, window: Duration, now: SystemTime) -> bool {
+        let since = now.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
+        self.history
+            .iter()
+            .rev()
+            .take_while(|h| h.record.ended >= since)
+            .any(|h| {
+                h.record
+                    .close()
+                    .is_some_and(|c| c.cause == Some(LocalCause::HeartbeatTimeout))
+            })
+    }
+
     /// Whether the socket is open now (or a one-shot check held it open).
     pub fn is_up(&self) -> bool {
         matches!(self.lifecycle, Lifecycle::Open { .. }) || held_fine(self)
@@ -183,14 +198,17 @@ impl Model {
                 ));
             }
         }
-        // wsmon closes a socket whose pong is overdue, so an open one has
-        // answered unless its first ping is still out past the deadline.
+        // A ping that went unanswered ends the socket (half-open): one in
+        // the window is enough to say so, even after a good reconnect.
+        // (Pongs themselves are samples the engine may skip under load, so
+        // their absence from the events proves nothing.)
         for s in sessions {
-            if let (Lifecycle::Open { since }, Some(deadline)) = (&s.lifecycle, s.pong_deadline)
-                && s.pongs_since_open == 0
-                && now.duration_since(*since).is_ok_and(|d| d > deadline)
-            {
-                reasons.push(format!("heartbeat: no pong yet on {}", s.name));
+            if s.half_open_within(window, now) {
+                reasons.push(format!(
+                    "heartbeat: a ping went unanswered on {} (half-open) in the last {}",
+                    s.name,
+                    window_words(window)
+                ));
             }
         }
         // The protocols' "ready" (Socket.IO connected, graphql-ws ack…):

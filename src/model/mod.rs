@@ -13,7 +13,7 @@ pub use health::{Health, HealthWord};
 pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
-use crate::config::{ActiveProfile, HeartbeatMode};
+use crate::config::ActiveProfile;
 use crate::session::{AttemptRecord, Event, HandshakeInfo, ProbeResult, SessionEvent};
 use crate::token_check::TokenCheckResult;
 
@@ -46,11 +46,6 @@ pub struct SessionState {
     pub last_rtt: Option<Duration>,
     /// The 101 answer of the current (or last) open connection.
     pub handshake: Option<HandshakeInfo>,
-    /// Pongs to wsmon's pings since the socket last opened.
-    pub pongs_since_open: u64,
-    /// In ping mode, how long after opening a first pong must have come
-    /// (`ping_interval + pong_timeout`, plus a second); `None` in browser mode.
-    pub pong_deadline: Option<Duration>,
     /// Whether the endpoint's protocol (Socket.IO connect, graphql-ws ack,
     /// Action Cable welcome…) says the session is ready: `None` when there
     /// is no protocol handshake to wait for. Health requires it not to be
@@ -61,8 +56,6 @@ pub struct SessionState {
 impl SessionState {
     fn new(name: &str, shown_url: &str) -> Self {
         SessionState {
-            pongs_since_open: 0,
-            pong_deadline: None,
             protocol_ready: None,
             name: name.to_string(),
             shown_url: shown_url.to_string(),
@@ -101,7 +94,6 @@ impl SessionState {
             }
             SessionEvent::Open { at, handshake } => {
                 self.opens += 1;
-                self.pongs_since_open = 0;
                 self.handshake = Some(handshake.clone());
                 self.lifecycle = Lifecycle::Open { since: *at };
             }
@@ -114,10 +106,7 @@ impl SessionState {
                     self.payloads.push(payload.clone());
                 }
             }
-            SessionEvent::Rtt(rtt) => {
-                self.last_rtt = Some(*rtt);
-                self.pongs_since_open += 1;
-            }
+            SessionEvent::Rtt(rtt) => self.last_rtt = Some(*rtt),
             SessionEvent::Closing { at, .. } => self.lifecycle = Lifecycle::Closing { since: *at },
             SessionEvent::Closed(record) => {
                 self.lifecycle = Lifecycle::closed(record);
@@ -188,17 +177,12 @@ impl Model {
     /// [`Model::new`] with another total payload budget.
     pub fn with_payload_cap(profile: &ActiveProfile, payload_cap: usize) -> Self {
         let s = &profile.settings;
-        let deadline = s.ping_interval + s.pong_timeout + Duration::from_secs(1);
         Model {
             profile: profile.name.clone(),
             sessions: profile
                 .endpoints
                 .iter()
-                .map(|e| {
-                    let mut state = SessionState::new(&e.name, &e.shown_url);
-                    state.pong_deadline = (e.heartbeat == HeartbeatMode::Ping).then_some(deadline);
-                    state
-                })
+                .map(|e| SessionState::new(&e.name, &e.shown_url))
                 .collect(),
             token_check: None,
             probes: VecDeque::new(),

@@ -119,37 +119,56 @@ fn one_end_in_the_window_is_not_churn_but_a_closed_session_is_degraded() {
 }
 
 #[test]
-fn a_missing_pong_and_a_not_ready_protocol_are_named() {
-    let p = profile(
-        &["a"],
-        "[profiles.p.settings]\nping_interval = \"2s\"\npong_timeout = \"1s\"",
-    );
+fn an_unanswered_ping_and_a_not_ready_protocol_are_named() {
+    let p = profile(&["a"], "");
     let mut m = Model::new(&p);
-    m.apply(&ev(
-        0,
-        SessionEvent::Connecting {
-            attempt: 1,
-            at: at(0),
+    open(&mut m, 0, 1, 0);
+    let mut record = AttemptRecord {
+        attempt: 1,
+        started: at(0),
+        ended: at(30),
+        handshake_latency: Some(Duration::from_millis(5)),
+        outcome: Outcome::Closed {
+            close: CloseInfo {
+                code: 1006,
+                reason: String::new(),
+                by: Closer::Client,
+                clean: false,
+                cause: Some(LocalCause::HeartbeatTimeout),
+                note: None,
+            },
+            open_for: Duration::from_secs(30),
         },
-    ));
-    let handshake = HandshakeInfo {
-        status: 101,
-        latency: Duration::ZERO,
-        headers: vec![],
-        subprotocol: None,
+        activity: Activity::default(),
     };
-    m.apply(&ev(
-        0,
-        SessionEvent::Open {
-            at: at(0),
-            handshake,
-        },
-    ));
-    assert_eq!(m.health(at(3)).word, HealthWord::Healthy);
-    assert_eq!(m.health(at(5)).reasons, ["heartbeat: no pong yet on a"]);
-    m.apply(&ev(0, SessionEvent::Rtt(Duration::from_millis(1))));
+    m.apply(&ev(0, SessionEvent::Closed(Box::new(record.clone()))));
+    open(&mut m, 0, 2, 31);
+    assert_eq!(
+        m.health(at(40)).reasons,
+        ["heartbeat: a ping went unanswered on a (half-open) in the last 5 min"]
+    );
+    assert_eq!(m.health(at(400)).word, HealthWord::Healthy);
     m.sessions[0].protocol_ready = Some(false);
-    assert_eq!(m.health(at(5)).reasons, ["open but not ready: a"]);
+    assert_eq!(m.health(at(400)).reasons, ["open but not ready: a"]);
+    // A user's reconnect is not the server's churn.
+    record.outcome = Outcome::Closed {
+        close: CloseInfo {
+            code: 1000,
+            reason: String::new(),
+            by: Closer::Client,
+            clean: true,
+            cause: Some(LocalCause::UserRequest),
+            note: None,
+        },
+        open_for: Duration::from_secs(1),
+    };
+    m.sessions[0].protocol_ready = None;
+    for n in 0..3 {
+        record.ended = at(400 + n);
+        m.apply(&ev(0, SessionEvent::Closed(Box::new(record.clone()))));
+        open(&mut m, 0, 3 + n as u32, 400 + n);
+    }
+    assert_eq!(m.health(at(404)).word, HealthWord::Healthy);
 }
 
 #[test]
