@@ -410,6 +410,18 @@ impl AttemptRecord {
         Some(self.ended.duration_since(last).unwrap_or_default())
     }
 
+    /// Time from the last frame the server sent (or from the 101) to the
+    /// end: what a proxy's read timeout counts (nginx's
+    /// `proxy_read_timeout` re-arms on reads from the upstream only).
+    pub fn quiet_at_end(&self) -> Option<Duration> {
+        let opened = self.opened_at()?;
+        let last = self
+            .activity
+            .last_received
+            .map_or(opened, |r| r.max(opened));
+        Some(self.ended.duration_since(last).unwrap_or_default())
+    }
+
     pub fn failure(&self) -> Option<&ConnectFailure> {
         match &self.outcome {
             Outcome::Failed(f) => Some(f),

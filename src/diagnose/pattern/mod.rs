@@ -248,7 +248,14 @@ fn fixed_time(h: &History<'_>) -> Option<Pattern> {
     // time even when a message arrived in between (the ages then differ).
     if let Some((n, value)) = agreeing_tail(&idles) {
         let rs = &run[run.len() - n..];
-        return Some(idle(h, rs, value));
+        return Some(idle(h, rs, value, false));
+    }
+    // A read timeout re-armed only by the server's frames: wsmon's own
+    // (unanswered) sends do not count for it.
+    let quiet: Vec<Duration> = run.iter().filter_map(|r| r.quiet_at_end()).collect();
+    if let Some((n, value)) = agreeing_tail(&quiet) {
+        let rs = &run[run.len() - n..];
+        return Some(idle(h, rs, value, true));
     }
     let (n, value) = agreeing_tail(&ages)?;
     let rs = &run[run.len() - n..];
@@ -271,8 +278,18 @@ fn maybe_channels(answered_by: Option<&str>) -> bool {
     })
 }
 
-fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern {
-    let ev = evidence(rs, value, h.answered_by);
+/// `from_server`: the idle times agree only counted from the server's
+/// last frame.
+fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bool) -> Pattern {
+    let mut ev = evidence(rs, value, h.answered_by);
+    if from_server {
+        ev.idle_ms = rs.iter().filter_map(|r| r.quiet_at_end()).map(ms).collect();
+    }
+    let since = if from_server {
+        "since the server's last frame"
+    } else {
+        "since the last frame"
+    };
     let n = rs.len();
     let last = rs[rs.len() - 1];
     let v = human_duration(value);
@@ -296,7 +313,7 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern {
             Pattern {
                 kind: PatternKind::Churn,
                 summary: format!(
-                    "Churn: the server closed the session with {code} after the same ~{v} idle each time ({idles} since the last frame, {n} times in a row within {}), and each reconnect opened at once: the process is alive, but something in it keeps closing idle sessions. Likely owner: {owner}.",
+                    "Churn: the server closed the session with {code} after the same ~{v} idle each time ({idles} {since}, {n} times in a row within {}), and each reconnect opened at once: the process is alive, but something in it keeps closing idle sessions. Likely owner: {owner}.",
                     human_duration(window)
                 ),
                 fixes,
@@ -340,7 +357,7 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern {
             Pattern {
                 kind: PatternKind::IdleTimeout,
                 summary: format!(
-                    "Closed by something on the path after {v} idle on each of {n} attempts ({idles} since the last frame, {}): an idle timeout, not the server crashing; {culprit}.",
+                    "Closed by something on the path after {v} idle on each of {n} attempts ({idles} {since}, {}): an idle timeout, not the server crashing; {culprit}.",
                     how(last)
                 ),
                 fixes,

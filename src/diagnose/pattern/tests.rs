@@ -378,3 +378,23 @@ fn missed_pongs_at_wsmons_own_cadence_are_not_a_path_timer() {
         "{p:#?}"
     );
 }
+
+#[test]
+fn frames_wsmon_sent_into_the_silence_do_not_hide_a_read_timeout() {
+    // The server stays quiet; wsmon sends a frame at a different moment
+    // each time; nginx cuts 5 s after the server's last frame (the 101).
+    let mut h = series(&[5000, 5010, 4990], 1006, Closer::Network, |_| None);
+    for (i, r) in h.iter_mut().enumerate() {
+        let opened = r.opened_at().expect("opened");
+        let sent = opened + Duration::from_millis(1000 + 1500 * i as u64);
+        r.activity.last_sent = Some(sent);
+    }
+    let p = read(&h, Some("nginx")).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::IdleTimeout);
+    assert!(
+        p.summary.contains("since the server's last frame"),
+        "{}",
+        p.summary
+    );
+    assert_eq!(p.evidence.idle_ms, [5000, 5010, 4990]);
+}
