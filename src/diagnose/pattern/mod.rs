@@ -267,15 +267,20 @@ fn server_code(r: &AttemptRecord) -> Option<u16> {
     r.close().filter(|c| c.by == Closer::Server).map(|c| c.code)
 }
 
-/// Whether the answer looks like Django Channels under Daphne (Twisted /
-/// Autobahn), or nobody said who answered.
-fn maybe_channels(answered_by: Option<&str>) -> bool {
-    answered_by.is_none_or(|s| {
-        let s = s.to_ascii_lowercase();
-        ["daphne", "twisted", "autobahn", "uvicorn", "hypercorn"]
-            .iter()
-            .any(|m| s.contains(m))
-    })
+/// Whether the answer looks like Django Channels: served by Daphne
+/// (Twisted / Autobahn) or an ASGI server Channels runs under; with no
+/// `Server` header, when the idle time is channels_redis' ~5 s
+/// (`typical`, for readings that have one).
+fn maybe_channels(answered_by: Option<&str>, typical: Option<Duration>) -> bool {
+    match answered_by {
+        Some(s) => {
+            let s = s.to_ascii_lowercase();
+            ["daphne", "twisted", "autobahn", "uvicorn", "hypercorn"]
+                .iter()
+                .any(|m| s.contains(m))
+        }
+        None => typical.is_some_and(|v| owner::near(v, Duration::from_secs(5))),
+    }
 }
 
 /// `from_server`: the idle times agree only counted from the server's
@@ -302,7 +307,7 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
             let mut owner =
                 "a timer inside the server (an application or backing-service read timeout)"
                     .to_string();
-            if code == 1011 && maybe_channels(h.answered_by) {
+            if code == 1011 && maybe_channels(h.answered_by, Some(value)) {
                 owner = "the channel layer losing its connection: under Django Channels with channels_redis, redis-py 8's default socket_timeout=5 against channels_redis's 5 s blocking pop (BZPOPMIN) makes every idle consumer raise TimeoutError, and Daphne closes with 1011".into();
                 fixes.push("Set socket_timeout (None, or above 5 s) in the CHANNEL_LAYERS host dict, e.g. \"hosts\": [{\"host\": \"redis\", \"port\": 6379, \"socket_timeout\": None}], or pin redis<8.".into());
                 fixes.push("Look at the server console: Daphne logs `Exception inside application: Timeout reading from …` before each close.".into());
@@ -593,7 +598,7 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
     let mut fixes = vec![
         "Read the server's console at the close times: a handler that raises, a backing service that drops (channel layer, database), a timer.".to_string(),
     ];
-    if code == Some(1011) && maybe_channels(h.answered_by) {
+    if code == Some(1011) && maybe_channels(h.answered_by, None) {
         fixes.insert(0, "Under Django Channels, 1011 after accept means the consumer raised: check the channel layer (Redis reachable, channels_redis with redis-py 8 needs socket_timeout above 5 s or None).".into());
     }
     Some(Pattern {

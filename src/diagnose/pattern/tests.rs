@@ -398,3 +398,19 @@ fn frames_wsmon_sent_into_the_silence_do_not_hide_a_read_timeout() {
     );
     assert_eq!(p.evidence.idle_ms, [5000, 5010, 4990]);
 }
+
+#[test]
+fn a_1011_at_a_fixed_idle_is_the_channel_layer_only_when_the_hints_fit() {
+    let fives = series(&[5300, 5400, 5350], 1011, Closer::Server, |_| None);
+    let thirties = series(&[30_000, 30_100, 30_050], 1011, Closer::Server, |_| None);
+    let says = |h: &[AttemptRecord], who| {
+        let p = read(h, who).expect("a pattern");
+        (p.kind, p.summary.contains("channel layer"))
+    };
+    assert_eq!(says(&fives, Some("daphne")), (PatternKind::Churn, true));
+    assert_eq!(says(&fives, None), (PatternKind::Churn, true));
+    assert_eq!(says(&thirties, Some("Daphne")), (PatternKind::Churn, true));
+    // Not Channels: an application timer.
+    assert_eq!(says(&thirties, None), (PatternKind::Churn, false));
+    assert_eq!(says(&fives, Some("Kestrel")), (PatternKind::Churn, false));
+}
