@@ -421,7 +421,19 @@ mod tests {
             },
         }));
         let text = m.encode();
+        assert!(
+            text.contains("wsmon_health{profile=\"p\"} 1"),
+            "starting: {text}"
+        );
+        m.set_health(&crate::model::Health {
+            word: crate::model::HealthWord::Down,
+            reasons: vec!["not open: a".into()],
+        });
+        let text = m.encode();
         for want in [
+            "wsmon_health{profile=\"p\"} 2",
+            "wsmon_session_lifetime_seconds_count{profile=\"p\",endpoint=\"a\"} 1",
+            "wsmon_session_lifetime_seconds_bucket{le=\"1.0\",profile=\"p\",endpoint=\"a\"} 1",
             "wsmon_reconnects_total{profile=\"p\",endpoint=\"a\"} 1",
             "wsmon_last_close_code{profile=\"p\",endpoint=\"a\"} 4000",
             "wsmon_ready_state{profile=\"p\",endpoint=\"a\"} 3",
