@@ -220,6 +220,8 @@ impl Metrics {
             let _ = self.reconnects.get_or_create(labels);
             let _ = self.messages.get_or_create(labels);
             let _ = self.bytes.get_or_create(labels);
+            // At 0 from the start, so the first lifetime is an increase.
+            let _ = self.lifetime.get_or_create(labels);
         }
         let profile_labels = ProfileLabels {
             profile: profile.name.clone(),
