@@ -180,12 +180,15 @@ impl Model {
         }
         let mut reasons = Vec::new();
         let up = sessions.iter().filter(|s| s.is_up()).count();
-        let down: Vec<&str> = (sessions.iter())
+        // Each with its state: `orders (waiting)`, `feed (stopped)`.
+        let down: Vec<String> = (sessions.iter())
             .filter(|s| !s.is_up())
-            .map(|s| s.name.as_str())
+            .take(NAMED + 1)
+            .map(|s| format!("{} ({})", s.name, s.lifecycle.name()))
             .collect();
         if !down.is_empty() {
-            reasons.push(format!("not open: {}", names(&down)));
+            let count = sessions.iter().filter(|s| !s.is_up()).count();
+            reasons.push(format!("not open: {}", names(&down, count)));
         }
         let window = self.health_window;
         for s in sessions {
@@ -213,12 +216,15 @@ impl Model {
         }
         // The protocols' "ready" (Socket.IO connected, graphql-ws ack…):
         // a socket that opened but is not ready is not healthy.
-        let not_ready: Vec<&str> = (sessions.iter())
+        let not_ready: Vec<String> = (sessions.iter())
             .filter(|s| s.is_up() && s.protocol_ready == Some(false))
-            .map(|s| s.name.as_str())
+            .map(|s| s.name.clone())
             .collect();
         if !not_ready.is_empty() {
-            reasons.push(format!("open but not ready: {}", names(&not_ready)));
+            reasons.push(format!(
+                "open but not ready: {}",
+                names(&not_ready, not_ready.len())
+            ));
         }
         if self.token_check_configured {
             match &self.token_check {
@@ -273,16 +279,19 @@ impl Model {
     }
 }
 
-/// "a, b and 3 more"
-fn names(list: &[&str]) -> String {
-    const SHOWN: usize = 3;
+/// Sessions named in a reason before "and N more".
+const NAMED: usize = 3;
+
+/// "a, b, c and 3 more" (`list` holds at least the first [`NAMED`] of
+/// `count`).
+fn names(list: &[String], count: usize) -> String {
     let shown: Vec<String> = list
         .iter()
-        .take(SHOWN)
+        .take(NAMED)
         .map(|n| crate::text_safe::visible(n).into_owned())
         .collect();
-    match list.len() {
-        n if n > SHOWN => format!("{} and {} more", shown.join(", "), n - SHOWN),
+    match count {
+        n if n > NAMED => format!("{} and {} more", shown.join(", "), n - NAMED),
         _ => shown.join(", "),
     }
 }

@@ -110,7 +110,7 @@ fn one_end_in_the_window_is_not_churn_but_a_closed_session_is_degraded() {
     drop_1011(&mut m, 1, 1, 0, 10);
     let h = m.health(at(11));
     assert_eq!(h.word, HealthWord::Degraded);
-    assert_eq!(h.reasons, ["not open: b"]);
+    assert_eq!(h.reasons, ["not open: b (closed)"]);
     open(&mut m, 1, 2, 12);
     assert_eq!(m.health(at(13)).word, HealthWord::Healthy);
     drop_1011(&mut m, 0, 1, 0, 20);
