@@ -229,7 +229,10 @@ fn list(values: &[u64]) -> String {
 /// `no close frame (1006)`.
 fn how(r: &AttemptRecord) -> String {
     match r.close() {
-        Some(c) if c.by == Closer::Server => format!("close {} from the server", c.code),
+        Some(c) if c.by == Closer::Server => match excerpt(&c.reason) {
+            r if r.is_empty() => format!("close {} from the server", c.code),
+            r => format!("close {} \"{r}\" from the server", c.code),
+        },
         Some(c) if c.cause == Some(LocalCause::HeartbeatTimeout) => {
             "a missed pong (the path went silent)".into()
         }
@@ -318,7 +321,8 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
             Pattern {
                 kind: PatternKind::Churn,
                 summary: format!(
-                    "Churn: the server closed the session with {code} after the same ~{v} idle each time ({idles} {since}, {n} times in a row within {}), and each reconnect opened at once: the process is alive, but something in it keeps closing idle sessions. Likely owner: {owner}.",
+                    "Churn: the server closed the session ({}) after the same ~{v} idle each time ({idles} {since}, {n} times in a row within {}), and each reconnect opened at once: the process is alive, but something in it keeps closing idle sessions. Likely owner: {owner}.",
+                    how(last),
                     human_duration(window)
                 ),
                 fixes,

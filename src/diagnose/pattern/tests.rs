@@ -414,3 +414,21 @@ fn a_1011_at_a_fixed_idle_is_the_channel_layer_only_when_the_hints_fit() {
     assert_eq!(says(&thirties, None), (PatternKind::Churn, false));
     assert_eq!(says(&fives, Some("Kestrel")), (PatternKind::Churn, false));
 }
+
+#[test]
+fn the_servers_close_reason_is_quoted_safely() {
+    let mut h = series(&[3000, 3010, 3005], 4408, Closer::Server, |_| None);
+    for r in &mut h {
+        if let Outcome::Closed { close, .. } = &mut r.outcome {
+            close.reason = "Connection initialisation timeout\u{1b}[2J".into();
+        }
+    }
+    let p = read(&h, None).expect("a pattern");
+    assert!(
+        p.summary.contains(
+            "(close 4408 \"Connection initialisation timeout\u{FFFD}[2J\" from the server)"
+        ),
+        "{}",
+        p.summary
+    );
+}
