@@ -58,9 +58,15 @@ pub enum Command {
         /// Overrides connect_timeout (TCP + TLS + upgrade) and the token check's timeout.
         #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
         timeout: Option<Duration>,
-        /// How long an opened socket is held (to catch servers that accept, then close).
-        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION", default_value = "500ms")]
-        hold: Duration,
+        /// How long an opened socket is held (to catch servers that accept, then close)
+        /// [default: 2x the longest known protocol timer, at least 500ms].
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        hold: Option<Duration>,
+        /// Instead of one attempt each: run the sessions with reconnects for DURATION
+        /// (e.g. 30s) and judge by the health word; exit 1 on churn (a session that
+        /// ended more than once), a session not open, a refused token.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION", conflicts_with_all = ["hold", "probe"])]
+        watch: Option<Duration>,
         /// Also run the profile's delivery probe once the sockets are open; exit 1 if not delivered.
         #[arg(long)]
         probe: bool,
@@ -265,6 +271,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             format,
             timeout,
             hold,
+            watch,
             probe,
         } => {
             let mut profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
@@ -277,7 +284,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     profile.name, profile.name
                 )));
             }
-            let report = check::run_with(profile, hold, probe).await;
+            let report = match watch {
+                Some(duration) => check::watch(profile, duration).await,
+                None => {
+                    let hold =
+                        hold.unwrap_or_else(|| check::default_hold(check::known_timers(&profile)));
+                    check::run_with(profile, hold, probe).await
+                }
+            };
             let text = match format {
                 Format::Json => check::to_json(&report) + "\n",
                 Format::Text => check::to_text(&report),

@@ -3,8 +3,9 @@
 //! and served at `/metrics` by [`serve`] (`wsmon watch --metrics ADDR`, or
 //! the dashboard's `--metrics ADDR`).
 //!
-//! Per-session series carry `profile` and `endpoint`; `token_check_valid`
-//! and `delivery_failures_total` are per profile (`delivery_failures_total`
+//! Per-session series carry `profile` and `endpoint`; `token_check_valid`,
+//! `health` (set by the front end from the model's health word, see
+//! [`Metrics::set_health`]) and `delivery_failures_total` are per profile (`delivery_failures_total`
 //! adds `reason`); `delivery_seconds` names the endpoint that delivered.
 
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::config::ActiveProfile;
+use crate::model::Health;
 use crate::session::{Event, ProbeOutcome, SessionEvent};
 use crate::token_check::Verdict;
 
@@ -61,6 +63,12 @@ fn handshake_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
+fn lifetime_histogram() -> Histogram {
+    // 0.5 s … ~68 min: the idle timeouts people meet (5, 30, 55, 60, 100 s…)
+    // land in buckets of their own.
+    Histogram::new(exponential_buckets(0.5, 2.0, 14))
+}
+
 fn delivery_histogram() -> Histogram {
     // 5 ms … ~10 s
     Histogram::new(exponential_buckets(0.005, 2.0, 12))
@@ -80,6 +88,8 @@ pub struct Metrics {
     token_check_valid: Family<ProfileLabels, Gauge>,
     delivery: HistogramFamily<SessionLabels>,
     delivery_failures: Family<FailureLabels, Counter>,
+    lifetime: HistogramFamily<SessionLabels>,
+    health: Family<ProfileLabels, Gauge>,
     /// The live profile's labels, one per endpoint (index = endpoint id).
     live: RwLock<(ProfileLabels, Vec<SessionLabels>)>,
 }
@@ -106,6 +116,8 @@ impl Metrics {
             token_check_valid: Family::default(),
             delivery: Family::new_with_constructor(delivery_histogram),
             delivery_failures: Family::default(),
+            lifetime: Family::new_with_constructor(lifetime_histogram),
+            health: Family::default(),
             live: RwLock::new((
                 ProfileLabels {
                     profile: String::new(),
@@ -166,6 +178,16 @@ impl Metrics {
             "Delivery probes that failed, by reason",
             m.delivery_failures.clone(),
         );
+        registry.register(
+            "session_lifetime_seconds",
+            "How long each socket stayed open, from the 101 to its end (a spike at one value is an idle or lifetime timeout on the path)",
+            m.lifetime.clone(),
+        );
+        registry.register(
+            "health",
+            "The profile's health word: 0 healthy, 1 degraded (or starting), 2 down; the same word as the dashboard and `check`",
+            m.health.clone(),
+        );
         let m = Arc::new(m);
         m.set_profile(profile);
         m
@@ -183,6 +205,7 @@ impl Metrics {
             self.last_close_code.remove(labels);
         }
         self.token_check_valid.remove(&live.0);
+        self.health.remove(&live.0);
         let sessions: Vec<SessionLabels> = profile
             .endpoints
             .iter()
@@ -197,10 +220,14 @@ impl Metrics {
             let _ = self.reconnects.get_or_create(labels);
             let _ = self.messages.get_or_create(labels);
             let _ = self.bytes.get_or_create(labels);
+            // At 0 from the start, so the first lifetime is an increase.
+            let _ = self.lifetime.get_or_create(labels);
         }
         let profile_labels = ProfileLabels {
             profile: profile.name.clone(),
         };
+        // Starting, until the first judgement.
+        self.health.get_or_create(&profile_labels).set(1);
         if profile.probe.is_some() {
             // At 0 from the start, so `increase()` sees the first failure.
             for reason in PROBE_FAILURES {
@@ -248,6 +275,16 @@ impl Metrics {
         }
     }
 
+    /// Sets `wsmon_health` of the live profile from the model's word.
+    pub fn set_health(&self, health: &Health) {
+        let Ok(live) = self.live.read() else {
+            return;
+        };
+        self.health
+            .get_or_create(&live.0)
+            .set(health.word.as_gauge());
+    }
+
     fn session_event(&self, labels: &SessionLabels, event: &SessionEvent) {
         let state = |up: i64, ready: i64| {
             self.session_up.get_or_create(labels).set(up);
@@ -283,6 +320,11 @@ impl Metrics {
                 self.last_close_code
                     .get_or_create(labels)
                     .set(i64::from(record.browser_close_code()));
+                if let Some(open_for) = record.open_for() {
+                    self.lifetime
+                        .get_or_create(labels)
+                        .observe(open_for.as_secs_f64());
+                }
             }
             SessionEvent::RetryScheduled { .. } | SessionEvent::Stopped { .. } => state(0, 3),
         }
@@ -360,6 +402,7 @@ mod tests {
             started: at,
             ended: at,
             handshake_latency: None,
+            activity: Default::default(),
             outcome: Outcome::Closed {
                 close: CloseInfo {
                     code: 4000,
@@ -380,7 +423,19 @@ mod tests {
             },
         }));
         let text = m.encode();
+        assert!(
+            text.contains("wsmon_health{profile=\"p\"} 1"),
+            "starting: {text}"
+        );
+        m.set_health(&crate::model::Health {
+            word: crate::model::HealthWord::Down,
+            reasons: vec!["not open: a".into()],
+        });
+        let text = m.encode();
         for want in [
+            "wsmon_health{profile=\"p\"} 2",
+            "wsmon_session_lifetime_seconds_count{profile=\"p\",endpoint=\"a\"} 1",
+            "wsmon_session_lifetime_seconds_bucket{le=\"1.0\",profile=\"p\",endpoint=\"a\"} 1",
             "wsmon_reconnects_total{profile=\"p\",endpoint=\"a\"} 1",
             "wsmon_last_close_code{profile=\"p\",endpoint=\"a\"} 4000",
             "wsmon_ready_state{profile=\"p\",endpoint=\"a\"} 3",

@@ -4,8 +4,12 @@
 
 use std::time::Duration;
 
+use crate::config::HeartbeatMode;
 use crate::config::{ActiveProfile, Endpoint};
+use crate::diagnose::pattern::owner::{answered_by, pings_may_hide};
+use crate::diagnose::pattern::{AT_ONCE, History, Pattern, detect};
 use crate::diagnose::{self, Diagnosis, failure::Facts};
+use crate::model::Model;
 use crate::session::AttemptRecord;
 use crate::token_check::TokenCheckResult;
 
@@ -37,6 +41,93 @@ pub fn diagnosis(
         token_check_configured: profile.token_check.is_some(),
         close_codes: &profile.close_codes,
     })
+}
+
+/// The diagnosis of attempt `record` of endpoint `index`, led by the
+/// pattern its history shows (see [`crate::diagnose::pattern`]): the
+/// endpoint's attempts up to and including `record`, and the other
+/// endpoints' latest ends at that time, as `model` holds them.
+pub fn diagnosis_in(
+    profile: &ActiveProfile,
+    model: &Model,
+    index: usize,
+    record: &AttemptRecord,
+) -> Option<Diagnosis> {
+    let endpoint = profile.endpoints.get(index)?;
+    let single = diagnosis(profile, endpoint, record, model.token_check.as_ref());
+    Some(single.led_by(pattern_of(profile, model, index, record)))
+}
+
+/// The pattern `record` belongs to in `model`'s history (see
+/// [`diagnosis_in`]).
+pub fn pattern_of(
+    profile: &ActiveProfile,
+    model: &Model,
+    index: usize,
+    record: &AttemptRecord,
+) -> Option<Pattern> {
+    let endpoint = profile.endpoints.get(index)?;
+    let session = model.sessions.get(index)?;
+    let mut attempts: Vec<&AttemptRecord> = session.history.iter().map(|h| &h.record).collect();
+    // Up to this record (an export replays older ones); a record not in
+    // the history (yet) is read after all of it.
+    match attempts
+        .iter()
+        .rposition(|r| r.attempt == record.attempt && r.ended == record.ended)
+    {
+        Some(at) => attempts.truncate(at + 1),
+        None => attempts.push(record),
+    }
+    // The others' latest end at that time (one a little after counts:
+    // their events may arrive just after this one).
+    let horizon = record.ended + AT_ONCE;
+    let others: Vec<&AttemptRecord> = (model.sessions.iter().enumerate())
+        .filter(|(i, _)| *i != index)
+        .filter_map(|(_, s)| {
+            s.history
+                .iter()
+                .rev()
+                .map(|h| &h.record)
+                .find(|r| r.ended <= horizon)
+        })
+        .collect();
+    // Only when every other endpoint has ended something: otherwise not
+    // everyone dropped.
+    let others = if others.len() + 1 == model.sessions.len() {
+        others
+    } else {
+        Vec::new()
+    };
+    let answered_by = session
+        .handshake
+        .as_ref()
+        .and_then(|h| answered_by(&h.headers));
+    detect(&History {
+        attempts: &attempts,
+        others: &others,
+        answered_by: answered_by.as_deref(),
+        heartbeat: endpoint.heartbeat,
+        ping_interval: profile.settings.ping_interval,
+        window: profile.settings.health_window,
+    })
+}
+
+/// In ping mode, a line saying wsmon's pings may hide the idle timeout a
+/// browser meets, when the proxy that answered endpoint `index` has a
+/// default idle timeout at or above the ping interval (see
+/// [`crate::diagnose::pattern::owner::pings_may_hide`]).
+pub fn ping_hint(profile: &ActiveProfile, model: &Model, index: usize) -> Option<String> {
+    let endpoint = profile.endpoints.get(index)?;
+    if endpoint.heartbeat != HeartbeatMode::Ping {
+        return None;
+    }
+    let who = model
+        .sessions
+        .get(index)?
+        .handshake
+        .as_ref()
+        .and_then(|h| answered_by(&h.headers));
+    pings_may_hide(profile.settings.ping_interval, who.as_deref())
 }
 
 /// Whole milliseconds, for JSON `*_ms` fields.
@@ -76,6 +167,122 @@ pub fn url_warnings(profile: &ActiveProfile) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn profile(extra: &str) -> ActiveProfile {
+        let text = format!(
+            "[profiles.p]\nserver = \"http://127.0.0.1:9\"\n[profiles.p.settings]\nping_interval = \"20s\"\n[[profiles.p.endpoints]]\nname = \"a\"\nurl = \"{{ws}}/ws/\"\n{extra}"
+        );
+        let config =
+            crate::config::validate::parse(std::path::Path::new("t.toml"), &text).expect("profile");
+        config.profiles[0].activate().expect("activate")
+    }
+
+    fn opened_through(profile: &ActiveProfile, server: &str) -> Model {
+        let mut model = Model::new(profile);
+        let handshake = crate::session::HandshakeInfo {
+            status: 101,
+            latency: Duration::from_millis(3),
+            headers: vec![("Server".into(), server.into())],
+            subprotocol: None,
+        };
+        let at = std::time::SystemTime::UNIX_EPOCH;
+        model.apply(&crate::session::Event::Session {
+            endpoint: 0,
+            event: crate::session::SessionEvent::Open { at, handshake },
+        });
+        model
+    }
+
+    #[test]
+    fn ping_mode_behind_nginx_says_the_pings_may_hide_its_idle_timeout() {
+        let p = profile("");
+        let hint = ping_hint(&p, &opened_through(&p, "nginx/1.22.1"), 0).expect("a hint");
+        assert!(
+            hint.contains("(60 s)") && hint.contains("heartbeat = \"browser\""),
+            "{hint}"
+        );
+        assert_eq!(ping_hint(&p, &opened_through(&p, "uvicorn"), 0), None);
+        // Already in browser mode: nothing hidden.
+        let b = profile("heartbeat = \"browser\"\n");
+        assert_eq!(b.endpoints[0].heartbeat, HeartbeatMode::Browser);
+        assert_eq!(ping_hint(&b, &opened_through(&b, "nginx"), 0), None);
+    }
+
+    #[test]
+    fn a_wrong_heartbeat_mode_is_a_config_error_naming_the_values() {
+        let text =
+            "[profiles.p]\nserver = \"http://h:1\"\n[profiles.p.settings]\nheartbeat = \"never\"\n";
+        let err = crate::config::validate::parse(std::path::Path::new("t.toml"), text)
+            .expect_err("invalid");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("heartbeat") && shown.contains("\"browser\""),
+            "{shown}"
+        );
+    }
+
+    fn dropped(attempt: u32, start_ms: u64, end_ms: u64) -> AttemptRecord {
+        let at = |ms| std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(ms);
+        AttemptRecord {
+            attempt,
+            started: at(start_ms),
+            ended: at(end_ms),
+            handshake_latency: Some(Duration::from_millis(5)),
+            outcome: crate::session::Outcome::Closed {
+                close: crate::session::CloseInfo {
+                    code: 1006,
+                    reason: String::new(),
+                    by: crate::session::Closer::Network,
+                    clean: false,
+                    cause: None,
+                    note: None,
+                },
+                open_for: Duration::from_millis(end_ms - start_ms - 5),
+            },
+            activity: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_model_gives_the_pattern_its_history_and_the_other_endpoints() {
+        let p = profile("[[profiles.p.endpoints]]\nname = \"b\"\nurl = \"{ws}/ws/b/\"\n");
+        let mut model = Model::new(&p);
+        let closed = |endpoint, r: AttemptRecord| crate::session::Event::Session {
+            endpoint,
+            event: crate::session::SessionEvent::Closed(Box::new(r)),
+        };
+        model.apply(&closed(0, dropped(1, 0, 30_000)));
+        // Alone so far: nothing across endpoints yet.
+        let first = model.sessions[0].history[0].record.clone();
+        assert_eq!(pattern_of(&p, &model, 0, &first), None);
+        model.apply(&closed(1, dropped(1, 100, 30_400)));
+        let second = model.sessions[1].history[0].record.clone();
+        let kind = |m: &Model, r| pattern_of(&p, m, 1, r).map(|p| p.kind);
+        assert_eq!(
+            kind(&model, &second),
+            Some(crate::diagnose::pattern::PatternKind::EveryoneAtOnce)
+        );
+        // Read again later (an export), the first sees the second too.
+        assert_eq!(
+            pattern_of(&p, &model, 0, &first).map(|p| p.kind),
+            Some(crate::diagnose::pattern::PatternKind::EveryoneAtOnce)
+        );
+        // An export of an older attempt reads the history up to it only.
+        for (i, end) in [(2, 35_000), (3, 40_000), (4, 45_000)] {
+            model.apply(&closed(1, dropped(i, end - 5_005, end)));
+        }
+        let fourth = model.sessions[1].history[3].record.clone();
+        assert_eq!(
+            kind(&model, &fourth).map(|k| k.as_str()),
+            Some("idle_timeout"),
+            "three 5 s drops in a row"
+        );
+        let third = model.sessions[1].history[2].record.clone();
+        assert_ne!(
+            kind(&model, &third).map(|k| k.as_str()),
+            Some("idle_timeout")
+        );
+    }
 
     #[test]
     fn durations_read_naturally() {

@@ -242,7 +242,11 @@ where
                 None => app.reloads = None,
             },
             _ = frame_due => {}
-            _ = tick.tick() => dirty = true,
+            _ = tick.tick() => {
+                // Health also changes with time (churn leaves its window).
+                app.judge_health();
+                dirty = true;
+            }
         }
         if let Some(seq) = app.take_clipboard() {
             let _ = clipboard

@@ -308,7 +308,12 @@ async fn watch_serves_metrics_that_a_prometheus_parser_reads_and_ends_on_sigterm
         let up = value(&parsed, "wsmon_session_up", &ep);
         let delivered = value(&parsed, "wsmon_delivery_seconds", &ep);
         let pongs = value(&parsed, "wsmon_ping_rtt_seconds", &ep);
-        if up == Some(1.0) && delivered.is_some_and(|n| n >= 1.0) && pongs.is_some_and(|n| n >= 1.0)
+        // The health word, judged every second, says healthy.
+        let healthy = value(&parsed, "wsmon_health", &[("profile", "me")]) == Some(0.0);
+        if up == Some(1.0)
+            && delivered.is_some_and(|n| n >= 1.0)
+            && pongs.is_some_and(|n| n >= 1.0)
+            && healthy
         {
             break (content_type, body, parsed);
         }
@@ -361,6 +366,8 @@ async fn watch_serves_metrics_that_a_prometheus_parser_reads_and_ends_on_sigterm
         ("wsmon_token_check_valid", "gauge"),
         ("wsmon_delivery_seconds", "histogram"),
         ("wsmon_delivery_failures", "counter"),
+        ("wsmon_health", "gauge"),
+        ("wsmon_session_lifetime_seconds", "histogram"),
     ] {
         assert!(
             body.contains(&format!("# TYPE {name} {kind}\n")),
@@ -387,7 +394,10 @@ async fn watch_serves_metrics_that_a_prometheus_parser_reads_and_ends_on_sigterm
             .await
             .expect("scrape");
         let parsed = parse(&body);
-        if value(&parsed, "wsmon_delivery_failures_total", &failures).is_some_and(|n| n >= 1.0) {
+        // A failed delivery turns the health word: degraded (1).
+        if value(&parsed, "wsmon_delivery_failures_total", &failures).is_some_and(|n| n >= 1.0)
+            && value(&parsed, "wsmon_health", &[("profile", "me")]) == Some(1.0)
+        {
             break;
         }
         assert!(
@@ -411,6 +421,10 @@ async fn watch_serves_metrics_that_a_prometheus_parser_reads_and_ends_on_sigterm
     assert_eq!(status.code(), Some(0), "{status:?}");
     let log = std::fs::read_to_string(dir.path().join("wsmon.log")).unwrap_or_default();
     assert!(log.contains("watch stopping"), "{log}");
+    assert!(
+        log.contains("health changed") && log.contains("delivery probe: not delivered"),
+        "{log}"
+    );
     assert!(log.contains("code=1000"), "{log}");
 }
 

@@ -57,6 +57,15 @@ impl App {
         redraw
     }
 
+    /// Sets `wsmon_health` from the model's word (with `--metrics`): on
+    /// the 1 Hz tick, not per event (judging is linear in the sessions,
+    /// and ten thousand of them open with twenty thousand events).
+    pub fn judge_health(&self) {
+        if let Some(metrics) = &self.metrics {
+            metrics.set_health(&self.model.health(self.now()));
+        }
+    }
+
     fn retry_auth_stops(&self) {
         let Some(supervisor) = &self.supervisor else {
             return;

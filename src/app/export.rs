@@ -15,7 +15,7 @@ use serde_json::json;
 use super::state::SessionView;
 use crate::config::ActiveProfile;
 use crate::headless::event_json::{self, Ts};
-use crate::model::SessionState;
+use crate::model::{Model, SessionState};
 use crate::session::SessionEvent;
 use crate::token_check::TokenCheckResult;
 
@@ -33,6 +33,9 @@ pub struct Transcript<'a> {
     pub view: &'a SessionView,
     pub token_check: Option<&'a TokenCheckResult>,
     pub now: SystemTime,
+    /// The whole model, for the pattern across attempts that leads each
+    /// `closed` line's diagnosis (`None`: attempt by attempt only).
+    pub model: Option<&'a Model>,
 }
 
 /// When an event happened (events without a time of their own have none).
@@ -82,12 +85,13 @@ impl Transcript<'_> {
             };
             if take_event {
                 if let Some(event) = events.next() {
-                    event_json::session_line(
+                    event_json::session_line_in(
                         &mut buf,
                         self.profile,
                         self.endpoint,
                         event,
                         self.token_check,
+                        self.model,
                     );
                 }
             } else if let Some(payload) = payloads.next() {

@@ -160,6 +160,7 @@ impl App {
             view,
             token_check: self.model.token_check.as_ref(),
             now: self.now(),
+            model: Some(&self.model),
         };
         let (bytes, lines) = transcript.to_json_lines();
         self.notice = Some(

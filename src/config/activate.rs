@@ -83,6 +83,7 @@ impl Profile {
                 shown_url,
                 headers,
                 subprotocols: template.subprotocols.clone(),
+                heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
             });
         }
         let token_check = match &self.token_check {

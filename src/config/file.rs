@@ -47,6 +47,9 @@ pub struct RawSettings {
     pub pong_timeout: Option<Spanned<String>>,
     pub reconnect_min: Option<Spanned<String>>,
     pub reconnect_max: Option<Spanned<String>>,
+    /// `"ping"` or `"browser"`.
+    pub heartbeat: Option<Spanned<String>>,
+    pub health_window: Option<Spanned<String>>,
 }
 
 /// One `[[endpoints]]` or `[[profiles.NAME.endpoints]]` entry.
@@ -59,6 +62,8 @@ pub struct RawEndpoint {
     pub headers: IndexMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     pub subprotocols: Vec<Spanned<String>>,
+    /// `"ping"` or `"browser"`, over the profile's setting.
+    pub heartbeat: Option<Spanned<String>>,
 }
 
 impl RawFile {

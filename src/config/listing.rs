@@ -92,10 +92,13 @@ fn describe_profile(out: &mut String, profile: &Profile, is_default: bool) {
         row(out, "tls", &parts.join(", "));
     }
     let s = &profile.settings;
+    let heartbeat = match s.heartbeat {
+        super::HeartbeatMode::Ping => format!("ping every {}", human(s.ping_interval)),
+        super::HeartbeatMode::Browser => "no pings (browser mode)".to_string(),
+    };
     let settings = format!(
-        "connect timeout {}, ping every {}, pong timeout {}, reconnect {} to {}",
+        "connect timeout {}, {heartbeat}, pong timeout {}, reconnect {} to {}",
         human(s.connect_timeout),
-        human(s.ping_interval),
         human(s.pong_timeout),
         human(s.reconnect_min),
         human(s.reconnect_max),
@@ -132,6 +135,9 @@ fn describe_endpoint(out: &mut String, e: &EndpointTemplate, width: usize, redac
     }
     if !e.subprotocols.is_empty() {
         let _ = writeln!(out, "{indent}subprotocols {}", e.subprotocols.join(", "));
+    }
+    if let Some(mode) = e.heartbeat {
+        let _ = writeln!(out, "{indent}heartbeat {}", mode.as_str());
     }
 }
 
@@ -197,6 +203,15 @@ mod tests {
         assert_eq!(
             active.endpoints[1].url.as_str(),
             "wss://api.example.com/graphql"
+        );
+        assert_eq!(
+            active.endpoints[1].heartbeat,
+            super::super::HeartbeatMode::Ping
+        );
+        assert_eq!(active.endpoints[2].name, "graphql-as-browser");
+        assert_eq!(
+            active.endpoints[2].heartbeat,
+            super::super::HeartbeatMode::Browser
         );
         assert_eq!(
             active.token_check.unwrap().as_str(),

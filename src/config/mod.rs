@@ -53,6 +53,49 @@ pub struct Settings {
     pub reconnect_min: Duration,
     /// Backoff cap.
     pub reconnect_max: Duration,
+    /// Whether wsmon pings open sockets (`heartbeat = "ping" | "browser"`).
+    pub heartbeat: HeartbeatMode,
+    /// The health word's memory: a session that ended more than once in
+    /// this long is churning (`health_window`, 5 minutes by default).
+    pub health_window: Duration,
+}
+
+/// How an open socket is kept alive and checked (`heartbeat = …`).
+///
+/// - `ping` (the default): wsmon pings every `ping_interval` and calls the
+///   connection half-open when no pong comes within `pong_timeout`. The
+///   pings are traffic, so an idle timeout on the path (nginx's
+///   `proxy_read_timeout`, a load balancer's) never fires for wsmon,
+///   although it does for browsers.
+/// - `browser`: no client pings, like a browser (browsers only answer the
+///   server's pings). Idle timeouts on the path show as they do to users;
+///   a half-open connection is then noticed only by the server's pings or
+///   by TCP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeartbeatMode {
+    #[default]
+    Ping,
+    Browser,
+}
+
+impl HeartbeatMode {
+    /// The value as written in the profiles file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeartbeatMode::Ping => "ping",
+            HeartbeatMode::Browser => "browser",
+        }
+    }
+
+    /// Parses the file's value.
+    pub fn parse(text: &str) -> Option<HeartbeatMode> {
+        match text.trim() {
+            "ping" => Some(HeartbeatMode::Ping),
+            "browser" => Some(HeartbeatMode::Browser),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -63,6 +106,8 @@ impl Default for Settings {
             pong_timeout: Duration::from_secs(10),
             reconnect_min: Duration::from_millis(500),
             reconnect_max: Duration::from_secs(30),
+            heartbeat: HeartbeatMode::Ping,
+            health_window: Duration::from_secs(300),
         }
     }
 }
@@ -90,6 +135,8 @@ pub struct EndpointTemplate {
     pub headers: IndexMap<String, String>,
     /// Offered in `Sec-WebSocket-Protocol`.
     pub subprotocols: Vec<String>,
+    /// `heartbeat = …` of this endpoint, over the profile's setting.
+    pub heartbeat: Option<HeartbeatMode>,
 }
 
 /// TLS options of a profile; the default is verified TLS with the Mozilla
@@ -198,6 +245,8 @@ pub struct Endpoint {
     /// Handshake headers with `{token}` filled in (values may be secret).
     pub headers: Vec<(String, Secret)>,
     pub subprotocols: Vec<String>,
+    /// The endpoint's own `heartbeat`, else the profile's.
+    pub heartbeat: HeartbeatMode,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -207,6 +256,7 @@ impl std::fmt::Debug for Endpoint {
             .field("url", &self.shown_url)
             .field("headers", &self.headers)
             .field("subprotocols", &self.subprotocols)
+            .field("heartbeat", &self.heartbeat)
             .finish()
     }
 }

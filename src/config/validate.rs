@@ -310,6 +310,7 @@ impl Validator<'_> {
             ("pong_timeout", &raw.pong_timeout, &mut s.pong_timeout),
             ("reconnect_min", &raw.reconnect_min, &mut s.reconnect_min),
             ("reconnect_max", &raw.reconnect_max, &mut s.reconnect_max),
+            ("health_window", &raw.health_window, &mut s.health_window),
         ];
         for (name, value, slot) in fields {
             // A zero backoff is allowed (reconnect at once); zero timers are not.
@@ -329,6 +330,11 @@ impl Validator<'_> {
                 Ok(d) => *slot = d,
             }
         }
+        if let Some(value) = &raw.heartbeat
+            && let Some(mode) = self.heartbeat(value, profile, "settings.heartbeat")
+        {
+            s.heartbeat = mode;
+        }
         // Judged where a bound is written, so a file-level mistake is
         // reported once, not again for every profile inheriting it.
         let bound = raw.reconnect_min.as_ref().or(raw.reconnect_max.as_ref());
@@ -347,6 +353,23 @@ impl Validator<'_> {
             self.report(Some(bound.span().start), profile, field, message, help);
         }
         s
+    }
+
+    /// A `heartbeat` value, or `None` (reported) when it is not one.
+    fn heartbeat(
+        &mut self,
+        value: &Spanned<String>,
+        profile: Option<&str>,
+        field: &str,
+    ) -> Option<super::HeartbeatMode> {
+        let mode = super::HeartbeatMode::parse(value.get_ref());
+        if mode.is_none() {
+            let message = format!("`{}` is not a heartbeat mode", value.get_ref());
+            let help =
+                r#""ping" (wsmon pings; the default) or "browser" (no client pings, as browsers)"#;
+            self.report(Some(value.span().start), profile, field, message, help);
+        }
+        mode
     }
 
     fn close_codes(

@@ -59,6 +59,7 @@ fn diag(kind: DiagnosisKind, summary: String, fixes: Vec<String>) -> Diagnosis {
         kind,
         summary,
         fixes,
+        pattern: None,
     }
 }
 

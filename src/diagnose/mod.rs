@@ -6,12 +6,15 @@
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
 //! - [`explain`]: the text `wsmon explain CODE` prints.
 //! - [`lint`]: warnings about an endpoint URL before connecting.
+//! - [`pattern`]: an endpoint's history → the pattern that leads the
+//!   diagnosis (idle timeout, churn, everyone at once…).
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
 pub mod explain;
 pub mod failure;
 pub mod lint;
+pub mod pattern;
 pub mod text;
 
 use serde::Serialize;
@@ -27,6 +30,31 @@ pub struct Diagnosis {
     pub summary: String,
     /// Things to try, most likely first.
     pub fixes: Vec<String>,
+    /// The pattern across attempts this one belongs to, if any; it leads
+    /// `summary` and `fixes` (see [`Diagnosis::led_by`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<pattern::Pattern>,
+}
+
+impl Diagnosis {
+    /// This attempt's reading with `pattern` in front: its summary first,
+    /// then "This attempt: …"; its fixes first, then the attempt's own
+    /// (without repeats).
+    pub fn led_by(mut self, pattern: Option<pattern::Pattern>) -> Diagnosis {
+        let Some(p) = pattern else {
+            return self;
+        };
+        self.summary = format!("{} This attempt: {}", p.summary, self.summary);
+        let mut fixes = p.fixes.clone();
+        for fix in self.fixes {
+            if !fixes.contains(&fix) {
+                fixes.push(fix);
+            }
+        }
+        self.fixes = fixes;
+        self.pattern = Some(p);
+        self
+    }
 }
 
 /// Stable snake_case names: JSON output and scripts rely on them.

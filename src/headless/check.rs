@@ -1,6 +1,9 @@
 //! `wsmon check`: one attempt per endpoint plus the token check, then a
-//! report (text or JSON) and an exit code: 0 when every endpoint opened and
-//! the token is valid, 1 otherwise.
+//! report (text or JSON) and an exit code: 0 when the model's health word
+//! ([`crate::model::health`]) is healthy (every endpoint opened, the token
+//! valid…), 1 otherwise. `check --watch DURATION` runs the engine with
+//! reconnects for that long instead and judges by the same word, so churn
+//! (sessions that keep ending and reopening) exits 1.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -11,21 +14,56 @@ use serde_json::Value;
 use super::event_json::token_check_value;
 use crate::config::ActiveProfile;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::model::Model;
+use crate::model::{Health, Model};
 use crate::report::{self, millis};
-use crate::session::{self, Closer, Event, LocalCause, Mode, SessionEvent, StopReason, Supervisor};
+use crate::session::{self, Event, LocalCause, Mode, SessionEvent, StopReason, Supervisor};
 use crate::text_safe::visible;
-use crate::token_check::Verdict;
 
-/// How long an opened socket is held before closing it, by default: long
-/// enough to catch a server that accepts and then closes at once.
+/// The shortest hold: long enough to catch a server that accepts and
+/// then closes at once.
 pub const DEFAULT_HOLD: Duration = Duration::from_millis(500);
+
+/// Timers the profile's endpoints are known to run on, from what they
+/// offer: `graphql-transport-ws` servers close a socket that has not sent
+/// `connection_init` within 3 s (graphql-ws' `connectionInitWaitTimeout`,
+/// close 4408); Action Cable (`actioncable-v1-json`) pings every 3 s.
+/// Timers announced after the 101 (Engine.IO's `pingInterval` in its open
+/// packet) are for the protocol codecs to add.
+pub fn known_timers(profile: &ActiveProfile) -> Vec<Duration> {
+    let mut timers = Vec::new();
+    for endpoint in &profile.endpoints {
+        for sub in &endpoint.subprotocols {
+            match sub.as_str() {
+                "graphql-transport-ws" | "actioncable-v1-json" => {
+                    timers.push(Duration::from_secs(3))
+                }
+                _ => {}
+            }
+        }
+    }
+    timers
+}
+
+/// How long an opened socket is held by default: twice the longest timer
+/// the endpoints are known to run on (a protocol's keepalive or init
+/// timeout, e.g. Action Cable's 3 s ping or graphql-ws' 3 s
+/// `connection_init` wait, once the protocol codecs name them), so the
+/// fast patterns show; never under [`DEFAULT_HOLD`].
+pub fn default_hold(known_timers: impl IntoIterator<Item = Duration>) -> Duration {
+    known_timers
+        .into_iter()
+        .map(|t| t * 2)
+        .fold(DEFAULT_HOLD, Duration::max)
+}
 
 /// The whole report (`--format json` prints exactly this).
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub profile: String,
+    /// `health.word` is healthy (the exit code).
     pub healthy: bool,
+    /// The model's health word and its reasons.
+    pub health: Health,
     pub token_check: Option<Value>,
     pub endpoints: Vec<EndpointReport>,
     /// With `--probe`: the delivery probe's result (see
@@ -125,7 +163,13 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
     let mut report = build(&profile, &model);
     if probe_timeout.is_some() {
         let result = model.probes.back();
-        report.healthy &= result.is_some_and(|r| r.delivered());
+        if result.is_none() {
+            report
+                .health
+                .reasons
+                .push("delivery probe: no result in time".into());
+            report.healthy = false;
+        }
         report.probe = Some(result.map_or(Value::Null, |r| {
             super::event_json::probe_value(&profile, r, false)
         }));
@@ -133,20 +177,69 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
     report
 }
 
+/// `check --watch DURATION`: the engine with reconnects for `duration`
+/// (as the dashboard runs it), then the report of what happened, judged
+/// by the health word at the end: a session that ended more than once in
+/// the window (churn), one not open, a refused token… exit 1.
+pub async fn watch(profile: ActiveProfile, duration: Duration) -> Report {
+    let (tx, mut rx) = session::channel();
+    let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
+    let mut model = Model::without_payloads(&profile);
+    let deadline = tokio::time::Instant::now() + duration;
+    loop {
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(deadline) => break,
+            event = rx.recv() => match event {
+                Some(event) => model.apply(&event),
+                None => break,
+            },
+        }
+    }
+    // Judged before the sockets close: wsmon's own closes are not churn,
+    // but a session must be open at the end.
+    let report = build(&profile, &model);
+    drop(rx);
+    supervisor.shutdown().await;
+    report
+}
+
 fn build(profile: &ActiveProfile, model: &Model) -> Report {
-    let token_ok = model
-        .token_check
-        .as_ref()
-        .is_none_or(|t| t.verdict == Verdict::Valid)
-        && (profile.token_check.is_none() || model.token_check.is_some());
+    build_at(profile, model, std::time::SystemTime::now())
+}
+
+/// The report of what `model` holds, judged at `now` by the model's
+/// health word (as the dashboard, `watch` and the metrics judge).
+pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTime) -> Report {
     let lint = report::url_warnings(profile);
     let endpoints: Vec<EndpointReport> = profile
         .endpoints
         .iter()
         .zip(&model.sessions)
         .zip(lint)
-        .map(|((endpoint, state), warnings)| {
+        .enumerate()
+        .map(|(index, ((endpoint, state), warnings))| {
             let Some(record) = state.last_attempt() else {
+                if state.is_up() {
+                    // --watch: open the whole time, nothing ended.
+                    return EndpointReport {
+                        name: endpoint.name.clone(),
+                        url: endpoint.shown_url.clone(),
+                        state: "open",
+                        ready_state: 1,
+                        handshake_status: Some(101),
+                        close_code: None,
+                        close_reason: None,
+                        latency_ms: state.handshake.as_ref().map(|h| millis(h.latency)),
+                        diagnosis: Diagnosis {
+                            kind: DiagnosisKind::Ok,
+                            summary: "Open (101) for the whole watch.".into(),
+                            fixes: vec![],
+                            pattern: None,
+                        },
+                        warnings,
+                    };
+                }
                 return EndpointReport {
                     name: endpoint.name.clone(),
                     url: endpoint.shown_url.clone(),
@@ -162,37 +255,50 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                         fixes: vec![
                             "Raise --timeout, or check that the server answers at all.".into(),
                         ],
+                        pattern: None,
                     },
                     warnings,
                 };
             };
-            // Held open and closed by us: the socket worked.
-            let opened_fine = record
-                .close()
-                .is_some_and(|c| c.by == Closer::Client && c.cause == Some(LocalCause::CheckDone));
-            let diagnosis = if opened_fine {
+            // Held open and closed by us, or open now (--watch): the socket works.
+            let up = state.is_up();
+            let held = up
+                && record
+                    .close()
+                    .is_some_and(|c| c.cause == Some(LocalCause::CheckDone));
+            let diagnosis = if up && state.ends_within(model.health_window, now) < 2 {
+                let summary = if held {
+                    "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
+                } else {
+                    "Open (101) at the end of the watch."
+                };
                 Diagnosis {
                     kind: DiagnosisKind::Ok,
-                    summary:
-                        "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
-                            .into(),
+                    summary: summary.into(),
                     fixes: vec![],
+                    pattern: None,
                 }
             } else {
-                report::diagnosis(profile, endpoint, record, model.token_check.as_ref())
+                report::diagnosis_in(profile, model, index, record).unwrap_or_else(|| {
+                    report::diagnosis(profile, endpoint, record, model.token_check.as_ref())
+                })
             };
+            let held = up
+                && record
+                    .close()
+                    .is_some_and(|c| c.cause == Some(LocalCause::CheckDone));
             EndpointReport {
                 name: endpoint.name.clone(),
                 url: endpoint.shown_url.clone(),
-                state: if opened_fine { "open" } else { "closed" },
-                ready_state: if opened_fine { 1 } else { 3 },
+                state: if up { "open" } else { "closed" },
+                ready_state: if up { 1 } else { 3 },
                 handshake_status: record.handshake_status(),
-                close_code: if opened_fine {
+                close_code: if held {
                     None
                 } else {
                     Some(record.browser_close_code())
                 },
-                close_reason: if opened_fine {
+                close_reason: if held {
                     None
                 } else {
                     record.close().map(|c| c.reason.clone())
@@ -203,10 +309,11 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
             }
         })
         .collect();
-    let healthy = token_ok && endpoints.iter().all(|e| e.state == "open");
+    let health = model.health(now);
     Report {
         profile: profile.name.clone(),
-        healthy,
+        healthy: health.word.is_healthy(),
+        health,
         token_check: model
             .token_check
             .as_ref()
@@ -227,9 +334,19 @@ pub fn to_json(report: &Report) -> String {
 pub fn to_text(report: &Report) -> String {
     let mut out = String::new();
     let health = if report.healthy {
-        "healthy"
+        report.health.word.as_str().to_string()
     } else {
-        "UNHEALTHY"
+        let reasons: Vec<String> = report
+            .health
+            .reasons
+            .iter()
+            .map(|r| visible(r).into_owned())
+            .collect();
+        format!(
+            "UNHEALTHY, {}: {}",
+            report.health.word.as_str().to_uppercase(),
+            reasons.join("; ")
+        )
     };
     let _ = writeln!(out, "profile {}: {health}", report.profile);
     match &report.token_check {
@@ -271,7 +388,12 @@ pub fn to_text(report: &Report) -> String {
         };
     }
     for e in &report.endpoints {
-        let mark = if e.state == "open" { "ok  " } else { "FAIL" };
+        let mark = match (e.state, e.diagnosis.kind) {
+            ("open", DiagnosisKind::Ok) => "ok  ",
+            // Open now, but it kept ending (--watch).
+            ("open", _) => "WARN",
+            _ => "FAIL",
+        };
         let status = e
             .handshake_status
             .map_or("-".to_string(), |s| s.to_string());
@@ -304,10 +426,47 @@ pub fn to_text(report: &Report) -> String {
                 e.diagnosis.kind.as_str(),
                 visible(&e.diagnosis.summary)
             );
+            if let Some(p) = &e.diagnosis.pattern {
+                let ev = &p.evidence;
+                let idle: Vec<String> = ev.idle_ms.iter().map(|ms| format!("{ms}")).collect();
+                let _ = writeln!(
+                    out,
+                    "     pattern {}: {} times{}{}",
+                    p.kind.as_str(),
+                    ev.count,
+                    ev.window_ms
+                        .map(|w| format!(" in {w} ms"))
+                        .unwrap_or_default(),
+                    if idle.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", idle {} ms", idle.join("/"))
+                    }
+                );
+            }
             for fix in &e.diagnosis.fixes {
                 let _ = writeln!(out, "     - {}", visible(fix));
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_hold_is_twice_the_longest_known_timer_and_never_under_500ms() {
+        assert_eq!(default_hold([]), DEFAULT_HOLD);
+        assert_eq!(default_hold([Duration::from_millis(100)]), DEFAULT_HOLD);
+        assert_eq!(
+            default_hold([Duration::from_secs(3), Duration::from_secs(25)]),
+            Duration::from_secs(50)
+        );
+        let text = "[profiles.p]\nserver = \"http://h:1\"\n[[profiles.p.endpoints]]\nname = \"g\"\nurl = \"{ws}/graphql\"\nsubprotocols = [\"graphql-transport-ws\"]\n[[profiles.p.endpoints]]\nname = \"raw\"\nurl = \"{ws}/ws/\"\n";
+        let config = crate::config::validate::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let profile = config.profiles[0].activate().unwrap();
+        assert_eq!(default_hold(known_timers(&profile)), Duration::from_secs(6));
+    }
 }

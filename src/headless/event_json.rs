@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::config::ActiveProfile;
+use crate::model::Model;
 use crate::report::{self, millis};
 use crate::session::{
     Outcome, Payload, PayloadData, ProbeOutcome, ProbeResult, SessionEvent, StopReason,
@@ -134,6 +135,20 @@ pub fn session_line(
     event: &SessionEvent,
     token_check: Option<&TokenCheckResult>,
 ) {
+    session_line_in(out, profile, endpoint, event, token_check, None);
+}
+
+/// [`session_line`], with the endpoint's history in `model` (which has
+/// already applied `event`): a `closed` line's diagnosis is then led by
+/// the pattern across attempts (`diagnosis.pattern`).
+pub fn session_line_in(
+    out: &mut Vec<u8>,
+    profile: &ActiveProfile,
+    endpoint: usize,
+    event: &SessionEvent,
+    token_check: Option<&TokenCheckResult>,
+    model: Option<&Model>,
+) {
     let Some(ep) = profile.endpoints.get(endpoint) else {
         return;
     };
@@ -163,7 +178,9 @@ pub fn session_line(
             json!({"ts": Ts(*at), "endpoint": name, "type": "closing", "code": code})
         }
         SessionEvent::Closed(record) => {
-            let diagnosis = report::diagnosis(profile, ep, record, token_check);
+            let single = report::diagnosis(profile, ep, record, token_check);
+            let pattern = model.and_then(|m| report::pattern_of(profile, m, endpoint, record));
+            let diagnosis = single.led_by(pattern);
             let mut value = json!({
                 "ts": Ts(record.ended), "endpoint": name, "type": "closed",
                 "attempt": record.attempt,

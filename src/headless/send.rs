@@ -62,10 +62,14 @@ pub async fn run(
     let supervisor = Supervisor::start(profile.clone(), Mode::Once { hold: wait }, tx);
     let mut sent = false;
     let mut buf = Vec::new();
+    // The attempt's record with its activity, so the `closed` line can say
+    // the server closed in answer to the frame (`close_after_sent`).
+    let mut model = crate::model::Model::without_payloads(&profile);
     let result = loop {
         let Some(event) = rx.recv().await else {
             break Ok(());
         };
+        model.apply(&event);
         let Event::Session { endpoint, event } = event else {
             continue;
         };
@@ -84,7 +88,7 @@ pub async fn run(
             SessionEvent::Stopped { .. } => done = true,
             _ => {}
         }
-        event_json::session_line(&mut buf, &profile, endpoint, &event, None);
+        event_json::session_line_in(&mut buf, &profile, endpoint, &event, None, Some(&model));
         if let Err(e) = out.write_all(&buf).and_then(|()| out.flush()) {
             break Err(e);
         }

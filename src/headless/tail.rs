@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 use super::event_json;
 use crate::config::ActiveProfile;
+use crate::model::Model;
 use crate::session::{self, Event, Mode, SessionEvent, Supervisor};
 use crate::token_check::TokenCheckResult;
 use crate::writer_thread::Output;
@@ -81,6 +82,7 @@ pub async fn run<W: Write + Send + 'static>(
     let hold_until = Instant::now() + profile.settings.connect_timeout + Duration::from_secs(1);
     let mut state = State {
         profile: &profile,
+        model: Model::without_payloads(&profile),
         token_check: None,
         remaining: limits.count,
         buf: Vec::with_capacity(64 * 1024),
@@ -159,6 +161,8 @@ pub async fn run<W: Write + Send + 'static>(
 
 struct State<'a> {
     profile: &'a ActiveProfile,
+    /// Histories (no payloads), so `closed` lines name the pattern.
+    model: Model,
     token_check: Option<TokenCheckResult>,
     remaining: Option<u64>,
     buf: Vec<u8>,
@@ -204,6 +208,7 @@ impl State<'_> {
     }
 
     fn write_now(&mut self, event: &Event) -> bool {
+        self.model.apply(event);
         match event {
             Event::TokenCheck(result) => {
                 event_json::token_check_line(&mut self.buf, result);
@@ -227,12 +232,13 @@ impl State<'_> {
                         }
                     }
                 }
-                event_json::session_line(
+                event_json::session_line_in(
                     &mut self.buf,
                     self.profile,
                     *endpoint,
                     event,
                     self.token_check.as_ref(),
+                    Some(&self.model),
                 );
             }
         }

@@ -1,7 +1,8 @@
 //! `wsmon watch`: the engine with no UI, for systemd and containers. It
 //! keeps the sessions (and the delivery probe) running, feeds the
 //! Prometheus metrics from the events and serves them at `/metrics`,
-//! logs to the log file, and exits 0 on SIGTERM / SIGINT after closing
+//! judges the model's health word every second (`wsmon_health`, and a log
+//! line when it changes, with its reasons), logs to the log file, and exits 0 on SIGTERM / SIGINT after closing
 //! every socket with 1000.
 
 use std::net::SocketAddr;
@@ -12,7 +13,11 @@ use tokio_util::sync::CancellationToken;
 use super::tail::shutdown_signal;
 use crate::config::ActiveProfile;
 use crate::metrics::{self, Metrics};
+use crate::model::{HealthWord, Model};
 use crate::session::{self, Event, Mode, Supervisor};
+
+/// How often the health word is judged (and `wsmon_health` set).
+const HEALTH_EVERY: Duration = Duration::from_secs(1);
 
 /// How long sockets get to close cleanly on a signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -43,16 +48,38 @@ pub async fn run(
     tracing::info!(profile = %profile.name, endpoints = profile.endpoints.len(), "watch started");
     let (tx, mut rx) = session::channel();
     let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
+    // States and histories (no payloads) for the health word.
+    let mut model = Model::without_payloads(&profile);
+    let mut word = None;
+    // Health is judged once a second (it also changes with time: churn
+    // leaves the window), not per message.
+    let mut judge = tokio::time::interval(HEALTH_EVERY);
+    judge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
         tokio::select! {
             biased;
             _ = &mut signal => break,
+            _ = judge.tick() => {
+                let health = model.health(std::time::SystemTime::now());
+                metrics.set_health(&health);
+                if word != Some(health.word) {
+                    word = Some(health.word);
+                    let reasons = health.reasons.join("; ");
+                    match health.word {
+                        HealthWord::Degraded | HealthWord::Down => {
+                            tracing::warn!(health = health.word.as_str(), %reasons, "health changed")
+                        }
+                        _ => tracing::info!(health = health.word.as_str(), %reasons, "health changed"),
+                    }
+                }
+            }
             event = rx.recv() => match event {
                 Some(event) => {
                     log(&profile, &event);
                     metrics.apply(&event);
+                    model.apply(&event);
                 }
                 None => break,
             },

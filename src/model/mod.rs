@@ -2,12 +2,14 @@
 //! endpoint, built only by applying [`Event`]s. Headless commands and the
 //! dashboard share it, so they cannot disagree about what happened.
 
+pub mod health;
 pub mod lifecycle;
 pub mod ring;
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
+pub use health::{Health, HealthWord};
 pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
@@ -44,11 +46,17 @@ pub struct SessionState {
     pub last_rtt: Option<Duration>,
     /// The 101 answer of the current (or last) open connection.
     pub handshake: Option<HandshakeInfo>,
+    /// Whether the endpoint's protocol (Socket.IO connect, graphql-ws ack,
+    /// Action Cable welcome…) says the session is ready: `None` when there
+    /// is no protocol handshake to wait for. Health requires it not to be
+    /// `Some(false)`; the protocol codecs fill it.
+    pub protocol_ready: Option<bool>,
 }
 
 impl SessionState {
     fn new(name: &str, shown_url: &str) -> Self {
         SessionState {
+            protocol_ready: None,
             name: name.to_string(),
             shown_url: shown_url.to_string(),
             lifecycle: Lifecycle::Idle,
@@ -153,6 +161,12 @@ pub struct Model {
     payload_cap: usize,
     /// Where the search for a ring to evict from goes on (round robin).
     evict_cursor: usize,
+    /// `false`: messages are counted, not kept (`tail`, `watch`).
+    keep_payloads: bool,
+    /// The churn window of the health word (`health_window`).
+    pub health_window: Duration,
+    pub token_check_configured: bool,
+    pub probe_configured: bool,
 }
 
 impl Model {
@@ -162,6 +176,7 @@ impl Model {
 
     /// [`Model::new`] with another total payload budget.
     pub fn with_payload_cap(profile: &ActiveProfile, payload_cap: usize) -> Self {
+        let s = &profile.settings;
         Model {
             profile: profile.name.clone(),
             sessions: profile
@@ -174,6 +189,19 @@ impl Model {
             payload_bytes: 0,
             payload_cap,
             evict_cursor: 0,
+            keep_payloads: true,
+            health_window: s.health_window,
+            token_check_configured: profile.token_check.is_some(),
+            probe_configured: profile.probe.is_some(),
+        }
+    }
+
+    /// A model that counts messages but keeps none of them: for front
+    /// ends that only need states, histories and health (`tail`, `watch`).
+    pub fn without_payloads(profile: &ActiveProfile) -> Self {
+        Model {
+            keep_payloads: false,
+            ..Model::with_payload_cap(profile, 0)
         }
     }
 
@@ -188,6 +216,13 @@ impl Model {
                 let Some(session) = self.sessions.get_mut(*endpoint) else {
                     return;
                 };
+                if !self.keep_payloads
+                    && let SessionEvent::Messages(batch) = event
+                {
+                    session.messages += batch.messages.len() as u64 + batch.dropped;
+                    session.bytes += batch.messages.iter().map(|p| p.len() as u64).sum::<u64>();
+                    return;
+                }
                 let before = session.payloads.bytes();
                 session.apply(event);
                 let after = session.payloads.bytes();

@@ -337,6 +337,24 @@ pub struct AttemptRecord {
     /// Time to the 101, when it opened.
     pub handshake_latency: Option<Duration>,
     pub outcome: Outcome,
+    /// What crossed the socket while it was open (all `None` for an
+    /// attempt that never opened): the idle time before a drop and the
+    /// frame a close answered come from here.
+    pub activity: Activity,
+}
+
+/// The last frames of an open socket, in each direction. Kept by the open
+/// loop from timestamps it already takes (a received message's `at`), so
+/// the per-message read path pays nothing more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// The last frame from the server: a message, a ping or a pong (not
+    /// the close frame itself).
+    pub last_received: Option<SystemTime>,
+    /// The last frame wsmon sent: a text frame or a ping (not the close).
+    pub last_sent: Option<SystemTime>,
+    /// The last text frame wsmon sent, token scrubbed, and when.
+    pub last_text_sent: Option<(SystemTime, String)>,
 }
 
 impl AttemptRecord {
@@ -362,6 +380,46 @@ impl AttemptRecord {
             Outcome::Closed { close, .. } => Some(close),
             Outcome::Failed(_) => None,
         }
+    }
+
+    /// When the socket opened (the 101), for an attempt that opened.
+    pub fn opened_at(&self) -> Option<SystemTime> {
+        match &self.outcome {
+            Outcome::Closed { .. } => Some(self.started + self.handshake_latency?),
+            Outcome::Failed(_) => None,
+        }
+    }
+
+    /// How long the socket was open, for an attempt that opened.
+    pub fn open_for(&self) -> Option<Duration> {
+        match &self.outcome {
+            Outcome::Closed { open_for, .. } => Some(*open_for),
+            Outcome::Failed(_) => None,
+        }
+    }
+
+    /// Time from the last frame in either direction (or from the 101 when
+    /// nothing crossed) to the end, for an attempt that opened: what an
+    /// idle timeout on the path counts.
+    pub fn idle_at_end(&self) -> Option<Duration> {
+        let opened = self.opened_at()?;
+        let last = [self.activity.last_received, self.activity.last_sent]
+            .into_iter()
+            .flatten()
+            .fold(opened, SystemTime::max);
+        Some(self.ended.duration_since(last).unwrap_or_default())
+    }
+
+    /// Time from the last frame the server sent (or from the 101) to the
+    /// end: what a proxy's read timeout counts (nginx's
+    /// `proxy_read_timeout` re-arms on reads from the upstream only).
+    pub fn quiet_at_end(&self) -> Option<Duration> {
+        let opened = self.opened_at()?;
+        let last = self
+            .activity
+            .last_received
+            .map_or(opened, |r| r.max(opened));
+        Some(self.ended.duration_since(last).unwrap_or_default())
     }
 
     pub fn failure(&self) -> Option<&ConnectFailure> {

@@ -22,6 +22,7 @@ use super::events::*;
 use super::handshake::WsStream;
 use super::heartbeat::{Due, Heartbeat};
 use super::task::{Mode, SessionSpec, Wiring, emit};
+use crate::config::HeartbeatMode;
 
 /// Most messages taken in one wake-up before the batch is handed over.
 const BATCH_MESSAGES: usize = 4096;
@@ -42,6 +43,9 @@ pub const IN_FLIGHT_BYTES: usize = 2 << 20;
 /// consumer takes the batch: half the cap, so a message under 1 MiB never
 /// makes the batch drop its oldest.
 const RECORD_PAUSE_BYTES: usize = BATCH_BYTES_CAP / 2;
+
+/// Characters of the last sent text frame kept for the diagnosis.
+const LAST_TEXT_KEPT: usize = 200;
 
 /// How long a closing handshake may take before the socket is just dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -64,6 +68,8 @@ pub struct Ended {
     pub close: CloseInfo,
     pub at: SystemTime,
     pub next: Next,
+    /// The last frames each way before the end.
+    pub activity: Activity,
 }
 
 /// Messages read but not yet handed to the consumer.
@@ -124,6 +130,10 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
         Mode::Monitor | Mode::Record => None,
     };
     let record = spec.mode == Mode::Record;
+    // In browser mode no pings go out, as from a browser: what the path
+    // does to a quiet socket shows (see `HeartbeatMode`).
+    let pinging = spec.endpoint.heartbeat == HeartbeatMode::Ping;
+    let mut activity = Activity::default();
     let (close, next) = loop {
         tokio::select! {
             biased;
@@ -137,7 +147,7 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
             }
             command = wiring.commands.recv() => {
                 if let Some(Command::Send(text)) = command {
-                    if let Err(close) = send_text(&mut ws, spec, wiring, text).await {
+                    if let Err(close) = send_text(&mut ws, spec, wiring, text, &mut activity).await {
                         break (close, Next::Policy);
                     }
                     continue;
@@ -168,19 +178,22 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
                     slot.send(Event::Session { endpoint: spec.id, event: SessionEvent::Messages(batch) });
                 }
             }
-            _ = sleep_until(beat.deadline()) => {
+            _ = sleep_until(beat.deadline()), if pinging => {
                 let Due::Ping(payload) = beat.due() else {
                     break (heartbeat_dead(&beat), Next::Policy);
                 };
                 let sent = Instant::now();
                 match timeout(beat.pong_timeout(), ws.send(Message::Ping(payload.into()))).await {
-                    Ok(Ok(())) => beat.sent(sent),
+                    Ok(Ok(())) => {
+                        beat.sent(sent);
+                        activity.last_sent = Some(SystemTime::now());
+                    }
                     Ok(Err(e)) => break (from_error(e, &mut ws).await, Next::Policy),
                     Err(_) => break (heartbeat_dead(&beat), Next::Policy),
                 }
             }
             item = ws.next(), if !(record && pending.bytes >= RECORD_PAUSE_BYTES) => {
-                if let Some(close) = take_items(item, &mut ws, &mut pending, &mut beat, spec, wiring).await {
+                if let Some(close) = take_items(item, &mut ws, &mut pending, &mut beat, spec, wiring, &mut activity).await {
                     break (close, Next::Policy);
                 }
             }
@@ -191,6 +204,7 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
         close,
         at: SystemTime::now(),
         next,
+        activity,
     }
 }
 
@@ -203,6 +217,7 @@ async fn take_items(
     beat: &mut Heartbeat,
     spec: &SessionSpec,
     wiring: &Wiring,
+    activity: &mut Activity,
 ) -> Option<CloseInfo> {
     let mut item = first;
     let mut taken = 0;
@@ -212,10 +227,13 @@ async fn take_items(
             Some(Err(e)) => return Some(from_error(e, ws).await),
             Some(Ok(message)) => match data_payload(message) {
                 Ok(payload) => {
+                    // The payload's own timestamp: no extra clock read.
+                    activity.last_received = Some(payload.at);
                     wiring.probe.offer(spec.id, &payload);
                     pending.push(payload);
                 }
                 Err(Message::Pong(data)) => {
+                    activity.last_received = Some(SystemTime::now());
                     if let Some(rtt) = beat.pong(&data, Instant::now()) {
                         // RTT is a sample, not a record: skip it if the
                         // consumer is behind rather than wait.
@@ -228,7 +246,9 @@ async fn take_items(
                 }
                 Err(Message::Close(frame)) => return Some(server_closed(frame, ws).await),
                 // Pings: tungstenite queues the pong itself; it goes out on
-                // the next poll. Raw frames never surface when reading.
+                // the next poll.
+                Err(Message::Ping(_)) => activity.last_received = Some(SystemTime::now()),
+                // Raw frames never surface when reading.
                 Err(_) => {}
             },
         }
@@ -253,6 +273,7 @@ async fn send_text(
     spec: &SessionSpec,
     wiring: &Wiring,
     text: String,
+    activity: &mut Activity,
 ) -> Result<(), CloseInfo> {
     let shown = spec.redactor.redact(&text).into_owned();
     let outcome = match timeout(CLOSE_GRACE, ws.send(Message::Text(text.into()))).await {
@@ -260,6 +281,11 @@ async fn send_text(
         Ok(Err(e)) => return Err(from_error(e, ws).await),
         Err(_) => SendOutcome::Queued,
     };
+    let now = SystemTime::now();
+    activity.last_sent = Some(now);
+    // Only its start: diagnoses quote an excerpt of it.
+    let start: String = shown.chars().take(LAST_TEXT_KEPT).collect();
+    activity.last_text_sent = Some((now, start));
     tracing::info!(endpoint = %spec.endpoint.name, bytes = shown.len(), ?outcome, "text frame sent");
     let event = SessionEvent::Sent {
         at: SystemTime::now(),

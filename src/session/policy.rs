@@ -58,6 +58,7 @@ mod tests {
             started: SystemTime::UNIX_EPOCH,
             ended: SystemTime::UNIX_EPOCH,
             handshake_latency: None,
+            activity: Default::default(),
             outcome: Outcome::Failed(ConnectFailure {
                 stage: Stage::Handshake,
                 kind: FailureKind::HttpStatus,
@@ -77,6 +78,7 @@ mod tests {
             started: SystemTime::UNIX_EPOCH,
             ended: SystemTime::UNIX_EPOCH,
             handshake_latency: Some(Duration::from_millis(3)),
+            activity: Default::default(),
             outcome: Outcome::Closed {
                 close: CloseInfo {
                     code,

@@ -171,6 +171,7 @@ async fn one_attempt(
                 ended: SystemTime::now(),
                 handshake_latency: None,
                 outcome: Outcome::Failed(failure),
+                activity: Activity::default(),
             };
             (record, Next::Policy)
         }
@@ -206,6 +207,7 @@ async fn one_attempt(
                     close: ended.close,
                     open_for,
                 },
+                activity: ended.activity,
             };
             (record, ended.next)
         }
@@ -338,6 +340,7 @@ mod tests {
                 url,
                 headers: vec![],
                 subprotocols: vec![],
+                heartbeat: Default::default(),
             },
             settings: Settings::default(),
             mode: Mode::Monitor,

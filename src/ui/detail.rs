@@ -19,6 +19,36 @@ use crate::text_safe::visible;
 /// Refused-answer headers shown (the most telling ones come first anyway).
 const MAX_HEADERS: usize = 4;
 
+/// The evidence of a pattern in a few words: `5 times in 25.6 s, idle
+/// 5.0 s, 5.0 s and 5.0 s; answered by nginx/1.22.1`.
+fn pattern_evidence(p: &crate::diagnose::pattern::Pattern) -> String {
+    let e = &p.evidence;
+    let mut parts = vec![match e.window_ms {
+        Some(w) => format!(
+            "{} times in {}",
+            e.count,
+            short_duration(std::time::Duration::from_millis(w))
+        ),
+        None => format!("{} times", e.count),
+    }];
+    let shown = |v: &[u64]| {
+        v.iter()
+            .map(|&ms| short_duration(std::time::Duration::from_millis(ms)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !e.idle_ms.is_empty() {
+        parts.push(format!("idle {}", shown(&e.idle_ms)));
+    }
+    if !e.ages_ms.is_empty() {
+        parts.push(format!("open {}", shown(&e.ages_ms)));
+    }
+    if let Some(who) = &e.answered_by {
+        parts.push(format!("answered by {}", visible(who)));
+    }
+    parts.join("; ")
+}
+
 /// Draws the detail panel of the selected endpoint.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // The endpoint's name goes in the title: one line less to scroll.
@@ -70,12 +100,21 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
     let last = s.last_attempt();
     // The diagnosis comes first: it is what the user came for, and the
     // panel may be short.
-    let diagnosis = last
-        .zip(app.active.endpoints.get(app.selected))
-        .map(|(record, e)| {
-            crate::report::diagnosis(&app.active, e, record, app.model.token_check.as_ref())
-        });
+    // Led by the pattern across attempts when there is one.
+    let diagnosis = last.and_then(|record| {
+        crate::report::diagnosis_in(&app.active, &app.model, app.selected, record)
+    });
     if let Some(d) = diagnosis {
+        if let Some(p) = &d.pattern {
+            out.push(field(
+                app,
+                "pattern",
+                Span::styled(
+                    format!("[{}] {}", p.kind.as_str(), pattern_evidence(p)),
+                    theme.warn(),
+                ),
+            ));
+        }
         // Open again: the diagnosis is about how the previous connection ended.
         let previous = if matches!(s.lifecycle, Lifecycle::Open { .. }) {
             "previous connection: "
@@ -96,6 +135,11 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
                 Span::raw(format!("• {fix}")),
             ]));
         }
+    }
+    // wsmon's pings may keep a proxy's idle timer from firing: say so
+    // (the model knows the mode, the handshake who answered).
+    if let Some(hint) = crate::report::ping_hint(&app.active, &app.model, app.selected) {
+        out.push(field(app, "heartbeat", Span::styled(hint, theme.dim())));
     }
     out.push(field(app, "handshake", handshake_text(s, last)));
     let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());

@@ -1,4 +1,5 @@
-//! The header line (profile, server, one-word health) and the sessions
+//! The header line (profile, server, the model's health word and first
+//! reason) and the sessions
 //! list: one row per endpoint with its state badge, uptime or downtime,
 //! last close code, RTT, message rate, reconnects and retry countdown.
 
@@ -9,7 +10,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::panel_block;
 use crate::app::{App, Panel};
-use crate::model::{Lifecycle, SessionState};
+use crate::model::{HealthWord, Lifecycle, SessionState};
 use crate::report::short_duration;
 use crate::session::StopReason;
 use crate::text_safe::visible;
@@ -18,37 +19,16 @@ use crate::text_safe::visible;
 const SPARK_SECONDS: usize = 8;
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// One word for the whole profile.
-pub fn health(app: &App) -> &'static str {
-    let sessions = &app.model.sessions;
-    let open = sessions
-        .iter()
-        .filter(|s| matches!(s.lifecycle, Lifecycle::Open { .. }))
-        .count();
-    let starting = sessions
-        .iter()
-        .all(|s| matches!(s.lifecycle, Lifecycle::Idle | Lifecycle::Connecting { .. }));
-    if sessions.is_empty() {
-        "empty"
-    } else if open == sessions.len() {
-        "healthy"
-    } else if starting && sessions.iter().all(|s| s.history.is_empty()) {
-        "starting"
-    } else if open > 0 {
-        "degraded"
-    } else {
-        "down"
-    }
-}
-
 /// The top line: which profile is live, against which server, and how it is.
 pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
-    let word = health(app);
-    let word_style = match word {
-        "healthy" => theme.good(),
-        "degraded" | "starting" => theme.warn(),
-        _ => theme.bad(),
+    // Decided by the model (the same word `check`, `watch` and the
+    // metrics give); drawn here.
+    let health = app.model.health(app.now());
+    let word_style = match health.word {
+        HealthWord::Healthy | HealthWord::Empty => theme.good(),
+        HealthWord::Degraded | HealthWord::Starting => theme.warn(),
+        HealthWord::Down => theme.bad(),
     };
     let server = app
         .active
@@ -61,10 +41,17 @@ pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(visible(&app.active.name).into_owned(), theme.header()),
         Span::raw(" "),
         Span::styled(
-            word.to_uppercase(),
+            health.word.as_str().to_uppercase(),
             word_style.add_modifier(ratatui::style::Modifier::BOLD),
         ),
     ];
+    // The first reason, right after the word (`churn: 12 reconnects in 5
+    // min on notifications`); the rest are in `check` and the logs.
+    if health.word != HealthWord::Starting
+        && let Some(reason) = health.reasons.first()
+    {
+        spans.push(Span::styled(format!(" {}", visible(reason)), word_style));
+    }
     // Said before the server so a narrow terminal cannot cut it off.
     if app.active.insecure {
         spans.push(Span::raw(" "));

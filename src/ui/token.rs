@@ -9,10 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::panel_block;
 use crate::app::{App, Panel};
-use crate::diagnose::is_auth_close;
-use crate::model::{Lifecycle, SessionState};
 use crate::report::short_duration;
-use crate::session::StopReason;
 use crate::text_safe::visible;
 use crate::token_check::Verdict;
 
@@ -30,52 +27,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-/// Whether the socket refused our credentials on its last attempt.
-pub fn socket_refuses(s: &SessionState) -> bool {
-    if let Lifecycle::Stopped {
-        why: StopReason::AuthRejected { .. },
-        ..
-    } = s.lifecycle
-    {
-        return true;
-    }
-    s.last_attempt()
-        .is_some_and(|r| match r.handshake_status() {
-            Some(401 | 403) => true,
-            Some(101) => r.close().is_some_and(|c| is_auth_close(c.code)),
-            _ => false,
-        })
-}
-
-/// The cross-check of the REST verdict with what the sockets did.
+/// The cross-check of the REST verdict with what the sockets did, as the
+/// model words it ([`crate::model::Model::token_cross_check`]).
 pub fn cross_check(app: &App) -> Option<String> {
-    let check = app.model.token_check.as_ref()?;
-    let refused = app.model.sessions.iter().any(socket_refuses);
-    let open = app
-        .model
-        .sessions
-        .iter()
-        .any(|s| matches!(s.lifecycle, Lifecycle::Open { .. }));
-    let line = match (check.verdict, refused) {
-        (Verdict::Valid, true) => {
-            "REST accepts this token but the socket refuses it → look at the WebSocket auth middleware or Origin validation"
-        }
-        (Verdict::Invalid | Verdict::Inactive, true) => {
-            "REST rejects this token too → the token itself is bad: get a new one (or reactivate the user)"
-        }
-        (Verdict::Missing, true) => {
-            "REST says no credentials arrived → check auth_scheme and the token source"
-        }
-        (Verdict::Valid, false) if open => "REST and the socket both accept this token",
-        (Verdict::Invalid | Verdict::Inactive, false) if open => {
-            "REST rejects this token but the socket accepts it → the socket may not check auth at all"
-        }
-        (Verdict::Unreachable | Verdict::Unexpected, _) => {
-            "REST gave no verdict on the token → check the token_check path and the server"
-        }
-        _ => return None,
-    };
-    Some(line.to_string())
+    app.model.token_cross_check().map(str::to_string)
 }
 
 fn lines(app: &App) -> Vec<Line<'static>> {

@@ -189,6 +189,7 @@ pub fn dropped_1006(attempt: u32, started: u64, open_ms: u64) -> AttemptRecord {
         started: at(started),
         ended: at(started + open_ms),
         handshake_latency: Some(Duration::from_millis(12)),
+        activity: Default::default(),
         outcome: Outcome::Closed {
             close: CloseInfo {
                 code: 1006,
@@ -210,6 +211,7 @@ pub fn refused_403(attempt: u32, started: u64) -> AttemptRecord {
         started: at(started),
         ended: at(started + 8),
         handshake_latency: None,
+        activity: Default::default(),
         outcome: Outcome::Failed(ConnectFailure {
             stage: Stage::Handshake,
             kind: FailureKind::HttpStatus,

@@ -31,6 +31,7 @@ pub fn fast_settings() -> Settings {
         pong_timeout: Duration::from_millis(300),
         reconnect_min: Duration::from_millis(50),
         reconnect_max: Duration::from_millis(200),
+        ..Settings::default()
     }
 }
 
@@ -48,6 +49,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
                 url,
                 headers: vec![],
                 subprotocols: vec![],
+                heartbeat: settings.heartbeat,
             }
         })
         .collect();

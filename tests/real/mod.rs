@@ -337,7 +337,10 @@ impl Nginx {
                 .replace("@PORT@", &port.to_string())
                 .replace("@DIR@", &root.display().to_string());
             let conf = format!(
-                "daemon off;\nworker_processes 1;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log info;\n\
+                // One process (no master + worker): the SIGKILL on drop
+                // then ends nginx whole; a killed master leaves its worker
+                // running, still holding the port.
+                "daemon off;\nmaster_process off;\nworker_processes 1;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log info;\n\
                  events {{ worker_connections 256; }}\n\
                  http {{\n  access_log {dir}/access.log;\n  client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n\
                    fastcgi_temp_path {dir}/fastcgi;\n  uwsgi_temp_path {dir}/uwsgi;\n  scgi_temp_path {dir}/scgi;\n{body}\n}}\n",
@@ -346,7 +349,11 @@ impl Nginx {
             let path = root.join(format!("nginx-{port}.conf"));
             fs::write(&path, conf).expect("write nginx.conf");
             let mut cmd = Command::new(&nginx);
-            cmd.arg("-c").arg(&path).arg("-p").arg(&root).stdin(Stdio::null());
+            cmd.arg("-c")
+                .arg(&path)
+                .arg("-p")
+                .arg(&root)
+                .stdin(Stdio::null());
             (cmd, root.join(format!("nginx-{port}.console")))
         });
         Nginx { proc, dir }

@@ -251,11 +251,16 @@ impl Validator<'_> {
             .iter()
             .map(|s| s.get_ref().clone())
             .collect();
+        let heartbeat = raw.heartbeat.as_ref().and_then(|value| {
+            let field = format!("{field}.heartbeat");
+            self.heartbeat(value, profile, &field)
+        });
         let template = EndpointTemplate {
             name,
             url,
             headers,
             subprotocols,
+            heartbeat,
         };
         let shared = profile.is_none();
         Prepared {

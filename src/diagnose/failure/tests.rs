@@ -26,6 +26,7 @@ fn record(outcome: Outcome) -> AttemptRecord {
         started: SystemTime::UNIX_EPOCH,
         ended: SystemTime::UNIX_EPOCH,
         handshake_latency: None,
+        activity: Default::default(),
         outcome,
     }
 }
