@@ -212,6 +212,7 @@ async fn take_items(
             Some(Err(e)) => return Some(from_error(e, ws).await),
             Some(Ok(message)) => match data_payload(message) {
                 Ok(payload) => {
+                    let payload = super::scrub::payload(payload, &spec.redactor);
                     wiring.probe.offer(spec.id, &payload);
                     pending.push(payload);
                 }

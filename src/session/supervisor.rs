@@ -158,7 +158,11 @@ async fn run_checks(
     let Some(url) = profile.token_check.clone() else {
         return;
     };
-    let client = token_check::client(profile.settings.connect_timeout, &profile.tls);
+    let client = token_check::client_via(
+        profile.settings.connect_timeout,
+        &profile.tls,
+        &profile.proxy,
+    );
     let mut last: Option<Verdict> = None;
     loop {
         tokio::select! {

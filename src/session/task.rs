@@ -174,7 +174,8 @@ async fn one_attempt(
             };
             (record, Next::Policy)
         }
-        Ok(connected) => {
+        Ok(mut connected) => {
+            super::scrub::handshake(&mut connected.info, &spec.redactor);
             let latency = connected.info.latency;
             let at = connected.opened_at;
             // Counted before anyone hears of it, so a probe sent on the
@@ -219,6 +220,8 @@ async fn one_attempt(
             After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
         }),
     };
+    let mut record = record;
+    super::scrub::record(&mut record, &spec.redactor);
     log_attempt(spec, &record);
     emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
     decision
