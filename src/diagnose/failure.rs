@@ -157,7 +157,9 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
     match f.kind {
         // tokio-tungstenite reports rustls and resolver failures as plain
         // I/O errors, so the message decides, whatever kind the engine chose.
-        FailureKind::Io if transport::looks_like_tls(&lower) => transport::tls(t, &lower, &msg),
+        FailureKind::Io if transport::looks_like_tls(&lower) => {
+            transport::tls(t, &lower, &f.message)
+        }
         FailureKind::Dns | FailureKind::Io if lower.contains("lookup address") => {
             transport::dns(t, &msg)
         }
@@ -165,7 +167,7 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         FailureKind::ConnectionRefused => transport::refused(t),
         FailureKind::Io if lower.contains("refused") => transport::refused(t),
         FailureKind::Timeout => transport::timeout(t, f.stage),
-        FailureKind::Tls => transport::tls(t, &lower, &msg),
+        FailureKind::Tls => transport::tls(t, &lower, &f.message),
         FailureKind::HttpStatus => match &f.http {
             // A 101 that still failed broke the handshake rules.
             Some(answer) if answer.status == 101 => transport::protocol(t, &lower, &msg),
