@@ -12,15 +12,16 @@
 //!   since the store is read once per process).
 
 mod real;
+mod safety_support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use safety_support::openssl_cert;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use wsmon::config::validate::parse;
@@ -28,30 +29,6 @@ use wsmon::diagnose::{Diagnosis, DiagnosisKind};
 use wsmon::session::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wsmon");
-
-/// `cert.pem` + `key.pem` from `openssl req -x509` with `cn` and `san`.
-pub fn openssl_cert(dir: &Path, name: &str, cn: &str, san: &str) -> (PathBuf, PathBuf) {
-    let openssl = real::need("openssl", "openssl");
-    let cert = dir.join(format!("{name}.pem"));
-    let key = dir.join(format!("{name}-key.pem"));
-    real::run(
-        "openssl req -x509",
-        Command::new(openssl)
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-            ])
-            .arg("-subj")
-            .arg(format!("/CN={cn}"))
-            .arg("-addext")
-            .arg(format!("subjectAltName={san}"))
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert),
-        "openssl makes the test certificate",
-    );
-    (cert, key)
-}
 
 /// A wss:// server on 127.0.0.1 serving `cert`, sending "hello over tls".
 async fn tls_server(cert: &Path, key: &Path) -> u16 {

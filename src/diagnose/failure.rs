@@ -12,6 +12,7 @@
 mod auth;
 mod closed;
 mod http;
+mod proxy;
 mod transport;
 
 use indexmap::IndexMap;
@@ -183,6 +184,7 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         FailureKind::Protocol => transport::protocol(t, &lower, &msg),
         FailureKind::Io => transport::io(t, &msg),
         FailureKind::Url => transport::bad_url(t, &msg),
+        FailureKind::Proxy => proxy::failed(t, f),
     }
 }
 

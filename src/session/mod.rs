@@ -3,6 +3,7 @@
 //! [`Event`]s; a [`Supervisor`] owns the tasks of the active profile.
 
 pub mod backoff;
+pub mod dial;
 pub mod events;
 pub mod handshake;
 pub mod heartbeat;

@@ -63,6 +63,7 @@ impl Supervisor {
                 mode,
                 redactor: profile.redactor.clone(),
                 tls: profile.tls.clone(),
+                proxy: profile.proxy.clone(),
             };
             let wiring = Wiring {
                 events: events.clone(),

@@ -39,6 +39,8 @@ pub struct SessionSpec {
     pub redactor: Redactor,
     /// The profile's TLS client config.
     pub tls: std::sync::Arc<rustls::ClientConfig>,
+    /// The profile's proxy rules.
+    pub proxy: crate::proxy::Proxies,
 }
 
 /// Handshakes in flight at once across one profile's sessions; the others
@@ -156,6 +158,7 @@ async fn one_attempt(
         spec.settings.connect_timeout,
         &spec.redactor,
         spec.tls.clone(),
+        &spec.proxy,
     ));
     let result = tokio::select! {
         biased;
@@ -346,6 +349,7 @@ mod tests {
             mode: Mode::Monitor,
             redactor: Redactor::default(),
             tls: crate::tls::client_config(),
+            proxy: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
-//! The `proxy` field of a profile: `"http://host:port"`, `"https://…"`,
-//! `"socks5://…"` / `"socks5h://…"` (credentials may go in the userinfo),
-//! or `"direct"` for no proxy whatever the environment says.
+//! The `proxy` field of a profile: `"http://host:port"` (an HTTP proxy
+//! asked for `CONNECT` tunnels), `"socks5://…"` / `"socks5h://…"`
+//! (credentials may go in the userinfo), or `"direct"` for no proxy
+//! whatever the environment says.
 
 use toml::Spanned;
 use url::Url;
@@ -22,9 +23,10 @@ impl Validator<'_> {
         // Not echoed: the value may hold the proxy's password.
         let problem = match Url::parse(text) {
             Err(e) => Some(format!("is not a URL: {e}")),
-            Ok(url) if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") => Some(
-                format!("`{}://` is not a proxy scheme wsmon speaks", url.scheme()),
-            ),
+            Ok(url) if !matches!(url.scheme(), "http" | "socks5" | "socks5h") => Some(format!(
+                "`{}://` is not a proxy scheme wsmon speaks",
+                url.scheme()
+            )),
             Ok(url) if url.host_str().is_none_or(str::is_empty) => Some("has no host".into()),
             Ok(url) if url.path().len() > 1 || url.query().is_some() => {
                 Some("has a path or query; a proxy URL is scheme://host:port".into())
