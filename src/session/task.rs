@@ -214,6 +214,10 @@ async fn one_attempt(
             (record, ended.next)
         }
     };
+    // Scrubbed before anything reads it: the policy's stop reason quotes
+    // the close reason.
+    let mut record = record;
+    super::scrub::record(&mut record, &spec.redactor);
     let decision = match next {
         Next::Stop => None,
         Next::Reconnect => Some(Decision::Now),
@@ -223,8 +227,6 @@ async fn one_attempt(
             After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
         }),
     };
-    let mut record = record;
-    super::scrub::record(&mut record, &spec.redactor);
     log_attempt(spec, &record);
     emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
     decision
