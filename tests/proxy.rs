@@ -5,7 +5,7 @@
 //! CONNECT), a refused CONNECT (403 by a ConnectPort rule, 407 without the
 //! proxy's credentials) is diagnosed as the proxy's doing, credentials in
 //! the proxy URL work and never show, and loopback bypasses a proxy from
-//! the environment.
+//! the environment. SOCKS5 against a real microsocks with a password.
 
 mod real;
 mod safety_support;
@@ -176,4 +176,39 @@ async fn proxies_from_the_environment_skip_loopback() {
     let (code, _, text) = check(&site, &config, &env).await;
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(proxy.connects().len(), 2, "{}", proxy.log());
+}
+
+#[tokio::test]
+async fn socks5_carries_the_socket_and_the_token_check() {
+    let site = site().await;
+    let password = "s0cks-passw0rd-0123456789";
+    let socks = Microsocks::start("wsmon", password);
+    let config = site.profiles(&format!(
+        "proxy = \"socks5h://wsmon:{password}@127.0.0.1:{}\"",
+        socks.proc.port
+    ));
+    let (code, json, text) = check(&site, &config, &[]).await;
+    assert_eq!(code, Some(0), "{text}\n{}", socks.proc.log_text());
+    assert_eq!(json["token_check"]["verdict"], "valid", "{text}");
+    // socks5h: the proxy resolved the name, for the socket and the check.
+    let target = format!("localhost:{}", site.port());
+    let tunnels = socks.tunnels();
+    assert_eq!(
+        tunnels.iter().filter(|t| **t == target).count(),
+        2,
+        "{tunnels:?}"
+    );
+    assert!(!text.contains(password), "{text}");
+
+    // A wrong password: the proxy's refusal, diagnosed as such.
+    let config = site.profiles(&format!(
+        "proxy = \"socks5://wsmon:wrong-password@127.0.0.1:{}\"",
+        socks.proc.port
+    ));
+    let (code, json, text) = check(&site, &config, &[]).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(
+        json["endpoints"][0]["diagnosis"]["kind"], "proxy_refused",
+        "{text}"
+    );
 }

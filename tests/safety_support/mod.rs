@@ -203,6 +203,38 @@ impl Tinyproxy {
     }
 }
 
+/// microsocks (a small SOCKS5 server) on a free port, with a user and
+/// password; it logs `client[N] IP: connected to host:port` per tunnel.
+pub struct Microsocks {
+    pub proc: real::Proc,
+    dir: tempfile::TempDir,
+}
+
+impl Microsocks {
+    pub fn start(user: &str, password: &str) -> Microsocks {
+        let microsocks = real::need("microsocks", "microsocks");
+        let dir = real::scratch("microsocks");
+        let root = dir.path().to_path_buf();
+        let proc = real::Proc::on_free_port("microsocks", |port| {
+            let mut cmd = Command::new(&microsocks);
+            cmd.args(["-i", "127.0.0.1", "-p", &port.to_string()])
+                .args(["-u", user, "-P", password])
+                .stdin(Stdio::null());
+            (cmd, root.join(format!("microsocks-{port}.log")))
+        });
+        Microsocks { proc, dir }
+    }
+
+    /// The tunnels it opened (`host:port` each).
+    pub fn tunnels(&self) -> Vec<String> {
+        self.proc
+            .log_text()
+            .lines()
+            .filter_map(|l| l.split_once(": connected to ").map(|(_, t)| t.to_string()))
+            .collect()
+    }
+}
+
 /// Runs the real binary with `args`, a log file in `dir`, and `env`
 /// (proxy and trust variables are cleared unless given).
 pub async fn wsmon(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Output {
