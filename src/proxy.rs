@@ -67,6 +67,22 @@ pub struct Route {
     url: Url,
 }
 
+impl Route {
+    /// The user name and password given with the proxy, if any.
+    pub fn credentials(&self) -> Option<(String, String)> {
+        let user = self.url.username();
+        if user.is_empty() {
+            return None;
+        }
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        Some((decode(user), decode(self.url.password().unwrap_or(""))))
+    }
+}
+
 impl std::fmt::Debug for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Route")
