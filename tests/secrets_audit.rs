@@ -96,7 +96,18 @@ url = "ws://audit:{url_password}@127.0.0.1:{backend}/ws/"
     );
     let path = dir.join("profiles.toml");
     std::fs::write(&path, text).expect("write profiles");
+    // Private, as wsmon asks of a file holding tokens (else it warns).
+    std::fs::set_permissions(&path, {
+        let mut p = perms(&path);
+        std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o600);
+        p
+    })
+    .expect("chmod 600");
     path.display().to_string()
+}
+
+fn perms(path: &Path) -> std::fs::Permissions {
+    std::fs::metadata(path).expect("stat").permissions()
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -198,6 +209,11 @@ async fn no_secret_appears_whole_on_any_output_path() {
         .map(|e| e.expect("entry").path())
         .collect();
     assert_eq!(exports.len(), 1, "{screen}");
+    let mode = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).expect("stat").permissions().mode() & 0o777
+    };
+    assert_eq!(mode(&exports[0]), 0o600, "the export is not private");
     let export = std::fs::read_to_string(&exports[0]).expect("read the export");
     assert!(export.contains("you_sent"), "{export}");
     assert_clean("the export", &export);
@@ -209,4 +225,34 @@ async fn no_secret_appears_whole_on_any_output_path() {
         "{log}"
     );
     assert_clean("the log file", &log);
+    assert_eq!(
+        mode(&dir.path().join("wsmon.log")),
+        0o600,
+        "the log is not private"
+    );
+}
+
+#[tokio::test]
+async fn a_log_file_others_can_read_is_tightened_with_a_notice() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = real::scratch("audit-log");
+    let log = dir.path().join("wsmon.log");
+    std::fs::write(&log, "earlier line\n").expect("write");
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let config = profiles(dir.path(), 9, 9);
+    let out = wsmon(&["--config", &config, "profiles"], dir.path(), &[]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let notice = stderr(&out);
+    assert_eq!(notice.lines().count(), 1, "{notice}");
+    assert!(
+        notice.contains("was readable by others (mode 644); it is now 0600"),
+        "{notice}"
+    );
+    let mode = std::fs::metadata(&log).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&log).expect("read");
+    assert!(text.starts_with("earlier line\n"), "{text}");
+    // Once private, nothing more is said.
+    let out = wsmon(&["--config", &config, "profiles"], dir.path(), &[]).await;
+    assert_eq!(stderr(&out), "");
 }
