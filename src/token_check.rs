@@ -107,7 +107,11 @@ pub async fn run(
         Ok(response) => response,
         Err(e) => {
             // `without_url`: reqwest errors carry the URL, which may hold a token.
-            let detail = redactor.redact(&error_chain(&e.without_url())).into_owned();
+            let mut detail = redactor.redact(&error_chain(&e.without_url())).into_owned();
+            // reqwest says "tunnel error: unsuccessful": name the proxy.
+            if let Some(route) = profile.proxy.route(url) {
+                detail = format!("through proxy {}: {detail}", route.shown);
+            }
             return TokenCheckResult {
                 at,
                 url: shown,

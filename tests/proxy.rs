@@ -121,6 +121,11 @@ async fn a_connect_refused_by_the_proxy_rules_is_diagnosed() {
     );
     // The token check went the same way and got the same answer.
     assert_eq!(json["token_check"]["verdict"], "unreachable", "{text}");
+    let detail = json["token_check"]["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.starts_with(&format!("through proxy {}", proxy.url())),
+        "{detail}"
+    );
 }
 
 #[tokio::test]

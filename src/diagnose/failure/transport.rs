@@ -150,6 +150,7 @@ pub(super) fn tls(t: &Target, lower: &str, message: &str) -> Diagnosis {
             vec![
                 untrusted,
                 "If the certificate is from a public CA, the server may not send the intermediate certificate: serve the full chain (fullchain.pem).".into(),
+                "Behind a TLS-inspecting company proxy, every certificate is issued by the proxy's own CA (see the issuer above): install that CA in the system store (as browsers use it) or name it in ca_file.".into(),
             ],
         )
     } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
