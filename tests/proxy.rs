@@ -217,3 +217,34 @@ async fn socks5_carries_the_socket_and_the_token_check() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_proxy_that_cannot_reach_the_server_is_diagnosed() {
+    let site = site().await;
+    let proxy = Tinyproxy::start("");
+    // Nothing listens on the port the profile names (a freed one).
+    let closed = real::free_port();
+    let config = site
+        .profiles(&format!("proxy = \"{}\"", proxy.url()))
+        .to_string();
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(
+        &config,
+        text.replace(
+            &format!("localhost:{}", site.port()),
+            &format!("localhost:{closed}"),
+        ),
+    )
+    .expect("write");
+    let (code, json, text) = check(&site, &config, &[]).await;
+    assert_eq!(code, Some(1), "{text}");
+    let diagnosis = &json["endpoints"][0]["diagnosis"];
+    assert_eq!(diagnosis["kind"], "proxy_refused", "{text}");
+    let summary = diagnosis["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("could not reach localhost:"), "{summary}");
+    assert!(
+        proxy.log().contains(&format!("CONNECT localhost:{closed}")),
+        "{}",
+        proxy.log()
+    );
+}

@@ -58,7 +58,8 @@ pub(super) fn failed(t: &Target, f: &ConnectFailure) -> Diagnosis {
                 "The host may be on the proxy's block list: ask its administrators, or go direct if the network allows it.".into(),
             ],
         ),
-        502..=504 => (
+        // 502 by most, 503 by squid, 500 by tinyproxy ("Unable to connect").
+        500..=504 => (
             format!("it could not reach {addr} itself (HTTP {status} from the proxy)"),
             vec![
                 format!("The proxy could not resolve or connect to {}: a name that only resolves inside the office network or the VPN, or a server that is down.", t.host),
