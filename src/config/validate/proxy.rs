@@ -39,3 +39,37 @@ impl Validator<'_> {
         Some(Secret::new(text))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::validate::parse;
+
+    fn with(proxy: &str) -> Result<Option<String>, String> {
+        let text = format!("[profiles.p]\nserver = \"http://h\"\nproxy = \"{proxy}\"\n");
+        parse(Path::new("p.toml"), &text)
+            .map(|c| c.profiles[0].proxy.as_ref().map(|s| s.expose().to_string()))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn proxy_urls_are_checked_without_echoing_them() {
+        assert_eq!(
+            with("http://u:pw@proxy.corp:3128").unwrap().as_deref(),
+            Some("http://u:pw@proxy.corp:3128")
+        );
+        assert_eq!(
+            with("socks5h://127.0.0.1:1080").unwrap().as_deref(),
+            Some("socks5h://127.0.0.1:1080")
+        );
+        assert_eq!(with("direct").unwrap().as_deref(), Some("direct"));
+        let err = with("ftp://u:s3cret-pw@proxy.corp:21").unwrap_err();
+        assert!(err.contains("p.toml:3:9"), "{err}");
+        assert!(err.contains("`ftp://` is not a proxy scheme"), "{err}");
+        assert!(!err.contains("s3cret-pw"), "{err}");
+        let err = with("http://proxy.corp:3128/path").unwrap_err();
+        assert!(err.contains("has a path or query"), "{err}");
+        assert!(with("not a url").unwrap_err().contains("is not a URL"));
+    }
+}

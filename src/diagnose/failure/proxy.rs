@@ -86,3 +86,84 @@ pub(super) fn failed(t: &Target, f: &ConnectFailure) -> Diagnosis {
         fixes,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{FailureKind, HttpAnswer, Stage};
+
+    fn target() -> Target {
+        Target::of("wss://api.example.com/ws/")
+    }
+
+    fn refused(status: u16, headers: &[(&str, &str)], body: &str) -> ConnectFailure {
+        ConnectFailure {
+            stage: Stage::Tcp,
+            kind: FailureKind::Proxy,
+            message: format!(
+                "proxy http://proxy.corp:3128: CONNECT api.example.com:443 refused: HTTP {status}"
+            ),
+            http: Some(HttpAnswer {
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                body_excerpt: body.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn each_refusal_says_whose_it_is_and_what_to_do() {
+        let d = failed(
+            &target(),
+            &refused(407, &[("proxy-authenticate", "Basic realm=\"corp\"")], ""),
+        );
+        assert_eq!(d.kind, DiagnosisKind::ProxyRefused);
+        assert!(
+            d.summary
+                .contains("requires proxy credentials (it asks for: Basic realm=\"corp\")"),
+            "{}",
+            d.summary
+        );
+        assert!(d.fixes[0].contains("USER:PASSWORD@"), "{:?}", d.fixes);
+        let d = failed(&target(), &refused(403, &[], "<h1>Access denied</h1>"));
+        assert!(
+            d.summary.contains("forbid a tunnel to api.example.com:443"),
+            "{}",
+            d.summary
+        );
+        assert!(
+            d.summary.contains("The proxy said: \"Access denied\""),
+            "{}",
+            d.summary
+        );
+        let d = failed(&target(), &refused(502, &[], ""));
+        assert!(
+            d.summary
+                .contains("could not reach api.example.com:443 itself"),
+            "{}",
+            d.summary
+        );
+        let unreachable = ConnectFailure {
+            stage: Stage::Tcp,
+            kind: FailureKind::Proxy,
+            message: "proxy http://proxy.corp:3128 unreachable: cannot connect to 10.0.0.1:3128: Connection refused".into(),
+            http: None,
+        };
+        let d = failed(&target(), &unreachable);
+        assert!(
+            d.summary.starts_with(
+                "The proxy could not be reached, so api.example.com:443 was never tried"
+            ),
+            "{}",
+            d.summary
+        );
+        assert!(
+            d.fixes.iter().any(|f| f.contains("NO_PROXY")),
+            "{:?}",
+            d.fixes
+        );
+    }
+}
