@@ -74,7 +74,8 @@ impl fmt::Display for Secret {
 #[derive(Clone, Default)]
 pub struct Redactor {
     /// (needle, replacement) pairs; the raw and URL-encoded forms of each secret.
-    needles: Vec<(String, String)>,
+    /// Shared: every session task of a profile holds a clone.
+    needles: Arc<Vec<(String, String)>>,
     /// All needles at once (leftmost-longest); `None` when there are none.
     matcher: Option<Arc<AhoCorasick>>,
 }
@@ -157,11 +158,11 @@ impl Redactor {
         if encoded != secret {
             let percent = encoded.replace('+', "%20");
             if percent != encoded && !self.needles.iter().any(|(n, _)| *n == percent) {
-                self.needles.push((percent, shown.clone()));
+                Arc::make_mut(&mut self.needles).push((percent, shown.clone()));
             }
-            self.needles.push((encoded, shown.clone()));
+            Arc::make_mut(&mut self.needles).push((encoded, shown.clone()));
         }
-        self.needles.push((secret.to_string(), shown));
+        Arc::make_mut(&mut self.needles).push((secret.to_string(), shown));
     }
 
     fn build(&mut self) {
@@ -235,9 +236,9 @@ pub fn register(redactor: &Redactor) {
         return;
     };
     let mut merged = global.as_deref().cloned().unwrap_or_default();
-    for (needle, shown) in &redactor.needles {
+    for (needle, shown) in redactor.needles.iter() {
         if !merged.needles.iter().any(|(n, _)| n == needle) {
-            merged.needles.push((needle.clone(), shown.clone()));
+            Arc::make_mut(&mut merged.needles).push((needle.clone(), shown.clone()));
         }
     }
     merged.build();
