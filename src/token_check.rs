@@ -57,10 +57,25 @@ pub struct TokenCheckResult {
 const BODY_LIMIT: usize = 64 * 1024;
 
 /// An HTTP client for token checks, with the profile's TLS config (the
-/// same trust as its sockets).
+/// same trust as its sockets), connecting directly.
 pub fn client(timeout: Duration, tls: &rustls::ClientConfig) -> reqwest::Client {
+    client_via(timeout, tls, &crate::proxy::Proxies::default())
+}
+
+/// [`client`] through the profile's proxies (the same choice as its
+/// sockets: [`crate::proxy`]). reqwest's own reading of the environment
+/// is off, so loopback bypass and `NO_PROXY` follow wsmon's rules.
+pub fn client_via(
+    timeout: Duration,
+    tls: &rustls::ClientConfig,
+    proxies: &crate::proxy::Proxies,
+) -> reqwest::Client {
     let tls = tls.clone();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder().no_proxy();
+    if let Some(proxy) = proxies.reqwest() {
+        builder = builder.proxy(proxy);
+    }
+    builder
         .use_preconfigured_tls(tls)
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -92,7 +107,11 @@ pub async fn run(
         Ok(response) => response,
         Err(e) => {
             // `without_url`: reqwest errors carry the URL, which may hold a token.
-            let detail = redactor.redact(&error_chain(&e.without_url())).into_owned();
+            let mut detail = redactor.redact(&error_chain(&e.without_url())).into_owned();
+            // reqwest says "tunnel error: unsuccessful": name the proxy.
+            if let Some(route) = profile.proxy.route(url) {
+                detail = format!("through proxy {}: {detail}", route.shown);
+            }
             return TokenCheckResult {
                 at,
                 url: shown,

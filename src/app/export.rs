@@ -122,7 +122,8 @@ fn file_part(name: &str) -> String {
 }
 
 /// Writes `bytes` to a new file `wsmon-PROFILE-ENDPOINT-TIME.jsonl` in
-/// `dir` (created if needed; never overwriting) and returns its path.
+/// `dir` (created if needed; never overwriting; mode 0600) and returns its
+/// path.
 pub fn save(
     dir: &Path,
     profile: &str,
@@ -146,11 +147,12 @@ pub fn save(
             format!("{base}-{n}.jsonl")
         };
         let path = dir.join(name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Private: a transcript holds server text and URLs.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
             Ok(mut file) => {
                 file.write_all(bytes)?;
                 return Ok(path);
@@ -165,6 +167,16 @@ pub fn save(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn transcripts_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = save(dir.path(), "p", "e", SystemTime::now(), b"{}\n").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[test]
     fn file_names_keep_only_safe_characters() {

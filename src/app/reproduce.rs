@@ -35,6 +35,7 @@ pub fn commands(
         }
     };
     let mut ws = vec!["websocat".to_string()];
+    let mut out_note = String::new();
     if profile.insecure {
         ws.push("-k".into());
     }
@@ -51,14 +52,41 @@ pub fn commands(
     } else {
         endpoint.shown_url.clone()
     };
+    if let Some(route) = profile.proxy.route(&endpoint.url) {
+        // websocat reaches a SOCKS5 proxy with a flag; an HTTP proxy
+        // needs its overlay syntax, so it is named instead.
+        match route.kind {
+            crate::proxy::ProxyKind::Socks5 { .. } => {
+                ws.push("--socks5".into());
+                ws.push(format!("{}:{}", route.host, route.port));
+            }
+            crate::proxy::ProxyKind::Http { .. } => {
+                out_note = format!("# wsmon goes through the proxy {} (CONNECT)\n", route.shown);
+            }
+        }
+    }
     ws.push(shell_quote(&url));
-    let mut out = ws.join(" ");
+    let mut out = std::mem::take(&mut out_note);
+    out.push_str(&ws.join(" "));
     out.push('\n');
     let Some(check) = &profile.token_check else {
         out.push_str("# this profile has no token_check URL: no curl command\n");
         return out;
     };
     let mut curl = vec!["curl".to_string(), "-i".into()];
+    if let Some(route) = profile.proxy.route(check) {
+        curl.push("-x".into());
+        curl.push(shell_quote(&route.shown));
+        if let Some((user, password)) = route.credentials() {
+            let password = if include_token {
+                password
+            } else {
+                crate::secret::redact_value(&password)
+            };
+            curl.push("--proxy-user".into());
+            curl.push(shell_quote(&format!("{user}:{password}")));
+        }
+    }
     if tls.insecure {
         curl.push("-k".into());
     }
@@ -98,6 +126,35 @@ pub fn osc52(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_proxy_is_in_the_commands_its_password_only_when_asked() {
+        let text = r#"[profiles.p]
+server = "https://api.example.com"
+token = "tok-0123456789abcdef0123"
+token_check = "/api/me/"
+proxy = "http://alice:pr0xy-passw0rd-99@proxy.corp:3128"
+[[profiles.p.endpoints]]
+name = "n"
+url = "{ws}/ws/?token={token}"
+"#;
+        let config = crate::config::validate::parse(std::path::Path::new("p.toml"), text).unwrap();
+        let profile = config.profiles[0].activate().unwrap();
+        let tls = config.profiles[0].tls.clone();
+        let shown = commands(&profile, &tls, 0, false);
+        assert!(shown.contains("-x http://proxy.corp:3128"), "{shown}");
+        assert!(shown.contains("--proxy-user 'alice:pr0x…'"), "{shown}");
+        assert!(
+            shown.contains("# wsmon goes through the proxy http://proxy.corp:3128"),
+            "{shown}"
+        );
+        assert!(!shown.contains("pr0xy-passw0rd-99"), "{shown}");
+        let full = commands(&profile, &tls, 0, true);
+        assert!(
+            full.contains("--proxy-user alice:pr0xy-passw0rd-99"),
+            "{full}"
+        );
+    }
 
     #[test]
     fn quoting_survives_single_quotes() {

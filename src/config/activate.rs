@@ -52,7 +52,11 @@ impl Profile {
 
     /// Renders the profile with an already resolved token; no I/O.
     pub fn activate_with(&self, token: Option<Secret>) -> Result<ActiveProfile, ConfigError> {
-        let redactor = Redactor::new(token.iter());
+        // One redactor for everything this profile prints: the token, and
+        // every credential written literally into its URLs and headers
+        // (another user's `?token=…` pasted into a URL is scrubbed from
+        // whatever the server echoes later, too).
+        let mut redactor = Redactor::new(token.iter());
         let fail = |endpoint: &str, message: String| ConfigError::Render {
             profile: self.name.clone(),
             what: format!("endpoint `{endpoint}`"),
@@ -63,29 +67,55 @@ impl Profile {
         let encoded: Option<String> = token
             .as_ref()
             .map(|t| url::form_urlencoded::byte_serialize(t.expose().as_bytes()).collect());
-        let mut endpoints = Vec::with_capacity(self.endpoints.len());
+        let mut rendered = Vec::with_capacity(self.endpoints.len());
         for template in &self.endpoints {
             let name = template.name.as_str();
             let text =
                 fill(&template.url, &self.server, encoded.as_deref()).map_err(|m| fail(name, m))?;
             let url = Url::parse(&text)
                 .map_err(|e| fail(name, format!("the URL does not parse: {e}")))?;
-            let shown_url = redactor.redact(url.as_str()).into_owned();
+            redactor.learn_url(&url);
             let mut headers = Vec::with_capacity(template.headers.len());
             for (header, value) in &template.headers {
                 let value = fill(value, &self.server, token.as_ref().map(Secret::expose))
                     .map_err(|m| fail(name, format!("header `{header}`: {m}")))?;
+                redactor.learn_header(header, &value);
                 headers.push((header.clone(), Secret::new(value)));
             }
-            endpoints.push(Endpoint {
+            rendered.push((template, url, headers));
+        }
+        redactor.learn_url(&self.server);
+        if let Some(proxy) = &self.proxy
+            && let Ok(url) = Url::parse(proxy.expose())
+        {
+            redactor.learn_url(&url);
+        }
+        let proxy = crate::proxy::Proxies::from_env(self.proxy.as_ref().map(Secret::expose));
+        // Proxy credentials from the environment are secrets too.
+        for name in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            if let Some(url) = std::env::var(name).ok().and_then(|v| Url::parse(&v).ok()) {
+                redactor.learn_url(&url);
+            }
+        }
+        crate::secret::register(&redactor);
+        let endpoints = rendered
+            .into_iter()
+            .map(|(template, url, headers)| Endpoint {
                 name: template.name.clone(),
+                shown_url: redactor.redact(url.as_str()).into_owned(),
                 url,
-                shown_url,
                 headers,
                 subprotocols: template.subprotocols.clone(),
                 heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
-            });
-        }
+            })
+            .collect();
         let token_check = match &self.token_check {
             None => None,
             Some(path) => Some(
@@ -124,6 +154,7 @@ impl Profile {
             endpoints,
             close_codes: self.close_codes.clone(),
             redactor,
+            proxy,
         })
     }
 }

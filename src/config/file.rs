@@ -109,6 +109,9 @@ pub struct RawProfile {
     pub client_key: Option<Spanned<String>>,
     /// Skip certificate verification entirely (shown in red, never default).
     pub insecure: Option<Spanned<bool>>,
+    /// Proxy for the sockets and REST calls (`http://`, `socks5://`,
+    /// `direct`); without it, the `*_PROXY` environment variables decide.
+    pub proxy: Option<Spanned<String>>,
     #[serde(default)]
     pub settings: RawSettings,
     #[serde(default)]

@@ -4,15 +4,16 @@
 //! This only reads the validated [`Config`]: it never runs a
 //! `token_command` or reads a `token_env` variable, and an inline token is
 //! shown only in its redacted form. URL templates and header values go
-//! through the inline token's [`Redactor`] too, in case a token was pasted
-//! into them literally.
+//! through the profile's [`Redactor`] too (the inline token by value,
+//! secret-named query parameters, userinfo and credential headers by
+//! meaning), in case a token was pasted into them literally.
 
 use std::fmt::Write;
 use std::time::Duration;
 
 use super::activate::server_base;
 use super::{Config, EndpointTemplate, Profile, TokenSource};
-use crate::secret::{Redactor, redact_value};
+use crate::secret::Redactor;
 
 /// The text of `wsmon profiles`.
 pub fn describe(config: &Config) -> String {
@@ -91,6 +92,9 @@ fn describe_profile(out: &mut String, profile: &Profile, is_default: bool) {
         }
         row(out, "tls", &parts.join(", "));
     }
+    if let Some(proxy) = &profile.proxy {
+        row(out, "proxy", &redactor.redact(proxy.expose()));
+    }
     let s = &profile.settings;
     let heartbeat = match s.heartbeat {
         super::HeartbeatMode::Ping => format!("ping every {}", human(s.ping_interval)),
@@ -130,7 +134,7 @@ fn describe_endpoint(out: &mut String, e: &EndpointTemplate, width: usize, redac
     let _ = writeln!(out, "      {:<width$}  {}", e.name, redactor.redact(&e.url));
     let indent = " ".repeat(width + 8);
     for (name, value) in &e.headers {
-        let value = shown_header(name, &redactor.redact(value));
+        let value = redactor.redact_header(name, value);
         let _ = writeln!(out, "{indent}header {name}: {value}");
     }
     if !e.subprotocols.is_empty() {
@@ -139,29 +143,6 @@ fn describe_endpoint(out: &mut String, e: &EndpointTemplate, width: usize, redac
     if let Some(mode) = e.heartbeat {
         let _ = writeln!(out, "{indent}heartbeat {}", mode.as_str());
     }
-}
-
-/// A header value as shown. Credentials written literally into a
-/// credential-looking header (`Authorization: Bearer eyJ…`) are cut short;
-/// placeholders such as `{token}` stay, they are not secret.
-fn shown_header(name: &str, value: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    let sensitive = ["auth", "cookie", "token", "key", "secret"]
-        .iter()
-        .any(|word| lower.contains(word));
-    if !sensitive {
-        return value.to_string();
-    }
-    (value.split(' '))
-        .map(|word| {
-            if word.contains('{') || word.chars().count() < 12 {
-                word.to_string()
-            } else {
-                redact_value(word)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn human(d: Duration) -> String {

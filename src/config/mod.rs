@@ -173,6 +173,8 @@ pub struct Profile {
     pub tls: TlsOptions,
     /// The end-to-end delivery probe, if the profile has one.
     pub probe: Option<Probe>,
+    /// `proxy = "…"`: a proxy URL (may hold credentials) or `direct`.
+    pub proxy: Option<Secret>,
 }
 
 /// `[profiles.NAME.probe]`, validated: a REST request whose effect is a
@@ -222,6 +224,8 @@ pub struct ActiveProfile {
     pub insecure: bool,
     /// The delivery probe with its URL rendered (`{nonce}` still in it).
     pub probe: Option<ActiveProbe>,
+    /// Which proxy (if any) each of this profile's URLs goes through.
+    pub proxy: crate::proxy::Proxies,
 }
 
 /// A probe ready to run: `url` and `body` still hold `{nonce}`.

@@ -9,6 +9,7 @@
 
 mod endpoint;
 mod probe;
+mod proxy;
 mod tls;
 
 use std::path::Path;
@@ -191,6 +192,7 @@ impl Validator<'_> {
         }
         let settings = self.settings(base, &raw.settings, Some(name));
         let tls = self.tls(raw, name);
+        let proxy = self.proxy(raw.proxy.as_ref(), name);
         let mut close_codes = base_codes.clone();
         close_codes.extend(self.close_codes(&raw.close_codes, Some(name)));
         let own: Vec<Prepared> = (raw.endpoints.iter().enumerate())
@@ -210,6 +212,7 @@ impl Validator<'_> {
             endpoints,
             close_codes,
             tls,
+            proxy,
         })
     }
 

@@ -12,6 +12,7 @@
 mod auth;
 mod closed;
 mod http;
+mod proxy;
 mod transport;
 
 use indexmap::IndexMap;
@@ -158,7 +159,9 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
     match f.kind {
         // tokio-tungstenite reports rustls and resolver failures as plain
         // I/O errors, so the message decides, whatever kind the engine chose.
-        FailureKind::Io if transport::looks_like_tls(&lower) => transport::tls(t, &lower, &msg),
+        FailureKind::Io if transport::looks_like_tls(&lower) => {
+            transport::tls(t, &lower, &f.message)
+        }
         FailureKind::Dns | FailureKind::Io if lower.contains("lookup address") => {
             transport::dns(t, &msg)
         }
@@ -166,7 +169,7 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         FailureKind::ConnectionRefused => transport::refused(t),
         FailureKind::Io if lower.contains("refused") => transport::refused(t),
         FailureKind::Timeout => transport::timeout(t, f.stage),
-        FailureKind::Tls => transport::tls(t, &lower, &msg),
+        FailureKind::Tls => transport::tls(t, &lower, &f.message),
         FailureKind::HttpStatus => match &f.http {
             // A 101 that still failed broke the handshake rules.
             Some(answer) if answer.status == 101 => transport::protocol(t, &lower, &msg),
@@ -182,6 +185,7 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         FailureKind::Protocol => transport::protocol(t, &lower, &msg),
         FailureKind::Io => transport::io(t, &msg),
         FailureKind::Url => transport::bad_url(t, &msg),
+        FailureKind::Proxy => proxy::failed(t, f),
     }
 }
 

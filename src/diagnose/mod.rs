@@ -73,6 +73,9 @@ pub enum DiagnosisKind {
     NotWebsocketServer,
     ServerError,
     ProxyError,
+    /// The forward proxy (HTTP CONNECT or SOCKS5) was unreachable or
+    /// refused the tunnel; the server was never reached.
+    ProxyRefused,
     AbnormalClosure,
     HeartbeatTimeout,
     ClosedByServer,
@@ -98,6 +101,7 @@ impl DiagnosisKind {
             DiagnosisKind::NotWebsocketServer => "not_websocket_server",
             DiagnosisKind::ServerError => "server_error",
             DiagnosisKind::ProxyError => "proxy_error",
+            DiagnosisKind::ProxyRefused => "proxy_refused",
             DiagnosisKind::AbnormalClosure => "abnormal_closure",
             DiagnosisKind::HeartbeatTimeout => "heartbeat_timeout",
             DiagnosisKind::ClosedByServer => "closed_by_server",

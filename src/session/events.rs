@@ -251,6 +251,9 @@ pub enum FailureKind {
     Io,
     /// The URL cannot be dialled (bad host, unsupported scheme…).
     Url,
+    /// The proxy the profile's rules picked could not be reached, or
+    /// refused the tunnel (`http` holds its answer to `CONNECT`).
+    Proxy,
 }
 
 /// An attempt that never opened.
@@ -370,6 +373,8 @@ impl AttemptRecord {
     /// The HTTP status of a refused handshake (101 when it opened).
     pub fn handshake_status(&self) -> Option<u16> {
         match &self.outcome {
+            // A proxy's answer to CONNECT is not the server's handshake.
+            Outcome::Failed(f) if f.kind == FailureKind::Proxy => None,
             Outcome::Failed(f) => f.http.as_ref().map(|h| h.status),
             Outcome::Closed { .. } => Some(101),
         }

@@ -1,5 +1,6 @@
-//! Opening one connection: DNS → TCP → TLS + HTTP upgrade, under one
-//! deadline, capturing exactly how far it got and what the server said.
+//! Opening one connection: DNS → TCP (→ proxy tunnel), in [`super::dial`],
+//! then TLS + HTTP upgrade, under one deadline, capturing exactly how far it
+//! got and what the server said.
 //!
 //! The stages are dialled separately (rather than with `connect_async`) so a
 //! failure names its stage: "nothing listening" and "listening but never
@@ -55,6 +56,7 @@ pub async fn connect(
     limit: Duration,
     redactor: &Redactor,
     tls: Arc<rustls::ClientConfig>,
+    proxies: &crate::proxy::Proxies,
 ) -> Result<Connected, ConnectFailure> {
     let started = Instant::now();
     let deadline = started + limit;
@@ -66,81 +68,13 @@ pub async fn connect(
     };
 
     let request = build_request(endpoint).map_err(|m| fail(Stage::Dns, FailureKind::Url, m))?;
-    let host = endpoint
-        .url
-        .host_str()
-        .ok_or_else(|| fail(Stage::Dns, FailureKind::Url, "the URL has no host".into()))?;
-    // `Url` keeps IPv6 literals bracketed; the resolver wants them bare.
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = endpoint.url.port_or_known_default().unwrap_or(80);
-
-    let addrs: Vec<_> = match timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
-        Err(_) => {
-            return Err(fail(
-                Stage::Dns,
-                FailureKind::Timeout,
-                timed_out(limit, "resolving the host"),
-            ));
-        }
-        Ok(Err(e)) => {
-            return Err(fail(
-                Stage::Dns,
-                FailureKind::Dns,
-                format!("cannot resolve {host}: {e}"),
-            ));
-        }
-        Ok(Ok(addrs)) => addrs.collect(),
-    };
-    if addrs.is_empty() {
-        return Err(fail(
-            Stage::Dns,
-            FailureKind::Dns,
-            format!("{host} resolved to no addresses"),
-        ));
-    }
-
-    let mut last_error = None;
-    let mut tcp = None;
-    for addr in &addrs {
-        match timeout_at(deadline, TcpStream::connect(addr)).await {
-            Err(_) => {
-                return Err(fail(
-                    Stage::Tcp,
-                    FailureKind::Timeout,
-                    timed_out(limit, &format!("connecting to {addr}")),
-                ));
-            }
-            Ok(Ok(stream)) => {
-                tcp = Some(stream);
-                break;
-            }
-            Ok(Err(e)) => last_error = Some((*addr, e)),
-        }
-    }
-    let tcp = match (tcp, last_error) {
-        (Some(tcp), _) => tcp,
-        (None, Some((addr, e))) => {
-            let kind = if e.kind() == std::io::ErrorKind::ConnectionRefused {
-                FailureKind::ConnectionRefused
-            } else {
-                FailureKind::Io
-            };
-            return Err(fail(
-                Stage::Tcp,
-                kind,
-                format!("cannot connect to {addr}: {e}"),
-            ));
-        }
-        (None, None) => {
-            return Err(fail(
-                Stage::Tcp,
-                FailureKind::Io,
-                "no address to connect to".into(),
-            ));
-        }
-    };
-    // Small frames (pings, notifications) should not wait for Nagle.
-    let _ = tcp.set_nodelay(true);
+    // Resolve, TCP, and a proxy tunnel when the profile's rules pick one.
+    let tcp = super::dial::dial(&endpoint.url, proxies, deadline, limit)
+        .await
+        .map_err(|f| ConnectFailure {
+            message: redactor.redact(&f.message).into_owned(),
+            ..f
+        })?;
 
     let connector = Connector::Rustls(tls);
     let upgrade = tokio_tungstenite::client_async_tls_with_config(

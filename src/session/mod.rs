@@ -3,12 +3,14 @@
 //! [`Event`]s; a [`Supervisor`] owns the tasks of the active profile.
 
 pub mod backoff;
+pub mod dial;
 pub mod events;
 pub mod handshake;
 pub mod heartbeat;
 pub mod open;
 pub mod policy;
 pub mod probe;
+pub mod scrub;
 pub mod supervisor;
 pub mod task;
 

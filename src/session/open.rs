@@ -227,6 +227,7 @@ async fn take_items(
             Some(Err(e)) => return Some(from_error(e, ws).await),
             Some(Ok(message)) => match data_payload(message) {
                 Ok(payload) => {
+                    let payload = super::scrub::payload(payload, &spec.redactor);
                     // The payload's own timestamp: no extra clock read.
                     activity.last_received = Some(payload.at);
                     wiring.probe.offer(spec.id, &payload);

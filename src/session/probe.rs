@@ -267,7 +267,7 @@ pub async fn run(
     let Some(probe) = profile.probe.clone() else {
         return;
     };
-    let client = crate::token_check::client(probe.timeout, &profile.tls);
+    let client = crate::token_check::client_via(probe.timeout, &profile.tls, &profile.proxy);
     let mut next = periodic.then(|| Instant::now() + probe.every);
     let mut first = periodic;
     loop {

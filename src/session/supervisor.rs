@@ -63,6 +63,7 @@ impl Supervisor {
                 mode,
                 redactor: profile.redactor.clone(),
                 tls: profile.tls.clone(),
+                proxy: profile.proxy.clone(),
             };
             let wiring = Wiring {
                 events: events.clone(),
@@ -158,7 +159,11 @@ async fn run_checks(
     let Some(url) = profile.token_check.clone() else {
         return;
     };
-    let client = token_check::client(profile.settings.connect_timeout, &profile.tls);
+    let client = token_check::client_via(
+        profile.settings.connect_timeout,
+        &profile.tls,
+        &profile.proxy,
+    );
     let mut last: Option<Verdict> = None;
     loop {
         tokio::select! {

@@ -39,6 +39,8 @@ pub struct SessionSpec {
     pub redactor: Redactor,
     /// The profile's TLS client config.
     pub tls: std::sync::Arc<rustls::ClientConfig>,
+    /// The profile's proxy rules.
+    pub proxy: crate::proxy::Proxies,
 }
 
 /// Handshakes in flight at once across one profile's sessions; the others
@@ -156,6 +158,7 @@ async fn one_attempt(
         spec.settings.connect_timeout,
         &spec.redactor,
         spec.tls.clone(),
+        &spec.proxy,
     ));
     let result = tokio::select! {
         biased;
@@ -175,7 +178,8 @@ async fn one_attempt(
             };
             (record, Next::Policy)
         }
-        Ok(connected) => {
+        Ok(mut connected) => {
+            super::scrub::handshake(&mut connected.info, &spec.redactor);
             let latency = connected.info.latency;
             let at = connected.opened_at;
             // Counted before anyone hears of it, so a probe sent on the
@@ -212,6 +216,10 @@ async fn one_attempt(
             (record, ended.next)
         }
     };
+    // Scrubbed before anything reads it: the policy's stop reason quotes
+    // the close reason.
+    let mut record = record;
+    super::scrub::record(&mut record, &spec.redactor);
     let decision = match next {
         Next::Stop => None,
         Next::Reconnect => Some(Decision::Now),
@@ -346,6 +354,7 @@ mod tests {
             mode: Mode::Monitor,
             redactor: Redactor::default(),
             tls: crate::tls::client_config(),
+            proxy: Default::default(),
         }
     }
 

@@ -84,6 +84,17 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         // onto a line of its own.
         Line::from(visible(&s.shown_url).into_owned()),
     ];
+    // The proxy the profile's rules pick for this URL, if any: a refusal
+    // is the proxy's, not the server's.
+    let route =
+        (app.active.endpoints.get(app.selected)).and_then(|e| app.active.proxy.route(&e.url));
+    if let Some(route) = route {
+        let kind = match route.kind {
+            crate::proxy::ProxyKind::Http { .. } => "HTTP CONNECT",
+            crate::proxy::ProxyKind::Socks5 { .. } => "SOCKS5",
+        };
+        out.push(field(app, "via proxy", format!("{} ({kind})", route.shown)));
+    }
     // URL lint (missing /ws/ prefix or token its siblings have…), found
     // before dialling: often the whole answer.
     for warning in app.url_warnings.get(app.selected).into_iter().flatten() {

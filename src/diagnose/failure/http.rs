@@ -73,7 +73,7 @@ impl Seen {
 
 /// The text of an HTML body without its tags (Django and nginx error pages
 /// are HTML; the tags are noise in a one-line summary).
-fn visible_text(body: &str) -> String {
+pub(super) fn visible_text(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
     let mut in_tag = false;
     for c in body.chars() {

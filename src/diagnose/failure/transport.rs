@@ -3,8 +3,10 @@
 //! failure kind and, since libraries wrap errors loosely, the message.
 
 use super::{Target, diag};
+use crate::diagnose::text::excerpt;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
 use crate::session::Stage;
+use crate::text_safe::visible;
 
 /// rustls failures, as their messages read when wrapped in an I/O error.
 pub(super) fn looks_like_tls(lower: &str) -> bool {
@@ -94,8 +96,12 @@ pub(super) fn timeout(t: &Target, stage: Stage) -> Diagnosis {
     }
 }
 
-pub(super) fn tls(t: &Target, lower: &str, msg: &str) -> Diagnosis {
+/// `message` is the whole error (its excerpts are made here: the
+/// certificate and trust parts are read from it first).
+pub(super) fn tls(t: &Target, lower: &str, message: &str) -> Diagnosis {
     let addr = t.addr();
+    let msg = &excerpt(message.split(" [certificate: ").next().unwrap_or(message))
+        .replace("Other(OtherError(", "");
     // A plain-HTTP answer ("HTTP/1.1 400…") read as a TLS record has an
     // invalid content type: the port speaks HTTP, not TLS.
     if lower.contains("invalidcontenttype") {
@@ -112,31 +118,62 @@ pub(super) fn tls(t: &Target, lower: &str, msg: &str) -> Diagnosis {
             ],
         );
     }
-    let self_signed = "A self-signed or private-CA certificate: wsmon trusts the public web roots only; use ws:// for a development server, or a certificate from a public CA.";
+    // wsmon's verifier appends `[certificate: …]` (what the server
+    // presented) and `[trusted: …]` (system store, web roots, ca_file) to
+    // a refusal: say both in words, and keep the rustls reason short.
+    let presented = bracket(message, "[certificate: ").map(visible);
+    let trusted = bracket(message, "[trusted: ").map(visible);
+    let listed = message.contains("[listed in ca_file]");
+    let with_ca_file = trusted.as_ref().is_some_and(|t| t.contains("ca_file"));
+    let trusts = trusted.as_ref().map_or_else(
+        || "the system store and the Mozilla web roots".to_string(),
+        |t| t.to_string(),
+    );
+    let untrusted = if with_ca_file {
+        format!(
+            "Not issued by anything wsmon trusts ({trusts}): check that ca_file holds the CA that issued the server's certificate (or the certificate itself), in PEM."
+        )
+    } else {
+        format!(
+            "A self-signed or private-CA certificate: wsmon trusts {trusts}. Add the CA (or the self-signed certificate itself) as `ca_file` in the profile, install it in the system store (or point SSL_CERT_FILE at it), or use ws:// for a development server."
+        )
+    };
     let (reason, fixes): (&str, Vec<String>) = if lower.contains("causedasendentity") {
         // What `openssl req -x509` makes: a CA certificate served as a leaf.
         (
             "the server presents a self-signed CA certificate as its own (CaUsedAsEndEntity)",
-            vec![self_signed.into()],
+            vec![untrusted],
         )
     } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
         (
             "the certificate was issued by an authority wsmon does not trust (unknown issuer)",
             vec![
-                self_signed.into(),
+                untrusted,
                 "If the certificate is from a public CA, the server may not send the intermediate certificate: serve the full chain (fullchain.pem).".into(),
+                "Behind a TLS-inspecting company proxy, every certificate is issued by the proxy's own CA (see the issuer above): install that CA in the system store (as browsers use it) or name it in ca_file.".into(),
             ],
         )
     } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        let mut fixes = vec![
+            "Connect using a name the certificate lists (named above).".to_string(),
+            format!(
+                "Or reissue the certificate with {} in its subjectAltName.",
+                t.host
+            ),
+            format!(
+                "wsmon sent {} as the TLS server name (SNI): a server, load balancer or TLS-intercepting proxy that has no certificate for that name answers with its default one, whose names are the ones listed; check which certificate it serves for {}.",
+                t.host, t.host
+            ),
+        ];
+        if listed {
+            fixes.insert(
+                0,
+                "The certificate is the one in ca_file, and is trusted, but only for the names it lists.".into(),
+            );
+        }
         (
             "the certificate is not valid for this host name (name mismatch)",
-            vec![
-                "Connect using a name the certificate lists (the error names them).".into(),
-                format!(
-                    "Or reissue the certificate with {} in its subjectAltName.",
-                    t.host
-                ),
-            ],
+            fixes,
         )
     } else if lower.contains("notvalidyet") || lower.contains("not valid yet") {
         (
@@ -152,10 +189,7 @@ pub(super) fn tls(t: &Target, lower: &str, msg: &str) -> Diagnosis {
             ],
         )
     } else if lower.contains("invalid peer certificate") {
-        (
-            "the server's certificate was rejected",
-            vec![self_signed.into()],
-        )
+        ("the server's certificate was rejected", vec![untrusted])
     } else {
         (
             "see the TLS error",
@@ -165,11 +199,21 @@ pub(super) fn tls(t: &Target, lower: &str, msg: &str) -> Diagnosis {
             ],
         )
     };
-    diag(
-        DiagnosisKind::TlsError,
-        format!("The TLS handshake with {addr} failed: {reason} (\"{msg}\")."),
-        fixes,
-    )
+    let mut summary = format!("The TLS handshake with {addr} failed: {reason} (\"{msg}\").");
+    if let Some(presented) = presented {
+        summary.push_str(&format!(" The server presented: {presented}."));
+    }
+    if trusted.is_some() {
+        summary.push_str(&format!(" wsmon trusted {trusts}."));
+    }
+    diag(DiagnosisKind::TlsError, summary, fixes)
+}
+
+/// The text inside `open…]` in `msg`, if any.
+fn bracket<'m>(msg: &'m str, open: &str) -> Option<&'m str> {
+    let start = msg.find(open)? + open.len();
+    let len = msg[start..].find(']')?;
+    Some(&msg[start..start + len])
 }
 
 pub(super) fn protocol(t: &Target, lower: &str, msg: &str) -> Diagnosis {

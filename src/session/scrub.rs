@@ -1,0 +1,72 @@
+//! The last stop before facts leave the session task: every text that came
+//! from the server or from an error (close reasons, refused answers'
+//! headers and bodies, error messages, received messages) goes through the
+//! profile's [`Redactor`], so no front end, export or log line can show a
+//! secret the server echoed back.
+
+use std::borrow::Cow;
+
+use super::events::{AttemptRecord, HandshakeInfo, HttpAnswer, Outcome, Payload, PayloadData};
+use crate::secret::Redactor;
+
+/// Scrubs the texts of a finished attempt in place.
+pub fn record(record: &mut AttemptRecord, redactor: &Redactor) {
+    match &mut record.outcome {
+        Outcome::Failed(failure) => {
+            text(&mut failure.message, redactor);
+            if let Some(answer) = &mut failure.http {
+                http(answer, redactor);
+            }
+        }
+        Outcome::Closed { close, .. } => {
+            text(&mut close.reason, redactor);
+            if let Some(note) = &mut close.note {
+                text(note, redactor);
+            }
+        }
+    }
+}
+
+/// Scrubs the headers of an accepted handshake.
+pub fn handshake(info: &mut HandshakeInfo, redactor: &Redactor) {
+    headers(&mut info.headers, redactor);
+}
+
+fn http(answer: &mut HttpAnswer, redactor: &Redactor) {
+    headers(&mut answer.headers, redactor);
+    text(&mut answer.body_excerpt, redactor);
+}
+
+fn headers(headers: &mut [(String, String)], redactor: &Redactor) {
+    for (name, value) in headers {
+        let shown = redactor.redact_header(name, value);
+        if shown != *value {
+            *value = shown;
+        }
+    }
+}
+
+fn text(text: &mut String, redactor: &Redactor) {
+    if let Cow::Owned(scrubbed) = redactor.redact(text) {
+        *text = scrubbed;
+    }
+}
+
+/// A received message with the profile's known secrets replaced (one
+/// pass over the bytes; untouched when none occurs).
+pub fn payload(payload: Payload, redactor: &Redactor) -> Payload {
+    let data = match payload.data {
+        PayloadData::Text(text) => match redactor.redact_known(text.as_str()) {
+            Cow::Borrowed(_) => PayloadData::Text(text),
+            Cow::Owned(scrubbed) => PayloadData::Text(scrubbed.into()),
+        },
+        PayloadData::Binary(bytes) => match redactor.redact_known_bytes(&bytes) {
+            Cow::Borrowed(_) => PayloadData::Binary(bytes),
+            Cow::Owned(scrubbed) => PayloadData::Binary(scrubbed.into()),
+        },
+    };
+    Payload {
+        at: payload.at,
+        data,
+    }
+}
