@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::config::{ActiveProfile, Endpoint};
+use crate::diagnose::evidence::{Sent, TokenPlace};
 use crate::diagnose::{self, Diagnosis, failure::Facts};
 use crate::session::AttemptRecord;
 use crate::token_check::TokenCheckResult;
@@ -29,6 +30,7 @@ pub fn diagnosis(
     record: &AttemptRecord,
     token_check: Option<&TokenCheckResult>,
 ) -> Diagnosis {
+    let sent = sent(profile, endpoint);
     diagnose::diagnose(&Facts {
         record,
         shown_url: &endpoint.shown_url,
@@ -36,7 +38,37 @@ pub fn diagnosis(
         token_check,
         token_check_configured: profile.token_check.is_some(),
         close_codes: &profile.close_codes,
+        sent: Some(&sent),
     })
+}
+
+/// What the upgrade request of `endpoint` carries (token-free).
+pub fn sent(profile: &ActiveProfile, endpoint: &Endpoint) -> Sent {
+    let token = profile
+        .token
+        .as_ref()
+        .map(|t| t.expose())
+        .filter(|t| !t.is_empty());
+    let mut places = Vec::new();
+    if url_has_token(profile, endpoint) {
+        places.push(TokenPlace::Url);
+    }
+    let mut headers = Vec::with_capacity(endpoint.headers.len());
+    for (name, value) in &endpoint.headers {
+        let value = value.expose();
+        if token.is_some_and(|t| value.contains(t)) {
+            let place = if name.eq_ignore_ascii_case("cookie") {
+                TokenPlace::Cookie
+            } else {
+                TokenPlace::Header
+            };
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        }
+        headers.push((name.clone(), profile.redactor.redact(value).into_owned()));
+    }
+    Sent::new(&headers, &endpoint.subprotocols, places)
 }
 
 /// Whole milliseconds, for JSON `*_ms` fields.

@@ -16,6 +16,7 @@ mod transport;
 
 use indexmap::IndexMap;
 
+use super::evidence::{Answer, Sent};
 use super::text::excerpt;
 use super::{Diagnosis, DiagnosisKind};
 use crate::session::{AttemptRecord, ConnectFailure, FailureKind, Outcome};
@@ -37,6 +38,9 @@ pub struct Facts<'a> {
     pub token_check_configured: bool,
     /// The profile's names for application close codes.
     pub close_codes: &'a IndexMap<u16, String>,
+    /// What wsmon sent (Origin, subprotocols, where the token went), when
+    /// known: advice never asks for what was already sent.
+    pub sent: Option<&'a Sent>,
 }
 
 /// Close codes a server uses to say "your credentials are refused":
@@ -48,18 +52,53 @@ pub fn is_auth_close(code: u16) -> bool {
 /// Classifies one attempt.
 pub fn diagnose(facts: &Facts<'_>) -> Diagnosis {
     let target = Target::of(facts.shown_url);
-    match &facts.record.outcome {
+    let mut d = match &facts.record.outcome {
         Outcome::Failed(failure) => failed(facts, &target, failure),
         Outcome::Closed { close, open_for } => closed::classify(facts, &target, close, *open_for),
+    };
+    d.evidence = evidence(facts, &target);
+    if let Some(a) = facts.record.failure().and_then(Answer::of_failure) {
+        d.answered_by = a.fingerprint.answered_by();
     }
+    d
+}
+
+/// The facts read, for `diagnosis.evidence`.
+fn evidence(facts: &Facts<'_>, t: &Target) -> Vec<String> {
+    let mut out = Vec::new();
+    match &facts.record.outcome {
+        Outcome::Failed(f) => match Answer::of_failure(f) {
+            Some(a) => out.extend(a.facts()),
+            None => out.push(format!(
+                "failed at the {} stage: {}",
+                format!("{:?}", f.stage).to_lowercase(),
+                excerpt(&f.message)
+            )),
+        },
+        Outcome::Closed { close, .. } => {
+            out.push(format!("opened (101), then closed with {}", close.code));
+            if !close.reason.is_empty() {
+                out.push(format!("close reason \"{}\"", excerpt(&close.reason)));
+            }
+        }
+    }
+    if let Some(sent) = facts.sent {
+        out.extend(sent.facts(&t.host, t.port));
+    }
+    if let Some(c) = facts.token_check {
+        let status = c
+            .status
+            .map_or("no answer".to_string(), |s| format!("HTTP {s}"));
+        out.push(format!(
+            "REST token check: {} ({status})",
+            c.verdict.as_str()
+        ));
+    }
+    out
 }
 
 fn diag(kind: DiagnosisKind, summary: String, fixes: Vec<String>) -> Diagnosis {
-    Diagnosis {
-        kind,
-        summary,
-        fixes,
-    }
+    Diagnosis::new(kind, summary, fixes)
 }
 
 /// The parts of the shown URL that diagnoses name.
@@ -154,6 +193,14 @@ impl Target {
 fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
     let msg = excerpt(&f.message);
     let lower = f.message.to_ascii_lowercase();
+    let answer = Answer::of_failure(f);
+    // Bytes that are HTTP are never "the port speaks TLS": say what came.
+    if let Some(a) = answer.as_ref().filter(|a| a.malformed) {
+        return http::malformed(facts, t, a);
+    }
+    if lower.contains("subprotocol") {
+        return transport::subprotocol(facts, t, &lower, &msg);
+    }
     match f.kind {
         // tokio-tungstenite reports rustls and resolver failures as plain
         // I/O errors, so the message decides, whatever kind the engine chose.
@@ -168,8 +215,11 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         FailureKind::Tls => transport::tls(t, &lower, &msg),
         FailureKind::HttpStatus => match &f.http {
             // A 101 that still failed broke the handshake rules.
-            Some(answer) if answer.status == 101 => transport::protocol(t, &lower, &msg),
-            Some(answer) => http::classify(facts, t, answer),
+            Some(http) if http.status == 101 => transport::protocol(t, &lower, &msg),
+            Some(_) => match &answer {
+                Some(a) => http::classify(facts, t, a),
+                None => transport::protocol(t, &lower, &msg),
+            },
             None => diag(
                 DiagnosisKind::HandshakeFailed,
                 format!("The server refused the upgrade ({msg})."),
@@ -178,7 +228,10 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         },
         // EOF before a whole HTTP answer: the server hung up on the request.
         FailureKind::Protocol if lower.contains("handshake not finished") => transport::io(t, &msg),
-        FailureKind::Protocol => transport::protocol(t, &lower, &msg),
+        FailureKind::Protocol => {
+            let raw = f.raw_answer.as_deref().unwrap_or_default();
+            transport::protocol_with(t, &lower, &msg, raw)
+        }
         FailureKind::Io => transport::io(t, &msg),
         FailureKind::Url => transport::bad_url(t, &msg),
     }

@@ -3,12 +3,14 @@
 //!
 //! - [`codes`]: the close-code catalog (`assets/close-codes.toml`) and HTTP
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
+//! - [`evidence`]: who answered, what they said, what wsmon sent.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
 //! - [`explain`]: the text `wsmon explain CODE` prints.
 //! - [`lint`]: warnings about an endpoint URL before connecting.
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
+pub mod evidence;
 pub mod explain;
 pub mod failure;
 pub mod lint;
@@ -27,6 +29,26 @@ pub struct Diagnosis {
     pub summary: String,
     /// Things to try, most likely first.
     pub fixes: Vec<String>,
+    /// The facts the diagnosis read, short: the status line, who answered
+    /// and how wsmon knows, the server's words, what wsmon sent, the
+    /// token check. Empty when there was nothing to read.
+    pub evidence: Vec<String>,
+    /// Who answered the upgrade (`FastAPI/Starlette on uvicorn`, `Django
+    /// behind nginx/1.22.1`), when the answer identifies it.
+    pub answered_by: Option<String>,
+}
+
+impl Diagnosis {
+    /// A diagnosis without evidence (yet).
+    pub fn new(kind: DiagnosisKind, summary: String, fixes: Vec<String>) -> Diagnosis {
+        Diagnosis {
+            kind,
+            summary,
+            fixes,
+            evidence: Vec::new(),
+            answered_by: None,
+        }
+    }
 }
 
 /// Stable snake_case names: JSON output and scripts rely on them.
@@ -52,6 +74,10 @@ pub enum DiagnosisKind {
     ProtocolError,
     MessageTooBig,
     HandshakeFailed,
+    /// The server refused the request's `Origin` (its words say so).
+    OriginRefused,
+    /// 429, or a 503 with `Retry-After`: the server limits connections.
+    RateLimited,
 }
 
 impl DiagnosisKind {
@@ -77,6 +103,8 @@ impl DiagnosisKind {
             DiagnosisKind::ProtocolError => "protocol_error",
             DiagnosisKind::MessageTooBig => "message_too_big",
             DiagnosisKind::HandshakeFailed => "handshake_failed",
+            DiagnosisKind::OriginRefused => "origin_refused",
+            DiagnosisKind::RateLimited => "rate_limited",
         }
     }
 }

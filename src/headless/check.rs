@@ -156,13 +156,11 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                     close_code: None,
                     close_reason: None,
                     latency_ms: None,
-                    diagnosis: Diagnosis {
-                        kind: DiagnosisKind::ConnectTimeout,
-                        summary: "The attempt did not finish in time.".into(),
-                        fixes: vec![
-                            "Raise --timeout, or check that the server answers at all.".into(),
-                        ],
-                    },
+                    diagnosis: Diagnosis::new(
+                        DiagnosisKind::ConnectTimeout,
+                        "The attempt did not finish in time.".into(),
+                        vec!["Raise --timeout, or check that the server answers at all.".into()],
+                    ),
                     warnings,
                 };
             };
@@ -171,13 +169,12 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                 .close()
                 .is_some_and(|c| c.by == Closer::Client && c.cause == Some(LocalCause::CheckDone));
             let diagnosis = if opened_fine {
-                Diagnosis {
-                    kind: DiagnosisKind::Ok,
-                    summary:
-                        "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
-                            .into(),
-                    fixes: vec![],
-                }
+                Diagnosis::new(
+                    DiagnosisKind::Ok,
+                    "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
+                        .into(),
+                    vec![],
+                )
             } else {
                 report::diagnosis(profile, endpoint, record, model.token_check.as_ref())
             };

@@ -263,6 +263,13 @@ pub struct ConnectFailure {
     pub message: String,
     /// The refused answer, for `HttpStatus` (and any answer that was read).
     pub http: Option<HttpAnswer>,
+    /// What the server sent during the upgrade, as it came (lossy UTF-8,
+    /// token scrubbed, at most [`RAW_ANSWER_BYTES`](super::handshake::RAW_ANSWER_BYTES)):
+    /// the only record of an answer tungstenite could not parse
+    /// (`HTTP/1.1 4002 undefined`). Plain `ws://` only: under TLS the
+    /// recorded bytes would be ciphertext.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_answer: Option<String>,
 }
 
 /// Who ended an open connection.

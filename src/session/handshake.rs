@@ -18,14 +18,20 @@ use tokio_tungstenite::tungstenite::{self, Error as WsError};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::events::{ConnectFailure, FailureKind, HandshakeInfo, HttpAnswer, Stage};
+use super::recorder::{Recorder, Tape};
 use crate::config::Endpoint;
 use crate::secret::Redactor;
 
 /// An open client socket.
-pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The TCP stream carries a [`Recorder`] that is stopped once open.
+pub type WsStream = WebSocketStream<MaybeTlsStream<Recorder<TcpStream>>>;
 
 /// How much of a refused answer's body is kept.
 pub const BODY_EXCERPT_BYTES: usize = 1024;
+
+/// How much of what the server sends during the upgrade is recorded (the
+/// whole answer of a refusal, headers and body).
+pub const RAW_ANSWER_BYTES: usize = 4 * 1024;
 
 /// Largest message accepted; bigger ones close the socket with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
@@ -63,6 +69,7 @@ pub async fn connect(
         kind,
         message: redactor.redact(&message).into_owned(),
         http: None,
+        raw_answer: None,
     };
 
     let request = build_request(endpoint).map_err(|m| fail(Stage::Dns, FailureKind::Url, m))?;
@@ -142,6 +149,11 @@ pub async fn connect(
     // Small frames (pings, notifications) should not wait for Nagle.
     let _ = tcp.set_nodelay(true);
 
+    // Only a plain socket's bytes are worth recording: under TLS the
+    // tape would hold ciphertext.
+    let tape: Tape = Default::default();
+    let record = (endpoint.url.scheme() == "ws").then(|| (tape.clone(), RAW_ANSWER_BYTES));
+    let tcp = Recorder::new(tcp, record);
     let connector = Connector::Rustls(tls);
     let upgrade = tokio_tungstenite::client_async_tls_with_config(
         request,
@@ -155,8 +167,17 @@ pub async fn connect(
             FailureKind::Timeout,
             timed_out(limit, "waiting for the server to answer the upgrade"),
         )),
-        Ok(Err(e)) => Err(classify(e, redactor)),
-        Ok(Ok((ws, response))) => {
+        Ok(Err(e)) => {
+            let mut failure = classify(e, redactor);
+            failure.raw_answer = recorded(&tape, redactor);
+            Err(failure)
+        }
+        Ok(Ok((mut ws, response))) => {
+            match ws.get_mut() {
+                MaybeTlsStream::Plain(s) => s.stop(),
+                MaybeTlsStream::Rustls(s) => s.get_mut().0.stop(),
+                _ => {}
+            }
             let subprotocol = response
                 .headers()
                 .get("sec-websocket-protocol")
@@ -173,6 +194,16 @@ pub async fn connect(
             })
         }
     }
+}
+
+/// The recorded answer, lossy UTF-8 and token scrubbed; `None` if empty.
+fn recorded(tape: &Tape, redactor: &Redactor) -> Option<String> {
+    let bytes = tape.lock().ok()?;
+    if bytes.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    Some(redactor.redact(&text).into_owned())
 }
 
 fn timed_out(limit: Duration, what: &str) -> String {
@@ -227,6 +258,7 @@ fn classify(error: WsError, redactor: &Redactor) -> ConnectFailure {
         kind,
         message,
         http,
+        raw_answer: None,
     }
 }
 

@@ -67,6 +67,7 @@ mod tests {
                     headers: vec![],
                     body_excerpt: String::new(),
                 }),
+                raw_answer: None,
             }),
         }
     }

@@ -1,0 +1,837 @@
+//! Who answered: the proxy, server and framework behind an HTTP answer,
+//! from its `Server` and `Via` headers, its header set, its status text and
+//! the shape of its error page.
+//!
+//! Each clue below was seen on the real software (versions in the table
+//! tests) or read from its source. A fingerprint only ever *adds*
+//! knowledge: framework-specific advice is given when the framework is
+//! identified here, generic advice otherwise.
+
+use super::body::{Said, Shape};
+use crate::diagnose::text::excerpt;
+
+/// Software wsmon recognises in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Software {
+    // Proxies, load balancers, CDNs.
+    Nginx,
+    HaProxy,
+    Envoy,
+    Traefik,
+    Caddy,
+    Cloudflare,
+    AwsAlb,
+    CloudFront,
+    Apache,
+    Varnish,
+    GoogleFrontend,
+    /// A proxy named only by a `Via` header.
+    SomeProxy,
+    // Servers.
+    Uvicorn,
+    Hypercorn,
+    Daphne,
+    Gunicorn,
+    /// Django's `runserver` without Channels (`WSGIServer/0.2`).
+    WsgiServer,
+    Werkzeug,
+    Puma,
+    Tomcat,
+    Kestrel,
+    NodeHttp,
+    PythonWebsockets,
+    /// Go's `net/http` (`404 page not found`), as Traefik answers.
+    GoHttp,
+    // Frameworks and libraries.
+    Starlette,
+    Django,
+    DjangoRestFramework,
+    NodeWs,
+    SocketIo,
+    Rails,
+    Express,
+    Spring,
+}
+
+/// What part a piece of software plays in the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Proxy,
+    Server,
+    App,
+}
+
+impl Software {
+    /// The name people know it by.
+    pub fn name(self) -> &'static str {
+        use Software as S;
+        match self {
+            S::Nginx => "nginx",
+            S::HaProxy => "HAProxy",
+            S::Envoy => "Envoy",
+            S::Traefik => "Traefik",
+            S::Caddy => "Caddy",
+            S::Cloudflare => "Cloudflare",
+            S::AwsAlb => "AWS ALB",
+            S::CloudFront => "CloudFront",
+            S::Apache => "Apache httpd",
+            S::Varnish => "Varnish",
+            S::GoogleFrontend => "Google Frontend",
+            S::SomeProxy => "a proxy",
+            S::Uvicorn => "uvicorn",
+            S::Hypercorn => "Hypercorn",
+            S::Daphne => "Daphne",
+            S::Gunicorn => "gunicorn",
+            S::WsgiServer => "Django runserver (WSGI)",
+            S::Werkzeug => "Werkzeug",
+            S::Puma => "Puma",
+            S::Tomcat => "Tomcat",
+            S::Kestrel => "Kestrel",
+            S::NodeHttp => "Node.js http",
+            S::PythonWebsockets => "python websockets",
+            S::GoHttp => "a Go net/http server (Traefik's default page)",
+            S::Starlette => "FastAPI/Starlette",
+            S::Django => "Django",
+            S::DjangoRestFramework => "Django REST framework",
+            S::NodeWs => "node ws",
+            S::SocketIo => "Socket.IO/Engine.IO",
+            S::Rails => "Rails",
+            S::Express => "Express",
+            S::Spring => "Spring",
+        }
+    }
+
+    pub fn role(self) -> Role {
+        use Software as S;
+        match self {
+            S::Nginx
+            | S::HaProxy
+            | S::Envoy
+            | S::Traefik
+            | S::Caddy
+            | S::Cloudflare
+            | S::AwsAlb
+            | S::CloudFront
+            | S::Apache
+            | S::Varnish
+            | S::GoogleFrontend
+            | S::SomeProxy => Role::Proxy,
+            S::Uvicorn
+            | S::Hypercorn
+            | S::Daphne
+            | S::Gunicorn
+            | S::WsgiServer
+            | S::Werkzeug
+            | S::Puma
+            | S::Tomcat
+            | S::Kestrel
+            | S::NodeHttp
+            | S::PythonWebsockets
+            | S::GoHttp => Role::Server,
+            S::Starlette
+            | S::Django
+            | S::DjangoRestFramework
+            | S::NodeWs
+            | S::SocketIo
+            | S::Rails
+            | S::Express
+            | S::Spring => Role::App,
+        }
+    }
+}
+
+/// One piece of software found, with the clue that named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub software: Software,
+    /// `1.22.1` from `Server: nginx/1.22.1`.
+    pub version: Option<String>,
+    /// The clue, terminal-safe: `Server: nginx/1.22.1`, `{"detail": …} body`.
+    pub clue: String,
+}
+
+impl Found {
+    /// `nginx/1.22.1` or `uvicorn`.
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{}/{v}", self.software.name()),
+            None => self.software.name().to_string(),
+        }
+    }
+}
+
+/// Everything found in one answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub found: Vec<Found>,
+}
+
+impl Fingerprint {
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+
+    pub fn has(&self, software: Software) -> bool {
+        self.found.iter().any(|f| f.software == software)
+    }
+
+    pub fn get(&self, software: Software) -> Option<&Found> {
+        self.found.iter().find(|f| f.software == software)
+    }
+
+    fn first(&self, role: Role) -> Option<&Found> {
+        self.found.iter().find(|f| f.software.role() == role)
+    }
+
+    /// The proxy (load balancer, CDN) in the path, if one showed itself.
+    pub fn proxy(&self) -> Option<&Found> {
+        self.first(Role::Proxy)
+    }
+
+    /// The application server or framework behind any proxy.
+    pub fn backend(&self) -> Option<&Found> {
+        self.first(Role::App).or_else(|| self.first(Role::Server))
+    }
+
+    /// `FastAPI/Starlette on uvicorn`, `Django behind nginx/1.22.1`,
+    /// `node ws`; `None` when nothing was recognised.
+    pub fn answered_by(&self) -> Option<String> {
+        let app = self.first(Role::App).map(Found::label);
+        let server = self.first(Role::Server).map(Found::label);
+        let inner = match (app, server) {
+            (Some(a), Some(s)) => Some(format!("{a} on {s}")),
+            (a, s) => a.or(s),
+        };
+        let proxy = self.proxy().map(Found::label);
+        match (inner, proxy) {
+            (Some(i), Some(p)) => Some(format!("{i} behind {p}")),
+            (i, p) => i.or(p),
+        }
+    }
+
+    /// The clues, for evidence lists: `Server: nginx/1.22.1 → nginx`.
+    pub fn clues(&self) -> Vec<String> {
+        self.found
+            .iter()
+            .map(|f| format!("{} ({})", f.label(), f.clue))
+            .collect()
+    }
+
+    fn add(&mut self, software: Software, version: Option<String>, clue: impl Into<String>) {
+        if self.has(software) {
+            return;
+        }
+        self.found.push(Found {
+            software,
+            version,
+            clue: excerpt(&clue.into()),
+        });
+    }
+}
+
+/// `Server` header words → software (lowercase; first match wins, so
+/// `apache-coyote` comes before `apache`).
+const SERVER_WORDS: &[(&str, Software)] = &[
+    ("openresty", Software::Nginx),
+    ("nginx", Software::Nginx),
+    ("haproxy", Software::HaProxy),
+    ("envoy", Software::Envoy),
+    ("istio-envoy", Software::Envoy),
+    ("traefik", Software::Traefik),
+    ("caddy", Software::Caddy),
+    ("cloudflare", Software::Cloudflare),
+    ("awselb", Software::AwsAlb),
+    ("cloudfront", Software::CloudFront),
+    ("apache-coyote", Software::Tomcat),
+    ("tomcat", Software::Tomcat),
+    ("apache", Software::Apache),
+    ("varnish", Software::Varnish),
+    ("google frontend", Software::GoogleFrontend),
+    ("uvicorn", Software::Uvicorn),
+    ("hypercorn", Software::Hypercorn),
+    ("daphne", Software::Daphne),
+    ("gunicorn", Software::Gunicorn),
+    ("wsgiserver", Software::WsgiServer),
+    ("werkzeug", Software::Werkzeug),
+    ("puma", Software::Puma),
+    ("kestrel", Software::Kestrel),
+    ("websockets/", Software::PythonWebsockets),
+];
+
+/// The version after `name/` in a `Server` value (`nginx/1.22.1`).
+fn version_in(server: &str, word: &str) -> Option<String> {
+    let lower = server.to_ascii_lowercase();
+    let at = lower.find(word.trim_end_matches('/'))?;
+    let rest = &server[at..];
+    let (_, after) = rest.split_once('/')?;
+    let v: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
+    (!v.is_empty() && v.chars().next().is_some_and(|c| c.is_ascii_digit())).then_some(v)
+}
+
+/// Fingerprints one HTTP answer: its headers, its status text (the reason
+/// phrase, when the raw status line was captured) and its body.
+pub fn fingerprint(
+    headers: &[(String, String)],
+    status_text: Option<&str>,
+    said: &Said,
+) -> Fingerprint {
+    let mut fp = Fingerprint::default();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let has_header = |name: &str| header(name).is_some();
+
+    // Proxies first: they are the outermost layer.
+    if let Some(via) = header("via") {
+        let lower = via.to_ascii_lowercase();
+        match SERVER_WORDS.iter().find(|(w, _)| lower.contains(w)) {
+            Some((w, s)) if s_is_proxy(*s) => fp.add(*s, version_in(via, w), format!("Via: {via}")),
+            _ if lower.contains("google") => {
+                fp.add(Software::GoogleFrontend, None, format!("Via: {via}"))
+            }
+            _ => fp.add(Software::SomeProxy, None, format!("Via: {via}")),
+        }
+    }
+    if has_header("cf-ray") {
+        fp.add(Software::Cloudflare, None, "CF-Ray header");
+    }
+    if has_header("x-amz-cf-id") {
+        fp.add(Software::CloudFront, None, "X-Amz-Cf-Id header");
+    }
+    if headers
+        .iter()
+        .any(|(k, _)| k.to_ascii_lowercase().starts_with("x-envoy-"))
+    {
+        fp.add(Software::Envoy, None, "x-envoy-* headers");
+    }
+    if has_header("x-varnish") {
+        fp.add(Software::Varnish, None, "X-Varnish header");
+    }
+    let server = header("server");
+    if let Some(server) = server {
+        let lower = server.to_ascii_lowercase();
+        if let Some((word, software)) = SERVER_WORDS.iter().find(|(w, _)| lower.contains(w)) {
+            fp.add(
+                *software,
+                version_in(server, word),
+                format!("Server: {server}"),
+            );
+        }
+    }
+    // Error pages that name their writer.
+    let body = said.decoded.to_ascii_lowercase();
+    if body.contains("<center>nginx") || body.contains("<center>openresty") {
+        let v = said
+            .decoded
+            .find("nginx/")
+            .and_then(|i| version_in(&said.decoded[i..], "nginx/"));
+        fp.add(Software::Nginx, v, "nginx error page");
+    }
+    if body.contains("<center>awselb") {
+        fp.add(Software::AwsAlb, None, "awselb error page");
+    }
+    if body.contains("cloudflare") && (body.contains("cf-error") || body.contains("ray id")) {
+        fp.add(Software::Cloudflare, None, "Cloudflare error page");
+    }
+    for page in [
+        "no server is available to handle this request",
+        "the server returned an invalid or incomplete response",
+        "the server didn't respond in time",
+        "your browser sent an invalid request",
+        "request forbidden by administrative rules",
+    ] {
+        if body.contains(page) {
+            fp.add(Software::HaProxy, None, "HAProxy error page");
+        }
+    }
+    if body.contains("upstream connect error or disconnect/reset")
+        || body.trim() == "no healthy upstream"
+    {
+        fp.add(Software::Envoy, None, "Envoy error text");
+    }
+
+    // Frameworks by their pages and JSON shapes.
+    if body.contains("the requested resource was not found on this server")
+        || body.contains("using the urlconf defined in")
+        || body.contains("<title>server error (500)</title>")
+        || body.contains("<title>bad request (400)</title>")
+    {
+        fp.add(Software::Django, None, "Django's HTML error page");
+    }
+    let django_headers = header("cross-origin-opener-policy").is_some()
+        && header("referrer-policy").is_some()
+        && header("x-frame-options").is_some_and(|v| v.eq_ignore_ascii_case("deny"));
+    if django_headers {
+        fp.add(Software::Django, None, "Django's security headers");
+    }
+    if said.json_keys_are(&["detail"]) {
+        let djangoish = fp.has(Software::Django)
+            || fp.has(Software::Daphne)
+            || fp.has(Software::Gunicorn)
+            || fp.has(Software::WsgiServer)
+            || header("allow").is_some() && header("vary").is_some();
+        let software = if djangoish {
+            Software::DjangoRestFramework
+        } else {
+            Software::Starlette
+        };
+        fp.add(software, None, "{\"detail\": …} JSON body");
+    }
+    if said.json_keys_are(&["code", "message"])
+        && said
+            .json_code
+            .as_deref()
+            .is_some_and(|c| matches!(c, "0" | "1" | "2" | "3" | "4" | "5"))
+    {
+        fp.add(
+            Software::SocketIo,
+            None,
+            "{\"code\", \"message\"} JSON body",
+        );
+    }
+    if let Shape::Json { fields } = &said.shape
+        && ["timestamp", "status", "error", "path"]
+            .iter()
+            .all(|k| fields.iter().any(|f| f == k))
+    {
+        fp.add(Software::Spring, None, "Spring Boot's JSON error body");
+    }
+    if body.contains("can \"upgrade\" only to \"websocket\"") {
+        fp.add(Software::Spring, None, "Spring's WebSocket handshake error");
+    }
+    if body.contains("apache tomcat") || body.contains("<h1>http status ") {
+        fp.add(Software::Tomcat, None, "Tomcat error page");
+    }
+    if body.contains("the page you were looking for doesn't exist")
+        || has_header("x-request-id") && has_header("x-runtime")
+    {
+        fp.add(Software::Rails, None, "Rails headers or page");
+    }
+    if header("x-powered-by").is_some_and(|v| v.to_ascii_lowercase().contains("express"))
+        || body.contains("<pre>cannot get ")
+    {
+        fp.add(
+            Software::Express,
+            None,
+            "X-Powered-By: Express / \"Cannot GET\" page",
+        );
+    }
+    if body.starts_with("failed to open a websocket connection") {
+        fp.add(
+            Software::PythonWebsockets,
+            None,
+            "python websockets' refusal text",
+        );
+    }
+    if body.trim() == "404 page not found"
+        && header("x-content-type-options").is_some()
+        && !fp.found.iter().any(|f| f.software.role() == Role::Server)
+    {
+        fp.add(
+            Software::GoHttp,
+            None,
+            "\"404 page not found\" (Go net/http)",
+        );
+    }
+    // Autobahn (Daphne's WebSocket layer) refuses with its own reason
+    // phrases and no headers at all (Daphne 4.2, observed).
+    if let Some(text) = status_text {
+        let autobahn = matches!(text, "Access denied" | "Internal server error");
+        if autobahn && headers.is_empty() {
+            fp.add(
+                Software::Daphne,
+                None,
+                format!("status text \"{text}\", no headers"),
+            );
+        }
+    }
+    // node ws' abortHandshake writes exactly these headers, no Date, no
+    // Server (ws 8.x, observed); a status text "undefined" is Node's
+    // STATUS_CODES of a number that is no HTTP status.
+    let ws_headers = header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        && header("content-type").is_some_and(|v| v.eq_ignore_ascii_case("text/html"))
+        && header("date").is_none()
+        && server.is_none();
+    if ws_headers || status_text == Some("undefined") {
+        fp.add(
+            Software::NodeWs,
+            None,
+            "header set of ws' abortHandshake (no Date, Connection: close, text/html)",
+        );
+    } else if header("keep-alive").is_some_and(|v| v.starts_with("timeout=5"))
+        && header("date").is_some()
+        && server.is_none()
+    {
+        fp.add(
+            Software::NodeHttp,
+            None,
+            "Keep-Alive: timeout=5, no Server header",
+        );
+    }
+    fp
+}
+
+fn s_is_proxy(s: Software) -> bool {
+    s.role() == Role::Proxy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn fp(headers: &[(&str, &str)], status_text: Option<&str>, body: &str) -> Fingerprint {
+        let headers = h(headers);
+        let said = Said::read(&headers, body);
+        fingerprint(&headers, status_text, &said)
+    }
+
+    /// One row per fingerprint: headers, status text and body as the real
+    /// software sends them, and the `answered_by` wsmon must say.
+    #[test]
+    fn fingerprint_table() {
+        let django_404 = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n";
+        let rows: Vec<(&str, Fingerprint, &str)> = vec![
+            // uvicorn 0.54 + FastAPI 0.165 without a WebSocket library (observed).
+            (
+                "uvicorn bare",
+                fp(
+                    &[
+                        ("date", "x"),
+                        ("server", "uvicorn"),
+                        ("content-length", "22"),
+                        ("content-type", "application/json"),
+                    ],
+                    Some("Not Found"),
+                    "{\"detail\":\"Not Found\"}",
+                ),
+                "FastAPI/Starlette on uvicorn",
+            ),
+            // nginx 1.22.1 in front of Daphne 4.2 + Django 5.2 (observed).
+            (
+                "nginx + django",
+                fp(
+                    &[
+                        ("Server", "nginx/1.22.1"),
+                        ("Content-Type", "text/html; charset=utf-8"),
+                        ("Transfer-Encoding", "chunked"),
+                    ],
+                    Some("Not Found"),
+                    django_404,
+                ),
+                "Django behind nginx/1.22.1",
+            ),
+            // nginx's own error page, Server header hidden (server_tokens off + more_clear_headers).
+            (
+                "nginx page",
+                fp(
+                    &[("Content-Type", "text/html")],
+                    None,
+                    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n",
+                ),
+                "nginx/1.22.1",
+            ),
+            (
+                "openresty",
+                fp(&[("Server", "openresty/1.21.4.1")], None, ""),
+                "nginx/1.21.4.1",
+            ),
+            // HAProxy 2.6 (Debian 12) pages carry no Server header.
+            (
+                "haproxy 503",
+                fp(
+                    &[
+                        ("content-length", "107"),
+                        ("cache-control", "no-cache"),
+                        ("content-type", "text/html"),
+                    ],
+                    Some("Service Unavailable"),
+                    "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
+                ),
+                "HAProxy",
+            ),
+            (
+                "envoy",
+                fp(
+                    &[("server", "envoy"), ("content-type", "text/plain")],
+                    None,
+                    "no healthy upstream",
+                ),
+                "Envoy",
+            ),
+            (
+                "envoy forwarded",
+                fp(
+                    &[
+                        ("server", "uvicorn"),
+                        ("x-envoy-upstream-service-time", "3"),
+                    ],
+                    None,
+                    "",
+                ),
+                "uvicorn behind Envoy",
+            ),
+            (
+                "traefik 404",
+                fp(
+                    &[
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("X-Content-Type-Options", "nosniff"),
+                    ],
+                    None,
+                    "404 page not found\n",
+                ),
+                "a Go net/http server (Traefik's default page)",
+            ),
+            (
+                "traefik via",
+                fp(&[("Server", "Traefik")], None, ""),
+                "Traefik",
+            ),
+            ("caddy", fp(&[("Server", "Caddy")], None, ""), "Caddy"),
+            (
+                "cloudflare",
+                fp(
+                    &[("Server", "cloudflare"), ("CF-RAY", "8a1b2c3d4e5f-AMS")],
+                    None,
+                    "",
+                ),
+                "Cloudflare",
+            ),
+            (
+                "aws alb",
+                fp(
+                    &[("Server", "awselb/2.0")],
+                    None,
+                    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+                ),
+                "AWS ALB/2.0",
+            ),
+            (
+                "hypercorn",
+                fp(
+                    &[("server", "hypercorn-h11")],
+                    None,
+                    "{\"detail\":\"Not Found\"}",
+                ),
+                "FastAPI/Starlette on Hypercorn",
+            ),
+            // Daphne 4.2 refusing before accept / no route (observed: no headers).
+            ("daphne 403", fp(&[], Some("Access denied"), ""), "Daphne"),
+            (
+                "daphne 500",
+                fp(&[], Some("Internal server error"), ""),
+                "Daphne",
+            ),
+            (
+                "drf",
+                fp(
+                    &[("Server", "daphne"), ("Allow", "GET"), ("Vary", "Accept")],
+                    None,
+                    "{\"detail\":\"Invalid token.\"}",
+                ),
+                "Django REST framework on Daphne",
+            ),
+            (
+                "runserver wsgi",
+                fp(
+                    &[("Server", "WSGIServer/0.2 CPython/3.11.7")],
+                    None,
+                    django_404,
+                ),
+                "Django on Django runserver (WSGI)/0.2",
+            ),
+            // node ws 8.23 verifyClient refusals (observed).
+            (
+                "node ws 403",
+                fp(
+                    &[
+                        ("Connection", "close"),
+                        ("Content-Type", "text/html"),
+                        ("Content-Length", "18"),
+                    ],
+                    Some("Forbidden"),
+                    "Origin not allowed",
+                ),
+                "node ws",
+            ),
+            (
+                "node ws 4002",
+                fp(
+                    &[
+                        ("Connection", "close"),
+                        ("Content-Type", "text/html"),
+                        ("Content-Length", "13"),
+                    ],
+                    Some("undefined"),
+                    "token expired",
+                ),
+                "node ws",
+            ),
+            (
+                "node http",
+                fp(
+                    &[
+                        ("content-type", "application/json"),
+                        ("Date", "x"),
+                        ("Connection", "keep-alive"),
+                        ("Keep-Alive", "timeout=5"),
+                    ],
+                    None,
+                    "{}",
+                ),
+                "Node.js http",
+            ),
+            (
+                "socket.io",
+                fp(
+                    &[("Content-Type", "application/json")],
+                    None,
+                    "{\"code\":0,\"message\":\"Transport unknown\"}",
+                ),
+                "Socket.IO/Engine.IO",
+            ),
+            (
+                "express",
+                fp(
+                    &[
+                        ("X-Powered-By", "Express"),
+                        ("Content-Type", "text/html; charset=utf-8"),
+                    ],
+                    None,
+                    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot GET /ws</pre>\n</body>\n</html>\n",
+                ),
+                "Express",
+            ),
+            (
+                "rails puma",
+                fp(
+                    &[
+                        ("x-request-id", "abc"),
+                        ("x-runtime", "0.01"),
+                        ("Server", "Puma 6.4"),
+                    ],
+                    None,
+                    "Page not found",
+                ),
+                "Rails on Puma",
+            ),
+            (
+                "gunicorn",
+                fp(&[("Server", "gunicorn")], None, ""),
+                "gunicorn",
+            ),
+            (
+                "tomcat",
+                fp(
+                    &[("Content-Type", "text/html;charset=utf-8")],
+                    None,
+                    "<!doctype html><html lang=\"en\"><head><title>HTTP Status 404 – Not Found</title></head><body><h1>HTTP Status 404 – Not Found</h1><hr class=\"line\" /><h3>Apache Tomcat/10.1.16</h3></body></html>",
+                ),
+                "Tomcat",
+            ),
+            (
+                "spring boot",
+                fp(
+                    &[("Content-Type", "application/json")],
+                    None,
+                    "{\"timestamp\":\"2026-11-29T10:00:00.000+00:00\",\"status\":404,\"error\":\"Not Found\",\"path\":\"/ws\"}",
+                ),
+                "Spring",
+            ),
+            (
+                "spring ws",
+                fp(&[], None, "Can \"Upgrade\" only to \"WebSocket\"."),
+                "Spring",
+            ),
+            // python websockets 17.4 process_request (observed).
+            (
+                "websockets",
+                fp(
+                    &[
+                        ("Date", "x"),
+                        ("Connection", "close"),
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("Retry-After", "20"),
+                        ("Server", "Python/3.11 websockets/17.4"),
+                    ],
+                    Some("Too Many Requests"),
+                    "Too many connections, retry later\n",
+                ),
+                "python websockets/17.4",
+            ),
+            (
+                "via varnish",
+                fp(
+                    &[("Via", "1.1 varnish (Varnish/7.1)"), ("Server", "gunicorn")],
+                    None,
+                    "",
+                ),
+                "gunicorn behind Varnish/7.1",
+            ),
+            (
+                "via other",
+                fp(&[("Via", "1.1 squid")], None, ""),
+                "a proxy",
+            ),
+            (
+                "google",
+                fp(&[("Via", "1.1 google")], None, ""),
+                "Google Frontend",
+            ),
+            (
+                "cloudfront",
+                fp(&[("X-Amz-Cf-Id", "abc"), ("Server", "uvicorn")], None, ""),
+                "uvicorn behind CloudFront",
+            ),
+            (
+                "apache",
+                fp(&[("Server", "Apache/2.4.57 (Debian)")], None, ""),
+                "Apache httpd/2.4.57",
+            ),
+            ("kestrel", fp(&[("Server", "Kestrel")], None, ""), "Kestrel"),
+            (
+                "werkzeug",
+                fp(&[("Server", "Werkzeug/3.0.1 Python/3.11.7")], None, ""),
+                "Werkzeug/3.0.1",
+            ),
+        ];
+        let mut bad = Vec::new();
+        for (what, fp, want) in &rows {
+            let got = fp.answered_by();
+            if got.as_deref() != Some(*want) {
+                bad.push(format!("{what}: {got:?}, want {want:?} ({:?})", fp.clues()));
+            }
+        }
+        assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn nothing_recognised_is_nothing() {
+        let f = fp(
+            &[("Content-Type", "text/plain"), ("Date", "x")],
+            None,
+            "nope",
+        );
+        assert!(f.is_empty());
+        assert_eq!(f.answered_by(), None);
+    }
+
+    #[test]
+    fn clues_are_safe_to_print() {
+        let f = fp(&[("Server", "nginx\u{1b}[2J")], None, "");
+        assert!(f.clues().iter().all(|c| !c.contains('\u{1b}')));
+    }
+}
