@@ -47,6 +47,10 @@ pub struct EndpointReport {
     pub close_code: Option<u16>,
     pub close_reason: Option<String>,
     pub latency_ms: Option<u64>,
+    /// Who answered the upgrade (`FastAPI/Starlette on uvicorn`, `Django
+    /// behind nginx/1.22.1`), when the answer identifies it; the same as
+    /// `diagnosis.answered_by`.
+    pub answered_by: Option<String>,
     pub diagnosis: Diagnosis,
     /// URL lint found before dialling (missing `/ws/` prefix, token…).
     pub warnings: Vec<String>,
@@ -156,6 +160,7 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                     close_code: None,
                     close_reason: None,
                     latency_ms: None,
+                    answered_by: None,
                     diagnosis: Diagnosis::new(
                         DiagnosisKind::ConnectTimeout,
                         "The attempt did not finish in time.".into(),
@@ -195,6 +200,7 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                     record.close().map(|c| c.reason.clone())
                 },
                 latency_ms: record.handshake_latency.map(millis),
+                answered_by: diagnosis.answered_by.clone(),
                 diagnosis,
                 warnings,
             }
@@ -303,6 +309,15 @@ pub fn to_text(report: &Report) -> String {
             );
             for fix in &e.diagnosis.fixes {
                 let _ = writeln!(out, "     - {}", visible(fix));
+            }
+            if let Some(by) = &e.answered_by {
+                let _ = writeln!(out, "     answered by: {}", visible(by));
+            }
+            if !e.diagnosis.evidence.is_empty() {
+                let _ = writeln!(out, "     evidence:");
+                for fact in &e.diagnosis.evidence {
+                    let _ = writeln!(out, "       · {}", visible(fact));
+                }
             }
         }
     }

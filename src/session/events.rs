@@ -160,6 +160,12 @@ pub enum StopReason {
     /// 4001/4003/1008 close). Retrying would only hammer it; waits for the
     /// user or for a token check that newly passes.
     AuthRejected { detail: String },
+    /// The server refuses this request in a way retrying cannot change
+    /// (a refused Origin, a protocol or subprotocol mismatch, a malformed
+    /// answer, a path that never answered 101). Waits for the user, a
+    /// profile edit, or a slow re-probe every
+    /// [`REPROBE_AFTER`](super::policy::REPROBE_AFTER).
+    Refused { detail: String },
     /// The user paused the session.
     Paused,
     /// A one-shot attempt (`check`) is done.

@@ -170,6 +170,16 @@ pub async fn connect(
         Ok(Err(e)) => {
             let mut failure = classify(e, redactor);
             failure.raw_answer = recorded(&tape, redactor);
+            // tungstenite keeps no body of a refused answer: take it from
+            // the recorded bytes (the server's words are the evidence).
+            if let (Some(http), Some(raw)) = (&mut failure.http, &failure.raw_answer)
+                && http.body_excerpt.is_empty()
+                && let Some(answer) = crate::diagnose::evidence::raw::parse(raw)
+            {
+                let body = answer.body.as_bytes();
+                let cut = body.len().min(BODY_EXCERPT_BYTES);
+                http.body_excerpt = String::from_utf8_lossy(&body[..cut]).into_owned();
+            }
             Err(failure)
         }
         Ok(Ok((mut ws, response))) => {

@@ -1,7 +1,8 @@
 //! The detail panel of the selected endpoint: URL (token redacted), the
 //! handshake answer (101, or the refused status with headers and body
 //! excerpt), the last close (code, reason, clean or not, who closed), what
-//! that code means, and the diagnosis with its fixes.
+//! that code means, and the diagnosis with its fixes, who answered (the
+//! fingerprint) and the evidence it read.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -96,6 +97,20 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
                 Span::raw(format!("• {fix}")),
             ]));
         }
+        // Who answered: the fingerprint the diagnosis relied on.
+        if let Some(by) = d.answered_by {
+            out.push(field(
+                app,
+                "answered",
+                Span::raw(format!("by {}", visible(&by))),
+            ));
+        }
+        for fact in d.evidence {
+            out.push(Line::from(vec![
+                Span::styled("  evidence ", theme.label()),
+                Span::styled(format!("· {}", visible(&fact)), theme.dim()),
+            ]));
+        }
     }
     out.push(field(app, "handshake", handshake_text(s, last)));
     let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());
@@ -158,6 +173,9 @@ fn stop_words(why: &crate::session::StopReason) -> String {
     match why {
         // The diagnosis below says why; here only what the user can do.
         StopReason::AuthRejected { .. } => "auth rejected; r retries, t re-checks the token".into(),
+        StopReason::Refused { .. } => {
+            "refused the same way every time; r retries, or wsmon tries again in 5 min".into()
+        }
         StopReason::Paused => "paused; press s to resume".into(),
         StopReason::Finished => "finished".into(),
         StopReason::Cancelled => "cancelled".into(),

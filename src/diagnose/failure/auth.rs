@@ -24,14 +24,20 @@ struct Findings {
     socket_side: bool,
 }
 
-/// `valid_clause` is what a REST-valid token means in the caller's context.
-fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str) -> Findings {
+/// `valid_clause` is what a REST-valid token means in the caller's context;
+/// `django` allows Django-specific commands in the fixes.
+fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str, django: bool) -> Findings {
     let mut clauses = Vec::new();
     let mut fixes = Vec::new();
     if !facts.url_has_token {
         clauses.push("the URL carries no token, so the server never saw one".to_string());
+        let who = if django {
+            "Channels token middlewares"
+        } else {
+            "servers usually"
+        };
         fixes.push(format!(
-            "Add the token to the endpoint URL, e.g. url = \"{{ws}}{}?token={{token}}\": browsers cannot send an Authorization header on a WebSocket, so Channels token middlewares read the query string.",
+            "Add the token to the endpoint URL, e.g. url = \"{{ws}}{}?token={{token}}\": browsers cannot send an Authorization header on a WebSocket, so {who} read the query string.",
             t.path
         ));
     }
@@ -45,7 +51,11 @@ fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str) -> Findings {
             clauses.push(format!(
                 "the REST API rejects the same token, so the token is invalid{detail}"
             ));
-            fixes.push("Get a new token (log in again, or python manage.py drf_create_token USERNAME) and update the profile's token.".into());
+            fixes.push(if django {
+                "Get a new token (log in again, or python manage.py drf_create_token USERNAME) and update the profile's token.".into()
+            } else {
+                "Get a new token (log in again) and update the profile's token.".into()
+            });
             false
         }
         Some(Verdict::Inactive) => {
@@ -147,20 +157,27 @@ fn with_words(f: &mut Findings, a: &Answer) {
     }
 }
 
+/// Whether Django/Channels advice fits the answer: it names Daphne or
+/// Django, or nothing at all (wsmon's home ground).
+fn django(a: &Answer) -> bool {
+    let fp = &a.fingerprint;
+    fp.backend().is_none()
+        || fp.has(Software::Daphne)
+        || fp.has(Software::Django)
+        || fp.has(Software::DjangoRestFramework)
+}
+
 /// 401/403 answered to the upgrade.
 pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) -> Diagnosis {
     let line = a.line();
+    let channels = django(a);
     let mut f = findings(
         facts,
         t,
         "the token is fine and the WebSocket side refuses it",
+        channels,
     );
     with_words(&mut f, a);
-    let fp = &a.fingerprint;
-    let channels = fp.backend().is_none()
-        || fp.has(Software::Daphne)
-        || fp.has(Software::Django)
-        || fp.has(Software::DjangoRestFramework);
     let mut fixes = Vec::new();
     if status == 401 && channels {
         // Channels itself answers 403; a 401 means another layer refused.
@@ -222,8 +239,8 @@ pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) 
 
 /// An auth refusal known from the server's words (e.g. a malformed answer
 /// whose body says "token expired"): `head` says what arrived.
-pub(super) fn refused_in_words(facts: &Facts<'_>, t: &Target, head: &str) -> Diagnosis {
-    let mut f = findings(facts, t, "the socket refuses the token anyway");
+pub(super) fn refused_in_words(facts: &Facts<'_>, t: &Target, head: &str, a: &Answer) -> Diagnosis {
+    let mut f = findings(facts, t, "the socket refuses the token anyway", django(a));
     if f.socket_side {
         f.fixes.insert(0, "Get a new token (log in again) and update the profile's token: the server's own words say this one is refused.".into());
     }
@@ -243,7 +260,12 @@ pub(super) fn closed(
     code: u16,
     open_for: Duration,
 ) -> Diagnosis {
-    let f = findings(facts, t, "a server rule other than the token refused it");
+    let f = findings(
+        facts,
+        t,
+        "a server rule other than the token refused it",
+        true,
+    );
     let find = format!(
         "Find the close(code={code}) call in the consumer: the condition around it says which check failed."
     );

@@ -206,7 +206,7 @@ pub(super) fn malformed(facts: &Facts<'_>, t: &Target, a: &Answer) -> Diagnosis 
     let auth = a.said.meaning.is_some_and(Meaning::is_auth)
         || (close_code && super::is_auth_close(code as u16));
     if auth {
-        let mut d = auth::refused_in_words(facts, t, &head);
+        let mut d = auth::refused_in_words(facts, t, &head, a);
         d.fixes.push(server_fix);
         return d;
     }
