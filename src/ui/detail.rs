@@ -76,6 +76,7 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         .map(|(record, e)| {
             crate::report::diagnosis(&app.active, e, record, app.model.token_check.as_ref())
         });
+    let mut evidence = Vec::new();
     if let Some(d) = diagnosis {
         // Open again: the diagnosis is about how the previous connection ended.
         let previous = if matches!(s.lifecycle, Lifecycle::Open { .. }) {
@@ -97,6 +98,7 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
                 Span::raw(format!("• {fix}")),
             ]));
         }
+        evidence = d.evidence;
         // Who answered: the fingerprint the diagnosis relied on.
         if let Some(by) = d.answered_by {
             out.push(field(
@@ -104,12 +106,6 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
                 "answered",
                 Span::raw(format!("by {}", visible(&by))),
             ));
-        }
-        for fact in d.evidence {
-            out.push(Line::from(vec![
-                Span::styled("  evidence ", theme.label()),
-                Span::styled(format!("· {}", visible(&fact)), theme.dim()),
-            ]));
         }
     }
     out.push(field(app, "handshake", handshake_text(s, last)));
@@ -144,6 +140,13 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         None => codes::close_code(record.browser_close_code()).meaning,
     };
     out.push(field(app, "meaning", Span::raw(meaning)));
+    // The facts the diagnosis read, last: details for whoever scrolls.
+    for fact in evidence {
+        out.push(Line::from(vec![
+            Span::styled("  evidence ", theme.label()),
+            Span::styled(format!("· {}", visible(&fact)), theme.dim()),
+        ]));
+    }
     out
 }
 

@@ -22,6 +22,9 @@ struct Findings {
     /// The REST API accepts the token, or did not judge it: the refusal
     /// may lie on the socket side.
     socket_side: bool,
+    /// The REST API accepts the token: the server's own words against it
+    /// are about something else.
+    rest_valid: bool,
 }
 
 /// `valid_clause` is what a REST-valid token means in the caller's context;
@@ -117,6 +120,7 @@ fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str, django: bool) -> 
         clauses,
         fixes,
         socket_side,
+        rest_valid: check.is_some_and(|c| c.verdict == Verdict::Valid),
     }
 }
 
@@ -143,7 +147,7 @@ fn with_words(f: &mut Findings, a: &Answer) {
         Some(m) if m.is_auth() => {
             f.clauses
                 .insert(0, format!("the server says {words}{www}: {}", m.describe()));
-            if f.socket_side {
+            if f.socket_side && !f.rest_valid {
                 f.fixes.insert(0, "Get a new token (log in again) and update the profile's token: the server's own answer says this one is refused.".into());
                 f.socket_side = false;
             }
