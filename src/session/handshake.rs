@@ -153,6 +153,18 @@ pub async fn connect(
     // tape would hold ciphertext.
     let tape: Tape = Default::default();
     let record = (endpoint.url.scheme() == "ws").then(|| (tape.clone(), RAW_ANSWER_BYTES));
+    // A second handle on the socket reads the rest of a refused answer
+    // (the server's words) after tungstenite dropped its own.
+    let (tcp, mut spare) = match record {
+        Some(_) => spare_handle(tcp).map_err(|e| {
+            fail(
+                Stage::Handshake,
+                FailureKind::Io,
+                format!("cannot set up the connection: {e}"),
+            )
+        })?,
+        None => (tcp, None),
+    };
     let tcp = Recorder::new(tcp, record);
     let connector = Connector::Rustls(tls);
     let upgrade = tokio_tungstenite::client_async_tls_with_config(
@@ -168,6 +180,10 @@ pub async fn connect(
             timed_out(limit, "waiting for the server to answer the upgrade"),
         )),
         Ok(Err(e)) => {
+            if let Some(spare) = spare.as_mut() {
+                let until = deadline.min(Instant::now() + REST_OF_ANSWER);
+                super::recorder::read_rest(spare, &tape, RAW_ANSWER_BYTES, until).await;
+            }
             let mut failure = classify(e, redactor);
             failure.raw_answer = recorded(&tape, redactor);
             // tungstenite keeps no body of a refused answer: take it from
@@ -204,6 +220,21 @@ pub async fn connect(
             })
         }
     }
+}
+
+/// How long the rest of a refused answer (its body) may take to arrive
+/// after its headers.
+const REST_OF_ANSWER: Duration = Duration::from_millis(500);
+
+/// The socket and a second handle on it (a dup'd descriptor), or just the
+/// socket when that fails.
+fn spare_handle(tcp: TcpStream) -> std::io::Result<(TcpStream, Option<TcpStream>)> {
+    let std = tcp.into_std()?;
+    let spare = std
+        .try_clone()
+        .ok()
+        .and_then(|s| TcpStream::from_std(s).ok());
+    Ok((TcpStream::from_std(std)?, spare))
 }
 
 /// The recorded answer, lossy UTF-8 and token scrubbed; `None` if empty.

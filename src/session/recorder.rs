@@ -109,3 +109,85 @@ mod tests {
         assert_eq!(tape.lock().expect("tape").len(), 8);
     }
 }
+
+/// Whether the recorded answer is whole: its headers ended and its body
+/// has the `Content-Length` announced, or the chunked terminator. Without
+/// either, the answer ends when the server closes.
+fn complete(tape: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(tape);
+    let Some(answer) = crate::diagnose::evidence::raw::parse(&text) else {
+        return true;
+    };
+    if !text.contains("\r\n\r\n") && !text.contains("\n\n") {
+        return false;
+    }
+    if let Some(len) = answer
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        return answer.body.len() >= len;
+    }
+    if answer
+        .header("transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+    {
+        return answer.body.contains("0\r\n\r\n");
+    }
+    false
+}
+
+/// Reads the rest of a refused answer from `spare` (a second handle on the
+/// same socket: tungstenite stops reading at the end of the headers and
+/// drops its own) onto `tape`, until the answer is whole, the server
+/// closes, the tape is full, or `until`.
+pub async fn read_rest(
+    spare: &mut tokio::net::TcpStream,
+    tape: &Tape,
+    cap: usize,
+    until: tokio::time::Instant,
+) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    loop {
+        {
+            let Ok(t) = tape.lock() else { return };
+            if t.len() >= cap || complete(&t) {
+                return;
+            }
+        }
+        match tokio::time::timeout_at(until, spare.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                let Ok(mut t) = tape.lock() else { return };
+                let room = cap.saturating_sub(t.len());
+                t.extend_from_slice(&buf[..n.min(room)]);
+            }
+            _ => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod complete_tests {
+    use super::complete;
+
+    #[test]
+    fn an_answer_is_whole_by_length_chunks_or_not_yet() {
+        assert!(!complete(
+            b"HTTP/1.1 404 Not Found\r\nserver: uvicorn\r\ncontent-length: 22\r\n\r\n"
+        ));
+        assert!(complete(
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}"
+        ));
+        assert!(!complete(
+            b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n"
+        ));
+        assert!(complete(
+            b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        ));
+        assert!(!complete(
+            b"HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\nOrigin"
+        ));
+        assert!(!complete(b"HTTP/1.1 404 Not"));
+        assert!(complete(b"\x16\x03\x01"));
+    }
+}
