@@ -502,3 +502,59 @@ url = "{{ws}}/ws/notifications/?token={{token}}"
     let report = check(&config, "via-nginx").await;
     assert_eq!(report["endpoints"][0]["state"], "open", "{report:#}");
 }
+
+/// A 101 followed by an HTTP error page, and a 101 that ignores the
+/// offered subprotocol: wsmon says exactly what arrived.
+#[tokio::test]
+async fn broken_upgrades_after_the_status_line() {
+    let dir = real::scratch("broken-upgrades");
+    let log_dir = dir.path().to_path_buf();
+    let server = real::Proc::on_free_port("node broken upgrades", |port| {
+        let mut cmd = real::node("evidence_broken_upgrades.js");
+        cmd.arg(port.to_string());
+        (cmd, log_dir.join(format!("broken-{port}.log")))
+    });
+    let config = write_profiles(
+        dir.path(),
+        &format!(
+            r#"default_profile = "broken"
+[settings]
+connect_timeout = "20s"
+[profiles.broken]
+server = "{}"
+[[profiles.broken.endpoints]]
+name = "after-101"
+url = "{{ws}}/after-101"
+[[profiles.broken.endpoints]]
+name = "no-subprotocol"
+url = "{{ws}}/no-subprotocol"
+subprotocols = ["graphql-transport-ws"]
+"#,
+            server.http()
+        ),
+    );
+    let report = check(&config, "broken").await;
+    let after = &report["endpoints"][0]["diagnosis"];
+    assert_eq!(after["kind"], "protocol_error", "{report:#}");
+    has_all(
+        &words(after),
+        &[
+            "answered 101",
+            "HTTP answer written onto the upgraded socket",
+            "HTTP/1.1 500 Internal Server Error",
+        ],
+    );
+    has_none(&words(after), &["wss://"]);
+    let sub = &report["endpoints"][1]["diagnosis"];
+    assert_eq!(sub["kind"], "protocol_error", "{report:#}");
+    has_all(&words(sub), &["graphql-transport-ws", "chose none"]);
+
+    // The missing subprotocol is permanent until changed: tail stops.
+    let mut tail = Tail::start(&config, "broken");
+    let stopped = tail
+        .until("stopped no-subprotocol", |v| {
+            v["type"] == "stopped" && v["endpoint"] == "no-subprotocol"
+        })
+        .await;
+    assert_eq!(stopped["reason"], "refused", "{}", tail.dump());
+}

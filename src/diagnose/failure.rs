@@ -201,6 +201,9 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
     if lower.contains("subprotocol") {
         return transport::subprotocol(facts, t, &lower, &msg);
     }
+    if f.message == crate::session::handshake::NOT_A_FRAME {
+        return transport::not_a_frame(t, f.raw_answer.as_deref().unwrap_or_default());
+    }
     match f.kind {
         // tokio-tungstenite reports rustls and resolver failures as plain
         // I/O errors, so the message decides, whatever kind the engine chose.

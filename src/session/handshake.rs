@@ -204,6 +204,18 @@ pub async fn connect(
                 MaybeTlsStream::Rustls(s) => s.get_mut().0.stop(),
                 _ => {}
             }
+            // An HTTP error written onto the upgraded socket would surface
+            // later as a bare "protocol error": say what came instead.
+            let garbage = tape.lock().is_ok_and(|t| super::recorder::not_a_frame(&t));
+            if garbage {
+                return Err(ConnectFailure {
+                    stage: Stage::Handshake,
+                    kind: FailureKind::Protocol,
+                    message: NOT_A_FRAME.to_string(),
+                    http: None,
+                    raw_answer: recorded(&tape, redactor),
+                });
+            }
             let subprotocol = response
                 .headers()
                 .get("sec-websocket-protocol")
@@ -221,6 +233,11 @@ pub async fn connect(
         }
     }
 }
+
+/// The failure message of a 101 followed by bytes that cannot start a
+/// WebSocket frame (the diagnosis matches on it).
+pub const NOT_A_FRAME: &str =
+    "the server answered 101 but the bytes after it are not a WebSocket frame";
 
 /// How long the rest of a refused answer (its body) may take to arrive
 /// after its headers.

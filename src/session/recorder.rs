@@ -191,3 +191,49 @@ mod complete_tests {
         assert!(complete(b"\x16\x03\x01"));
     }
 }
+
+/// Whether the bytes recorded after the end of a 101's headers cannot
+/// start a server's WebSocket frame (RFC 6455 §5.2): reserved bits set (no
+/// extension is ever negotiated), an unknown opcode, or a masked frame.
+/// An HTTP error page written onto the upgraded socket starts `H` (0x48,
+/// RSV1 set) or `<` (0x3c, RSV2+RSV3 set). `false` when nothing followed.
+pub fn not_a_frame(tape: &[u8]) -> bool {
+    let Some(end) = tape.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let rest = &tape[end + 4..];
+    let Some(&b0) = rest.first() else {
+        return false;
+    };
+    let opcode = b0 & 0x0f;
+    let bad_first = b0 & 0x70 != 0 || !matches!(opcode, 0 | 1 | 2 | 8 | 9 | 10);
+    let masked = rest.get(1).is_some_and(|b1| b1 & 0x80 != 0);
+    bad_first || masked
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::not_a_frame;
+
+    #[test]
+    fn tells_frames_from_text_after_a_101() {
+        let head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n".to_vec();
+        assert!(!not_a_frame(&head));
+        let mut frame = head.clone();
+        frame.extend_from_slice(b"\x81\x17{\"type\":\"notification\"}");
+        assert!(!not_a_frame(&frame));
+        let mut close = head.clone();
+        close.extend_from_slice(b"\x88\x02\x03\xe8");
+        assert!(!not_a_frame(&close));
+        for junk in [
+            &b"HTTP/1.1 500 Internal Server Error\r\n"[..],
+            b"<html>",
+            b"\x81\x97masked",
+            b"\x83\x00",
+        ] {
+            let mut t = head.clone();
+            t.extend_from_slice(junk);
+            assert!(not_a_frame(&t), "{junk:?}");
+        }
+    }
+}

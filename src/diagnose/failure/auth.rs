@@ -231,6 +231,13 @@ pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) 
     if f.socket_side && status == 403 && channels {
         fixes.push("Read the consumer's connect(): every path that does not call accept() ends in 403 (a permission check, a failing user lookup).".into());
     }
+    // uvicorn turns websocket.close(code) before accept() into a bare 403
+    // and loses the code (uvicorn 0.3x-0.5x, observed).
+    if status == 403
+        && (a.fingerprint.has(Software::Uvicorn) || a.fingerprint.has(Software::Starlette))
+    {
+        fixes.push("uvicorn answers 403 to any websocket.close() before accept(), and the close code is lost: read the WebSocket handler's checks before accept() (token, origin, permissions); accept first and then close(code) if clients must see the code.".into());
+    }
     diag(
         DiagnosisKind::AuthRejected,
         format!(

@@ -195,6 +195,32 @@ pub(super) fn protocol_with(t: &Target, lower: &str, msg: &str, raw: &str) -> Di
     )
 }
 
+/// A 101 followed by bytes that cannot start a WebSocket frame: usually
+/// an HTTP error page written onto the upgraded socket by a server (or a
+/// proxy) that accepted the upgrade and then failed.
+pub(super) fn not_a_frame(t: &Target, raw: &str) -> Diagnosis {
+    use crate::diagnose::evidence::raw as rawbytes;
+    let after = raw.split_once("\r\n\r\n").map_or("", |(_, rest)| rest);
+    let bytes = rawbytes::escaped(after, 160);
+    let http = after.starts_with("HTTP/");
+    let what = if http {
+        "an HTTP answer written onto the upgraded socket"
+    } else {
+        "bytes that cannot start a WebSocket frame"
+    };
+    diag(
+        DiagnosisKind::ProtocolError,
+        format!(
+            "{} answered 101 Switching Protocols, then sent {what}: \"{bytes}\".",
+            t.addr()
+        ),
+        vec![
+            "The server (or a proxy) accepted the upgrade and then wrote plain HTTP or text on the socket: read its console at the time; a handler that fails after the 101 must close with a close frame (1011), not write an error page.".into(),
+            "Connect to the server directly, bypassing any proxy, to see which one writes it.".into(),
+        ],
+    )
+}
+
 /// The server's 101 did not agree with the subprotocols offered: none
 /// returned although some were offered, one never offered, or one when
 /// none was.

@@ -112,6 +112,26 @@ fn evidence_rows() {
         .fixes(&["Get a new token"])
         .never(&["Django Channels answers 403"]),
         Row::new(
+            "an HTTP error page after the 101",
+            raw(
+                FailureKind::Protocol,
+                crate::session::handshake::NOT_A_FRAME,
+                None,
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\nHTTP/1.1 500 Internal Server Error\r\n\r\nboom",
+            ),
+            K::ProtocolError,
+        )
+        .says(&["answered 101", "HTTP answer written onto the upgraded socket", "HTTP/1.1 500 Internal Server Error\\r\\n"])
+        .never(&["wss://"]),
+        Row::new(
+            "uvicorn 403: close before accept",
+            answered(403, &[("server", "uvicorn"), ("content-length", "0")], ""),
+            K::AuthRejected,
+        )
+        .check(Verdict::Valid, None)
+        .fixes(&["websocket.close() before accept()"])
+        .never(&["AllowedHostsOriginValidator", "asgi.py"]),
+        Row::new(
             "subprotocol not chosen",
             failed(Stage::Handshake, FailureKind::Protocol, "WebSocket protocol error: SubProtocol error: Server sent no subprotocol"),
             K::ProtocolError,
