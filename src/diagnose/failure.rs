@@ -89,8 +89,13 @@ fn evidence(facts: &Facts<'_>, t: &Target) -> Vec<String> {
         let status = c
             .status
             .map_or("no answer".to_string(), |s| format!("HTTP {s}"));
+        let detail = c
+            .detail
+            .as_deref()
+            .map(|d| format!(": \"{}\"", excerpt(d)))
+            .unwrap_or_default();
         out.push(format!(
-            "REST token check: {} ({status})",
+            "REST token check: {} ({status}){detail}",
             c.verdict.as_str()
         ));
     }
