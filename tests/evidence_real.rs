@@ -558,3 +558,55 @@ subprotocols = ["graphql-transport-ws"]
         .await;
     assert_eq!(stopped["reason"], "refused", "{}", tail.dump());
 }
+
+/// HAProxy (Debian) whose only backend is down: its own 503 page, no
+/// `Server` header; wsmon names HAProxy and says no backend is up.
+#[tokio::test]
+async fn haproxy_with_its_backend_down() {
+    let haproxy = real::need("haproxy", "haproxy");
+    let dir = real::scratch("haproxy");
+    let root = dir.path().to_path_buf();
+    let dead = real::free_port();
+    let proxy = real::Proc::on_free_port("haproxy", |port| {
+        let conf = root.join(format!("haproxy-{port}.cfg"));
+        std::fs::write(
+            &conf,
+            format!(
+                "defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n\
+                 frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\
+                 backend be\n  server s1 127.0.0.1:{dead}\n"
+            ),
+        )
+        .expect("write haproxy.cfg");
+        let mut cmd = Command::new(&haproxy);
+        cmd.arg("-f").arg(&conf).arg("-db").stdin(Stdio::null());
+        (cmd, root.join(format!("haproxy-{port}.log")))
+    });
+    let config = write_profiles(
+        dir.path(),
+        &format!(
+            r#"default_profile = "lb"
+[settings]
+connect_timeout = "20s"
+[profiles.lb]
+server = "{}"
+[[profiles.lb.endpoints]]
+name = "notifications"
+url = "{{ws}}/ws/notifications/"
+"#,
+            proxy.http()
+        ),
+    );
+    let report = check(&config, "lb").await;
+    let e = &report["endpoints"][0];
+    assert_eq!(e["handshake_status"], 503, "{e:#}");
+    assert_eq!(e["diagnosis"]["kind"], "proxy_error", "{e:#}");
+    assert_eq!(e["answered_by"], "HAProxy", "{e:#}");
+    has_all(
+        &words(&e["diagnosis"]),
+        &[
+            "HAProxy has no healthy server",
+            "No server is available to handle this request.",
+        ],
+    );
+}

@@ -125,6 +125,15 @@ impl Said {
             // "The requested resource was not found on this server.").
             // Express puts its words in a <pre>.
             let para = tag_text(trimmed, "p").or_else(|| tag_text(trimmed, "pre"));
+            // HAProxy's pages put the sentence after the heading, bare.
+            let para = para.or_else(|| {
+                let mut rest = visible_text(trimmed);
+                for known in [&title, &heading].into_iter().flatten() {
+                    rest = rest.replace(known.as_str(), " ");
+                }
+                let rest = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+                (rest.split(' ').count() >= 3).then_some(rest)
+            });
             if let Some(p) = para.filter(|p| !words.contains(p.as_str())) {
                 words = format!("{words}: {p}");
             }
@@ -509,7 +518,7 @@ mod tests {
             ),
             (
                 "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>",
-                "503 Service Unavailable",
+                "503 Service Unavailable: No server is available to handle this request.",
                 Some(Meaning::UpstreamUnavailable),
             ),
             (

@@ -546,6 +546,15 @@ fn proxy_error(t: &Target, status: u16, a: &Answer) -> Diagnosis {
                 "Read the proxy's error log: it names the upstream failure.".to_string(),
             ],
         ),
+        503 if a.fingerprint.proxy().is_some()
+            || a.said.meaning == Some(Meaning::UpstreamUnavailable) =>
+        (
+            format!("{who} has no healthy server behind it for this route"),
+            vec![
+                "Start the backend, or check the proxy's health checks and the backend's address and port: the proxy marks every server of this route down.".to_string(),
+                "Read the proxy's log: it says why the servers are down (connection refused, failed health checks).".to_string(),
+            ],
+        ),
         503 => (
             "the server or a proxy is temporarily unable to serve".to_string(),
             vec!["Check that a healthy backend is registered behind the load balancer; retry later.".to_string()],
