@@ -59,7 +59,16 @@ pub fn after(record: &AttemptRecord, opened_before: bool) -> After {
             refused(&answer, record, opened_before)
         }
         Outcome::Closed { close, .. } => {
-            if crate::diagnose::is_auth_close(close.code) && close.by == super::Closer::Server {
+            let meaning = crate::diagnose::evidence::body::meaning_of(&close.reason);
+            let by_server = close.by == super::Closer::Server;
+            if by_server && meaning == Some(Meaning::OriginRefused) {
+                return After::StopRefused(format!(
+                    "the server closed the socket with {} ({}): it refuses the Origin",
+                    close.code, close.reason
+                ));
+            }
+            let auth_words = meaning.is_some_and(Meaning::is_auth);
+            if (crate::diagnose::is_auth_close(close.code) || auth_words) && by_server {
                 let reason = if close.reason.is_empty() {
                     String::new()
                 } else {
@@ -311,5 +320,19 @@ mod tests {
         assert!(
             matches!(after(&r, false), After::StopAuth(w) if w.contains("4002") && w.contains("token expired"))
         );
+    }
+
+    #[test]
+    fn close_reasons_that_say_why_stop() {
+        let mut expired = closed(4000, Closer::Server);
+        if let Outcome::Closed { close, .. } = &mut expired.outcome {
+            close.reason = "token expired".into();
+        }
+        assert!(matches!(after(&expired, true), After::StopAuth(_)));
+        let mut origin = closed(1008, Closer::Server);
+        if let Outcome::Closed { close, .. } = &mut origin.outcome {
+            close.reason = "Origin not allowed".into();
+        }
+        assert!(matches!(after(&origin, true), After::StopRefused(_)));
     }
 }

@@ -132,6 +132,19 @@ fn evidence_rows() {
         .fixes(&["websocket.close() before accept()"])
         .never(&["AllowedHostsOriginValidator", "asgi.py"]),
         Row::new(
+            "close reason says the token expired",
+            closed(4000, "token expired", Closer::Server, None, 3),
+            K::AuthRejected,
+        )
+        .says(&["token expired"]),
+        Row::new(
+            "close reason says the origin is refused",
+            closed(1008, "Origin not allowed", Closer::Server, None, 0),
+            K::OriginRefused,
+        )
+        .sent(sent_origin("http://127.0.0.1:8000"))
+        .fixes(&["\"http://127.0.0.1:8000\""]),
+        Row::new(
             "subprotocol not chosen",
             failed(Stage::Handshake, FailureKind::Protocol, "WebSocket protocol error: SubProtocol error: Server sent no subprotocol"),
             K::ProtocolError,
