@@ -192,11 +192,13 @@ mod complete_tests {
     }
 }
 
-/// Whether the bytes recorded after the end of a 101's headers cannot
-/// start a server's WebSocket frame (RFC 6455 §5.2): reserved bits set (no
-/// extension is ever negotiated), an unknown opcode, or a masked frame.
-/// An HTTP error page written onto the upgraded socket starts `H` (0x48,
-/// RSV1 set) or `<` (0x3c, RSV2+RSV3 set). `false` when nothing followed.
+/// Whether the bytes recorded after the end of a 101's headers are text
+/// (an HTTP answer or an HTML page written onto the upgraded socket) that
+/// cannot start a server's WebSocket frame (RFC 6455 §5.2): reserved bits
+/// set (no extension is ever negotiated), an unknown opcode, or a masked
+/// frame. `H` is 0x48 (RSV1 set), `<` 0x3c (RSV2+RSV3 set). Binary frames
+/// that break the rules are left to the open socket, which closes them
+/// with 1002 as before. `false` when nothing followed.
 pub fn not_a_frame(tape: &[u8]) -> bool {
     let Some(end) = tape.windows(4).position(|w| w == b"\r\n\r\n") else {
         return false;
@@ -205,6 +207,11 @@ pub fn not_a_frame(tape: &[u8]) -> bool {
     let Some(&b0) = rest.first() else {
         return false;
     };
+    let head = &rest[..rest.len().min(4)];
+    let text = head.len() == 4 && head.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+    if !text {
+        return false;
+    }
     let opcode = b0 & 0x0f;
     let bad_first = b0 & 0x70 != 0 || !matches!(opcode, 0 | 1 | 2 | 8 | 9 | 10);
     let masked = rest.get(1).is_some_and(|b1| b1 & 0x80 != 0);
@@ -228,12 +235,18 @@ mod frame_tests {
         for junk in [
             &b"HTTP/1.1 500 Internal Server Error\r\n"[..],
             b"<html>",
-            b"\x81\x97masked",
-            b"\x83\x00",
+            b"Internal Server Error",
         ] {
             let mut t = head.clone();
             t.extend_from_slice(junk);
             assert!(not_a_frame(&t), "{junk:?}");
+        }
+        // Binary frames that break the rules close the open socket with
+        // 1002 instead (tests/hostile.rs).
+        for frame in [&b"\x81\x97masked"[..], b"\x83\x00", b"\xc1\x00"] {
+            let mut t = head.clone();
+            t.extend_from_slice(frame);
+            assert!(!not_a_frame(&t), "{frame:?}");
         }
     }
 }
