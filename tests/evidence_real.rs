@@ -610,3 +610,80 @@ url = "{{ws}}/ws/notifications/"
         ],
     );
 }
+
+/// `wsmon explain --response FILE`: what `curl -i` saved, diagnosed
+/// offline (here the answer the uvicorn of the first test sends).
+#[tokio::test]
+async fn explain_a_saved_response() {
+    let dir = real::scratch("explain-response");
+    let file = dir.path().join("answer.txt");
+    std::fs::write(
+        &file,
+        "HTTP/1.1 404 Not Found\r\ndate: Sun, 29 Nov 2026 23:01:00 GMT\r\nserver: uvicorn\r\ncontent-length: 22\r\ncontent-type: application/json\r\n\r\n{\"detail\":\"Not Found\"}",
+    )
+    .expect("write the answer");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_wsmon"))
+        .args(["explain", "--response"])
+        .arg(&file)
+        .args(["--url", "ws://127.0.0.1:8000/ws/notifications/"])
+        .env_remove("WSMON_CONFIG")
+        .output()
+        .await
+        .expect("run wsmon explain");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    has_all(
+        &text,
+        &[
+            "Diagnosis: not_websocket_server",
+            "Answered by: FastAPI/Starlette on uvicorn",
+            "uvicorn[standard]",
+            "Evidence read:",
+        ],
+    );
+
+    // From stdin, a malformed answer: named, never "wss://".
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wsmon"))
+        .args(["explain", "--response", "-"])
+        .env_remove("WSMON_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run wsmon explain -");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"HTTP/1.1 4002 undefined\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\ntoken expired")
+            .await
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().await.expect("explain output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    has_all(
+        &text,
+        &[
+            "Diagnosis: auth_rejected",
+            "HTTP/1.1 4002 undefined",
+            "token expired",
+        ],
+    );
+    has_none(&text, &["wss://"]);
+
+    // Not an HTTP answer: exit 2 with a hint.
+    std::fs::write(&file, "<html>hello</html>").expect("write");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_wsmon"))
+        .args(["explain", "--response"])
+        .arg(&file)
+        .env_remove("WSMON_CONFIG")
+        .output()
+        .await
+        .expect("run wsmon explain");
+    assert_eq!(out.status.code(), Some(2));
+    has_all(&String::from_utf8_lossy(&out.stderr), &["curl"]);
+}

@@ -194,11 +194,23 @@ fn handshake_text<'a>(s: &SessionState, last: Option<&AttemptRecord>) -> Span<'a
                     .unwrap_or_default();
                 Span::raw(format!("{} {name} (upgrade refused)", http.status))
             }
-            None => Span::raw(format!(
-                "failed at the {} stage: {}",
-                format!("{:?}", f.stage).to_lowercase(),
-                visible(&f.message)
-            )),
+            // An answer no HTTP parser reads: its status line as it came.
+            None => match f
+                .raw_answer
+                .as_deref()
+                .and_then(crate::diagnose::evidence::raw::parse)
+                .filter(|r| !r.well_formed)
+            {
+                Some(r) => Span::raw(format!(
+                    "invalid status line \"{}\" (upgrade refused)",
+                    crate::diagnose::evidence::raw::escaped(&r.status_line, 80)
+                )),
+                None => Span::raw(format!(
+                    "failed at the {} stage: {}",
+                    format!("{:?}", f.stage).to_lowercase(),
+                    visible(&f.message)
+                )),
+            },
         };
     }
     match &s.handshake {
