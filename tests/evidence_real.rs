@@ -687,3 +687,56 @@ async fn explain_a_saved_response() {
     assert_eq!(out.status.code(), Some(2));
     has_all(&String::from_utf8_lossy(&out.stderr), &["curl"]);
 }
+
+/// Rails Action Cable (Debian ruby-actioncable 6.1 on Puma 5.6) refusing
+/// a client that sends no Origin: its 404 "Page not found" is about the
+/// Origin, not the path.
+#[tokio::test]
+async fn action_cable_404_is_about_the_origin() {
+    let puma = real::need("puma", "puma");
+    let dir = real::scratch("actioncable");
+    let log_dir = dir.path().to_path_buf();
+    let server = real::Proc::on_free_port("puma (Action Cable)", |port| {
+        let mut cmd = Command::new(&puma);
+        cmd.arg("-b")
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .args(["-t", "1:4"])
+            .arg(real::servers_dir().join("ruby/evidence_actioncable.ru"))
+            .stdin(Stdio::null());
+        (cmd, log_dir.join(format!("puma-{port}.log")))
+    });
+    let config = write_profiles(
+        dir.path(),
+        &format!(
+            r#"default_profile = "sandra"
+[settings]
+connect_timeout = "20s"
+[profiles.sandra]
+server = "{}"
+token = "good-token-ac01"
+auth_scheme = "Bearer"
+token_check = "/api/me"
+[[profiles.sandra.endpoints]]
+name = "cable"
+url = "{{ws}}/cable?token={{token}}"
+"#,
+            server.http()
+        ),
+    );
+    let report = check(&config, "sandra").await;
+    let e = &report["endpoints"][0];
+    assert_eq!(e["handshake_status"], 404, "{e:#}");
+    assert_eq!(e["diagnosis"]["kind"], "origin_refused", "{e:#}");
+    assert_eq!(e["answered_by"], "Rails Action Cable", "{e:#}");
+    let said = words(&e["diagnosis"]);
+    has_all(
+        &said,
+        &[
+            "\"Page not found\"",
+            "Origin",
+            "sent no Origin",
+            "allowed_request_origins",
+        ],
+    );
+    has_none(&said, &["websocket_urlpatterns", "Daphne"]);
+}

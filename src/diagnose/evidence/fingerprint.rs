@@ -49,6 +49,9 @@ pub enum Software {
     NodeWs,
     SocketIo,
     Rails,
+    /// Rails' Action Cable (its own 404 "Page not found" to a refused
+    /// Origin or a failed upgrade).
+    ActionCable,
     Express,
     Spring,
 }
@@ -96,6 +99,7 @@ impl Software {
             S::NodeWs => "node ws",
             S::SocketIo => "Socket.IO/Engine.IO",
             S::Rails => "Rails",
+            S::ActionCable => "Rails Action Cable",
             S::Express => "Express",
             S::Spring => "Spring",
         }
@@ -134,6 +138,7 @@ impl Software {
             | S::NodeWs
             | S::SocketIo
             | S::Rails
+            | S::ActionCable
             | S::Express
             | S::Spring => Role::App,
         }
@@ -407,6 +412,17 @@ pub fn fingerprint(
     }
     if body.contains("apache tomcat") || body.contains("<h1>http status ") {
         fp.add(Software::Tomcat, None, "Tomcat error page");
+    }
+    // Action Cable 6.1 on Puma 5.6 (observed): exactly this, no Server,
+    // no Date.
+    if said.decoded == "Page not found"
+        && header("content-type").is_some_and(|v| v.eq_ignore_ascii_case("text/plain"))
+    {
+        fp.add(
+            Software::ActionCable,
+            None,
+            "Action Cable's text/plain \"Page not found\"",
+        );
     }
     if body.contains("the page you were looking for doesn't exist")
         || has_header("x-request-id") && has_header("x-runtime")
@@ -714,6 +730,16 @@ mod tests {
                     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot GET /ws</pre>\n</body>\n</html>\n",
                 ),
                 "Express",
+            ),
+            // Action Cable 6.1 on Puma 5.6 refusing the Origin (observed).
+            (
+                "action cable",
+                fp(
+                    &[("Content-Type", "text/plain"), ("Content-Length", "14")],
+                    Some("Not Found"),
+                    "Page not found",
+                ),
+                "Rails Action Cable",
             ),
             (
                 "rails puma",

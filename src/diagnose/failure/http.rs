@@ -423,6 +423,30 @@ fn not_websocket(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) -> Diag
             ],
         );
     }
+    if fp.has(Software::ActionCable) {
+        let sent = facts.sent.and_then(|s| s.origin.as_deref());
+        let origin = match sent {
+            Some(o) => format!(
+                "wsmon sent Origin \"{}\", which is not in its allowed origins",
+                excerpt(o)
+            ),
+            None => "wsmon sent no Origin (browsers always send one)".to_string(),
+        };
+        return diag(
+            DiagnosisKind::OriginRefused,
+            format!(
+                "Rails Action Cable answered the upgrade with {line}{words}: Action Cable answers 404 when the request's Origin is not allowed (or the upgrade failed), and {origin}{witness}."
+            ),
+            vec![
+                format!(
+                    "Set the endpoint's Origin to an allowed one, the front-end's (headers = {{ Origin = \"https://your-front-end\" }}); same-origin {} is allowed by default.",
+                    t.origin()
+                ),
+                "Or, on the server: config.action_cable.allowed_request_origins (or disable_request_forgery_protection for a non-browser client).".into(),
+                format!("If the Origin is allowed, check the mount path (config.action_cable.mount_path, default /cable) against {}.", t.path),
+            ],
+        );
+    }
     if let Some(b) = fp.backend().filter(|_| !channels_fits(fp)) {
         let fix = match b.software {
             Software::Express | Software::NodeHttp | Software::NodeWs => "No WebSocket server handles upgrades on this path: attach the ws/Socket.IO server to the same http.Server the app listens with, and check its `path` option.".to_string(),
