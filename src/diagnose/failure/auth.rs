@@ -236,7 +236,7 @@ pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) 
     if status == 403
         && (a.fingerprint.has(Software::Uvicorn) || a.fingerprint.has(Software::Starlette))
     {
-        fixes.push("uvicorn answers 403 to any websocket.close() before accept(), and the close code is lost: read the WebSocket handler's checks before accept() (token, origin, permissions); accept first and then close(code) if clients must see the code.".into());
+        fixes.push("uvicorn answers 403 to any websocket.close() before accept() (the close code is lost) and to a path no WebSocket route matches: check the path against the app's @app.websocket(...) routes, then the handler's checks before accept() (token, origin, permissions); accept first and then close(code) if clients must see the code.".into());
     }
     diag(
         DiagnosisKind::AuthRejected,
