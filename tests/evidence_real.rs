@@ -740,3 +740,83 @@ url = "{{ws}}/cable?token={{token}}"
     );
     has_none(&said, &["websocket_urlpatterns", "Daphne"]);
 }
+
+/// The same FastAPI app on uvicorn WITH `websockets`: a bad token (the app
+/// closes before accept) and an unknown path both get an empty 403 without
+/// a Server header; wsmon still knows uvicorn and gives its advice, not
+/// Channels'. The good token opens (the control).
+#[tokio::test]
+async fn uvicorn_with_websockets_refuses_with_a_bare_403() {
+    let python = real::venv("evidence-uvicorn-ws");
+    let dir = real::scratch("uvicorn-ws");
+    let log_dir = dir.path().to_path_buf();
+    let server = real::Proc::on_free_port("uvicorn (websockets)", |port| {
+        let mut cmd = Command::new(&python);
+        cmd.args(["-m", "uvicorn", "--host", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .arg("--app-dir")
+            .arg(real::servers_dir().join("python"))
+            .arg("evidence_fastapi_app:app")
+            .stdin(Stdio::null());
+        (cmd, log_dir.join(format!("uvicorn-{port}.log")))
+    });
+    let profile = |name: &str, token: &str, path: &str| {
+        format!(
+            r#"[profiles.{name}]
+server = "{}"
+token = "{token}"
+auth_scheme = "Bearer"
+token_check = "/api/me/"
+[[profiles.{name}.endpoints]]
+name = "notifications"
+url = "{{ws}}{path}?token={{token}}"
+headers = {{ Origin = "{{server}}" }}
+"#,
+            server.http()
+        )
+    };
+    let good = "aec8e0e9a0b3d8637b8926a5adffb44e487330ec";
+    let config = write_profiles(
+        dir.path(),
+        &format!(
+            "default_profile = \"good\"\n[settings]\nconnect_timeout = \"20s\"\n{}{}{}",
+            profile("good", good, "/ws/notifications/"),
+            profile("bad", "not-a-token", "/ws/notifications/"),
+            profile("wrong-path", good, "/ws/nope/"),
+        ),
+    );
+    let report = check(&config, "good").await;
+    assert_eq!(report["endpoints"][0]["state"], "open", "{report:#}");
+
+    let report = check(&config, "bad").await;
+    let e = &report["endpoints"][0];
+    assert_eq!(e["handshake_status"], 403, "{e:#}");
+    assert_eq!(e["diagnosis"]["kind"], "auth_rejected", "{e:#}");
+    assert_eq!(e["answered_by"], "uvicorn", "{e:#}");
+    let said = words(&e["diagnosis"]);
+    has_all(
+        &said,
+        &[
+            "REST API rejects the same token",
+            "websocket.close() before accept()",
+        ],
+    );
+    has_none(
+        &said,
+        &[
+            "AllowedHostsOriginValidator",
+            "asgi.py",
+            "drf_create_token",
+            "add headers = { Origin",
+        ],
+    );
+
+    let report = check(&config, "wrong-path").await;
+    let e = &report["endpoints"][0];
+    assert_eq!(e["handshake_status"], 403, "{e:#}");
+    assert_eq!(report["token_check"]["verdict"], "valid");
+    has_all(
+        &words(&e["diagnosis"]),
+        &["a path no WebSocket route matches", "@app.websocket"],
+    );
+}

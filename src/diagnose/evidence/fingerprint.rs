@@ -467,6 +467,25 @@ pub fn fingerprint(
             );
         }
     }
+    // uvicorn 0.54 with `websockets` refusing an upgrade (close before
+    // accept, or no route): an empty 403 with exactly these four headers
+    // and no Server (observed; python websockets on its own adds Server).
+    let mut names: Vec<String> = headers
+        .iter()
+        .map(|(k, _)| k.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    if names == ["connection", "content-length", "content-type", "date"]
+        && header("content-length") == Some("0")
+        && header("content-type") == Some("text/plain; charset=utf-8")
+        && header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+    {
+        fp.add(
+            Software::Uvicorn,
+            None,
+            "empty 403 with Date, Connection: close, text/plain and no Server (uvicorn's WebSocket refusal)",
+        );
+    }
     // node ws' abortHandshake writes exactly these headers, no Date, no
     // Server (ws 8.x, observed); a status text "undefined" is Node's
     // STATUS_CODES of a number that is no HTTP status.
@@ -730,6 +749,21 @@ mod tests {
                     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot GET /ws</pre>\n</body>\n</html>\n",
                 ),
                 "Express",
+            ),
+            // uvicorn 0.54 + websockets 17.4 refusing before accept (observed).
+            (
+                "uvicorn ws refusal",
+                fp(
+                    &[
+                        ("Date", "Sun, 29 Nov 2026 23:43:29 GMT"),
+                        ("Connection", "close"),
+                        ("Content-Length", "0"),
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                    ],
+                    Some("Forbidden"),
+                    "",
+                ),
+                "uvicorn",
             ),
             // Action Cable 6.1 on Puma 5.6 refusing the Origin (observed).
             (
