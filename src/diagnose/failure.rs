@@ -52,22 +52,22 @@ pub fn is_auth_close(code: u16) -> bool {
 /// Classifies one attempt.
 pub fn diagnose(facts: &Facts<'_>) -> Diagnosis {
     let target = Target::of(facts.shown_url);
+    // Read once: the classifier, the evidence and answered_by share it.
+    let answer = facts.record.failure().and_then(Answer::of_failure);
     let mut d = match &facts.record.outcome {
-        Outcome::Failed(failure) => failed(facts, &target, failure),
+        Outcome::Failed(failure) => failed(facts, &target, failure, answer.as_ref()),
         Outcome::Closed { close, open_for } => closed::classify(facts, &target, close, *open_for),
     };
-    d.evidence = evidence(facts, &target);
-    if let Some(a) = facts.record.failure().and_then(Answer::of_failure) {
-        d.answered_by = a.fingerprint.answered_by();
-    }
+    d.evidence = evidence(facts, &target, answer.as_ref());
+    d.answered_by = answer.and_then(|a| a.fingerprint.answered_by());
     d
 }
 
 /// The facts read, for `diagnosis.evidence`.
-fn evidence(facts: &Facts<'_>, t: &Target) -> Vec<String> {
+fn evidence(facts: &Facts<'_>, t: &Target, answer: Option<&Answer>) -> Vec<String> {
     let mut out = Vec::new();
     match &facts.record.outcome {
-        Outcome::Failed(f) => match Answer::of_failure(f) {
+        Outcome::Failed(f) => match answer {
             Some(a) => out.extend(a.facts()),
             None => out.push(format!(
                 "failed at the {} stage: {}",
@@ -195,12 +195,11 @@ impl Target {
     }
 }
 
-fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
+fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure, answer: Option<&Answer>) -> Diagnosis {
     let msg = excerpt(&f.message);
     let lower = f.message.to_ascii_lowercase();
-    let answer = Answer::of_failure(f);
     // Bytes that are HTTP are never "the port speaks TLS": say what came.
-    if let Some(a) = answer.as_ref().filter(|a| a.malformed) {
+    if let Some(a) = answer.filter(|a| a.malformed) {
         return http::malformed(facts, t, a);
     }
     if lower.contains("subprotocol") {
@@ -224,7 +223,7 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         FailureKind::HttpStatus => match &f.http {
             // A 101 that still failed broke the handshake rules.
             Some(http) if http.status == 101 => transport::protocol(t, &lower, &msg),
-            Some(_) => match &answer {
+            Some(_) => match answer {
                 Some(a) => http::classify(facts, t, a),
                 None => transport::protocol(t, &lower, &msg),
             },
