@@ -308,96 +308,112 @@ pub fn visible_text(body: &str) -> String {
 /// (`invalid_token`), nginx/HAProxy/Envoy upstream errors.
 pub fn meaning_of(text: &str) -> Option<Meaning> {
     let t = text.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
-    if has(&[
-        "origin not allowed",
-        "not an accepted origin",
-        "origin is not allowed",
-        "invalid origin",
-        "origin forbidden",
-        "bad origin",
-        "origin mismatch",
-        "cross-origin",
-        "disallowed origin",
-        "origin check failed",
-        "origin rejected",
-    ]) {
-        return Some(Meaning::OriginRefused);
-    }
-    if has(&["expired", "jwt expired", "token_expired"]) && !has(&["certificate"]) {
-        return Some(Meaning::TokenExpired);
-    }
-    if has(&[
-        "invalid token",
-        "invalid_token",
-        "token invalid",
-        "token is invalid",
-        "bad token",
-        "unauthorized",
-        "unauthorised",
-        "not authenticated",
-        "authentication failed",
-        "authentication credentials",
-        "invalid credentials",
-        "access denied",
-        "permission denied",
-        "forbidden",
-        "invalid api key",
-        "missing token",
-        "no token",
-        "token required",
-    ]) {
-        return Some(Meaning::TokenInvalid);
-    }
-    if has(&[
-        "too many",
-        "rate limit",
-        "ratelimit",
-        "rate-limit",
-        "throttl",
-        "slow down",
-        "retry later",
-    ]) {
-        return Some(Meaning::RateLimited);
-    }
-    if has(&[
-        "unsupported protocol",
-        "protocol version",
-        "unsupported version",
-        "version not supported",
-        "sec-websocket-version",
-        "subprotocol",
-        "sec-websocket-protocol",
-        "transport unknown",
-        "unsupported websocket version",
-        "bad handshake method",
-    ]) {
-        return Some(Meaning::UnsupportedProtocol);
-    }
-    if has(&[
-        "no healthy upstream",
-        "no server is available",
-        "upstream connect error",
-        "bad gateway",
-        "service unavailable",
-        "temporarily unavailable",
-        "upstream",
-        "gateway time",
-    ]) {
-        return Some(Meaning::UpstreamUnavailable);
-    }
-    if has(&[
-        "not found",
-        "page not found",
-        "cannot get",
-        "no route",
-        "does not exist",
-        "doesn't exist",
-    ]) {
-        return Some(Meaning::NotFound);
-    }
-    None
+    PHRASES
+        .iter()
+        .find(|(meaning, words)| {
+            words.iter().any(|w| t.contains(w))
+                // "certificate expired" is TLS, not a token.
+                && !(*meaning == Meaning::TokenExpired && t.contains("certificate"))
+        })
+        .map(|(meaning, _)| *meaning)
 }
+
+/// Phrases → meaning, lowercase, first match wins (so "Invalid or expired
+/// token" is expired, and an origin refusal that says "forbidden" is about
+/// the origin).
+pub const PHRASES: &[(Meaning, &[&str])] = &[
+    (
+        Meaning::OriginRefused,
+        &[
+            "origin not allowed",
+            "not an accepted origin",
+            "origin is not allowed",
+            "invalid origin",
+            "origin forbidden",
+            "bad origin",
+            "origin mismatch",
+            "cross-origin",
+            "disallowed origin",
+            "origin check failed",
+            "origin rejected",
+        ],
+    ),
+    (Meaning::TokenExpired, &["expired", "token_expired"]),
+    (
+        Meaning::TokenInvalid,
+        &[
+            "invalid token",
+            "invalid_token",
+            "token invalid",
+            "token is invalid",
+            "bad token",
+            "unauthorized",
+            "unauthorised",
+            "not authenticated",
+            "authentication failed",
+            "authentication credentials",
+            "invalid credentials",
+            "access denied",
+            "permission denied",
+            "forbidden",
+            "invalid api key",
+            "missing token",
+            "no token",
+            "token required",
+        ],
+    ),
+    (
+        Meaning::RateLimited,
+        &[
+            "too many",
+            "rate limit",
+            "ratelimit",
+            "rate-limit",
+            "throttl",
+            "slow down",
+            "retry later",
+        ],
+    ),
+    (
+        Meaning::UnsupportedProtocol,
+        &[
+            "unsupported protocol",
+            "protocol version",
+            "unsupported version",
+            "version not supported",
+            "sec-websocket-version",
+            "subprotocol",
+            "sec-websocket-protocol",
+            "transport unknown",
+            "unsupported websocket version",
+            "bad handshake method",
+        ],
+    ),
+    (
+        Meaning::UpstreamUnavailable,
+        &[
+            "no healthy upstream",
+            "no server is available",
+            "upstream connect error",
+            "bad gateway",
+            "service unavailable",
+            "temporarily unavailable",
+            "upstream",
+            "gateway time",
+        ],
+    ),
+    (
+        Meaning::NotFound,
+        &[
+            "not found",
+            "page not found",
+            "cannot get",
+            "no route",
+            "does not exist",
+            "doesn't exist",
+        ],
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -577,5 +593,34 @@ mod tests {
     fn hostile_bodies_are_made_safe() {
         let said = Said::of("\u{1b}[2Jgo away\u{202e}".into());
         assert!(!said.words.contains('\u{1b}') && !said.words.contains('\u{202e}'));
+    }
+
+    /// Every phrase of the table, alone and inside a sentence, means what
+    /// its row says (unless an earlier row claims it: first match wins).
+    #[test]
+    fn every_phrase_has_its_meaning() {
+        let mut bad = Vec::new();
+        for (i, (meaning, words)) in PHRASES.iter().enumerate() {
+            for w in *words {
+                let shadowed = PHRASES[..i]
+                    .iter()
+                    .any(|(_, earlier)| earlier.iter().any(|e| w.contains(e)));
+                if shadowed {
+                    continue;
+                }
+                let upper = format!("Server says: {}.", w.to_uppercase());
+                for text in [w.to_string(), upper] {
+                    if meaning_of(&text) != Some(*meaning) {
+                        bad.push(format!(
+                            "{text:?}: {:?}, want {meaning:?}",
+                            meaning_of(&text)
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+        assert_eq!(meaning_of("certificate expired"), None);
+        assert_eq!(meaning_of("hello"), None);
     }
 }
