@@ -202,6 +202,23 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure, answer: Option<&Ans
     if let Some(a) = answer.filter(|a| a.malformed) {
         return http::malformed(facts, t, a);
     }
+    // An answer began, then the connection died: what came is HTTP, so
+    // the port is not TLS whatever the error says.
+    if let Some(a) = answer.filter(|_| matches!(f.kind, FailureKind::Io | FailureKind::Protocol))
+        && f.http.is_none()
+        && a.status.is_some_and(|s| s != 101)
+    {
+        return diag(
+            DiagnosisKind::HandshakeFailed,
+            format!(
+                "{} began an HTTP answer ({}{}) and then the connection failed (\"{msg}\").",
+                t.addr(),
+                a.line(),
+                a.words_note()
+            ),
+            vec!["The server or a proxy cut its own answer short: read its log at the time of the attempt.".into()],
+        );
+    }
     if lower.contains("subprotocol") {
         return transport::subprotocol(facts, t, &lower, &msg);
     }

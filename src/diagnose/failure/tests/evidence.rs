@@ -145,6 +145,14 @@ fn evidence_rows() {
         .sent(sent_origin("http://127.0.0.1:8000"))
         .fixes(&["\"http://127.0.0.1:8000\""]),
         Row::new(
+            "an answer cut short",
+            raw(FailureKind::Io, "Connection reset by peer (os error 104)", None, "HTTP/1.1 404 Not"),
+            K::HandshakeFailed,
+        )
+        .url("ws://127.0.0.1:443/ws/")
+        .says(&["began an HTTP answer", "HTTP 404"])
+        .never(&["wss://"]),
+        Row::new(
             "subprotocol not chosen",
             failed(Stage::Handshake, FailureKind::Protocol, "WebSocket protocol error: SubProtocol error: Server sent no subprotocol"),
             K::ProtocolError,
