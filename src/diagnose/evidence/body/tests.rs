@@ -1,5 +1,6 @@
 //! Table tests of the body reader: chunked decoding, the words quoted
 //! from each body shape, and every phrase of the meaning table.
+
 use super::*;
 
 fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -1,5 +1,6 @@
 //! Table tests of the fingerprints: one row per piece of software, with
 //! headers, status text and body as the real software sends them.
+
 use super::*;
 
 fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
