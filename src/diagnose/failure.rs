@@ -4,7 +4,8 @@
 //! A pure classifier over captured facts. This file holds the facts, the
 //! target URL's parts and the dispatch; [`transport`] handles failures below
 //! HTTP (DNS, TCP, TLS, a broken handshake), [`http`] refused upgrades by
-//! status, [`auth`] cross-checks auth refusals with the REST token check,
+//! status (with [`proxy`] for proxies in the path), [`auth`] cross-checks
+//! auth refusals with the REST token check,
 //! [`closed`] sockets that opened and then closed.
 //! Server text (reasons, bodies, headers) only ever enters a summary through
 //! [`excerpt`].
@@ -12,6 +13,7 @@
 mod auth;
 mod closed;
 mod http;
+mod proxy;
 mod transport;
 
 use indexmap::IndexMap;
