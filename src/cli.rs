@@ -102,10 +102,18 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `wsmon man | man -l -`.
     Man,
-    /// Explain a WebSocket close code (1000-4999) or a handshake HTTP status (100-599).
+    /// Explain a WebSocket close code (1000-4999) or a handshake HTTP status (100-599),
+    /// or diagnose a saved handshake answer offline (--response FILE, as `curl -i` prints it).
     Explain {
         /// e.g. 1006, 4001, 403
-        code: String,
+        #[arg(required_unless_present = "response")]
+        code: Option<String>,
+        /// A saved answer to the upgrade (raw HTTP: status line, headers, body; `-` reads stdin).
+        #[arg(long, value_name = "FILE", conflicts_with = "code")]
+        response: Option<PathBuf>,
+        /// With --response: the WebSocket URL it answered (sharpens path advice).
+        #[arg(long, value_name = "URL", requires = "response")]
+        url: Option<String>,
     },
     /// Start a built-in demo notification server (token auth, notifications,
     /// drops, an application close code) and open the dashboard on it.
@@ -215,7 +223,29 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Dashboard => {
             dashboard(cli.config.as_deref(), cli.profile.as_deref(), cli.metrics).await
         }
-        Command::Explain { ref code } => {
+        Command::Explain {
+            response: Some(ref path),
+            ref url,
+            ..
+        } => {
+            let text = if path.as_os_str() == "-" {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                    .map_err(|e| CliError::Io(format!("cannot read stdin: {e}")))?;
+                String::from_utf8_lossy(&buf).into_owned()
+            } else {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| CliError::Io(format!("cannot read {}: {e}", path.display())))?;
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            print!(
+                "{}",
+                crate::diagnose::explain::explain_response(&text, url.as_deref())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { ref code, .. } => {
+            let code = code.as_deref().unwrap_or_default();
             // A profiles file is optional here; it only adds the profile's
             // names for application codes.
             let app_codes = config::paths::load(cli.config.as_deref())

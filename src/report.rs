@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::config::HeartbeatMode;
 use crate::config::{ActiveProfile, Endpoint};
+use crate::diagnose::evidence::{Sent, TokenPlace};
 use crate::diagnose::pattern::owner::{answered_by, pings_may_hide};
 use crate::diagnose::pattern::{AT_ONCE, History, Pattern, detect};
 use crate::diagnose::{self, Diagnosis, failure::Facts};
@@ -33,6 +34,7 @@ pub fn diagnosis(
     record: &AttemptRecord,
     token_check: Option<&TokenCheckResult>,
 ) -> Diagnosis {
+    let sent = sent(profile, endpoint);
     diagnose::diagnose(&Facts {
         record,
         shown_url: &endpoint.shown_url,
@@ -40,6 +42,7 @@ pub fn diagnosis(
         token_check,
         token_check_configured: profile.token_check.is_some(),
         close_codes: &profile.close_codes,
+        sent: Some(&sent),
     })
 }
 
@@ -128,6 +131,35 @@ pub fn ping_hint(profile: &ActiveProfile, model: &Model, index: usize) -> Option
         .as_ref()
         .and_then(|h| answered_by(&h.headers));
     pings_may_hide(profile.settings.ping_interval, who.as_deref())
+}
+
+/// What the upgrade request of `endpoint` carries (token-free).
+pub fn sent(profile: &ActiveProfile, endpoint: &Endpoint) -> Sent {
+    let token = profile
+        .token
+        .as_ref()
+        .map(|t| t.expose())
+        .filter(|t| !t.is_empty());
+    let mut places = Vec::new();
+    if url_has_token(profile, endpoint) {
+        places.push(TokenPlace::Url);
+    }
+    let mut headers = Vec::with_capacity(endpoint.headers.len());
+    for (name, value) in &endpoint.headers {
+        let value = value.expose();
+        if token.is_some_and(|t| value.contains(t)) {
+            let place = if name.eq_ignore_ascii_case("cookie") {
+                TokenPlace::Cookie
+            } else {
+                TokenPlace::Header
+            };
+            if !places.contains(&place) {
+                places.push(place);
+            }
+        }
+        headers.push((name.clone(), profile.redactor.redact(value).into_owned()));
+    }
+    Sent::new(&headers, &endpoint.subprotocols, places)
 }
 
 /// Whole milliseconds, for JSON `*_ms` fields.

@@ -185,7 +185,16 @@ fn detail_of(body: &[u8]) -> Option<String> {
                 _ => None,
             });
     }
+    // An HTML error page reads as its title and heading (never "<html>");
+    // plain text as its first line.
     let text = String::from_utf8_lossy(body);
+    let said = crate::diagnose::evidence::Said::of(text.to_string());
+    if matches!(
+        said.shape,
+        crate::diagnose::evidence::body::Shape::Html { .. }
+    ) {
+        return Some(said.words.chars().take(200).collect()).filter(|w: &String| !w.is_empty());
+    }
     let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
     Some(line.chars().take(200).collect())
 }
@@ -231,7 +240,16 @@ mod tests {
         );
         assert_eq!(
             detail_of(b"\n  <h1>Not Found</h1>\nmore").as_deref(),
-            Some("<h1>Not Found</h1>")
+            Some("Not Found")
+        );
+        // nginx's own 502 page, as a REST check through a proxy gets it.
+        assert_eq!(
+            detail_of(b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n").as_deref(),
+            Some("502 Bad Gateway")
+        );
+        assert_eq!(
+            detail_of(b"plain words\nsecond").as_deref(),
+            Some("plain words")
         );
         assert_eq!(detail_of(b"[]"), None);
     }

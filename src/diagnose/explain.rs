@@ -1,6 +1,10 @@
 //! The text `wsmon explain CODE` prints: a close code (1000–4999) or an
 //! HTTP status seen at the upgrade (100–599), from the catalog, wrapped to
 //! 80 columns. The two ranges do not overlap, so a bare number is enough.
+//!
+//! `wsmon explain --response FILE` diagnoses a saved handshake answer
+//! offline (raw HTTP as `curl -i` prints it, chunked bodies included) with
+//! the same classifier and evidence as a live attempt.
 
 use indexmap::IndexMap;
 use thiserror::Error;
@@ -20,6 +24,82 @@ pub enum ExplainError {
     NotANumber(String),
     #[error("{0} is neither a close code (1000-4999) nor an HTTP status (100-599)")]
     OutOfRange(String),
+    #[error(
+        "the response does not start with an HTTP status line (\"{0}\"): save what `curl -i URL` prints (headers and body), e.g. curl -si -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' URL > answer.txt"
+    )]
+    NotAnAnswer(String),
+}
+
+/// Diagnoses a saved handshake answer (`curl -i` output). `url` is the
+/// WebSocket URL it answered, when known (it only sharpens path advice).
+pub fn explain_response(text: &str, url: Option<&str>) -> Result<String, ExplainError> {
+    use std::time::SystemTime;
+
+    use crate::session::{AttemptRecord, ConnectFailure, FailureKind, HttpAnswer, Outcome, Stage};
+
+    let Some(raw) = super::evidence::raw::parse(text) else {
+        let start: String = text.chars().take(40).collect();
+        return Err(ExplainError::NotAnAnswer(super::evidence::raw::escaped(
+            &start, 60,
+        )));
+    };
+    let status = raw.status.and_then(|s| u16::try_from(s).ok());
+    let http = match status {
+        Some(status) if raw.well_formed => Some(HttpAnswer {
+            status,
+            headers: raw.headers.clone(),
+            body_excerpt: raw.body.chars().take(4096).collect(),
+        }),
+        _ => None,
+    };
+    let kind = if http.is_some() {
+        FailureKind::HttpStatus
+    } else {
+        FailureKind::Protocol
+    };
+    let record = AttemptRecord {
+        attempt: 1,
+        started: SystemTime::now(),
+        ended: SystemTime::now(),
+        handshake_latency: None,
+        outcome: Outcome::Failed(ConnectFailure {
+            stage: Stage::Handshake,
+            kind,
+            message: format!("the saved answer: {}", excerpt(&raw.status_line)),
+            http,
+            raw_answer: Some(text.to_string()),
+        }),
+        activity: Default::default(),
+    };
+    let shown_url = url.unwrap_or("ws://server/");
+    let names = IndexMap::new();
+    let d = super::diagnose(&super::Facts {
+        record: &record,
+        shown_url,
+        url_has_token: shown_url.contains("token"),
+        token_check: None,
+        token_check_configured: false,
+        close_codes: &names,
+        sent: None,
+    });
+    let mut out = vec![format!("Diagnosis: {}", d.kind.as_str())];
+    if let Some(by) = &d.answered_by {
+        out.push(wrap(&format!("Answered by: {by}"), WIDTH, "", "  "));
+    }
+    out.push(String::new());
+    out.push(wrap(&d.summary, WIDTH, "", ""));
+    push_list(&mut out, "What to do:", &d.fixes);
+    push_list(&mut out, "Evidence read:", &d.evidence);
+    if url.is_none() {
+        out.push(String::new());
+        out.push(wrap(
+            "Without --url the path and host are unknown: advice about them is generic.",
+            WIDTH,
+            "",
+            "",
+        ));
+    }
+    Ok(out.join("\n") + "\n")
 }
 
 /// Explains a close code or an HTTP status. `app_codes` are the active
@@ -231,5 +311,33 @@ mod tests {
             );
             assert!(!err.to_string().contains('\u{1b}'));
         }
+    }
+
+    #[test]
+    fn explains_a_saved_answer() {
+        let curl = "HTTP/1.1 404 Not Found\ndate: Sun, 29 Nov 2026 23:01:00 GMT\nserver: uvicorn\ncontent-length: 22\ncontent-type: application/json\n\n{\"detail\":\"Not Found\"}";
+        let text = explain_response(curl, Some("ws://127.0.0.1:8000/ws/notifications/"))
+            .expect("an answer");
+        assert!(
+            text.starts_with("Diagnosis: not_websocket_server\n"),
+            "{text}"
+        );
+        assert!(text.contains("uvicorn[standard]"), "{text}");
+        assert!(
+            text.contains("Answered by: FastAPI/Starlette on uvicorn"),
+            "{text}"
+        );
+        assert_fits(&text);
+        let chunked = "HTTP/1.1 404 Not Found\r\nServer: nginx/1.22.1\r\nTransfer-Encoding: chunked\r\n\r\n2b\r\n<html><title>Not Found</title><p>The requested resource was not found on this server.</p>\r\n0\r\n\r\n";
+        let text = explain_response(chunked, None).expect("chunked");
+        assert!(text.contains("proxy_set_header Upgrade"), "{text}");
+        let malformed = "HTTP/1.1 4002 undefined\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\ntoken expired";
+        let text = explain_response(malformed, None).expect("malformed");
+        assert!(
+            text.contains("4002") && text.contains("token expired") && !text.contains("wss://"),
+            "{text}"
+        );
+        let err = explain_response("<html>hello", None).unwrap_err();
+        assert!(matches!(err, ExplainError::NotAnAnswer(_)) && err.to_string().contains("curl"));
     }
 }

@@ -4,7 +4,8 @@
 //! A pure classifier over captured facts. This file holds the facts, the
 //! target URL's parts and the dispatch; [`transport`] handles failures below
 //! HTTP (DNS, TCP, TLS, a broken handshake), [`http`] refused upgrades by
-//! status, [`auth`] cross-checks auth refusals with the REST token check,
+//! status (with [`proxy`] for proxies in the path), [`auth`] cross-checks
+//! auth refusals with the REST token check,
 //! [`closed`] sockets that opened and then closed.
 //! Server text (reasons, bodies, headers) only ever enters a summary through
 //! [`excerpt`].
@@ -14,9 +15,11 @@ mod closed;
 mod http;
 mod proxy;
 mod transport;
+mod tunnel;
 
 use indexmap::IndexMap;
 
+use super::evidence::{Answer, Sent};
 use super::text::excerpt;
 use super::{Diagnosis, DiagnosisKind};
 use crate::session::{AttemptRecord, ConnectFailure, FailureKind, Outcome};
@@ -38,6 +41,9 @@ pub struct Facts<'a> {
     pub token_check_configured: bool,
     /// The profile's names for application close codes.
     pub close_codes: &'a IndexMap<u16, String>,
+    /// What wsmon sent (Origin, subprotocols, where the token went), when
+    /// known: advice never asks for what was already sent.
+    pub sent: Option<&'a Sent>,
 }
 
 /// Close codes a server uses to say "your credentials are refused":
@@ -49,19 +55,58 @@ pub fn is_auth_close(code: u16) -> bool {
 /// Classifies one attempt.
 pub fn diagnose(facts: &Facts<'_>) -> Diagnosis {
     let target = Target::of(facts.shown_url);
-    match &facts.record.outcome {
-        Outcome::Failed(failure) => failed(facts, &target, failure),
+    // Read once: the classifier, the evidence and answered_by share it.
+    let answer = facts.record.failure().and_then(Answer::of_failure);
+    let mut d = match &facts.record.outcome {
+        Outcome::Failed(failure) => failed(facts, &target, failure, answer.as_ref()),
         Outcome::Closed { close, open_for } => closed::classify(facts, &target, close, *open_for),
+    };
+    d.evidence = evidence(facts, &target, answer.as_ref());
+    d.answered_by = answer.and_then(|a| a.fingerprint.answered_by());
+    d
+}
+
+/// The facts read, for `diagnosis.evidence`.
+fn evidence(facts: &Facts<'_>, t: &Target, answer: Option<&Answer>) -> Vec<String> {
+    let mut out = Vec::new();
+    match &facts.record.outcome {
+        Outcome::Failed(f) => match answer {
+            Some(a) => out.extend(a.facts()),
+            None => out.push(format!(
+                "failed at the {} stage: {}",
+                format!("{:?}", f.stage).to_lowercase(),
+                excerpt(&f.message)
+            )),
+        },
+        Outcome::Closed { close, .. } => {
+            out.push(format!("opened (101), then closed with {}", close.code));
+            if !close.reason.is_empty() {
+                out.push(format!("close reason \"{}\"", excerpt(&close.reason)));
+            }
+        }
     }
+    if let Some(sent) = facts.sent {
+        out.extend(sent.facts(&t.host, t.port));
+    }
+    if let Some(c) = facts.token_check {
+        let status = c
+            .status
+            .map_or("no answer".to_string(), |s| format!("HTTP {s}"));
+        let detail = c
+            .detail
+            .as_deref()
+            .map(|d| format!(": \"{}\"", excerpt(d)))
+            .unwrap_or_default();
+        out.push(format!(
+            "REST token check: {} ({status}){detail}",
+            c.verdict.as_str()
+        ));
+    }
+    out
 }
 
 fn diag(kind: DiagnosisKind, summary: String, fixes: Vec<String>) -> Diagnosis {
-    Diagnosis {
-        kind,
-        summary,
-        fixes,
-        pattern: None,
-    }
+    Diagnosis::new(kind, summary, fixes)
 }
 
 /// The parts of the shown URL that diagnoses name.
@@ -153,9 +198,36 @@ impl Target {
     }
 }
 
-fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
+fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure, answer: Option<&Answer>) -> Diagnosis {
     let msg = excerpt(&f.message);
     let lower = f.message.to_ascii_lowercase();
+    // Bytes that are HTTP are never "the port speaks TLS": say what came.
+    if let Some(a) = answer.filter(|a| a.malformed) {
+        return http::malformed(facts, t, a);
+    }
+    // An answer began, then the connection died: what came is HTTP, so
+    // the port is not TLS whatever the error says.
+    if let Some(a) = answer.filter(|_| matches!(f.kind, FailureKind::Io | FailureKind::Protocol))
+        && f.http.is_none()
+        && a.status.is_some_and(|s| s != 101)
+    {
+        return diag(
+            DiagnosisKind::HandshakeFailed,
+            format!(
+                "{} began an HTTP answer ({}{}) and then the connection failed (\"{msg}\").",
+                t.addr(),
+                a.line(),
+                a.words_note()
+            ),
+            vec!["The server or a proxy cut its own answer short: read its log at the time of the attempt.".into()],
+        );
+    }
+    if lower.contains("subprotocol") {
+        return transport::subprotocol(facts, t, &lower, &msg);
+    }
+    if f.message == crate::session::handshake::NOT_A_FRAME {
+        return transport::not_a_frame(t, f.raw_answer.as_deref().unwrap_or_default());
+    }
     match f.kind {
         // tokio-tungstenite reports rustls and resolver failures as plain
         // I/O errors, so the message decides, whatever kind the engine chose.
@@ -172,8 +244,11 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         FailureKind::Tls => transport::tls(t, &lower, &f.message),
         FailureKind::HttpStatus => match &f.http {
             // A 101 that still failed broke the handshake rules.
-            Some(answer) if answer.status == 101 => transport::protocol(t, &lower, &msg),
-            Some(answer) => http::classify(facts, t, answer),
+            Some(http) if http.status == 101 => transport::protocol(t, &lower, &msg),
+            Some(_) => match answer {
+                Some(a) => http::classify(facts, t, a),
+                None => transport::protocol(t, &lower, &msg),
+            },
             None => diag(
                 DiagnosisKind::HandshakeFailed,
                 format!("The server refused the upgrade ({msg})."),
@@ -182,10 +257,13 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure) -> Diagnosis {
         },
         // EOF before a whole HTTP answer: the server hung up on the request.
         FailureKind::Protocol if lower.contains("handshake not finished") => transport::io(t, &msg),
-        FailureKind::Protocol => transport::protocol(t, &lower, &msg),
+        FailureKind::Protocol => {
+            let raw = f.raw_answer.as_deref().unwrap_or_default();
+            transport::protocol_with(t, &lower, &msg, raw)
+        }
         FailureKind::Io => transport::io(t, &msg),
         FailureKind::Url => transport::bad_url(t, &msg),
-        FailureKind::Proxy => proxy::failed(t, f),
+        FailureKind::Proxy => tunnel::failed(t, f),
     }
 }
 

@@ -3,6 +3,7 @@
 //!
 //! - [`codes`]: the close-code catalog (`assets/close-codes.toml`) and HTTP
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
+//! - [`evidence`]: who answered, what they said, what wsmon sent.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
 //! - [`explain`]: the text `wsmon explain CODE` prints.
 //! - [`lint`]: warnings about an endpoint URL before connecting.
@@ -11,6 +12,7 @@
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
+pub mod evidence;
 pub mod explain;
 pub mod failure;
 pub mod lint;
@@ -34,9 +36,28 @@ pub struct Diagnosis {
     /// `summary` and `fixes` (see [`Diagnosis::led_by`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<pattern::Pattern>,
+    /// The facts the diagnosis read, short: the status line, who answered
+    /// and how wsmon knows, the server's words, what wsmon sent, the
+    /// token check. Empty when there was nothing to read.
+    pub evidence: Vec<String>,
+    /// Who answered the upgrade (`FastAPI/Starlette on uvicorn`, `Django
+    /// behind nginx/1.22.1`), when the answer identifies it.
+    pub answered_by: Option<String>,
 }
 
 impl Diagnosis {
+    /// A diagnosis without evidence (yet).
+    pub fn new(kind: DiagnosisKind, summary: String, fixes: Vec<String>) -> Diagnosis {
+        Diagnosis {
+            kind,
+            summary,
+            fixes,
+            evidence: Vec::new(),
+            answered_by: None,
+            pattern: None,
+        }
+    }
+
     /// This attempt's reading with `pattern` in front: its summary first,
     /// then "This attempt: …"; its fixes first, then the attempt's own
     /// (without repeats).
@@ -83,6 +104,10 @@ pub enum DiagnosisKind {
     ProtocolError,
     MessageTooBig,
     HandshakeFailed,
+    /// The server refused the request's `Origin` (its words say so).
+    OriginRefused,
+    /// 429, or a 503 with `Retry-After`: the server limits connections.
+    RateLimited,
 }
 
 impl DiagnosisKind {
@@ -109,6 +134,8 @@ impl DiagnosisKind {
             DiagnosisKind::ProtocolError => "protocol_error",
             DiagnosisKind::MessageTooBig => "message_too_big",
             DiagnosisKind::HandshakeFailed => "handshake_failed",
+            DiagnosisKind::OriginRefused => "origin_refused",
+            DiagnosisKind::RateLimited => "rate_limited",
         }
     }
 }

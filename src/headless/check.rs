@@ -85,6 +85,10 @@ pub struct EndpointReport {
     pub close_code: Option<u16>,
     pub close_reason: Option<String>,
     pub latency_ms: Option<u64>,
+    /// Who answered the upgrade (`FastAPI/Starlette on uvicorn`, `Django
+    /// behind nginx/1.22.1`), when the answer identifies it; the same as
+    /// `diagnosis.answered_by`.
+    pub answered_by: Option<String>,
     pub diagnosis: Diagnosis,
     /// URL lint found before dialling (missing `/ws/` prefix, token…).
     pub warnings: Vec<String>,
@@ -231,12 +235,12 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         close_code: None,
                         close_reason: None,
                         latency_ms: state.handshake.as_ref().map(|h| millis(h.latency)),
-                        diagnosis: Diagnosis {
-                            kind: DiagnosisKind::Ok,
-                            summary: "Open (101) for the whole watch.".into(),
-                            fixes: vec![],
-                            pattern: None,
-                        },
+                        answered_by: None,
+                        diagnosis: Diagnosis::new(
+                            DiagnosisKind::Ok,
+                            "Open (101) for the whole watch.".into(),
+                            vec![],
+                        ),
                         warnings,
                     };
                 }
@@ -249,14 +253,12 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     close_code: None,
                     close_reason: None,
                     latency_ms: None,
-                    diagnosis: Diagnosis {
-                        kind: DiagnosisKind::ConnectTimeout,
-                        summary: "The attempt did not finish in time.".into(),
-                        fixes: vec![
-                            "Raise --timeout, or check that the server answers at all.".into(),
-                        ],
-                        pattern: None,
-                    },
+                    answered_by: None,
+                    diagnosis: Diagnosis::new(
+                        DiagnosisKind::ConnectTimeout,
+                        "The attempt did not finish in time.".into(),
+                        vec!["Raise --timeout, or check that the server answers at all.".into()],
+                    ),
                     warnings,
                 };
             };
@@ -272,12 +274,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 } else {
                     "Open (101) at the end of the watch."
                 };
-                Diagnosis {
-                    kind: DiagnosisKind::Ok,
-                    summary: summary.into(),
-                    fixes: vec![],
-                    pattern: None,
-                }
+                Diagnosis::new(DiagnosisKind::Ok, summary.into(), vec![])
             } else {
                 report::diagnosis_in(profile, model, index, record).unwrap_or_else(|| {
                     report::diagnosis(profile, endpoint, record, model.token_check.as_ref())
@@ -304,6 +301,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     record.close().map(|c| c.reason.clone())
                 },
                 latency_ms: record.handshake_latency.map(millis),
+                answered_by: diagnosis.answered_by.clone(),
                 diagnosis,
                 warnings,
             }
@@ -446,6 +444,15 @@ pub fn to_text(report: &Report) -> String {
             }
             for fix in &e.diagnosis.fixes {
                 let _ = writeln!(out, "     - {}", visible(fix));
+            }
+            if let Some(by) = &e.answered_by {
+                let _ = writeln!(out, "     answered by: {}", visible(by));
+            }
+            if !e.diagnosis.evidence.is_empty() {
+                let _ = writeln!(out, "     evidence:");
+                for fact in &e.diagnosis.evidence {
+                    let _ = writeln!(out, "       · {}", visible(fact));
+                }
             }
         }
     }

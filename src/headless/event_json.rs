@@ -186,6 +186,7 @@ pub fn session_line_in(
                 "attempt": record.attempt,
                 "code": record.browser_close_code(),
                 "handshake_status": record.handshake_status(),
+                "answered_by": diagnosis.answered_by,
                 "diagnosis": diagnosis,
             });
             match &record.outcome {
@@ -218,7 +219,10 @@ pub fn session_line_in(
             if let (Value::Object(map), Value::Object(why)) = (&mut value, json!(why)) {
                 map.extend(why);
             }
-            if matches!(why, StopReason::AuthRejected { .. }) {
+            if matches!(
+                why,
+                StopReason::AuthRejected { .. } | StopReason::Refused { .. }
+            ) {
                 value["retrying"] = json!(false);
             }
             value

@@ -24,8 +24,12 @@ pub const BUSY_FLOOR: Duration = Duration::from_secs(5);
 pub enum RetryHint {
     /// Ordinary failure: the usual floor.
     Normal,
-    /// The server asked for patience (1012, 1013): a longer floor.
+    /// The server asked for patience (1012, 1013, a 429/503 without
+    /// `Retry-After`): a longer floor.
     Busy,
+    /// The server said when to come back (`Retry-After` on a 429/503): the
+    /// next attempt is not before this, whatever reconnect_max says.
+    NotBefore(Duration),
 }
 
 /// Backoff state of one session.
@@ -72,6 +76,12 @@ impl Backoff {
         let floor = match hint {
             RetryHint::Normal => self.floor,
             RetryHint::Busy => self.floor.max(BUSY_FLOOR).min(self.cap),
+            // Jitter on top (a tenth, at most 5 s) so that clients limited
+            // together do not all come back at the same instant.
+            RetryHint::NotBefore(at_least) => {
+                let low = at_least.max(self.floor);
+                return (low, low + (low / 10).min(Duration::from_secs(5)));
+            }
         };
         // floor · 2^failures, saturating long before overflow matters.
         let factor = 1u32.checked_shl(self.failures.min(20)).unwrap_or(u32::MAX);
@@ -144,5 +154,19 @@ mod tests {
         assert_eq!(b.window(RetryHint::Busy).0, BUSY_FLOOR);
         let tight = Backoff::new(&settings(100, 1_000));
         assert_eq!(tight.window(RetryHint::Busy).0, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_even_above_the_cap() {
+        let mut b = Backoff::new(&settings(500, 5_000));
+        for _ in 0..50 {
+            let d = b.next_delay(RetryHint::NotBefore(Duration::from_secs(20)));
+            assert!(
+                d >= Duration::from_secs(20) && d <= Duration::from_secs(22),
+                "{d:?}"
+            );
+        }
+        let zero = b.window(RetryHint::NotBefore(Duration::ZERO));
+        assert_eq!(zero.0, Duration::from_millis(500));
     }
 }

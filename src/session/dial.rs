@@ -36,6 +36,7 @@ fn failure(stage: Stage, kind: FailureKind, message: String) -> ConnectFailure {
         kind,
         message,
         http: None,
+        raw_answer: None,
     }
 }
 
@@ -181,6 +182,7 @@ fn proxy_unreachable(f: ConnectFailure, route: &Route) -> ConnectFailure {
         kind: FailureKind::Proxy,
         message: format!("proxy {} unreachable: {}", route.shown, f.message),
         http: None,
+        raw_answer: None,
     }
 }
 

@@ -160,6 +160,12 @@ pub enum StopReason {
     /// 4001/4003/1008 close). Retrying would only hammer it; waits for the
     /// user or for a token check that newly passes.
     AuthRejected { detail: String },
+    /// The server refuses this request in a way retrying cannot change
+    /// (a refused Origin, a protocol or subprotocol mismatch, a malformed
+    /// answer, a path that never answered 101). Waits for the user, a
+    /// profile edit, or a slow re-probe every
+    /// [`REPROBE_AFTER`](super::policy::REPROBE_AFTER).
+    Refused { detail: String },
     /// The user paused the session.
     Paused,
     /// A one-shot attempt (`check`) is done.
@@ -266,6 +272,13 @@ pub struct ConnectFailure {
     pub message: String,
     /// The refused answer, for `HttpStatus` (and any answer that was read).
     pub http: Option<HttpAnswer>,
+    /// What the server sent during the upgrade, as it came (lossy UTF-8,
+    /// token scrubbed, at most [`RAW_ANSWER_BYTES`](super::handshake::RAW_ANSWER_BYTES)):
+    /// the only record of an answer tungstenite could not parse
+    /// (`HTTP/1.1 4002 undefined`). Plain `ws://` only: under TLS the
+    /// recorded bytes would be ciphertext.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_answer: Option<String>,
 }
 
 /// Who ended an open connection.

@@ -19,14 +19,20 @@ use tokio_tungstenite::tungstenite::{self, Error as WsError};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::events::{ConnectFailure, FailureKind, HandshakeInfo, HttpAnswer, Stage};
+use super::recorder::{Recorder, Tape};
 use crate::config::Endpoint;
 use crate::secret::Redactor;
 
 /// An open client socket.
-pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The TCP stream carries a [`Recorder`] that is stopped once open.
+pub type WsStream = WebSocketStream<MaybeTlsStream<Recorder<TcpStream>>>;
 
 /// How much of a refused answer's body is kept.
 pub const BODY_EXCERPT_BYTES: usize = 1024;
+
+/// How much of what the server sends during the upgrade is recorded (the
+/// whole answer of a refusal, headers and body).
+pub const RAW_ANSWER_BYTES: usize = 4 * 1024;
 
 /// Largest message accepted; bigger ones close the socket with 1009.
 pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
@@ -65,6 +71,7 @@ pub async fn connect(
         kind,
         message: redactor.redact(&message).into_owned(),
         http: None,
+        raw_answer: None,
     };
 
     let request = build_request(endpoint).map_err(|m| fail(Stage::Dns, FailureKind::Url, m))?;
@@ -76,6 +83,23 @@ pub async fn connect(
             ..f
         })?;
 
+    // Only a plain socket's bytes are worth recording: under TLS the
+    // tape would hold ciphertext.
+    let tape: Tape = Default::default();
+    let record = (endpoint.url.scheme() == "ws").then(|| (tape.clone(), RAW_ANSWER_BYTES));
+    // A second handle on the socket reads the rest of a refused answer
+    // (the server's words) after tungstenite dropped its own.
+    let (tcp, mut spare) = match record {
+        Some(_) => spare_handle(tcp).map_err(|e| {
+            fail(
+                Stage::Handshake,
+                FailureKind::Io,
+                format!("cannot set up the connection: {e}"),
+            )
+        })?,
+        None => (tcp, None),
+    };
+    let tcp = Recorder::new(tcp, record);
     let connector = Connector::Rustls(tls);
     let upgrade = tokio_tungstenite::client_async_tls_with_config(
         request,
@@ -89,8 +113,43 @@ pub async fn connect(
             FailureKind::Timeout,
             timed_out(limit, "waiting for the server to answer the upgrade"),
         )),
-        Ok(Err(e)) => Err(classify(e, redactor)),
-        Ok(Ok((ws, response))) => {
+        Ok(Err(e)) => {
+            if let Some(spare) = spare.as_mut() {
+                let until = deadline.min(Instant::now() + REST_OF_ANSWER);
+                super::recorder::read_rest(spare, &tape, RAW_ANSWER_BYTES, until).await;
+            }
+            let mut failure = classify(e, redactor);
+            failure.raw_answer = recorded(&tape, redactor);
+            // tungstenite keeps no body of a refused answer: take it from
+            // the recorded bytes (the server's words are the evidence).
+            if let (Some(http), Some(raw)) = (&mut failure.http, &failure.raw_answer)
+                && http.body_excerpt.is_empty()
+                && let Some(answer) = crate::diagnose::evidence::raw::parse(raw)
+            {
+                let body = answer.body.as_bytes();
+                let cut = body.len().min(BODY_EXCERPT_BYTES);
+                http.body_excerpt = String::from_utf8_lossy(&body[..cut]).into_owned();
+            }
+            Err(failure)
+        }
+        Ok(Ok((mut ws, response))) => {
+            match ws.get_mut() {
+                MaybeTlsStream::Plain(s) => s.stop(),
+                MaybeTlsStream::Rustls(s) => s.get_mut().0.stop(),
+                _ => {}
+            }
+            // An HTTP error written onto the upgraded socket would surface
+            // later as a bare "protocol error": say what came instead.
+            let garbage = tape.lock().is_ok_and(|t| super::recorder::not_a_frame(&t));
+            if garbage {
+                return Err(ConnectFailure {
+                    stage: Stage::Handshake,
+                    kind: FailureKind::Protocol,
+                    message: NOT_A_FRAME.to_string(),
+                    http: None,
+                    raw_answer: recorded(&tape, redactor),
+                });
+            }
             let subprotocol = response
                 .headers()
                 .get("sec-websocket-protocol")
@@ -107,6 +166,36 @@ pub async fn connect(
             })
         }
     }
+}
+
+/// The failure message of a 101 followed by bytes that cannot start a
+/// WebSocket frame (the diagnosis matches on it).
+pub const NOT_A_FRAME: &str =
+    "the server answered 101 but the bytes after it are not a WebSocket frame";
+
+/// How long the rest of a refused answer (its body) may take to arrive
+/// after its headers.
+const REST_OF_ANSWER: Duration = Duration::from_millis(500);
+
+/// The socket and a second handle on it (a dup'd descriptor), or just the
+/// socket when that fails.
+fn spare_handle(tcp: TcpStream) -> std::io::Result<(TcpStream, Option<TcpStream>)> {
+    let std = tcp.into_std()?;
+    let spare = std
+        .try_clone()
+        .ok()
+        .and_then(|s| TcpStream::from_std(s).ok());
+    Ok((TcpStream::from_std(std)?, spare))
+}
+
+/// The recorded answer, lossy UTF-8 and token scrubbed; `None` if empty.
+fn recorded(tape: &Tape, redactor: &Redactor) -> Option<String> {
+    let bytes = tape.lock().ok()?;
+    if bytes.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    Some(redactor.redact(&text).into_owned())
 }
 
 fn timed_out(limit: Duration, what: &str) -> String {
@@ -161,6 +250,7 @@ fn classify(error: WsError, redactor: &Redactor) -> ConnectFailure {
         kind,
         message,
         http,
+        raw_answer: None,
     }
 }
 

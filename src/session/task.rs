@@ -77,9 +77,20 @@ pub struct Wiring {
 pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
     let mut backoff = Backoff::new(&spec.settings);
     let mut attempt: u32 = 0;
+    // Whether the endpoint ever answered 101: a 404 after that is a
+    // deploy in progress, not a wrong path (see policy::after).
+    let mut opened_before = false;
     loop {
         attempt += 1;
-        let Some(next) = one_attempt(&spec, &mut wiring, attempt, &mut backoff).await else {
+        let next = one_attempt(
+            &spec,
+            &mut wiring,
+            attempt,
+            &mut backoff,
+            &mut opened_before,
+        )
+        .await;
+        let Some(next) = next else {
             stop(&spec, &wiring, StopReason::Cancelled).await;
             return;
         };
@@ -100,6 +111,15 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
                 stop(&spec, &wiring, StopReason::AuthRejected { detail }).await;
                 wiring.token_check.notify_one();
                 wait_for(&spec, &mut wiring, |c| *c != Command::Pause).await
+            }
+            Decision::StopRefused(detail) => {
+                stop(&spec, &wiring, StopReason::Refused { detail }).await;
+                // Nobody may be there to press r (watch): one attempt
+                // every REPROBE_AFTER notices a fix on the server.
+                let wait = wait_for(&spec, &mut wiring, |c| *c != Command::Pause);
+                tokio::time::timeout(policy::REPROBE_AFTER, wait)
+                    .await
+                    .unwrap_or(true)
             }
             Decision::After(delay) => {
                 let event = SessionEvent::RetryScheduled {
@@ -123,6 +143,7 @@ enum Decision {
     Now,
     Pause,
     StopAuth(String),
+    StopRefused(String),
     After(Duration),
 }
 
@@ -133,6 +154,7 @@ async fn one_attempt(
     wiring: &mut Wiring,
     attempt: u32,
     backoff: &mut Backoff,
+    opened_before: &mut bool,
 ) -> Option<Decision> {
     let started = SystemTime::now();
     emit(
@@ -180,6 +202,7 @@ async fn one_attempt(
         }
         Ok(mut connected) => {
             super::scrub::handshake(&mut connected.info, &spec.redactor);
+            *opened_before = true;
             let latency = connected.info.latency;
             let at = connected.opened_at;
             // Counted before anyone hears of it, so a probe sent on the
@@ -224,8 +247,9 @@ async fn one_attempt(
         Next::Stop => None,
         Next::Reconnect => Some(Decision::Now),
         Next::Pause => Some(Decision::Pause),
-        Next::Policy => Some(match policy::after(&record) {
+        Next::Policy => Some(match policy::after(&record, *opened_before) {
             After::StopAuth(detail) => Decision::StopAuth(detail),
+            After::StopRefused(detail) => Decision::StopRefused(detail),
             After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
         }),
     };

@@ -1,7 +1,8 @@
 //! The detail panel of the selected endpoint: URL (token redacted), the
 //! handshake answer (101, or the refused status with headers and body
 //! excerpt), the last close (code, reason, clean or not, who closed), what
-//! that code means, and the diagnosis with its fixes.
+//! that code means, and the diagnosis with its fixes, who answered (the
+//! fingerprint) and the evidence it read.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -115,6 +116,7 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
     let diagnosis = last.and_then(|record| {
         crate::report::diagnosis_in(&app.active, &app.model, app.selected, record)
     });
+    let mut evidence = Vec::new();
     if let Some(d) = diagnosis {
         if let Some(p) = &d.pattern {
             out.push(field(
@@ -145,6 +147,15 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
                 Span::styled("  fix      ", theme.label()),
                 Span::raw(format!("• {fix}")),
             ]));
+        }
+        evidence = d.evidence;
+        // Who answered: the fingerprint the diagnosis relied on.
+        if let Some(by) = d.answered_by {
+            out.push(field(
+                app,
+                "answered",
+                Span::raw(format!("by {}", visible(&by))),
+            ));
         }
     }
     // wsmon's pings may keep a proxy's idle timer from firing: say so
@@ -184,6 +195,13 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         None => codes::close_code(record.browser_close_code()).meaning,
     };
     out.push(field(app, "meaning", Span::raw(meaning)));
+    // The facts the diagnosis read, last: details for whoever scrolls.
+    for fact in evidence {
+        out.push(Line::from(vec![
+            Span::styled("  evidence ", theme.label()),
+            Span::styled(format!("· {}", visible(&fact)), theme.dim()),
+        ]));
+    }
     out
 }
 
@@ -213,6 +231,9 @@ fn stop_words(why: &crate::session::StopReason) -> String {
     match why {
         // The diagnosis below says why; here only what the user can do.
         StopReason::AuthRejected { .. } => "auth rejected; r retries, t re-checks the token".into(),
+        StopReason::Refused { .. } => {
+            "refused the same way every time; r retries, or wsmon tries again in 5 min".into()
+        }
         StopReason::Paused => "paused; press s to resume".into(),
         StopReason::Finished => "finished".into(),
         StopReason::Cancelled => "cancelled".into(),
@@ -228,11 +249,23 @@ fn handshake_text<'a>(s: &SessionState, last: Option<&AttemptRecord>) -> Span<'a
                     .unwrap_or_default();
                 Span::raw(format!("{} {name} (upgrade refused)", http.status))
             }
-            None => Span::raw(format!(
-                "failed at the {} stage: {}",
-                format!("{:?}", f.stage).to_lowercase(),
-                visible(&f.message)
-            )),
+            // An answer no HTTP parser reads: its status line as it came.
+            None => match f
+                .raw_answer
+                .as_deref()
+                .and_then(crate::diagnose::evidence::raw::parse)
+                .filter(|r| !r.well_formed)
+            {
+                Some(r) => Span::raw(format!(
+                    "invalid status line \"{}\" (upgrade refused)",
+                    crate::diagnose::evidence::raw::escaped(&r.status_line, 80)
+                )),
+                None => Span::raw(format!(
+                    "failed at the {} stage: {}",
+                    format!("{:?}", f.stage).to_lowercase(),
+                    visible(&f.message)
+                )),
+            },
         };
     }
     match &s.handshake {

@@ -90,6 +90,7 @@ fn status(app: &App, s: &SessionState) -> String {
         },
         Lifecycle::Stopped { why, .. } => match why {
             StopReason::AuthRejected { .. } => "stopped: auth".into(),
+            StopReason::Refused { .. } => "stopped: refused".into(),
             StopReason::Paused => "paused".into(),
             StopReason::Finished => "finished".into(),
             StopReason::Cancelled => "cancelled".into(),

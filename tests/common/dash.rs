@@ -224,6 +224,7 @@ pub fn refused_403(attempt: u32, started: u64) -> AttemptRecord {
                 ],
                 body_excerpt: "Access denied\u{1b}[2J".into(),
             }),
+            raw_answer: None,
         }),
     }
 }

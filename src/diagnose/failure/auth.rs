@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use super::{Facts, Target, diag};
+use crate::diagnose::evidence::{Answer, Software};
 use crate::diagnose::text::{excerpt, human_duration};
 use crate::diagnose::{Diagnosis, DiagnosisKind};
 use crate::token_check::Verdict;
@@ -21,16 +22,25 @@ struct Findings {
     /// The REST API accepts the token, or did not judge it: the refusal
     /// may lie on the socket side.
     socket_side: bool,
+    /// The REST API accepts the token: the server's own words against it
+    /// are about something else.
+    rest_valid: bool,
 }
 
-/// `valid_clause` is what a REST-valid token means in the caller's context.
-fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str) -> Findings {
+/// `valid_clause` is what a REST-valid token means in the caller's context;
+/// `django` allows Django-specific commands in the fixes.
+fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str, django: bool) -> Findings {
     let mut clauses = Vec::new();
     let mut fixes = Vec::new();
     if !facts.url_has_token {
         clauses.push("the URL carries no token, so the server never saw one".to_string());
+        let who = if django {
+            "Channels token middlewares"
+        } else {
+            "servers usually"
+        };
         fixes.push(format!(
-            "Add the token to the endpoint URL, e.g. url = \"{{ws}}{}?token={{token}}\": browsers cannot send an Authorization header on a WebSocket, so Channels token middlewares read the query string.",
+            "Add the token to the endpoint URL, e.g. url = \"{{ws}}{}?token={{token}}\": browsers cannot send an Authorization header on a WebSocket, so {who} read the query string.",
             t.path
         ));
     }
@@ -44,7 +54,11 @@ fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str) -> Findings {
             clauses.push(format!(
                 "the REST API rejects the same token, so the token is invalid{detail}"
             ));
-            fixes.push("Get a new token (log in again, or python manage.py drf_create_token USERNAME) and update the profile's token.".into());
+            fixes.push(if django {
+                "Get a new token (log in again, or python manage.py drf_create_token USERNAME) and update the profile's token.".into()
+            } else {
+                "Get a new token (log in again) and update the profile's token.".into()
+            });
             false
         }
         Some(Verdict::Inactive) => {
@@ -106,43 +120,123 @@ fn findings(facts: &Facts<'_>, t: &Target, valid_clause: &str) -> Findings {
         clauses,
         fixes,
         socket_side,
+        rest_valid: check.is_some_and(|c| c.verdict == Verdict::Valid),
     }
 }
 
+/// What the server's own words add: a quoted clause, and the token fix
+/// when they say the token is bad and the REST check did not already.
+fn with_words(f: &mut Findings, a: &Answer) {
+    let www = a
+        .header("www-authenticate")
+        .map(|v| format!(" (WWW-Authenticate: {})", excerpt(v)))
+        .unwrap_or_default();
+    let meaning = a.said.meaning.or_else(|| {
+        a.header("www-authenticate")
+            .and_then(crate::diagnose::evidence::body::meaning_of)
+    });
+    if a.said.words.is_empty() && www.is_empty() {
+        return;
+    }
+    let words = if a.said.words.is_empty() {
+        String::new()
+    } else {
+        format!("\"{}\"", a.said.words)
+    };
+    match meaning {
+        Some(m) if m.is_auth() => {
+            f.clauses
+                .insert(0, format!("the server says {words}{www}: {}", m.describe()));
+            if f.socket_side && !f.rest_valid {
+                f.fixes.insert(0, "Get a new token (log in again) and update the profile's token: the server's own answer says this one is refused.".into());
+                f.socket_side = false;
+            }
+        }
+        _ => f.clauses.insert(
+            0,
+            format!("the server says {words}{www}")
+                .trim_end()
+                .to_string(),
+        ),
+    }
+}
+
+/// Whether Django/Channels advice fits the answer: it names Daphne or
+/// Django, or nothing at all (wsmon's home ground).
+fn django(a: &Answer) -> bool {
+    let fp = &a.fingerprint;
+    fp.backend().is_none()
+        || fp.has(Software::Daphne)
+        || fp.has(Software::Django)
+        || fp.has(Software::DjangoRestFramework)
+}
+
 /// 401/403 answered to the upgrade.
-pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, line: &str) -> Diagnosis {
-    let f = findings(
+pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) -> Diagnosis {
+    let line = a.line();
+    let channels = django(a);
+    let mut f = findings(
         facts,
         t,
         "the token is fine and the WebSocket side refuses it",
+        channels,
     );
+    with_words(&mut f, a);
     let mut fixes = Vec::new();
-    if status == 401 {
+    if status == 401 && channels {
         // Channels itself answers 403; a 401 means another layer refused.
         fixes.push("Django Channels answers 403, not 401: a 401 comes from a proxy, an API gateway or custom middleware in front of the socket; send the credentials it expects.".to_string());
     }
-    let origin = format!(
-        "If asgi.py wraps the router in AllowedHostsOriginValidator, a missing Origin gets the same 403: wsmon sends no Origin unless the endpoint's headers set one, so add headers = {{ Origin = \"{}\" }} to the endpoint ({} must be in ALLOWED_HOSTS).",
-        t.origin(),
-        t.host
-    );
+    let sent_origin = facts.sent.and_then(|s| s.origin.as_deref());
+    let origin = match (sent_origin, channels) {
+        // Never advise adding what was already sent.
+        (Some(o), true) => format!(
+            "wsmon already sends Origin \"{}\": if asgi.py wraps the router in AllowedHostsOriginValidator, that origin's host must be in ALLOWED_HOSTS.",
+            excerpt(o)
+        ),
+        (Some(o), false) => format!(
+            "wsmon already sends Origin \"{}\": if the server checks origins, its allowed list must contain that value (or send the web app's own origin).",
+            excerpt(o)
+        ),
+        (None, true) => format!(
+            "If asgi.py wraps the router in AllowedHostsOriginValidator, a missing Origin gets the same 403: wsmon sends no Origin unless the endpoint's headers set one, so add headers = {{ Origin = \"{}\" }} to the endpoint ({} must be in ALLOWED_HOSTS).",
+            t.origin(),
+            t.host
+        ),
+        (None, false) => format!(
+            "If the server checks the Origin header (browsers always send one, wsmon only when told), add headers = {{ Origin = \"{}\" }} to the endpoint, or the web app's own origin.",
+            t.origin()
+        ),
+    };
     // With a token that reached the socket and is fine (or unjudged), the
     // Origin check is the likeliest refusal: wsmon, unlike a browser, never
     // sends an Origin by itself.
-    let origin_first = status == 403 && f.socket_side && facts.url_has_token;
+    let origin_first =
+        status == 403 && f.socket_side && facts.url_has_token && sent_origin.is_none();
     if origin_first {
         fixes.push(origin.clone());
     }
-    fixes.extend(f.fixes);
+    fixes.extend(std::mem::take(&mut f.fixes));
     if f.socket_side && facts.url_has_token {
         let param = t.token_param.as_deref().unwrap_or("token");
-        fixes.push(format!("Check the WebSocket auth middleware in asgi.py: does it read the token from the query string, under the parameter name the URL uses ({param})?"));
+        if channels {
+            fixes.push(format!("Check the WebSocket auth middleware in asgi.py: does it read the token from the query string, under the parameter name the URL uses ({param})?"));
+        } else {
+            fixes.push(format!("Check how the server reads the token on the upgrade: the URL sends it as the query parameter {param}."));
+        }
     }
     if status == 403 && !origin_first {
         fixes.push(origin);
     }
-    if f.socket_side && status == 403 {
+    if f.socket_side && status == 403 && channels {
         fixes.push("Read the consumer's connect(): every path that does not call accept() ends in 403 (a permission check, a failing user lookup).".into());
+    }
+    // uvicorn turns websocket.close(code) before accept() into a bare 403
+    // and loses the code (uvicorn 0.3x-0.5x, observed).
+    if status == 403
+        && (a.fingerprint.has(Software::Uvicorn) || a.fingerprint.has(Software::Starlette))
+    {
+        fixes.push("uvicorn answers 403 to any websocket.close() before accept() (the close code is lost) and to a path no WebSocket route matches: check the path against the app's @app.websocket(...) routes, then the handler's checks before accept() (token, origin, permissions); accept first and then close(code) if clients must see the code.".into());
     }
     diag(
         DiagnosisKind::AuthRejected,
@@ -151,6 +245,20 @@ pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, line: &str) 
             f.clauses.join("; ")
         ),
         fixes,
+    )
+}
+
+/// An auth refusal known from the server's words (e.g. a malformed answer
+/// whose body says "token expired"): `head` says what arrived.
+pub(super) fn refused_in_words(facts: &Facts<'_>, t: &Target, head: &str, a: &Answer) -> Diagnosis {
+    let mut f = findings(facts, t, "the socket refuses the token anyway", django(a));
+    if f.socket_side {
+        f.fixes.insert(0, "Get a new token (log in again) and update the profile's token: the server's own words say this one is refused.".into());
+    }
+    diag(
+        DiagnosisKind::AuthRejected,
+        format!("{head}: an auth refusal; {}.", f.clauses.join("; ")),
+        f.fixes,
     )
 }
 
@@ -163,7 +271,12 @@ pub(super) fn closed(
     code: u16,
     open_for: Duration,
 ) -> Diagnosis {
-    let f = findings(facts, t, "a server rule other than the token refused it");
+    let f = findings(
+        facts,
+        t,
+        "a server rule other than the token refused it",
+        true,
+    );
     let find = format!(
         "Find the close(code={code}) call in the consumer: the condition around it says which check failed."
     );

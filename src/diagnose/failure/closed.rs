@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 
 use super::{Facts, Target, auth, diag, is_auth_close};
 use crate::diagnose::codes::{self, CodeClass};
+use crate::diagnose::evidence::Meaning;
 use crate::diagnose::text::{excerpt, human_duration};
 use crate::diagnose::{Diagnosis, DiagnosisKind};
 use crate::session::{CloseInfo, Closer, LocalCause};
@@ -47,11 +48,19 @@ pub(super) fn classify(
             .unwrap_or_default(),
     };
     use LocalCause as L;
+    let meaning = crate::diagnose::evidence::body::meaning_of(&close.reason);
     match (close.cause, close.by, close.code) {
         (Some(L::HeartbeatTimeout), ..) => c.heartbeat(),
         (Some(L::MessageTooBig), ..) | (_, _, 1009) => c.too_big(),
         (Some(L::ProtocolViolation | L::InvalidUtf8), ..) | (_, _, 1002 | 1007) => c.protocol(),
-        (_, Closer::Server, code) if is_auth_close(code) => {
+        (_, Closer::Server, _) if meaning == Some(Meaning::OriginRefused) => {
+            c.origin_refused(facts)
+        }
+        // A close reason that says the token is bad is an auth refusal,
+        // whatever the code ("token expired" with 1000 or 4000).
+        (_, Closer::Server, code)
+            if is_auth_close(code) || meaning.is_some_and(Meaning::is_auth) =>
+        {
             auth::closed(facts, t, &c.label, &c.reason, code, open_for)
         }
         (_, Closer::Network, _) | (_, _, 1006) => c.abnormal(open_for),
@@ -88,6 +97,25 @@ impl Closed<'_> {
             Some(LocalCause::Shutdown) => " on a profile switch or quit",
             _ => "",
         }
+    }
+
+    /// The server's close reason says it refused the Origin.
+    fn origin_refused(&self, facts: &Facts<'_>) -> Diagnosis {
+        let fix = match facts.sent.and_then(|s| s.origin.as_deref()) {
+            Some(o) => format!(
+                "The server's allowed origins do not contain the Origin wsmon sent (\"{}\"): send the web app's own origin, or allow this one on the server.",
+                excerpt(o)
+            ),
+            None => "wsmon sent no Origin header (browsers always do): add the web app's origin to the endpoint's headers.".to_string(),
+        };
+        diag(
+            DiagnosisKind::OriginRefused,
+            format!(
+                "The server accepted the socket, then closed it with {} after {}{}: it refuses this client's Origin.",
+                self.label, self.dur, self.reason
+            ),
+            vec![fix],
+        )
     }
 
     fn heartbeat(&self) -> Diagnosis {

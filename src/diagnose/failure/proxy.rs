@@ -1,169 +1,73 @@
-//! Attempts that failed at the proxy the profile's rules picked (see
-//! `crate::proxy`): the proxy could not be reached, or it refused the
-//! `CONNECT` tunnel (RFC 9110 §9.3.6, §15.5.8 for 407) or the SOCKS5
-//! request (RFC 1928 §6). The server itself was never reached, so nothing
-//! here is about the server.
+//! Proxies in the path: the directives that make each one forward an
+//! upgrade, and the 502/503/504 a proxy answers for the server behind it.
 
 use super::{Target, diag};
-use crate::diagnose::text::excerpt;
+use crate::diagnose::evidence::{Answer, Meaning, Software};
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::session::ConnectFailure;
 
-const HOW_CHOSEN: &str = "The proxy comes from the profile's `proxy` field, else from HTTPS_PROXY (wss://), HTTP_PROXY (ws://) or ALL_PROXY; list the host in NO_PROXY (or set `proxy = \"direct\"`) to connect without it.";
+pub(super) const NGINX_UPGRADE: &str = "In the proxy's WebSocket location (nginx): proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";";
 
-pub(super) fn failed(t: &Target, f: &ConnectFailure) -> Diagnosis {
-    let addr = t.addr();
-    let msg = excerpt(&f.message);
-    let lower = f.message.to_ascii_lowercase();
-    let Some(answer) = &f.http else {
-        if lower.contains("unreachable") {
-            return diag(
-                DiagnosisKind::ProxyRefused,
-                format!("The proxy could not be reached, so {addr} was never tried (\"{msg}\")."),
-                vec![
-                    "Check the proxy's host and port (the profile's `proxy`, or HTTPS_PROXY / HTTP_PROXY / ALL_PROXY).".into(),
-                    "Off the company network (or without its VPN) the proxy is not there: connect to the VPN, or go direct.".into(),
-                    HOW_CHOSEN.into(),
-                ],
-            );
-        }
-        return diag(
-            DiagnosisKind::ProxyRefused,
-            format!("The proxy did not open a tunnel to {addr} (\"{msg}\")."),
-            vec![
-                "A SOCKS proxy refusing names its reason above (not allowed by its rules, host unreachable from it, authentication failed).".into(),
-                HOW_CHOSEN.into(),
-            ],
-        );
-    };
-    let status = answer.status;
-    let (why, mut fixes): (String, Vec<String>) = match status {
-        407 => {
-            let scheme = answer
-                .header("proxy-authenticate")
-                .map(|h| format!(" (it asks for: {})", excerpt(h)))
-                .unwrap_or_default();
-            (
-                format!("it requires proxy credentials{scheme}, and none or wrong ones were sent"),
-                vec![
-                    "Put the credentials in the proxy URL: proxy = \"http://USER:PASSWORD@proxy:3128\" (or in HTTPS_PROXY); wsmon sends them as Proxy-Authorization: Basic, and redacts them everywhere.".into(),
-                    "A proxy that only takes Kerberos/NTLM (Negotiate) needs a local helper such as cntlm or px in between.".into(),
-                ],
-            )
-        }
-        403 => (
-            format!("its rules forbid a tunnel to {addr}"),
-            vec![
-                format!("Many proxies allow CONNECT only to port 443 (squid's SSL_ports, tinyproxy's ConnectPort): serve the socket on 443, or ask for {addr} to be allowed."),
-                "The host may be on the proxy's block list: ask its administrators, or go direct if the network allows it.".into(),
-            ],
-        ),
-        // 502 by most, 503 by squid, 500 by tinyproxy ("Unable to connect").
-        500..=504 => (
-            format!("it could not reach {addr} itself (HTTP {status} from the proxy)"),
-            vec![
-                format!("The proxy could not resolve or connect to {}: a name that only resolves inside the office network or the VPN, or a server that is down.", t.host),
-                "For a host on this machine or the local network, bypass the proxy with NO_PROXY (loopback is always bypassed).".into(),
-            ],
-        ),
-        _ => (
-            format!("it answered CONNECT with HTTP {status}"),
-            vec!["See the proxy's answer above; its log says why.".into()],
-        ),
-    };
-    fixes.push(HOW_CHOSEN.into());
-    // Proxies answer with an HTML error page (tinyproxy, squid).
-    let said = super::http::visible_text(&answer.body_excerpt);
-    let said = said.trim();
-    let body = if said.is_empty() {
-        String::new()
-    } else {
-        format!(" The proxy said: \"{}\".", excerpt(said))
-    };
-    diag(
-        DiagnosisKind::ProxyRefused,
-        format!("The proxy refused the tunnel to {addr}: {why} (\"{msg}\").{body}"),
-        fixes,
-    )
+/// The directives that make `proxy` forward an upgrade.
+pub(super) fn upgrade_directives(proxy: Option<Software>) -> Vec<String> {
+    let one = |s: &str| vec![s.to_string()];
+    match proxy {
+        Some(Software::Nginx) => one(NGINX_UPGRADE),
+        Some(Software::HaProxy) => one("HAProxy forwards upgrades in `mode http` unless told not to: remove any `http-request del-header Connection`/`Upgrade` or `option httpclose` on this backend, and set `timeout tunnel` (e.g. 1h) for the open socket."),
+        Some(Software::Traefik | Software::GoHttp) => one("Traefik forwards upgrades by default: check that a router rule matches this path and that no headers middleware rewrites Connection or Upgrade."),
+        Some(Software::Caddy) => one("Caddy's reverse_proxy forwards upgrades by default: remove any header_up that drops Connection or Upgrade for this path."),
+        Some(Software::Envoy) => one("Envoy: add `upgrade_configs: [{upgrade_type: websocket}]` to the HTTP connection manager or this route."),
+        Some(Software::Apache) => one("Apache httpd: `ProxyPass /ws/ ws://backend/ws/` (mod_proxy_wstunnel), or `ProxyPass / http://backend/ upgrade=websocket` on 2.4.47+."),
+        Some(Software::Cloudflare) => one("Cloudflare: WebSockets must be enabled for the zone (Network → WebSockets); the origin behind it must forward upgrades too."),
+        Some(Software::AwsAlb) => one("AWS ALB forwards upgrades itself: check the listener rule sends this path to the target group of the WebSocket server, and anything behind it (nginx…) forwards Upgrade/Connection."),
+        _ => vec![
+            "Make the proxy forward the hop-by-hop Upgrade and Connection headers over HTTP/1.1 for this path.".to_string(),
+            NGINX_UPGRADE.to_string(),
+        ],
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::session::{FailureKind, HttpAnswer, Stage};
-
-    fn target() -> Target {
-        Target::of("wss://api.example.com/ws/")
-    }
-
-    fn refused(status: u16, headers: &[(&str, &str)], body: &str) -> ConnectFailure {
-        ConnectFailure {
-            stage: Stage::Tcp,
-            kind: FailureKind::Proxy,
-            message: format!(
-                "proxy http://proxy.corp:3128: CONNECT api.example.com:443 refused: HTTP {status}"
-            ),
-            http: Some(HttpAnswer {
-                status,
-                headers: headers
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                body_excerpt: body.into(),
-            }),
-        }
-    }
-
-    #[test]
-    fn each_refusal_says_whose_it_is_and_what_to_do() {
-        let d = failed(
-            &target(),
-            &refused(407, &[("proxy-authenticate", "Basic realm=\"corp\"")], ""),
-        );
-        assert_eq!(d.kind, DiagnosisKind::ProxyRefused);
-        assert!(
-            d.summary
-                .contains("requires proxy credentials (it asks for: Basic realm=\"corp\")"),
-            "{}",
-            d.summary
-        );
-        assert!(d.fixes[0].contains("USER:PASSWORD@"), "{:?}", d.fixes);
-        let d = failed(&target(), &refused(403, &[], "<h1>Access denied</h1>"));
-        assert!(
-            d.summary.contains("forbid a tunnel to api.example.com:443"),
-            "{}",
-            d.summary
-        );
-        assert!(
-            d.summary.contains("The proxy said: \"Access denied\""),
-            "{}",
-            d.summary
-        );
-        let d = failed(&target(), &refused(502, &[], ""));
-        assert!(
-            d.summary
-                .contains("could not reach api.example.com:443 itself"),
-            "{}",
-            d.summary
-        );
-        let unreachable = ConnectFailure {
-            stage: Stage::Tcp,
-            kind: FailureKind::Proxy,
-            message: "proxy http://proxy.corp:3128 unreachable: cannot connect to 10.0.0.1:3128: Connection refused".into(),
-            http: None,
-        };
-        let d = failed(&target(), &unreachable);
-        assert!(
-            d.summary.starts_with(
-                "The proxy could not be reached, so api.example.com:443 was never tried"
-            ),
-            "{}",
-            d.summary
-        );
-        assert!(
-            d.fixes.iter().any(|f| f.contains("NO_PROXY")),
-            "{:?}",
-            d.fixes
-        );
-    }
+/// 502/503/504 at the upgrade: the proxy could not get (or has no) server.
+pub(super) fn proxy_error(t: &Target, status: u16, a: &Answer) -> Diagnosis {
+    let line = a.line();
+    let who = a
+        .fingerprint
+        .proxy()
+        .map_or("the proxy".to_string(), |p| p.label());
+    let (what, mut fixes) = match status {
+        502 => (
+            format!("{who} could not get a valid answer from the server behind it"),
+            vec![
+                format!("Start the backend (e.g. `{}`) and check the proxy's upstream address and port.", t.daphne_command()),
+                "Read the proxy's error log: it names the upstream failure.".to_string(),
+            ],
+        ),
+        503 if a.fingerprint.proxy().is_some()
+            || a.said.meaning == Some(Meaning::UpstreamUnavailable) =>
+        (
+            format!("{who} has no healthy server behind it for this route"),
+            vec![
+                "Start the backend, or check the proxy's health checks and the backend's address and port: the proxy marks every server of this route down.".to_string(),
+                "Read the proxy's log: it says why the servers are down (connection refused, failed health checks).".to_string(),
+            ],
+        ),
+        503 => (
+            "the server or a proxy is temporarily unable to serve".to_string(),
+            vec!["Check that a healthy backend is registered behind the load balancer; retry later.".to_string()],
+        ),
+        _ => (
+            format!("{who} waited too long for the server behind it to answer the upgrade"),
+            vec!["Check that the backend answers directly, bypassing the proxy: a blocked event loop or a slow connect() holds the upgrade.".to_string()],
+        ),
+    };
+    fixes.push(
+        "Connect to the backend directly to tell a proxy problem from a server problem.".into(),
+    );
+    diag(
+        DiagnosisKind::ProxyError,
+        format!(
+            "The upgrade was answered with {line}{}: {what}.",
+            a.words_note()
+        ),
+        fixes,
+    )
 }

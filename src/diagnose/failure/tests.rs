@@ -2,6 +2,7 @@
 //! situation; each asserts the kind and key words, not whole sentences.
 
 mod closes;
+mod evidence;
 mod handshakes;
 mod transport;
 
@@ -37,6 +38,7 @@ fn failed(stage: Stage, kind: FailureKind, message: &str) -> AttemptRecord {
         kind,
         message: message.to_string(),
         http: None,
+        raw_answer: None,
     }))
 }
 
@@ -53,6 +55,7 @@ fn answered(status: u16, headers: &[(&str, &str)], body: &str) -> AttemptRecord 
                 .collect(),
             body_excerpt: body.to_string(),
         }),
+        raw_answer: None,
     }))
 }
 
@@ -99,6 +102,10 @@ struct Row<'a> {
     kind: DiagnosisKind,
     summary: &'a [&'a str],
     fixes: &'a [&'a str],
+    /// What wsmon sent, when the row says.
+    sent: Option<crate::diagnose::evidence::Sent>,
+    /// Words that must not appear in the summary or fixes.
+    never: &'a [&'a str],
 }
 
 impl<'a> Row<'a> {
@@ -113,7 +120,17 @@ impl<'a> Row<'a> {
             kind,
             summary: &[],
             fixes: &[],
+            sent: None,
+            never: &[],
         }
+    }
+    fn sent(mut self, sent: crate::diagnose::evidence::Sent) -> Self {
+        self.sent = Some(sent);
+        self
+    }
+    fn never(mut self, never: &'a [&'a str]) -> Self {
+        self.never = never;
+        self
     }
     fn url(mut self, url: &'a str) -> Self {
         self.url = url;
@@ -159,6 +176,7 @@ fn run(row: &Row<'_>) -> Diagnosis {
         token_check: row.check.as_ref(),
         token_check_configured: row.check_configured,
         close_codes: &names,
+        sent: row.sent.as_ref(),
     })
 }
 
@@ -177,6 +195,11 @@ fn check_rows(rows: Vec<Row<'_>>) {
             }
         }
         let fixes = d.fixes.join(" | ");
+        for word in row.never {
+            if d.summary.contains(word) || fixes.contains(word) {
+                bad.push(format!("says {word:?}"));
+            }
+        }
         for word in row.fixes {
             if !fixes.contains(word) {
                 bad.push(format!("fixes lack {word:?}"));

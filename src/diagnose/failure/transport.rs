@@ -2,7 +2,7 @@
 //! handshakes that broke the rules or were cut off. Classified from the
 //! failure kind and, since libraries wrap errors loosely, the message.
 
-use super::{Target, diag};
+use super::{Facts, Target, diag};
 use crate::diagnose::text::excerpt;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
 use crate::session::Stage;
@@ -214,6 +214,92 @@ fn bracket<'m>(msg: &'m str, open: &str) -> Option<&'m str> {
     let start = msg.find(open)? + open.len();
     let len = msg[start..].find(']')?;
     Some(&msg[start..start + len])
+}
+
+/// [`protocol`], with the bytes recorded during the upgrade: a parse
+/// failure is only "the port speaks TLS" when the bytes say so (or none
+/// were recorded).
+pub(super) fn protocol_with(t: &Target, lower: &str, msg: &str, raw: &str) -> Diagnosis {
+    use crate::diagnose::evidence::raw as rawbytes;
+    if raw.is_empty() || rawbytes::looks_like_tls(raw) {
+        return protocol(t, lower, msg);
+    }
+    let bytes = rawbytes::escaped(raw, 160);
+    diag(
+        DiagnosisKind::ProtocolError,
+        format!(
+            "{} answered the upgrade with bytes that are not a valid HTTP answer (\"{msg}\"); what arrived: \"{bytes}\".",
+            t.addr()
+        ),
+        vec![
+            "Something other than an HTTP server answers on this port, or the server writes a broken answer: compare with `curl -i` against the same URL (with http:// instead of ws://).".into(),
+            "Connect to the server directly, bypassing any proxy, to see which one breaks the answer.".into(),
+        ],
+    )
+}
+
+/// A 101 followed by bytes that cannot start a WebSocket frame: usually
+/// an HTTP error page written onto the upgraded socket by a server (or a
+/// proxy) that accepted the upgrade and then failed.
+pub(super) fn not_a_frame(t: &Target, raw: &str) -> Diagnosis {
+    use crate::diagnose::evidence::raw as rawbytes;
+    let after = raw.split_once("\r\n\r\n").map_or("", |(_, rest)| rest);
+    let bytes = rawbytes::escaped(after, 160);
+    let http = after.starts_with("HTTP/");
+    let what = if http {
+        "an HTTP answer written onto the upgraded socket"
+    } else {
+        "bytes that cannot start a WebSocket frame"
+    };
+    diag(
+        DiagnosisKind::ProtocolError,
+        format!(
+            "{} answered 101 Switching Protocols, then sent {what}: \"{bytes}\".",
+            t.addr()
+        ),
+        vec![
+            "The server (or a proxy) accepted the upgrade and then wrote plain HTTP or text on the socket: read its console at the time; a handler that fails after the 101 must close with a close frame (1011), not write an error page.".into(),
+            "Connect to the server directly, bypassing any proxy, to see which one writes it.".into(),
+        ],
+    )
+}
+
+/// The server's 101 did not agree with the subprotocols offered: none
+/// returned although some were offered, one never offered, or one when
+/// none was.
+pub(super) fn subprotocol(facts: &Facts<'_>, t: &Target, lower: &str, msg: &str) -> Diagnosis {
+    let offered = facts
+        .sent
+        .map(|s| s.subprotocols.join(", "))
+        .filter(|s| !s.is_empty());
+    let (what, fix) = if lower.contains("nosubprotocol") || lower.contains("no subprotocol") {
+        (
+            format!(
+                "wsmon offered the subprotocol{} {} but the server's 101 chose none",
+                if offered.as_deref().is_some_and(|o| o.contains(',')) { "s" } else { "" },
+                excerpt(offered.as_deref().unwrap_or("list"))
+            ),
+            "The server does not speak the offered subprotocol: check which one it expects (its docs or a browser's Sec-WebSocket-Protocol) and list that one in the endpoint's subprotocols; a client must fail such a 101 (RFC 6455 §4.1).".to_string(),
+        )
+    } else if lower.contains("nonerequested") || lower.contains("none requested") {
+        (
+            "the server's 101 chose a subprotocol although wsmon offered none".to_string(),
+            "Add the subprotocol the server requires to the endpoint's subprotocols.".to_string(),
+        )
+    } else {
+        (
+            format!(
+                "the server's 101 chose a subprotocol wsmon did not offer (offered: {})",
+                excerpt(offered.as_deref().unwrap_or("none"))
+            ),
+            "List the subprotocol the server picks in the endpoint's subprotocols.".to_string(),
+        )
+    };
+    diag(
+        DiagnosisKind::ProtocolError,
+        format!("{} answered 101 but {what} (\"{msg}\").", t.addr()),
+        vec![fix],
+    )
 }
 
 pub(super) fn protocol(t: &Target, lower: &str, msg: &str) -> Diagnosis {

@@ -78,6 +78,7 @@ fn failed(n: u32, start: u64, took: u64, kind: FailureKind, status: Option<u16>)
                 headers: vec![],
                 body_excerpt: String::new(),
             }),
+            raw_answer: None,
         }),
         activity: Activity::default(),
     }

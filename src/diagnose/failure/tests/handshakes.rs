@@ -158,12 +158,11 @@ fn each_handshake_status() {
             .says(&["HTTP 503 Service Unavailable", "temporarily"]),
         Row::new("504", answered(504, &[], ""), K::ProxyError)
             .says(&["HTTP 504 Gateway Timeout", "too long"]),
-        Row::new(
-            "429 other",
-            answered(429, &[], "slow down"),
-            K::HandshakeFailed,
-        )
-        .says(&["HTTP 429", "instead of 101", "slow down"]),
+        Row::new("429 other", answered(429, &[], "slow down"), K::RateLimited).says(&[
+            "HTTP 429",
+            "rate limited",
+            "slow down",
+        ]),
         Row::new("501 other", answered(501, &[], ""), K::HandshakeFailed).says(&["HTTP 501"]),
     ]);
 }
