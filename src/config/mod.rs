@@ -14,6 +14,7 @@ pub mod error;
 pub mod file;
 pub mod listing;
 pub mod paths;
+pub mod protocol;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use url::Url;
 use crate::secret::{Redactor, Secret};
 
 pub use error::{ConfigError, Problem};
+pub use protocol::{ProtocolConfig, ProtocolKind};
 
 /// A validated profiles file.
 #[derive(Debug, Clone)]
@@ -90,6 +92,8 @@ pub struct EndpointTemplate {
     pub headers: IndexMap<String, String>,
     /// Offered in `Sec-WebSocket-Protocol`.
     pub subprotocols: Vec<String>,
+    /// The application protocol spoken over the socket (templates).
+    pub protocol: ProtocolConfig,
 }
 
 /// TLS options of a profile; the default is verified TLS with the Mozilla
@@ -198,6 +202,8 @@ pub struct Endpoint {
     /// Handshake headers with `{token}` filled in (values may be secret).
     pub headers: Vec<(String, Secret)>,
     pub subprotocols: Vec<String>,
+    /// The application protocol, `{token}` filled in (may be secret).
+    pub protocol: ProtocolConfig,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -207,6 +213,7 @@ impl std::fmt::Debug for Endpoint {
             .field("url", &self.shown_url)
             .field("headers", &self.headers)
             .field("subprotocols", &self.subprotocols)
+            .field("protocol", &self.protocol.kind)
             .finish()
     }
 }

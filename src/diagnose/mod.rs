@@ -12,6 +12,7 @@ pub mod codes;
 pub mod explain;
 pub mod failure;
 pub mod lint;
+pub mod protocol;
 pub mod text;
 
 use serde::Serialize;

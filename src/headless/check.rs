@@ -43,6 +43,11 @@ pub struct EndpointReport {
     /// hold), `closed` otherwise.
     pub state: &'static str,
     pub ready_state: u8,
+    /// The application protocol's handshake completed (Socket.IO
+    /// namespace connected, graphql connection_ack, Action Cable
+    /// confirm_subscription, STOMP CONNECTED, on_open expectations met);
+    /// `null` for a raw endpoint without on_open steps.
+    pub ready: Option<bool>,
     pub handshake_status: Option<u16>,
     pub close_code: Option<u16>,
     pub close_reason: Option<String>,
@@ -152,6 +157,7 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                     url: endpoint.shown_url.clone(),
                     state: "closed",
                     ready_state: 3,
+                    ready: state.expects_ready.then_some(false),
                     handshake_status: None,
                     close_code: None,
                     close_reason: None,
@@ -166,16 +172,27 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                     warnings,
                 };
             };
-            // Held open and closed by us: the socket worked.
+            // Held open and closed by us: the socket worked. With a
+            // protocol it must also have become ready, and a raw endpoint
+            // that speaks a known protocol is not a working feed.
+            let protocol = crate::diagnose::protocol::diagnose(endpoint, record);
+            let ready = state.expects_ready.then_some(state.was_ready);
             let opened_fine = record
                 .close()
-                .is_some_and(|c| c.by == Closer::Client && c.cause == Some(LocalCause::CheckDone));
+                .is_some_and(|c| c.by == Closer::Client && c.cause == Some(LocalCause::CheckDone))
+                && protocol.is_none()
+                && ready != Some(false);
             let diagnosis = if opened_fine {
+                let summary = match (&state.ready_detail, ready) {
+                    (Some(detail), Some(true)) => format!(
+                        "Opened (101), ready ({detail}) and stayed open; closed by wsmon with 1000 after the check."
+                    ),
+                    _ => "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
+                        .into(),
+                };
                 Diagnosis {
                     kind: DiagnosisKind::Ok,
-                    summary:
-                        "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
-                            .into(),
+                    summary,
                     fixes: vec![],
                 }
             } else {
@@ -186,6 +203,7 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
                 url: endpoint.shown_url.clone(),
                 state: if opened_fine { "open" } else { "closed" },
                 ready_state: if opened_fine { 1 } else { 3 },
+                ready,
                 handshake_status: record.handshake_status(),
                 close_code: if opened_fine {
                     None
@@ -203,7 +221,10 @@ fn build(profile: &ActiveProfile, model: &Model) -> Report {
             }
         })
         .collect();
-    let healthy = token_ok && endpoints.iter().all(|e| e.state == "open");
+    let healthy = token_ok
+        && endpoints
+            .iter()
+            .all(|e| e.state == "open" && e.ready != Some(false));
     Report {
         profile: profile.name.clone(),
         healthy,
@@ -283,9 +304,14 @@ pub fn to_text(report: &Report) -> String {
             .latency_ms
             .map(|l| format!(" in {l} ms"))
             .unwrap_or_default();
+        let ready = match e.ready {
+            Some(true) => "·READY",
+            Some(false) => "·NOT READY",
+            None => "",
+        };
         let _ = writeln!(
             out,
-            "{mark} {}  readyState {} {}  HTTP {status}{latency}{code}  {}",
+            "{mark} {}  readyState {} {}{ready}  HTTP {status}{latency}{code}  {}",
             e.name,
             e.ready_state,
             e.state.to_uppercase(),

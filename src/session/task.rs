@@ -99,6 +99,10 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
                 wiring.token_check.notify_one();
                 wait_for(&spec, &mut wiring, |c| *c != Command::Pause).await
             }
+            Decision::StopRefused(detail) => {
+                stop(&spec, &wiring, StopReason::ProtocolRefused { detail }).await;
+                wait_for(&spec, &mut wiring, |c| *c != Command::Pause).await
+            }
             Decision::After(delay) => {
                 let event = SessionEvent::RetryScheduled {
                     attempt: attempt + 1,
@@ -121,6 +125,8 @@ enum Decision {
     Now,
     Pause,
     StopAuth(String),
+    /// The server refused in its protocol and said not to come back.
+    StopRefused(String),
     After(Duration),
 }
 
@@ -172,10 +178,11 @@ async fn one_attempt(
                 handshake_latency: None,
                 outcome: Outcome::Failed(failure),
             };
-            (record, Next::Policy)
+            (record, Ok(Next::Policy))
         }
         Ok(connected) => {
             let latency = connected.info.latency;
+            let subprotocol = connected.info.subprotocol.clone();
             let at = connected.opened_at;
             // Counted before anyone hears of it, so a probe sent on the
             // Open event finds the socket.
@@ -191,7 +198,7 @@ async fn one_attempt(
             .await;
             // Not boxed like the dial: that would save 3 KB per session
             // but cost 10-18% of a flood's ingest (A/B, 1,000,000 messages).
-            let ended = open::run(connected.ws, spec, wiring).await;
+            let ended = open::run(connected.ws, spec, wiring, subprotocol.as_deref()).await;
             wiring.probe.socket_closed();
             let open_for = ended.at.duration_since(at).unwrap_or_default();
             if open_for >= STABLE_AFTER {
@@ -207,14 +214,24 @@ async fn one_attempt(
                     open_for,
                 },
             };
-            (record, ended.next)
+            let next = match (ended.next, ended.refusal) {
+                (Next::StopAuth, detail) => Err(Decision::StopAuth(detail.unwrap_or_default())),
+                (Next::StopRefused, detail) => {
+                    Err(Decision::StopRefused(detail.unwrap_or_default()))
+                }
+                (next, _) => Ok(next),
+            };
+            (record, next)
         }
     };
     let decision = match next {
-        Next::Stop => None,
-        Next::Reconnect => Some(Decision::Now),
-        Next::Pause => Some(Decision::Pause),
-        Next::Policy => Some(match policy::after(&record) {
+        Err(decision) => Some(decision),
+        Ok(Next::Stop) => None,
+        Ok(Next::Reconnect) => Some(Decision::Now),
+        Ok(Next::Pause) => Some(Decision::Pause),
+        // Only ever paired with a refusal (above).
+        Ok(Next::StopAuth | Next::StopRefused) => Some(Decision::Pause),
+        Ok(Next::Policy) => Some(match policy::after(&record) {
             After::StopAuth(detail) => Decision::StopAuth(detail),
             After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
         }),
@@ -338,6 +355,7 @@ mod tests {
                 url,
                 headers: vec![],
                 subprotocols: vec![],
+                protocol: Default::default(),
             },
             settings: Settings::default(),
             mode: Mode::Monitor,

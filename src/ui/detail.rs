@@ -133,7 +133,7 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
 }
 
 fn state_text(app: &App, s: &SessionState) -> String {
-    let badge = super::sessions::badge(&s.lifecycle);
+    let badge = super::sessions::session_badge(s);
     match &s.lifecycle {
         Lifecycle::Open { since } => format!(
             "{badge} since {} (up {})",
@@ -158,6 +158,7 @@ fn stop_words(why: &crate::session::StopReason) -> String {
     match why {
         // The diagnosis below says why; here only what the user can do.
         StopReason::AuthRejected { .. } => "auth rejected; r retries, t re-checks the token".into(),
+        StopReason::ProtocolRefused { .. } => "refused by the server's protocol; r retries".into(),
         StopReason::Paused => "paused; press s to resume".into(),
         StopReason::Finished => "finished".into(),
         StopReason::Cancelled => "cancelled".into(),

@@ -87,6 +87,21 @@ pub fn badge(lifecycle: &Lifecycle) -> String {
     format!("{} {}", rs.number(), rs.label())
 }
 
+/// [`badge`] with the protocol's state: `1 OPEN·READY` once the
+/// application protocol's handshake is complete, `1 OPEN·…` while it is
+/// not yet (readyState stays the browser's number).
+pub fn session_badge(s: &SessionState) -> String {
+    let plain = badge(&s.lifecycle);
+    if s.lifecycle.ready_state() != crate::model::lifecycle::ReadyState::Open || !s.expects_ready {
+        return plain;
+    }
+    if s.ready {
+        format!("{plain}·READY")
+    } else {
+        format!("{plain}·…")
+    }
+}
+
 /// What the session is doing, for the "for" column.
 fn status(app: &App, s: &SessionState) -> String {
     match &s.lifecycle {
@@ -103,6 +118,7 @@ fn status(app: &App, s: &SessionState) -> String {
         },
         Lifecycle::Stopped { why, .. } => match why {
             StopReason::AuthRejected { .. } => "stopped: auth".into(),
+            StopReason::ProtocolRefused { .. } => "stopped: refused".into(),
             StopReason::Paused => "paused".into(),
             StopReason::Finished => "finished".into(),
             StopReason::Cancelled => "cancelled".into(),
@@ -200,7 +216,7 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'
     };
     let mut cells = [
         Cell::from(visible(&s.name).into_owned()),
-        Cell::from(Span::styled(badge(&s.lifecycle), theme.badge(&s.lifecycle))),
+        Cell::from(Span::styled(session_badge(s), theme.badge(&s.lifecycle))),
         Cell::from(status(app, s)),
         Cell::from(close),
         Cell::from(rtt),

@@ -48,6 +48,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
                 url,
                 headers: vec![],
                 subprotocols: vec![],
+                protocol: Default::default(),
             }
         })
         .collect();

@@ -251,11 +251,16 @@ impl Validator<'_> {
             .iter()
             .map(|s| s.get_ref().clone())
             .collect();
+        let (protocol, protocol_token) = self.protocol(raw, profile, &field);
+        if uses_token.is_none() {
+            uses_token = protocol_token;
+        }
         let template = EndpointTemplate {
             name,
             url,
             headers,
             subprotocols,
+            protocol,
         };
         let shared = profile.is_none();
         Prepared {
