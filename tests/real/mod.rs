@@ -346,7 +346,11 @@ impl Nginx {
             let path = root.join(format!("nginx-{port}.conf"));
             fs::write(&path, conf).expect("write nginx.conf");
             let mut cmd = Command::new(&nginx);
-            cmd.arg("-c").arg(&path).arg("-p").arg(&root).stdin(Stdio::null());
+            cmd.arg("-c")
+                .arg(&path)
+                .arg("-p")
+                .arg(&root)
+                .stdin(Stdio::null());
             (cmd, root.join(format!("nginx-{port}.console")))
         });
         Nginx { proc, dir }
