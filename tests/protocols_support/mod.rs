@@ -98,7 +98,7 @@ impl Lines {
     }
 
     /// Every remaining line until the process ends (at most `within`).
-    pub fn to_end(&mut self, within: Duration) {
+    pub fn read_to_end(&mut self, within: Duration) {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
