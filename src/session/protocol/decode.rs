@@ -45,10 +45,15 @@ pub fn decode(kind: ProtocolKind, text: &str) -> Option<Decoded> {
         ProtocolKind::GraphqlTransportWs | ProtocolKind::GraphqlWs => {
             let mut v: Value = serde_json::from_str(text).ok()?;
             let event = v["id"].as_str()?.to_string();
-            Some(Decoded {
-                event,
-                data: v.get_mut("payload").map(Value::take).unwrap_or(Value::Null),
-            })
+            let mut payload = v.get_mut("payload").map(Value::take).unwrap_or(Value::Null);
+            // An execution result without errors: its `data` is the payload.
+            let data = match payload.as_object_mut() {
+                Some(map) if map.len() == 1 && map.contains_key("data") => {
+                    map.remove("data").unwrap_or(Value::Null)
+                }
+                _ => payload,
+            };
+            Some(Decoded { event, data })
         }
         ProtocolKind::ActionCable => {
             let mut v: Value = serde_json::from_str(text).ok()?;
@@ -99,7 +104,13 @@ mod tests {
             r#"{"id":"1","type":"next","payload":{"data":{"n":1}}}"#,
         )
         .unwrap();
-        assert_eq!((d.event.as_str(), d.data), ("1", json!({"data":{"n":1}})));
+        assert_eq!((d.event.as_str(), d.data), ("1", json!({"n":1})));
+        let d = decode(
+            ProtocolKind::GraphqlWs,
+            r#"{"id":"1","type":"data","payload":{"data":null,"errors":[{"message":"x"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(d.data["errors"][0]["message"], "x");
         let d = decode(
             ProtocolKind::ActionCable,
             r#"{"identifier":"{\"channel\":\"NotificationsChannel\"}","message":{"t":1}}"#,
