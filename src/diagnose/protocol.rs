@@ -102,7 +102,12 @@ pub fn detected(kind: ProtocolKind, evidence: &str) -> Diagnosis {
     Diagnosis {
         kind: DiagnosisKind::ProtocolError,
         summary: format!(
-            "This is a {} endpoint, not a plain WebSocket feed ({}).{what}",
+            "This is {} {} endpoint, not a plain WebSocket feed ({}).{what}",
+            if kind.title().starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            },
             kind.title(),
             safe(evidence)
         ),
@@ -134,7 +139,7 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                     .iter()
                     .any(|(k, _)| k.eq_ignore_ascii_case("origin"));
                 return Some(Diagnosis {
-                    kind: DiagnosisKind::AuthRejected,
+                    kind: DiagnosisKind::HandshakeFailed,
                     summary: format!(
                         "Action Cable answered 404 \"Page not found\": it does so when the request's Origin is not allowed ({}).",
                         if origin { "the Origin sent is not in allowed_request_origins" } else { "wsmon sent no Origin" }
