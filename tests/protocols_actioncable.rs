@@ -32,7 +32,7 @@ fn cable() -> &'static Proc {
                 .args(["-t", "1:4"])
                 .arg(&ru)
                 .current_dir(logs.path());
-            (cmd, logs.path().join(format!("puma-{port}.log")))
+            (protocols_support::until_tests_end(cmd), logs.path().join(format!("puma-{port}.log")))
         })
     })
 }

@@ -17,7 +17,10 @@ fn server(script: &'static str) -> Proc {
     Proc::on_free_port(script, |port| {
         let mut cmd = real::node(script);
         cmd.arg(port.to_string());
-        (cmd, logs.path().join(format!("{port}.log")))
+        (
+            protocols_support::until_tests_end(cmd),
+            logs.path().join(format!("{port}.log")),
+        )
     })
 }
 

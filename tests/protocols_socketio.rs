@@ -19,7 +19,10 @@ fn node_server() -> &'static Proc {
         Proc::on_free_port("node socket.io", |port| {
             let mut cmd = real::node("socketio_server.js");
             cmd.arg(port.to_string());
-            (cmd, logs.path().join(format!("node-{port}.log")))
+            (
+                protocols_support::until_tests_end(cmd),
+                logs.path().join(format!("node-{port}.log")),
+            )
         })
     })
 }
@@ -31,7 +34,10 @@ fn python_server() -> &'static Proc {
         Proc::on_free_port("python-socketio", |port| {
             let mut cmd = real::python("socketio", "socketio_server.py");
             cmd.arg(port.to_string());
-            (cmd, logs.path().join(format!("py-{port}.log")))
+            (
+                protocols_support::until_tests_end(cmd),
+                logs.path().join(format!("py-{port}.log")),
+            )
         })
     })
 }

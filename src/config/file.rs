@@ -104,6 +104,7 @@ pub struct RawStomp {
     pub login: Option<Spanned<String>>,
     pub passcode: Option<Spanned<String>>,
     pub vhost: Option<Spanned<String>>,
+    pub heart_beat: Option<Spanned<String>>,
 }
 
 /// One `[[endpoints.on_open]]` step.

@@ -120,9 +120,11 @@ pub struct StompOptions {
     pub destination: String,
     pub login: Option<String>,
     pub passcode: Option<String>,
-    /// The `host` header of CONNECT (RabbitMQ's virtual host); the URL's
-    /// host when absent.
+    /// The `host` header of CONNECT (RabbitMQ's virtual host); "/" when
+    /// absent.
     pub vhost: Option<String>,
+    /// Heart-beat period offered both ways in CONNECT (10 s by default).
+    pub heart_beat: Option<Duration>,
 }
 
 /// One `[[endpoints.on_open]]` step of a raw endpoint.
@@ -198,6 +200,7 @@ impl ProtocolConfig {
                 login: opt(&s.login)?,
                 passcode: opt(&s.passcode)?,
                 vhost: s.vhost.clone(),
+                heart_beat: s.heart_beat,
             }),
         };
         let mut on_open = Vec::with_capacity(self.on_open.len());

@@ -153,3 +153,29 @@ pub fn check(config: &Path, profile: &str, extra: &[&str]) -> Value {
         )
     })
 }
+
+/// `cmd` wrapped so that the server ends with the test binary: the servers
+/// here live in statics (one per binary), which are never dropped, so
+/// [`real::Proc`]'s kill-on-drop never runs for them. The wrapper waits for
+/// EOF on its stdin, a pipe the test process holds until it exits, then
+/// stops the server.
+pub fn until_tests_end(cmd: Command) -> Command {
+    let mut wrapped = Command::new("sh");
+    wrapped
+        .arg("-c")
+        .arg(r#""$@" & pid=$!; cat >/dev/null; kill "$pid"; sleep 1; kill -9 "$pid" 2>/dev/null"#)
+        .arg("sh")
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(Stdio::piped());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => wrapped.env(key, v),
+            None => wrapped.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
+}

@@ -175,7 +175,25 @@ impl Validator<'_> {
             if let Some(p) = &s.passcode {
                 track(p, &format!("{f}.passcode"));
             }
+            let heart_beat = s.heart_beat.as_ref().and_then(|h| {
+                match humantime::parse_duration(h.get_ref().trim()) {
+                    Ok(d) if !d.is_zero() => Some(d),
+                    _ => {
+                        let message = format!("`{}` is not a duration above zero", h.get_ref());
+                        let at = Some(h.span().start);
+                        self.report(
+                            at,
+                            profile,
+                            &format!("{f}.heart_beat"),
+                            message,
+                            DURATION_HELP,
+                        );
+                        None
+                    }
+                }
+            });
             config.stomp = Some(StompOptions {
+                heart_beat,
                 destination: s.destination.get_ref().clone(),
                 login: s.login.as_ref().map(|v| v.get_ref().clone()),
                 passcode: s.passcode.as_ref().map(|v| v.get_ref().clone()),

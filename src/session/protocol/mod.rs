@@ -156,9 +156,7 @@ impl Codec {
                 Codec::ActionCable(actioncable::ActionCable::new(channel))
             }
             ProtocolKind::Stomp => {
-                let options = p.stomp.clone().unwrap_or_default();
-                let host = endpoint.url.host_str().unwrap_or("/").to_string();
-                Codec::Stomp(stomp::Stomp::new(options, host))
+                Codec::Stomp(stomp::Stomp::new(p.stomp.clone().unwrap_or_default()))
             }
         }
     }

@@ -13,15 +13,14 @@ use std::time::{Duration, Instant};
 use super::{Fact, Rule, Step, auth_words, short};
 use crate::config::protocol::StompOptions;
 
-/// How often wsmon offers to send and asks to receive heart-beats (ms).
-const HEART_BEAT_MS: u64 = 10_000;
+/// How often wsmon offers to send and asks to receive heart-beats (ms),
+/// unless `[endpoints.stomp] heart_beat` says otherwise.
+pub const HEART_BEAT_MS: u64 = 10_000;
 
 /// One connection's STOMP state.
 #[derive(Debug)]
 pub struct Stomp {
     options: StompOptions,
-    /// The URL's host, the CONNECT `host` when no vhost is set.
-    host: String,
     /// When wsmon's next heart-beat is due (after CONNECTED).
     next_beat: Option<Instant>,
     beat_every: Duration,
@@ -59,26 +58,29 @@ pub fn parse(text: &str) -> Option<Frame<'_>> {
     let headers = lines
         .filter_map(|l| l.trim_end_matches('\r').split_once(':'))
         .collect();
+    // The body ends at the first NUL (no content-length is sent by the
+    // servers wsmon watches; a NUL inside a body would need one).
     Some(Frame {
         command,
         headers,
-        body: body.trim_end_matches('\0'),
+        body: body.split('\0').next().unwrap_or(""),
     })
 }
 
 impl Stomp {
-    pub fn new(options: StompOptions, host: String) -> Self {
+    pub fn new(options: StompOptions) -> Self {
         Stomp {
             options,
-            host,
             next_beat: None,
-            beat_every: Duration::from_millis(HEART_BEAT_MS),
+            beat_every: Duration::ZERO,
         }
     }
 
     pub fn on_open(&mut self, _now: Instant) -> Step {
         let mut frame = String::from("CONNECT\naccept-version:1.2\n");
-        let host = self.options.vhost.as_deref().unwrap_or(&self.host);
+        // RabbitMQ maps `host` to a virtual host: "/" is the default one
+        // (the URL's host would be refused as an unknown vhost).
+        let host = self.options.vhost.as_deref().unwrap_or("/");
         frame += &format!("host:{host}\n");
         if let Some(login) = &self.options.login {
             frame += &format!("login:{login}\n");
@@ -86,7 +88,8 @@ impl Stomp {
         if let Some(passcode) = &self.options.passcode {
             frame += &format!("passcode:{passcode}\n");
         }
-        frame += &format!("heart-beat:{HEART_BEAT_MS},{HEART_BEAT_MS}\n\n\0");
+        let ms = self.heart_beat_ms();
+        frame += &format!("heart-beat:{ms},{ms}\n\n\0");
         Step {
             send: vec![frame],
             ..Step::default()
@@ -107,7 +110,7 @@ impl Stomp {
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .unwrap_or(0);
                 if sy > 0 {
-                    self.beat_every = Duration::from_millis(sy.max(HEART_BEAT_MS));
+                    self.beat_every = Duration::from_millis(sy.max(self.heart_beat_ms()));
                     self.next_beat = Some(now + self.beat_every);
                 }
                 let subscribe = format!(
@@ -152,6 +155,12 @@ impl Stomp {
         }
     }
 
+    fn heart_beat_ms(&self) -> u64 {
+        self.options
+            .heart_beat
+            .map_or(HEART_BEAT_MS, |d| d.as_millis().max(1) as u64)
+    }
+
     pub fn deadline(&self) -> Option<Instant> {
         self.next_beat
     }
@@ -178,15 +187,13 @@ mod tests {
     use super::*;
 
     fn codec() -> Stomp {
-        Stomp::new(
-            StompOptions {
-                destination: "/topic/n".into(),
-                login: Some("guest".into()),
-                passcode: Some("pw".into()),
-                vhost: Some("/".into()),
-            },
-            "127.0.0.1".into(),
-        )
+        Stomp::new(StompOptions {
+            destination: "/topic/n".into(),
+            login: Some("guest".into()),
+            passcode: Some("pw".into()),
+            vhost: Some("/".into()),
+            heart_beat: None,
+        })
     }
 
     #[test]
