@@ -73,6 +73,14 @@ protocol = "socketio"
 [profiles.bad.endpoints.socketio]
 auth = '{{"token": "{{token}}"}}'
 
+[profiles.eio3]
+server = "{http}"
+token = "good-token"
+[[profiles.eio3.endpoints]]
+name = "live"
+url = "{{ws}}/socket.io/?EIO=3&transport=websocket"
+protocol = "socketio"
+
 [profiles.raw]
 server = "{http}"
 [[profiles.raw.endpoints]]
@@ -237,4 +245,24 @@ fn python_socketio_bad_token_is_refused_in_band_and_stops() {
 #[test]
 fn python_socketio_raw_profile_is_detected_not_healthy() {
     raw_profile_is_detected(python_server());
+}
+
+/// A v4 server asked for Engine.IO v3: socket.io 4.8 answers 101 and then
+/// writes "HTTP/1.1 400 … Unsupported protocol version" into the socket;
+/// said precisely, with the EIO value to use.
+#[test]
+fn node_socketio_eio3_mismatch_is_said_precisely() {
+    let config = profiles(node_server());
+    let report = check(&config.path, "eio3", &[]);
+    assert_eq!(report["healthy"], false, "{report:#}");
+    let endpoint = &report["endpoints"][0];
+    let summary = endpoint["diagnosis"]["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("Unsupported protocol version") && summary.contains("v4"),
+        "{summary}"
+    );
+    assert!(
+        endpoint["diagnosis"]["fixes"].to_string().contains("EIO=4"),
+        "{endpoint}"
+    );
 }

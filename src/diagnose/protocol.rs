@@ -163,6 +163,31 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                 }
                 _ => {}
             }
+            // Seen on socket.io 4.8 (engine.io 6) without allowEIO3: the
+            // upgrade to EIO=3 is answered 101, then "HTTP/1.1 400 Bad
+            // Request … Unsupported protocol version" is written into the
+            // socket, which a WebSocket client reads as a framing error.
+            let sniffed = detect::from_handshake(&endpoint.url, None).map(|d| d.0);
+            let eio3 = endpoint
+                .url
+                .query_pairs()
+                .any(|(k, v)| k == "EIO" && v == "3");
+            if (kind == ProtocolKind::SocketIo || sniffed == Some(ProtocolKind::SocketIo))
+                && eio3
+                && close.cause == Some(LocalCause::ProtocolViolation)
+            {
+                return Some(Diagnosis {
+                    kind: DiagnosisKind::HandshakeFailed,
+                    summary: format!(
+                        "The URL asks for Engine.IO v3 (EIO=3) and the server speaks v4 (Socket.IO 3.x/4.x): it answered 101, then wrote an HTTP 400 \"Unsupported protocol version\" into the socket, read as a framing error ({} after open).",
+                        crate::report::short_duration(*open_for)
+                    ),
+                    fixes: vec![
+                        "Use EIO=4 in the URL (wsmon speaks Engine.IO v4 and v3).".into(),
+                        "Or enable allowEIO3 on the server for old clients.".into(),
+                    ],
+                });
+            }
             if let Some(words) = note.strip_prefix(NOT_READY) {
                 return Some(Diagnosis {
                     kind: DiagnosisKind::ProtocolError,
