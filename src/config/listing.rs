@@ -183,7 +183,13 @@ mod tests {
         let names: Vec<&str> = config.profiles.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
-            ["local-sandra", "local-ci", "staging", "prod-jwt", "protocols"]
+            [
+                "local-sandra",
+                "local-ci",
+                "staging",
+                "prod-jwt",
+                "protocols"
+            ]
         );
         let protocols = config.profile(Some("protocols")).unwrap();
         let kinds: Vec<&str> = (protocols.endpoints.iter())

@@ -283,3 +283,71 @@ impl Validator<'_> {
         self.report(Some(value.span().start), profile, field, message, help);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{ConfigError, ProtocolKind, validate::parse};
+
+    fn problems(endpoint: &str) -> Vec<String> {
+        let text = format!(
+            "[profiles.p]\nserver = \"http://h\"\ntoken = \"t\"\n[[profiles.p.endpoints]]\nname = \"e\"\nurl = \"{{ws}}/x\"\n{endpoint}"
+        );
+        match parse(Path::new("t.toml"), &text) {
+            Ok(_) => vec![],
+            Err(ConfigError::Invalid(p)) => p
+                .iter()
+                .map(|p| format!("{}: {}", p.field.clone().unwrap_or_default(), p.message))
+                .collect(),
+            Err(e) => vec![e.to_string()],
+        }
+    }
+
+    #[test]
+    fn protocol_tables_are_checked() {
+        assert_eq!(problems("protocol = \"socketio\""), Vec::<String>::new());
+        let p = problems("protocol = \"mqtt\"");
+        assert!(
+            p[0].contains("endpoints[0].protocol") && p[0].contains("mqtt"),
+            "{p:?}"
+        );
+        let p = problems("protocol = \"actioncable\"");
+        assert!(
+            p[0].contains("needs an [endpoints.actioncable] table"),
+            "{p:?}"
+        );
+        let p = problems("[profiles.p.endpoints.graphql]\nquery = \"subscription { a }\"");
+        assert!(p[0].contains("protocol is \"raw\""), "{p:?}");
+        let p = problems(
+            "protocol = \"socketio\"\n[profiles.p.endpoints.socketio]\nauth = '{\"token\": {token}'",
+        );
+        assert!(
+            p[0].contains("socketio.auth") && p[0].contains("not JSON"),
+            "{p:?}"
+        );
+        let p = problems(
+            "protocol = \"socketio\"\n[profiles.p.endpoints.socketio]\nemit = ['{\"a\": 1}']",
+        );
+        assert!(p[0].contains("emit[0]"), "{p:?}");
+        let p = problems("[[profiles.p.endpoints.on_open]]\nsend = \"x\"\nexpect = \"(\"");
+        assert!(p[0].contains("on_open[0].expect"), "{p:?}");
+    }
+
+    #[test]
+    fn json_with_the_token_fills_in_and_the_subprotocol_is_offered() {
+        let text = "[profiles.p]\nserver = \"http://h\"\ntoken = \"sekret\"\n[[profiles.p.endpoints]]\nname = \"e\"\nurl = \"{ws}/graphql\"\nprotocol = \"graphql-transport-ws\"\n[profiles.p.endpoints.graphql]\nquery = \"subscription { a }\"\ninit_payload = '{\"token\": \"{token}\"}'\n";
+        let config = parse(Path::new("t.toml"), text).expect("valid");
+        let active = config.profiles[0].activate().expect("activate");
+        let e = &active.endpoints[0];
+        assert_eq!(e.protocol.kind, ProtocolKind::GraphqlTransportWs);
+        assert_eq!(
+            e.protocol
+                .graphql
+                .as_ref()
+                .and_then(|g| g.init_payload.as_deref()),
+            Some("{\"token\": \"sekret\"}")
+        );
+        assert_eq!(e.subprotocols, ["graphql-transport-ws"]);
+    }
+}
