@@ -83,11 +83,15 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
         while let Some(event) = rx.recv().await {
             model.apply(&event);
             if probe_timeout.is_some() {
+                // A protocol session counts once ready: before that the
+                // server delivers nothing to it.
                 let settled = model.sessions.iter().all(|s| {
                     !matches!(
                         s.lifecycle,
                         crate::model::Lifecycle::Idle | crate::model::Lifecycle::Connecting { .. }
-                    )
+                    ) && !(s.expects_ready
+                        && !s.ready
+                        && matches!(s.lifecycle, crate::model::Lifecycle::Open { .. }))
                 });
                 if settled && !probe_sent {
                     supervisor.probe_now();
