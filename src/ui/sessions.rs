@@ -297,6 +297,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_protocol_session_is_open_ready_only_once_ready() {
+        use crate::session::{HandshakeInfo, ProtocolEvent, SessionEvent};
+        use std::time::{Duration, SystemTime};
+        let mut model = crate::model::Model::new(&{
+            let text = "[profiles.p]\nserver = \"http://h\"\n[[profiles.p.endpoints]]\nname = \"e\"\nurl = \"{ws}/socket.io/\"\nprotocol = \"socketio\"\n";
+            let config =
+                crate::config::validate::parse(std::path::Path::new("t"), text).expect("config");
+            config.profiles[0].activate().expect("profile")
+        });
+        let at = SystemTime::UNIX_EPOCH;
+        let apply = |model: &mut crate::model::Model, event| {
+            model.apply(&crate::session::Event::Session { endpoint: 0, event })
+        };
+        let handshake = HandshakeInfo {
+            status: 101,
+            latency: Duration::ZERO,
+            headers: vec![],
+            subprotocol: None,
+        };
+        apply(&mut model, SessionEvent::Open { at, handshake });
+        assert_eq!(session_badge(&model.sessions[0]), "1 OPEN·…");
+        let ready = ProtocolEvent::Ready {
+            at,
+            protocol: crate::config::ProtocolKind::SocketIo,
+            detail: "namespace / connected".into(),
+        };
+        apply(&mut model, SessionEvent::Protocol(ready));
+        assert_eq!(session_badge(&model.sessions[0]), "1 OPEN·READY");
+        apply(&mut model, SessionEvent::Protocol(ProtocolEvent::Keepalive));
+        assert_eq!(model.sessions[0].keepalives, 1);
+        assert_eq!(model.sessions[0].messages, 0, "keepalives are not messages");
+    }
+
+    #[test]
     fn sparkline_scales_to_the_busiest_second() {
         assert_eq!(sparkline(&[0, 1, 2, 4]), " ▂▄█");
         assert_eq!(sparkline(&[0, 0]), "  ");
