@@ -86,12 +86,14 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
                 // A protocol session counts once ready: before that the
                 // server delivers nothing to it.
                 let settled = model.sessions.iter().all(|s| {
-                    !matches!(
+                    let waiting = matches!(
                         s.lifecycle,
                         crate::model::Lifecycle::Idle | crate::model::Lifecycle::Connecting { .. }
-                    ) && !(s.expects_ready
+                    );
+                    let not_ready = s.expects_ready
                         && !s.ready
-                        && matches!(s.lifecycle, crate::model::Lifecycle::Open { .. }))
+                        && matches!(s.lifecycle, crate::model::Lifecycle::Open { .. });
+                    !waiting && !not_ready
                 });
                 if settled && !probe_sent {
                     supervisor.probe_now();
