@@ -80,6 +80,12 @@ token = "old-token"
 server = "{http}"
 token = "good-token"
 {}
+[profiles.no-origin]
+server = "{http}"
+token = "good-token"
+[[profiles.no-origin.endpoints]]
+name = "cable"
+url = "{{ws}}/cable?token={{token}}"
 "#,
         endpoint("good", "NotificationsChannel", true),
         endpoint("private", "PrivateChannel", true),
@@ -186,4 +192,18 @@ fn actioncable_raw_profile_is_detected_not_healthy() {
     let good = check(&config.path, "good", &[]);
     assert_eq!(good["healthy"], true, "{good:#}");
     assert_eq!(good["endpoints"][0]["ready"], true);
+}
+
+/// No Origin (a monitor's default): Action Cable answers 404 "Page not
+/// found"; the diagnosis says it is the Origin check, not a missing route.
+#[test]
+fn actioncable_404_without_origin_names_the_origin() {
+    let config = profiles();
+    let report = check(&config.path, "no-origin", &[]);
+    assert_eq!(report["healthy"], false, "{report:#}");
+    let endpoint = &report["endpoints"][0];
+    assert_eq!(endpoint["handshake_status"], 404);
+    let diagnosis = &endpoint["diagnosis"];
+    let words = format!("{} {}", diagnosis["summary"], diagnosis["fixes"]);
+    assert!(words.contains("Origin"), "{diagnosis}");
 }

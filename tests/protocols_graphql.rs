@@ -72,6 +72,19 @@ server = "{http}"
 name = "gql"
 url = "{{ws}}/graphql"
 subprotocols = ["graphql-transport-ws"]
+
+[profiles.no-subprotocol]
+server = "{http}"
+[[profiles.no-subprotocol.endpoints]]
+name = "gql"
+url = "{{ws}}/graphql"
+
+[profiles.legacy-subprotocol]
+server = "{http}"
+[[profiles.legacy-subprotocol.endpoints]]
+name = "gql"
+url = "{{ws}}/graphql"
+subprotocols = ["graphql-ws"]
 "#,
         endpoint("good"),
         endpoint("bad")
@@ -183,6 +196,37 @@ fn raw_graphql_endpoint_is_detected_and_4408_explained() {
             .as_str()
             .unwrap_or("")
             .contains("connection_init"),
+        "{diagnosis}"
+    );
+    assert!(
+        diagnosis["fixes"]
+            .to_string()
+            .contains("graphql-transport-ws"),
+        "{diagnosis}"
+    );
+}
+
+/// No subprotocol offered to a graphql-transport-ws server: its 4406
+/// "Subprotocol not acceptable" is explained with the subprotocol to
+/// offer. The legacy `graphql-ws` offered: graphql-ws answers 101 with no
+/// subprotocol (a handshake a client must refuse), said as such.
+#[test]
+fn graphql_wrong_or_missing_subprotocol_names_the_one_to_offer() {
+    let config = profiles(modern(), "graphql-transport-ws");
+    let report = check(&config.path, "no-subprotocol", &[]);
+    assert_eq!(report["healthy"], false, "{report:#}");
+    let endpoint = &report["endpoints"][0];
+    assert_eq!(endpoint["close_code"], 4406, "{endpoint:#}");
+    let fixes = endpoint["diagnosis"]["fixes"].to_string();
+    assert!(fixes.contains("graphql-transport-ws"), "{fixes}");
+    let report = check(&config.path, "legacy-subprotocol", &[]);
+    assert_eq!(report["healthy"], false, "{report:#}");
+    let diagnosis = &report["endpoints"][0]["diagnosis"];
+    assert!(
+        diagnosis["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("legacy"),
         "{diagnosis}"
     );
     assert!(

@@ -124,6 +124,19 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
     let kind = endpoint.protocol.kind;
     match &record.outcome {
         Outcome::Failed(failure) => {
+            // tungstenite refuses a 101 without the subprotocol offered.
+            if failure.message.contains("Server sent no subprotocol")
+                && endpoint.subprotocols.iter().any(|s| s == "graphql-ws")
+            {
+                return Some(Diagnosis {
+                    kind: DiagnosisKind::HandshakeFailed,
+                    summary: "You offered `graphql-ws` (the legacy subscriptions-transport-ws protocol) and the server answered 101 without a subprotocol: it does not speak it.".into(),
+                    fixes: vec![format!(
+                        "A graphql-ws library server speaks graphql-transport-ws: offer that, or let wsmon speak it:\n{}",
+                        detect::profile_lines(ProtocolKind::GraphqlTransportWs)
+                    )],
+                });
+            }
             let http = failure.http.as_ref()?;
             let sniffed = detect::from_handshake(&endpoint.url, None).map(|d| d.0);
             let socketio =
@@ -199,11 +212,18 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                     fixes: vec![not_ready_fix(kind).into()],
                 });
             }
+            // graphql-ws' own close reasons name the protocol even when
+            // nothing else does (no subprotocol offered, or the legacy one).
+            let graphql_reason = matches!(
+                (close.code, close.reason.as_str()),
+                (4406, "Subprotocol not acceptable") | (4408, "Connection initialisation timeout")
+            );
             let graphql_ws = kind == ProtocolKind::GraphqlTransportWs
                 || endpoint
                     .subprotocols
                     .iter()
-                    .any(|s| s == "graphql-transport-ws");
+                    .any(|s| s == "graphql-transport-ws")
+                || graphql_reason;
             if graphql_ws && let Some(meaning) = graphql::close_meaning(close.code) {
                 let diagnosis_kind = match close.code {
                     4401 | 4403 => DiagnosisKind::AuthRejected,
@@ -215,9 +235,15 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                         "Let wsmon send connection_init and a subscribe: add to the endpoint\n{}",
                         detect::profile_lines(ProtocolKind::GraphqlTransportWs)
                     )),
-                    4406 => fixes.push(
-                        "Offer the subprotocol: subprotocols = [\"graphql-transport-ws\"] (protocol = \"graphql-transport-ws\" offers it itself).".into(),
-                    ),
+                    4406 => {
+                        if endpoint.subprotocols.iter().any(|s| s == "graphql-ws") {
+                            fixes.push("You offered `graphql-ws`, the legacy subscriptions-transport-ws protocol; this server speaks graphql-transport-ws.".into());
+                        }
+                        fixes.push(format!(
+                            "Offer the subprotocol: subprotocols = [\"graphql-transport-ws\"], or let wsmon speak it:\n{}",
+                            detect::profile_lines(ProtocolKind::GraphqlTransportWs)
+                        ));
+                    }
                     4403 | 4401 => fixes.push(auth_fix(ProtocolKind::GraphqlTransportWs).into()),
                     _ => {}
                 }
