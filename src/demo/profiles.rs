@@ -47,6 +47,18 @@ const PROFILES: [DemoProfile; 5] = [
         socketio: false,
     },
     DemoProfile {
+        name: "demo-socketio",
+        comment: &[
+            "Sandra again, with a Socket.IO v4 hub too: wsmon speaks Engine.IO on it",
+            "(answers its pings, connects the namespace with the token as auth), so",
+            "the session is OPEN·READY and events arrive by name.",
+        ],
+        description: "Active user: a Socket.IO session (ready, events by name) beside the notifications socket",
+        token: SANDRA_TOKEN,
+        orders: false,
+        socketio: true,
+    },
+    DemoProfile {
         name: "demo-inactive",
         comment: &[
             "Victor's account is deactivated. The socket is refused with HTTP 403",
@@ -67,18 +79,6 @@ const PROFILES: [DemoProfile; 5] = [
         token: UNKNOWN_TOKEN,
         orders: false,
         socketio: false,
-    },
-    DemoProfile {
-        name: "demo-socketio",
-        comment: &[
-            "Sandra again, with a Socket.IO v4 hub too: wsmon speaks Engine.IO on it",
-            "(answers its pings, connects the namespace with the token as auth), so",
-            "the session is OPEN·READY and events arrive by name.",
-        ],
-        description: "Active user: a Socket.IO session (ready, events by name) beside the notifications socket",
-        token: SANDRA_TOKEN,
-        orders: false,
-        socketio: true,
     },
 ];
 
