@@ -252,8 +252,8 @@ pub async fn run(
                 }
             }
             item = ws.next(), if !(record && pending.bytes >= RECORD_PAUSE_BYTES) => {
-                let mut reading = Reading { ws: &mut ws, pending: &mut pending, beat: &mut beat, codec: &mut codec, proto: &mut proto };
-                if let Some(end) = take_items(item, &mut reading, spec, wiring).await {
+                let reading = Reading { ws: &mut ws, pending: &mut pending, beat: &mut beat, codec: &mut codec, proto: &mut proto };
+                if let Some(end) = take_items(item, reading, spec, wiring).await {
                     break end;
                 }
             }
@@ -383,28 +383,49 @@ struct Reading<'a> {
     proto: &'a mut ProtoState,
 }
 
-/// A protocol endpoint's text frame: the codec answers, facts are
-/// reported. `Ok(true)` when it is an application message.
-async fn protocol_frame(
-    text: &str,
-    reading: &mut Reading<'_>,
+/// A protocol endpoint's data frame: the codec answers a text frame and
+/// its facts are reported; an application message (or a binary frame) goes
+/// to the consumer. `Ok(true)` when a refusal ends the batch.
+async fn protocol_payload(
+    payload: Payload,
+    ws: &mut WsStream,
+    pending: &mut Pending,
+    codec: &mut Codec,
+    proto: &mut ProtoState,
     spec: &SessionSpec,
     wiring: &Wiring,
 ) -> Result<bool, CloseInfo> {
-    let step = reading.codec.on_text(text, std::time::Instant::now());
-    let deliver = step.deliver;
-    apply_step(step, reading.ws, spec, wiring, reading.proto).await?;
-    Ok(deliver)
+    let deliver = match &payload.data {
+        PayloadData::Binary(_) => true,
+        PayloadData::Text(text) => {
+            let step = codec.on_text(text.as_str(), std::time::Instant::now());
+            let deliver = step.deliver;
+            apply_step(step, ws, spec, wiring, proto).await?;
+            deliver
+        }
+    };
+    if deliver {
+        wiring.probe.offer(spec.id, &payload);
+        pending.push(payload);
+    }
+    Ok(proto.refusal.is_some())
 }
 
 /// Handles `first` and everything else already readable, up to a batch.
 /// Returns the close when the socket ended.
 async fn take_items(
     first: Option<Result<Message, WsError>>,
-    reading: &mut Reading<'_>,
+    reading: Reading<'_>,
     spec: &SessionSpec,
     wiring: &Wiring,
 ) -> Option<(CloseInfo, Next)> {
+    let Reading {
+        ws,
+        pending,
+        beat,
+        codec,
+        proto,
+    } = reading;
     let mut item = first;
     let mut taken = 0;
     loop {
@@ -413,35 +434,29 @@ async fn take_items(
                 let close = abnormal("the connection ended without a close frame");
                 return Some((close, Next::Policy));
             }
-            Some(Err(e)) => return Some((from_error(e, reading.ws).await, Next::Policy)),
+            Some(Err(e)) => return Some((from_error(e, ws).await, Next::Policy)),
             Some(Ok(message)) => match data_payload(message) {
+                // Raw endpoints (the flood path) skip the protocol layer
+                // with this one check.
+                Ok(payload) if codec.is_raw() => {
+                    wiring.probe.offer(spec.id, &payload);
+                    pending.push(payload);
+                }
                 Ok(payload) => {
-                    // Raw endpoints (the flood path) skip the protocol layer
-                    // with this one check.
-                    let deliver = match (&payload.data, reading.codec.is_raw()) {
-                        (_, true) | (PayloadData::Binary(_), false) => true,
-                        (PayloadData::Text(text), false) => {
-                            // Boxed: the protocol path's future stays out of
-                            // every raw session's task.
-                            let frame =
-                                Box::pin(protocol_frame(text.as_str(), reading, spec, wiring));
-                            match frame.await {
-                                Ok(deliver) => deliver,
-                                Err(close) => return Some((close, Next::Policy)),
-                            }
-                        }
-                    };
-                    if deliver {
-                        wiring.probe.offer(spec.id, &payload);
-                        reading.pending.push(payload);
-                    }
-                    if reading.proto.refusal.is_some() {
-                        // Acted on by the loop (close, stop or retry).
-                        return None;
+                    // Boxed: the protocol path's future stays out of every
+                    // raw session's task.
+                    let frame = Box::pin(protocol_payload(
+                        payload, ws, pending, codec, proto, spec, wiring,
+                    ));
+                    match frame.await {
+                        Ok(false) => {}
+                        // A refusal: acted on by the loop (close, stop or retry).
+                        Ok(true) => return None,
+                        Err(close) => return Some((close, Next::Policy)),
                     }
                 }
                 Err(Message::Pong(data)) => {
-                    if let Some(rtt) = reading.beat.pong(&data, Instant::now()) {
+                    if let Some(rtt) = beat.pong(&data, Instant::now()) {
                         // RTT is a sample, not a record: skip it if the
                         // consumer is behind rather than wait.
                         let event = SessionEvent::Rtt(rtt);
@@ -452,15 +467,15 @@ async fn take_items(
                     }
                 }
                 Err(Message::Close(frame)) => {
-                    let close = server_closed(frame, reading.ws).await;
+                    let close = server_closed(frame, ws).await;
                     // A close code that is a refusal in the protocol's
                     // terms (graphql 4401/4403) obeys its rule.
-                    let next = match reading.codec.on_close(close.code) {
+                    let next = match codec.on_close(close.code) {
                         Some(r) if r.rule == Rule::StopAuth => Next::StopAuth,
                         Some(r) if r.rule == Rule::Stop => Next::StopRefused,
                         _ => Next::Policy,
                     };
-                    if let Some(r) = reading.codec.on_close(close.code) {
+                    if let Some(r) = codec.on_close(close.code) {
                         let event = ProtocolEvent::Refused {
                             at: SystemTime::now(),
                             protocol: spec.endpoint.protocol.kind,
@@ -468,7 +483,7 @@ async fn take_items(
                             rule: r.rule,
                         };
                         emit(spec, wiring, SessionEvent::Protocol(event)).await;
-                        reading.proto.detected = Some(r.detail);
+                        proto.detected = Some(r.detail);
                     }
                     return Some((close, next));
                 }
@@ -479,11 +494,11 @@ async fn take_items(
         }
         taken += 1;
         if taken >= BATCH_MESSAGES
-            || (spec.mode == Mode::Record && reading.pending.bytes >= RECORD_PAUSE_BYTES)
+            || (spec.mode == Mode::Record && pending.bytes >= RECORD_PAUSE_BYTES)
         {
             return None;
         }
-        match reading.ws.next().now_or_never() {
+        match ws.next().now_or_never() {
             Some(next) => item = next,
             None => return None,
         }
