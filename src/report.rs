@@ -34,6 +34,11 @@ pub fn diagnosis(
     record: &AttemptRecord,
     token_check: Option<&TokenCheckResult>,
 ) -> Diagnosis {
+    // The application protocol's own terms first (its refusals, codes,
+    // a raw endpoint that speaks a known protocol).
+    if let Some(d) = diagnose::protocol::diagnose(endpoint, record) {
+        return d;
+    }
     let sent = sent(profile, endpoint);
     diagnose::diagnose(&Facts {
         record,

@@ -292,9 +292,9 @@ fn unknown_keys_everywhere_are_located() {
     );
     let p = one(&text);
     at(&p, 9, 1, Some("p"), "endpoints[1].header");
-    assert!(
-        help(&p).starts_with("one of: name, url, headers, subprotocols"),
-        "{p}"
+    assert_eq!(
+        help(&p),
+        "one of: name, url, headers, subprotocols, heartbeat, protocol, socketio, graphql, actioncable, stomp, on_open"
     );
     let p = one(&format!("{PROFILE}[profiles.p.settings]\nping = \"1s\"\n"));
     at(&p, 4, 1, Some("p"), "settings.ping");

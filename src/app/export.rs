@@ -48,6 +48,7 @@ pub fn event_time(event: &SessionEvent) -> Option<SystemTime> {
         | SessionEvent::Stopped { at, .. }
         | SessionEvent::Sent { at, .. } => Some(*at),
         SessionEvent::Closed(record) => Some(record.ended),
+        SessionEvent::Protocol(p) => p.at(),
         SessionEvent::Messages(_) | SessionEvent::Rtt(_) => None,
     }
 }

@@ -15,6 +15,23 @@ use super::validate::{Placeholder, scan};
 use super::{ActiveProfile, ConfigError, Endpoint, Profile, TokenSource};
 use crate::secret::{Redactor, Secret};
 
+/// A Socket.IO URL as its own clients dial it: `EIO=4` and
+/// `transport=websocket` added to the query when missing (without them
+/// the server answers 400 "Transport unknown").
+fn socketio_url(url: &mut Url) {
+    let has = |key: &str| url.query_pairs().any(|(k, _)| k == key);
+    let (eio, transport) = (has("EIO"), has("transport"));
+    if !eio || !transport {
+        let mut pairs = url.query_pairs_mut();
+        if !eio {
+            pairs.append_pair("EIO", "4");
+        }
+        if !transport {
+            pairs.append_pair("transport", "websocket");
+        }
+    }
+}
+
 impl Profile {
     /// Resolves the token (reading the environment or running
     /// `token_command`) and renders the endpoints.
@@ -72,9 +89,22 @@ impl Profile {
             let name = template.name.as_str();
             let text =
                 fill(&template.url, &self.server, encoded.as_deref()).map_err(|m| fail(name, m))?;
-            let url = Url::parse(&text)
+            let mut url = Url::parse(&text)
                 .map_err(|e| fail(name, format!("the URL does not parse: {e}")))?;
             redactor.learn_url(&url);
+            let protocol = template
+                .protocol
+                .map_texts(|t| fill_text(t, &self.server, token.as_ref().map(Secret::expose)))
+                .map_err(|m| fail(name, format!("protocol settings: {m}")))?;
+            if protocol.kind == super::ProtocolKind::SocketIo {
+                socketio_url(&mut url);
+            }
+            let mut subprotocols = template.subprotocols.clone();
+            if let (true, Some(sub)) = (subprotocols.is_empty(), protocol.kind.subprotocol()) {
+                // What the protocol's own clients offer; servers such as
+                // graphql-ws close with 4406 without it.
+                subprotocols.push(sub.to_string());
+            }
             let mut headers = Vec::with_capacity(template.headers.len());
             for (header, value) in &template.headers {
                 let value = fill(value, &self.server, token.as_ref().map(Secret::expose))
@@ -82,7 +112,7 @@ impl Profile {
                 redactor.learn_header(header, &value);
                 headers.push((header.clone(), Secret::new(value)));
             }
-            rendered.push((template, url, headers));
+            rendered.push((template, url, headers, subprotocols, protocol));
         }
         redactor.learn_url(&self.server);
         if let Some(proxy) = &self.proxy
@@ -107,14 +137,17 @@ impl Profile {
         crate::secret::register(&redactor);
         let endpoints = rendered
             .into_iter()
-            .map(|(template, url, headers)| Endpoint {
-                name: template.name.clone(),
-                shown_url: redactor.redact(url.as_str()).into_owned(),
-                url,
-                headers,
-                subprotocols: template.subprotocols.clone(),
-                heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
-            })
+            .map(
+                |(template, url, headers, subprotocols, protocol)| Endpoint {
+                    name: template.name.clone(),
+                    shown_url: redactor.redact(url.as_str()).into_owned(),
+                    url,
+                    headers,
+                    subprotocols,
+                    heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
+                    protocol,
+                },
+            )
             .collect();
         let token_check = match &self.token_check {
             None => None,
@@ -196,6 +229,21 @@ pub fn fill(template: &str, server: &Url, token: Option<&str>) -> Result<String,
         copied = range.end;
     }
     out.push_str(&template[copied..]);
+    Ok(out)
+}
+
+/// Fills `{token}`, `{ws}` and `{server}` in a protocol text (JSON, a
+/// frame to send), leaving every other brace alone: unlike a URL these
+/// texts are full of `{` and `}`.
+pub fn fill_text(template: &str, server: &Url, token: Option<&str>) -> Result<String, String> {
+    let mut out = template.replace("{ws}", &ws_base(server));
+    out = out.replace("{server}", &server_base(server));
+    if out.contains("{token}") {
+        match token {
+            Some(token) => out = out.replace("{token}", token),
+            None => return Err("uses {token}, but the profile has no token".into()),
+        }
+    }
     Ok(out)
 }
 

@@ -64,6 +64,61 @@ pub struct RawEndpoint {
     pub subprotocols: Vec<Spanned<String>>,
     /// `"ping"` or `"browser"`, over the profile's setting.
     pub heartbeat: Option<Spanned<String>>,
+    /// `protocol = "socketio"` etc.; raw when absent.
+    pub protocol: Option<Spanned<String>>,
+    pub socketio: Option<RawSocketIo>,
+    pub graphql: Option<RawGraphql>,
+    pub actioncable: Option<RawActionCable>,
+    pub stomp: Option<RawStomp>,
+    /// `[[endpoints.on_open]]`: raw frames sent after every open.
+    #[serde(default)]
+    pub on_open: Vec<RawOnOpen>,
+}
+
+/// `[endpoints.socketio]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSocketIo {
+    pub namespace: Option<Spanned<String>>,
+    pub auth: Option<Spanned<String>>,
+    #[serde(default)]
+    pub emit: Vec<Spanned<String>>,
+}
+
+/// `[endpoints.graphql]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGraphql {
+    pub query: Spanned<String>,
+    pub variables: Option<Spanned<String>>,
+    pub init_payload: Option<Spanned<String>>,
+}
+
+/// `[endpoints.actioncable]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActionCable {
+    pub channel: Spanned<String>,
+}
+
+/// `[endpoints.stomp]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStomp {
+    pub destination: Spanned<String>,
+    pub login: Option<Spanned<String>>,
+    pub passcode: Option<Spanned<String>>,
+    pub vhost: Option<Spanned<String>>,
+    pub heart_beat: Option<Spanned<String>>,
+}
+
+/// One `[[endpoints.on_open]]` step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnOpen {
+    pub send: Spanned<String>,
+    pub expect: Option<Spanned<String>>,
+    pub within: Option<Spanned<String>>,
 }
 
 impl RawFile {

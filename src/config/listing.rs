@@ -137,6 +137,12 @@ fn describe_endpoint(out: &mut String, e: &EndpointTemplate, width: usize, redac
         let value = redactor.redact_header(name, value);
         let _ = writeln!(out, "{indent}header {name}: {value}");
     }
+    if e.protocol.kind != crate::config::ProtocolKind::Raw {
+        let _ = writeln!(out, "{indent}protocol {}", e.protocol.kind.as_str());
+    }
+    if !e.protocol.on_open.is_empty() {
+        let _ = writeln!(out, "{indent}on_open {} step(s)", e.protocol.on_open.len());
+    }
     if !e.subprotocols.is_empty() {
         let _ = writeln!(out, "{indent}subprotocols {}", e.subprotocols.join(", "));
     }
@@ -162,7 +168,26 @@ mod tests {
         let config = parse(Path::new("profiles.example.toml"), text).unwrap();
         assert!(config.warnings.is_empty(), "{:?}", config.warnings);
         let names: Vec<&str> = config.profiles.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["local-sandra", "local-ci", "staging", "prod-jwt"]);
+        assert_eq!(
+            names,
+            [
+                "local-sandra",
+                "local-ci",
+                "staging",
+                "prod-jwt",
+                "protocols"
+            ]
+        );
+        let protocols = config.profile(Some("protocols")).unwrap();
+        let kinds: Vec<&str> = (protocols.endpoints.iter())
+            .map(|e| e.protocol.kind.as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["raw", "socketio", "actioncable", "stomp", "raw"],
+            "the shared notifications endpoint first"
+        );
+        assert_eq!(protocols.endpoints[4].protocol.on_open.len(), 1);
         assert_eq!(config.default_profile, "local-sandra");
         let sandra = config.profile(None).unwrap();
         let endpoints: Vec<&str> = sandra.endpoints.iter().map(|e| e.name.as_str()).collect();

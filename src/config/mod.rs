@@ -14,6 +14,7 @@ pub mod error;
 pub mod file;
 pub mod listing;
 pub mod paths;
+pub mod protocol;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use url::Url;
 use crate::secret::{Redactor, Secret};
 
 pub use error::{ConfigError, Problem};
+pub use protocol::{ProtocolConfig, ProtocolKind};
 
 /// A validated profiles file.
 #[derive(Debug, Clone)]
@@ -137,6 +139,8 @@ pub struct EndpointTemplate {
     pub subprotocols: Vec<String>,
     /// `heartbeat = …` of this endpoint, over the profile's setting.
     pub heartbeat: Option<HeartbeatMode>,
+    /// The application protocol spoken over the socket (templates).
+    pub protocol: ProtocolConfig,
 }
 
 /// TLS options of a profile; the default is verified TLS with the Mozilla
@@ -251,6 +255,8 @@ pub struct Endpoint {
     pub subprotocols: Vec<String>,
     /// The endpoint's own `heartbeat`, else the profile's.
     pub heartbeat: HeartbeatMode,
+    /// The application protocol, `{token}` filled in (may be secret).
+    pub protocol: ProtocolConfig,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -261,6 +267,7 @@ impl std::fmt::Debug for Endpoint {
             .field("headers", &self.headers)
             .field("subprotocols", &self.subprotocols)
             .field("heartbeat", &self.heartbeat)
+            .field("protocol", &self.protocol.kind)
             .finish()
     }
 }

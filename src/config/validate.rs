@@ -9,6 +9,7 @@
 
 mod endpoint;
 mod probe;
+mod protocol;
 mod proxy;
 mod tls;
 

@@ -13,6 +13,9 @@
 //!   application code `4000` ("order feed rotated, reconnect").
 //! - `GET /api/notifications/` with `Authorization: Token T`: DRF's answers,
 //!   word for word, for valid, unknown, inactive and missing credentials.
+//! - `GET /socket.io/?EIO=4&transport=websocket`: a Socket.IO v4-style
+//!   hub ([`socketio`]): Engine.IO open packet and pings, the token in the
+//!   namespace CONNECT, `42["notification", …]` events.
 //! - anything else: `404`.
 //!
 //! [`profiles_toml`] writes a profiles file that points wsmon at it, one
@@ -24,6 +27,7 @@
 
 pub mod profiles;
 pub mod server;
+pub mod socketio;
 pub mod sockets;
 
 use std::time::Duration;

@@ -18,9 +18,11 @@ struct DemoProfile {
     token: &'static str,
     /// Adds the orders endpoint to the shared notifications one.
     orders: bool,
+    /// Adds the Socket.IO endpoint (protocol = "socketio").
+    socketio: bool,
 }
 
-const PROFILES: [DemoProfile; 4] = [
+const PROFILES: [DemoProfile; 5] = [
     DemoProfile {
         name: "demo-sandra",
         comment: &[
@@ -31,6 +33,7 @@ const PROFILES: [DemoProfile; 4] = [
         description: "Active user: live notifications, random 1006 drops, orders closing with 4000",
         token: SANDRA_TOKEN,
         orders: true,
+        socketio: false,
     },
     DemoProfile {
         name: "demo-omar",
@@ -41,6 +44,19 @@ const PROFILES: [DemoProfile; 4] = [
         description: "Active user: live notifications with occasional 1006 drops",
         token: OMAR_TOKEN,
         orders: false,
+        socketio: false,
+    },
+    DemoProfile {
+        name: "demo-socketio",
+        comment: &[
+            "Sandra again, with a Socket.IO v4 hub too: wsmon speaks Engine.IO on it",
+            "(answers its pings, connects the namespace with the token as auth), so",
+            "the session is OPEN·READY and events arrive by name.",
+        ],
+        description: "Active user: a Socket.IO session (ready, events by name) beside the notifications socket",
+        token: SANDRA_TOKEN,
+        orders: false,
+        socketio: true,
     },
     DemoProfile {
         name: "demo-inactive",
@@ -51,6 +67,7 @@ const PROFILES: [DemoProfile; 4] = [
         description: "Deactivated user: socket refused with 403, token check says inactive",
         token: INACTIVE_TOKEN,
         orders: false,
+        socketio: false,
     },
     DemoProfile {
         name: "demo-bad-token",
@@ -61,6 +78,7 @@ const PROFILES: [DemoProfile; 4] = [
         description: "Unknown token: socket refused with 403, token check says invalid",
         token: UNKNOWN_TOKEN,
         orders: false,
+        socketio: false,
     },
 ];
 
@@ -118,6 +136,20 @@ token_check = "/api/notifications/"
 [[profiles.{name}.endpoints]]
 name = "orders"
 url = "{{ws}}/ws/orders/?token={{token}}"
+"#,
+                name = profile.name,
+            );
+        }
+        if profile.socketio {
+            let _ = write!(
+                out,
+                r#"
+[[profiles.{name}.endpoints]]
+name = "live"
+url = "{{ws}}/socket.io/?EIO=4&transport=websocket"
+protocol = "socketio"
+[profiles.{name}.endpoints.socketio]
+auth = '{{"token": "{{token}}"}}'
 "#,
                 name = profile.name,
             );
@@ -185,7 +217,8 @@ mod tests {
                 "demo-bad-token",
                 "demo-inactive",
                 "demo-omar",
-                "demo-sandra"
+                "demo-sandra",
+                "demo-socketio"
             ]
         );
         for (name, profile) in profiles {

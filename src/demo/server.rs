@@ -70,6 +70,7 @@ pub async fn start(addr: SocketAddr, options: DemoOptions) -> io::Result<DemoSer
     let app = Router::new()
         .route("/ws/notifications/", get(sockets::notifications_ws))
         .route("/ws/orders/", get(sockets::orders_ws))
+        .route("/socket.io/", get(super::socketio::socketio_ws))
         .route("/api/notifications/", get(notifications_api))
         .fallback(not_found)
         .with_state(state);

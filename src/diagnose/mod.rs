@@ -17,6 +17,7 @@ pub mod explain;
 pub mod failure;
 pub mod lint;
 pub mod pattern;
+pub mod protocol;
 pub mod text;
 
 use serde::Serialize;

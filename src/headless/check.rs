@@ -81,6 +81,11 @@ pub struct EndpointReport {
     /// hold), `closed` otherwise.
     pub state: &'static str,
     pub ready_state: u8,
+    /// The application protocol's handshake completed (Socket.IO
+    /// namespace connected, graphql connection_ack, Action Cable
+    /// confirm_subscription, STOMP CONNECTED, on_open expectations met);
+    /// `null` for a raw endpoint without on_open steps.
+    pub ready: Option<bool>,
     pub handshake_status: Option<u16>,
     pub close_code: Option<u16>,
     pub close_reason: Option<String>,
@@ -120,11 +125,17 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
         while let Some(event) = rx.recv().await {
             model.apply(&event);
             if probe_timeout.is_some() {
+                // A protocol session counts once ready: before that the
+                // server delivers nothing to it.
                 let settled = model.sessions.iter().all(|s| {
-                    !matches!(
+                    let waiting = matches!(
                         s.lifecycle,
                         crate::model::Lifecycle::Idle | crate::model::Lifecycle::Connecting { .. }
-                    )
+                    );
+                    let not_ready = s.expects_ready
+                        && !s.ready
+                        && matches!(s.lifecycle, crate::model::Lifecycle::Open { .. });
+                    !waiting && !not_ready
                 });
                 if settled && !probe_sent {
                     supervisor.probe_now();
@@ -231,6 +242,9 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         url: endpoint.shown_url.clone(),
                         state: "open",
                         ready_state: 1,
+                        ready: state
+                            .expects_ready
+                            .then(|| state.protocol_ready() == Some(true)),
                         handshake_status: Some(101),
                         close_code: None,
                         close_reason: None,
@@ -249,6 +263,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     url: endpoint.shown_url.clone(),
                     state: "closed",
                     ready_state: 3,
+                    ready: state.expects_ready.then_some(false),
                     handshake_status: None,
                     close_code: None,
                     close_reason: None,
@@ -262,19 +277,33 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     warnings,
                 };
             };
-            // Held open and closed by us, or open now (--watch): the socket works.
+            // Held open and closed by us, or open now (--watch): the socket
+            // works. With a protocol it must also have become ready, and a
+            // raw endpoint that speaks a known protocol is not a working feed.
             let up = state.is_up();
-            let held = up
-                && record
+            let protocol = crate::diagnose::protocol::diagnose(endpoint, record);
+            let ready = state
+                .expects_ready
+                .then(|| state.protocol_ready() == Some(true));
+            let working = up && protocol.is_none() && ready != Some(false);
+            let diagnosis = if working && state.ends_within(model.health_window, now) < 2 {
+                let held = record
                     .close()
                     .is_some_and(|c| c.cause == Some(LocalCause::CheckDone));
-            let diagnosis = if up && state.ends_within(model.health_window, now) < 2 {
-                let summary = if held {
-                    "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
-                } else {
-                    "Open (101) at the end of the watch."
+                let summary = match (&state.ready_detail, ready, held) {
+                    (Some(detail), Some(true), true) => format!(
+                        "Opened (101), ready ({detail}) and stayed open; closed by wsmon with 1000 after the check."
+                    ),
+                    (Some(detail), Some(true), false) => {
+                        format!("Open (101) and ready ({detail}) at the end of the watch.")
+                    }
+                    (_, _, true) => {
+                        "Opened (101) and stayed open; closed by wsmon with 1000 after the check."
+                            .into()
+                    }
+                    _ => "Open (101) at the end of the watch.".into(),
                 };
-                Diagnosis::new(DiagnosisKind::Ok, summary.into(), vec![])
+                Diagnosis::new(DiagnosisKind::Ok, summary, vec![])
             } else {
                 report::diagnosis_in(profile, model, index, record).unwrap_or_else(|| {
                     report::diagnosis(profile, endpoint, record, model.token_check.as_ref())
@@ -289,6 +318,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 url: endpoint.shown_url.clone(),
                 state: if up { "open" } else { "closed" },
                 ready_state: if up { 1 } else { 3 },
+                ready,
                 handshake_status: record.handshake_status(),
                 close_code: if held {
                     None
@@ -403,9 +433,14 @@ pub fn to_text(report: &Report) -> String {
             .latency_ms
             .map(|l| format!(" in {l} ms"))
             .unwrap_or_default();
+        let ready = match e.ready {
+            Some(true) => "·READY",
+            Some(false) => "·NOT READY",
+            None => "",
+        };
         let _ = writeln!(
             out,
-            "{mark} {}  readyState {} {}  HTTP {status}{latency}{code}  {}",
+            "{mark} {}  readyState {} {}{ready}  HTTP {status}{latency}{code}  {}",
             e.name,
             e.ready_state,
             e.state.to_uppercase(),

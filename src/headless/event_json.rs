@@ -11,11 +11,12 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::config::ActiveProfile;
+use crate::config::{ActiveProfile, ProtocolKind};
 use crate::model::Model;
 use crate::report::{self, millis};
 use crate::session::{
-    Outcome, Payload, PayloadData, ProbeOutcome, ProbeResult, SessionEvent, StopReason,
+    Outcome, Payload, PayloadData, ProbeOutcome, ProbeResult, ProtocolEvent, SessionEvent,
+    StopReason,
 };
 use crate::token_check::TokenCheckResult;
 
@@ -214,6 +215,10 @@ pub fn session_line_in(
             "ts": Ts(*at), "endpoint": name, "type": "sent",
             "outcome": outcome, "bytes": text.len(), "data": text,
         }),
+        SessionEvent::Protocol(p) => match protocol_value(ep, p) {
+            Some(value) => value,
+            None => return,
+        },
         SessionEvent::Stopped { why, at } => {
             let mut value = json!({"ts": Ts(*at), "endpoint": name, "type": "stopped"});
             if let (Value::Object(map), Value::Object(why)) = (&mut value, json!(why)) {
@@ -228,6 +233,69 @@ pub fn session_line_in(
             value
         }
     };
+    push_line(out, &value);
+}
+
+/// The line of a protocol event: `ready` (`protocol`, `detail`),
+/// `protocol_error` (`protocol`, `detail`, `rule`, `diagnosis`) or
+/// `protocol_detected` (`protocol`, `evidence`, `diagnosis`); keepalives
+/// have no line (they are counted, never shown).
+fn protocol_value(ep: &crate::config::Endpoint, event: &ProtocolEvent) -> Option<Value> {
+    let name = ep.name.as_str();
+    Some(match event {
+        ProtocolEvent::Ready {
+            at,
+            protocol,
+            detail,
+        } => json!({
+            "ts": Ts(*at), "endpoint": name, "type": "ready",
+            "protocol": protocol.as_str(), "detail": detail,
+        }),
+        ProtocolEvent::Refused {
+            at,
+            protocol,
+            detail,
+            rule,
+        } => json!({
+            "ts": Ts(*at), "endpoint": name, "type": "protocol_error",
+            "protocol": protocol.as_str(), "detail": detail, "rule": rule,
+            "diagnosis": crate::diagnose::protocol::refusal(*protocol, detail, *rule),
+        }),
+        ProtocolEvent::Detected {
+            at,
+            protocol,
+            evidence,
+        } => json!({
+            "ts": Ts(*at), "endpoint": name, "type": "protocol_detected",
+            "protocol": protocol.as_str(), "evidence": evidence,
+            "diagnosis": crate::diagnose::protocol::detected(*protocol, evidence),
+        }),
+        ProtocolEvent::Keepalive => return None,
+    })
+}
+
+/// The line of one message of a protocol endpoint: as [`message_line`]
+/// plus the decoded `event` and the application payload as `data` (JSON);
+/// `raw` keeps the frame. A frame that does not decode is written as
+/// [`message_line`] writes it.
+pub fn protocol_message_line(
+    out: &mut Vec<u8>,
+    endpoint: &str,
+    kind: ProtocolKind,
+    payload: &Payload,
+) {
+    let decoded = match &payload.data {
+        PayloadData::Text(text) => crate::session::protocol::decode::decode(kind, text.as_str()),
+        PayloadData::Binary(_) => None,
+    };
+    let (Some(decoded), PayloadData::Text(text)) = (decoded, &payload.data) else {
+        return message_line(out, endpoint, payload);
+    };
+    let value = json!({
+        "ts": Ts(payload.at), "endpoint": endpoint, "type": "message",
+        "bytes": payload.len(), "protocol": kind.as_str(),
+        "event": decoded.event, "data": decoded.data, "raw": text.as_str(),
+    });
     push_line(out, &value);
 }
 

@@ -9,8 +9,11 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::event_json;
-use crate::config::ActiveProfile;
-use crate::session::{self, Command, Event, Mode, SendOutcome, SessionEvent, Supervisor};
+use crate::config::activate::fill_text;
+use crate::config::{ActiveProfile, ProtocolKind};
+use crate::session::{
+    self, Command, Event, Mode, ProtocolEvent, SendOutcome, SessionEvent, Supervisor,
+};
 
 /// How long sockets get to close cleanly at the end.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
@@ -58,6 +61,17 @@ pub async fn run(
 ) -> std::io::Result<bool> {
     // One exchange, not a health check: no REST call.
     profile.token_check = None;
+    // `{token}` (and `{ws}`, `{server}`) filled in as in the profile.
+    let text = fill_text(
+        text,
+        &profile.server,
+        profile.token.as_ref().map(|t| t.expose()),
+    )
+    .map_err(std::io::Error::other)?;
+    let wants_ready = profile
+        .endpoints
+        .first()
+        .is_some_and(|e| e.protocol.has_ready());
     let (tx, mut rx) = session::channel();
     let supervisor = Supervisor::start(profile.clone(), Mode::Once { hold: wait }, tx);
     let mut sent = false;
@@ -75,11 +89,24 @@ pub async fn run(
         };
         let mut done = false;
         match &event {
-            SessionEvent::Open { .. } => supervisor.command(endpoint, Command::Send(text.into())),
+            // A protocol endpoint takes the frame once its handshake is
+            // done (a Socket.IO event before the namespace connect is lost).
+            SessionEvent::Open { .. } if !wants_ready => {
+                supervisor.command(endpoint, Command::Send(text.clone()))
+            }
+            SessionEvent::Protocol(ProtocolEvent::Ready { .. }) if wants_ready => {
+                supervisor.command(endpoint, Command::Send(text.clone()))
+            }
             SessionEvent::Messages(batch) => {
-                let name = profile.endpoints.get(endpoint).map_or("", |e| &e.name);
+                let ep = profile.endpoints.get(endpoint);
+                let name = ep.map_or("", |e| &e.name);
+                let kind = ep.map_or(ProtocolKind::Raw, |e| e.protocol.kind);
                 for payload in &batch.messages {
-                    event_json::message_line(&mut buf, name, payload);
+                    if kind == ProtocolKind::Raw {
+                        event_json::message_line(&mut buf, name, payload);
+                    } else {
+                        event_json::protocol_message_line(&mut buf, name, kind, payload);
+                    }
                 }
             }
             SessionEvent::Sent { outcome, .. } => {

@@ -23,7 +23,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::event_json;
-use crate::config::ActiveProfile;
+use crate::config::{ActiveProfile, ProtocolKind};
 use crate::model::Model;
 use crate::session::{self, Event, Mode, SessionEvent, Supervisor};
 use crate::token_check::TokenCheckResult;
@@ -217,16 +217,19 @@ impl State<'_> {
             Event::Probe(result) => event_json::probe_line(&mut self.buf, self.profile, result),
             Event::Session { endpoint, event } => {
                 if let SessionEvent::Messages(batch) = event {
-                    let name = self
-                        .profile
-                        .endpoints
-                        .get(*endpoint)
-                        .map_or("", |e| e.name.as_str());
+                    let ep = self.profile.endpoints.get(*endpoint);
+                    let name = ep.map_or("", |e| e.name.as_str());
+                    // Decoded per protocol; raw endpoints keep the fast line.
+                    let kind = ep.map_or(ProtocolKind::Raw, |e| e.protocol.kind);
                     for payload in &batch.messages {
                         if self.remaining == Some(0) {
                             return true;
                         }
-                        event_json::message_line(&mut self.buf, name, payload);
+                        if kind == ProtocolKind::Raw {
+                            event_json::message_line(&mut self.buf, name, payload);
+                        } else {
+                            event_json::protocol_message_line(&mut self.buf, name, kind, payload);
+                        }
                         if let Some(n) = &mut self.remaining {
                             *n -= 1;
                         }

@@ -130,6 +130,22 @@ impl SessionState {
         matches!(self.lifecycle, Lifecycle::Open { .. }) || held_fine(self)
     }
 
+    /// Whether the endpoint's application protocol says the session is
+    /// ready: `None` when there is no protocol handshake to wait for. A raw
+    /// endpoint found to speak a known protocol (Engine.IO open packet,
+    /// Action Cable welcome…) is never ready: nothing is subscribed.
+    pub fn protocol_ready(&self) -> Option<bool> {
+        if self.detected.is_some() {
+            return Some(false);
+        }
+        let ready = match self.lifecycle {
+            Lifecycle::Open { .. } => self.ready,
+            // A check's held socket, closed by wsmon: how it was.
+            _ => self.was_ready,
+        };
+        self.expects_ready.then_some(ready)
+    }
+
     /// Whether the socket refused our credentials on its last attempt.
     pub fn socket_refuses(&self) -> bool {
         if let Lifecycle::Stopped {
@@ -217,7 +233,7 @@ impl Model {
         // The protocols' "ready" (Socket.IO connected, graphql-ws ack…):
         // a socket that opened but is not ready is not healthy.
         let not_ready: Vec<String> = (sessions.iter())
-            .filter(|s| s.is_up() && s.protocol_ready == Some(false))
+            .filter(|s| s.is_up() && s.protocol_ready() == Some(false))
             .map(|s| s.name.clone())
             .collect();
         if !not_ready.is_empty() {

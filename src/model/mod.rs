@@ -14,7 +14,9 @@ pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
 use crate::config::ActiveProfile;
-use crate::session::{AttemptRecord, Event, HandshakeInfo, ProbeResult, SessionEvent};
+use crate::session::{
+    AttemptRecord, Event, HandshakeInfo, ProbeResult, ProtocolEvent, SessionEvent,
+};
 use crate::token_check::TokenCheckResult;
 
 /// Attempts kept per endpoint in the reconnect history.
@@ -46,17 +48,30 @@ pub struct SessionState {
     pub last_rtt: Option<Duration>,
     /// The 101 answer of the current (or last) open connection.
     pub handshake: Option<HandshakeInfo>,
-    /// Whether the endpoint's protocol (Socket.IO connect, graphql-ws ack,
-    /// Action Cable welcome…) says the session is ready: `None` when there
-    /// is no protocol handshake to wait for. Health requires it not to be
-    /// `Some(false)`; the protocol codecs fill it.
-    pub protocol_ready: Option<bool>,
+    /// The endpoint has an application protocol (or on_open steps), so
+    /// being open is not enough: it must also be [`SessionState::ready`].
+    pub expects_ready: bool,
+    /// The protocol handshake of the current connection is complete
+    /// (Socket.IO namespace connected, graphql connection_ack +
+    /// subscribe, Action Cable confirm_subscription, STOMP CONNECTED +
+    /// SUBSCRIBE, on_open expectations met). False when closed.
+    pub ready: bool,
+    /// The current or last connection became ready (kept after it closed,
+    /// reset when the next one opens): what `check` reports.
+    pub was_ready: bool,
+    /// What the protocol said when it became ready.
+    pub ready_detail: Option<String>,
+    /// Protocol keepalives received (answered, never shown as messages).
+    pub keepalives: u64,
+    /// The latest in-band refusal, in the server's words.
+    pub protocol_error: Option<String>,
+    /// A raw endpoint found to speak a known protocol, with the evidence.
+    pub detected: Option<(crate::config::ProtocolKind, String)>,
 }
 
 impl SessionState {
     fn new(name: &str, shown_url: &str) -> Self {
         SessionState {
-            protocol_ready: None,
             name: name.to_string(),
             shown_url: shown_url.to_string(),
             lifecycle: Lifecycle::Idle,
@@ -69,6 +84,13 @@ impl SessionState {
             bytes: 0,
             last_rtt: None,
             handshake: None,
+            expects_ready: false,
+            ready: false,
+            was_ready: false,
+            ready_detail: None,
+            keepalives: 0,
+            protocol_error: None,
+            detected: None,
         }
     }
 
@@ -96,6 +118,8 @@ impl SessionState {
                 self.opens += 1;
                 self.handshake = Some(handshake.clone());
                 self.lifecycle = Lifecycle::Open { since: *at };
+                self.ready = false;
+                self.was_ready = false;
             }
             SessionEvent::Messages(batch) => {
                 self.payloads.add_dropped(batch.dropped);
@@ -110,6 +134,7 @@ impl SessionState {
             SessionEvent::Closing { at, .. } => self.lifecycle = Lifecycle::Closing { since: *at },
             SessionEvent::Closed(record) => {
                 self.lifecycle = Lifecycle::closed(record);
+                self.ready = false;
                 if self.history.len() == HISTORY_CAP {
                     self.history.pop_front();
                     self.history_dropped += 1;
@@ -135,6 +160,26 @@ impl SessionState {
                 };
             }
             SessionEvent::Sent { .. } => {}
+            SessionEvent::Protocol(p) => self.apply_protocol(p),
+        }
+    }
+
+    fn apply_protocol(&mut self, event: &ProtocolEvent) {
+        match event {
+            ProtocolEvent::Ready { detail, .. } => {
+                self.ready = true;
+                self.was_ready = true;
+                self.ready_detail = Some(detail.clone());
+                self.protocol_error = None;
+            }
+            ProtocolEvent::Refused { detail, .. } => {
+                self.ready = false;
+                self.protocol_error = Some(detail.clone());
+            }
+            ProtocolEvent::Detected {
+                protocol, evidence, ..
+            } => self.detected = Some((*protocol, evidence.clone())),
+            ProtocolEvent::Keepalive => self.keepalives += 1,
         }
     }
 }
@@ -182,7 +227,11 @@ impl Model {
             sessions: profile
                 .endpoints
                 .iter()
-                .map(|e| SessionState::new(&e.name, &e.shown_url))
+                .map(|e| {
+                    let mut s = SessionState::new(&e.name, &e.shown_url);
+                    s.expects_ready = e.protocol.has_ready();
+                    s
+                })
                 .collect(),
             token_check: None,
             probes: VecDeque::new(),

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use crate::config::ProtocolKind;
 use crate::token_check::TokenCheckResult;
 
 /// Index of an endpoint in the active profile's endpoint list.
@@ -64,6 +65,52 @@ pub enum SessionEvent {
         text: String,
         outcome: SendOutcome,
     },
+    /// The application protocol above WebSocket said something (see
+    /// [`super::protocol`]).
+    Protocol(ProtocolEvent),
+}
+
+/// Facts of the application protocol of an open connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProtocolEvent {
+    /// The protocol handshake is complete (namespace connected,
+    /// connection_ack + subscribe, confirm_subscription, CONNECTED +
+    /// SUBSCRIBE, every on_open expectation met).
+    Ready {
+        at: SystemTime,
+        protocol: ProtocolKind,
+        detail: String,
+    },
+    /// The server refused in-band (Socket.IO connect_error, graphql
+    /// `error` or a 44xx close, Action Cable reject/disconnect, STOMP
+    /// ERROR, an unmet on_open expectation); `rule` is what happens next.
+    Refused {
+        at: SystemTime,
+        protocol: ProtocolKind,
+        detail: String,
+        rule: super::protocol::Rule,
+    },
+    /// A raw endpoint speaks a known protocol (evidence in words).
+    Detected {
+        at: SystemTime,
+        protocol: ProtocolKind,
+        evidence: String,
+    },
+    /// A protocol keepalive (Engine.IO ping, graphql ping/ka, Action Cable
+    /// ping, STOMP heart-beat) was received and answered where asked.
+    Keepalive,
+}
+
+impl ProtocolEvent {
+    /// When it happened (a keepalive carries no time).
+    pub fn at(&self) -> Option<SystemTime> {
+        match self {
+            ProtocolEvent::Ready { at, .. }
+            | ProtocolEvent::Refused { at, .. }
+            | ProtocolEvent::Detected { at, .. } => Some(*at),
+            ProtocolEvent::Keepalive => None,
+        }
+    }
 }
 
 /// What became of a [`Command::Send`].
@@ -162,7 +209,9 @@ pub enum StopReason {
     AuthRejected { detail: String },
     /// The server refuses this request in a way retrying cannot change
     /// (a refused Origin, a protocol or subprotocol mismatch, a malformed
-    /// answer, a path that never answered 101). Waits for the user, a
+    /// answer, a path that never answered 101, an application protocol's
+    /// in-band "do not come back": Action Cable `reconnect: false`, an
+    /// unknown Socket.IO namespace, a rejected GraphQL query). Waits for the user, a
     /// profile edit, or a slow re-probe every
     /// [`REPROBE_AFTER`](super::policy::REPROBE_AFTER).
     Refused { detail: String },
@@ -327,6 +376,13 @@ pub enum LocalCause {
     Shutdown,
     /// A one-shot check held the socket long enough.
     CheckDone,
+    /// The server refused the credentials in its application protocol
+    /// (Socket.IO connect_error, Action Cable `unauthorized`…); the note
+    /// holds its words.
+    ProtocolAuthRefused,
+    /// The server refused in its application protocol for another reason
+    /// (the note holds its words).
+    ProtocolRefused,
 }
 
 /// How one attempt went.

@@ -10,6 +10,7 @@ pub mod heartbeat;
 pub mod open;
 pub mod policy;
 pub mod probe;
+pub mod protocol;
 pub mod recorder;
 pub mod scrub;
 pub mod supervisor;

@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::ProtocolE
 use super::events::*;
 use super::handshake::WsStream;
 use super::heartbeat::{Due, Heartbeat};
+use super::protocol::{Codec, Fact, Refusal, Rule, Step};
 use super::task::{Mode, SessionSpec, Wiring, emit};
 use crate::config::HeartbeatMode;
 
@@ -61,6 +62,12 @@ pub enum Next {
     Pause,
     /// Cancelled: the session ends.
     Stop,
+    /// The server refused the credentials in its application protocol:
+    /// stop as after a 401 ([`Ended::refusal`] says what it said).
+    StopAuth,
+    /// The server refused in its application protocol and said not to
+    /// come back.
+    StopRefused,
 }
 
 /// How the open phase ended.
@@ -70,6 +77,21 @@ pub struct Ended {
     pub next: Next,
     /// The last frames each way before the end.
     pub activity: Activity,
+    /// The protocol refusal behind [`Next::StopAuth`] / [`Next::StopRefused`].
+    pub refusal: Option<String>,
+}
+
+/// What the protocol layer knows of this connection beyond the codec.
+#[derive(Default)]
+struct ProtoState {
+    /// Ready (the protocol handshake completed).
+    ready: bool,
+    /// A raw endpoint's detected protocol, as a close note.
+    detected: Option<String>,
+    /// The refusal that ends the connection.
+    refusal: Option<Refusal>,
+    /// The one-shot hold was restarted at ready.
+    ready_held: bool,
 }
 
 /// Messages read but not yet handed to the consumer.
@@ -113,8 +135,14 @@ impl Pending {
     }
 }
 
-/// Runs the open socket to its end.
-pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> Ended {
+/// Runs the open socket to its end. `subprotocol` is the one the server
+/// picked (it tells a raw endpoint's protocol apart).
+pub async fn run(
+    mut ws: WsStream,
+    spec: &SessionSpec,
+    wiring: &mut Wiring,
+    subprotocol: Option<&str>,
+) -> Ended {
     let mut pending = Pending::default();
     let budget = Arc::new(Semaphore::new(IN_FLIGHT_BYTES));
     // Bytes granted from the budget for the next batch, once available.
@@ -124,17 +152,47 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
         spec.settings.pong_timeout,
         Instant::now(),
     );
-    // In one-shot mode the socket closes itself after the hold time.
-    let hold = match spec.mode {
+    let mut codec = Codec::new(&spec.endpoint, subprotocol);
+    let mut proto = ProtoState::default();
+    let wants_ready = spec.endpoint.protocol.has_ready();
+    // In one-shot mode the socket closes itself after the hold time; with
+    // a protocol the hold starts once it is ready (waited for at most
+    // connect_timeout), so a check holds a working session.
+    let ready_wait = spec.settings.connect_timeout;
+    let mut hold = match spec.mode {
+        Mode::Once { .. } if wants_ready => Some(Instant::now() + ready_wait),
         Mode::Once { hold } => Some(Instant::now() + hold),
         Mode::Monitor | Mode::Record => None,
+    };
+    let hold_for = match spec.mode {
+        Mode::Once { hold } => Some(hold),
+        _ => None,
     };
     let record = spec.mode == Mode::Record;
     // In browser mode no pings go out, as from a browser: what the path
     // does to a quiet socket shows (see `HeartbeatMode`).
     let pinging = spec.endpoint.heartbeat == HeartbeatMode::Ping;
     let mut activity = Activity::default();
-    let (close, next) = loop {
+    let opened = codec.on_open(std::time::Instant::now());
+    let mut early = match apply_step(opened, &mut ws, spec, wiring, &mut proto).await {
+        Ok(()) => None,
+        Err(close) => Some((close, Next::Policy)),
+    };
+    let (mut close, next) = loop {
+        if let Some(end) = early.take() {
+            break end;
+        }
+        if let Some(refusal) = proto.refusal.take() {
+            break refused(&mut ws, spec, wiring, &mut pending, &mut proto, refusal).await;
+        }
+        if wants_ready
+            && proto.ready
+            && hold_for.is_some()
+            && !std::mem::replace(&mut proto.ready_held, true)
+        {
+            hold = hold_for.map(|h| Instant::now() + h);
+        }
+        let codec_due = codec.deadline().map(Instant::from_std);
         tokio::select! {
             biased;
             _ = wiring.cancel.cancelled() => {
@@ -142,12 +200,26 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
                 break (close, Next::Stop);
             }
             _ = sleep_until(hold.unwrap_or_else(Instant::now)), if hold.is_some() => {
-                let close = close_ourselves(&mut ws, spec, wiring, &mut pending, LocalCause::CheckDone).await;
+                let mut close = close_ourselves(&mut ws, spec, wiring, &mut pending, LocalCause::CheckDone).await;
+                if wants_ready && !proto.ready {
+                    close.note = Some(format!(
+                        "{}no {} within {}",
+                        crate::diagnose::protocol::NOT_READY,
+                        ready_words(spec.endpoint.protocol.kind),
+                        humantime::format_duration(ready_wait)
+                    ));
+                }
                 break (close, Next::Policy);
+            }
+            _ = sleep_until(codec_due.unwrap_or_else(Instant::now)), if codec_due.is_some() => {
+                let step = codec.on_tick(std::time::Instant::now());
+                if let Err(close) = apply_step(step, &mut ws, spec, wiring, &mut proto).await {
+                    break (close, Next::Policy);
+                }
             }
             command = wiring.commands.recv() => {
                 if let Some(Command::Send(text)) = command {
-                    if let Err(close) = send_text(&mut ws, spec, wiring, text, &mut activity).await {
+                    if let Err(close) = send_text(&mut ws, spec, wiring, text, &codec, &mut activity).await {
                         break (close, Next::Policy);
                     }
                     continue;
@@ -193,45 +265,217 @@ pub async fn run(mut ws: WsStream, spec: &SessionSpec, wiring: &mut Wiring) -> E
                 }
             }
             item = ws.next(), if !(record && pending.bytes >= RECORD_PAUSE_BYTES) => {
-                if let Some(close) = take_items(item, &mut ws, &mut pending, &mut beat, spec, wiring, &mut activity).await {
-                    break (close, Next::Policy);
+                let reading = Reading { ws: &mut ws, pending: &mut pending, beat: &mut beat, codec: &mut codec, proto: &mut proto, activity: &mut activity };
+                if let Some(end) = take_items(item, reading, spec, wiring).await {
+                    break end;
                 }
             }
         }
     };
     flush(&mut pending, spec, wiring).await;
+    if close.note.is_none() {
+        close.note = proto.detected.take();
+    }
+    let refusal = match next {
+        Next::StopAuth | Next::StopRefused => close.note.clone(),
+        _ => None,
+    };
     Ended {
         close,
         at: SystemTime::now(),
         next,
         activity,
+        refusal,
     }
+}
+
+/// What the protocol must complete to be ready, for a "not ready" note.
+fn ready_words(kind: crate::config::ProtocolKind) -> &'static str {
+    use crate::config::ProtocolKind as K;
+    match kind {
+        K::Raw => "reply matching every on_open expectation",
+        K::SocketIo => "Engine.IO open packet and namespace connect (40)",
+        K::GraphqlTransportWs | K::GraphqlWs => "connection_ack",
+        K::ActionCable => "welcome and confirm_subscription",
+        K::Stomp => "CONNECTED frame",
+    }
+}
+
+/// Sends a codec step's frames and reports its facts. A refusal is kept
+/// in `proto` for the loop to act on; a write error ends the connection.
+async fn apply_step(
+    step: Step,
+    ws: &mut WsStream,
+    spec: &SessionSpec,
+    wiring: &Wiring,
+    proto: &mut ProtoState,
+) -> Result<(), CloseInfo> {
+    for frame in step.send {
+        match timeout(CLOSE_GRACE, ws.send(Message::Text(frame.into()))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(from_error(e, ws).await),
+            // The server is not reading; the frame stays queued.
+            Err(_) => {}
+        }
+    }
+    let protocol = spec.endpoint.protocol.kind;
+    for fact in step.facts {
+        let at = SystemTime::now();
+        let event = match fact {
+            Fact::Keepalive => {
+                // A count, not a record: skipped if the consumer is behind.
+                let _ = wiring.events.try_send(Event::Session {
+                    endpoint: spec.id,
+                    event: SessionEvent::Protocol(ProtocolEvent::Keepalive),
+                });
+                continue;
+            }
+            Fact::Ready(detail) => {
+                proto.ready = true;
+                tracing::info!(endpoint = %spec.endpoint.name, %detail, "protocol ready");
+                ProtocolEvent::Ready {
+                    at,
+                    protocol,
+                    detail: spec.redactor.redact(&detail).into_owned(),
+                }
+            }
+            Fact::Detected(kind, evidence) => {
+                let evidence = spec.redactor.redact(&evidence).into_owned();
+                proto.detected = Some(super::protocol::detect::note(kind, &evidence));
+                ProtocolEvent::Detected {
+                    at,
+                    protocol: kind,
+                    evidence,
+                }
+            }
+            Fact::Refused(mut refusal) => {
+                refusal.detail = spec.redactor.redact(&refusal.detail).into_owned();
+                tracing::info!(endpoint = %spec.endpoint.name, detail = %refusal.detail, rule = ?refusal.rule, "protocol refusal");
+                let event = ProtocolEvent::Refused {
+                    at,
+                    protocol,
+                    detail: refusal.detail.clone(),
+                    rule: refusal.rule,
+                };
+                proto.ready = false;
+                proto.refusal = Some(refusal);
+                event
+            }
+        };
+        emit(spec, wiring, SessionEvent::Protocol(event)).await;
+    }
+    Ok(())
+}
+
+/// Ends the connection after an in-band refusal: wsmon closes with 1000
+/// (the server may already be closing), the note keeps the server's words.
+async fn refused(
+    ws: &mut WsStream,
+    spec: &SessionSpec,
+    wiring: &Wiring,
+    pending: &mut Pending,
+    proto: &mut ProtoState,
+    refusal: Refusal,
+) -> (CloseInfo, Next) {
+    let (cause, next) = match refusal.rule {
+        Rule::StopAuth => (LocalCause::ProtocolAuthRefused, Next::StopAuth),
+        Rule::Stop => (LocalCause::ProtocolRefused, Next::StopRefused),
+        Rule::Retry => (LocalCause::ProtocolRefused, Next::Policy),
+    };
+    let mut close = close_ourselves(ws, spec, wiring, pending, cause).await;
+    close.note = Some(refusal.detail);
+    proto.detected = None;
+    (close, next)
+}
+
+/// The socket and the state a read touches.
+struct Reading<'a> {
+    ws: &'a mut WsStream,
+    pending: &'a mut Pending,
+    beat: &'a mut Heartbeat,
+    codec: &'a mut Codec,
+    proto: &'a mut ProtoState,
+    /// When the last frame arrived (for the pattern diagnosis).
+    activity: &'a mut Activity,
+}
+
+/// A protocol endpoint's data frame: the codec answers a text frame and
+/// its facts are reported; an application message (or a binary frame) goes
+/// to the consumer. `Ok(true)` when a refusal ends the batch.
+async fn protocol_payload(
+    payload: Payload,
+    ws: &mut WsStream,
+    pending: &mut Pending,
+    codec: &mut Codec,
+    proto: &mut ProtoState,
+    spec: &SessionSpec,
+    wiring: &Wiring,
+) -> Result<bool, CloseInfo> {
+    let deliver = match &payload.data {
+        PayloadData::Binary(_) => true,
+        PayloadData::Text(text) => {
+            let step = codec.on_text(text.as_str(), std::time::Instant::now());
+            let deliver = step.deliver;
+            apply_step(step, ws, spec, wiring, proto).await?;
+            deliver
+        }
+    };
+    if deliver {
+        wiring.probe.offer(spec.id, &payload);
+        pending.push(payload);
+    }
+    Ok(proto.refusal.is_some())
 }
 
 /// Handles `first` and everything else already readable, up to a batch.
 /// Returns the close when the socket ended.
 async fn take_items(
     first: Option<Result<Message, WsError>>,
-    ws: &mut WsStream,
-    pending: &mut Pending,
-    beat: &mut Heartbeat,
+    reading: Reading<'_>,
     spec: &SessionSpec,
     wiring: &Wiring,
-    activity: &mut Activity,
-) -> Option<CloseInfo> {
+) -> Option<(CloseInfo, Next)> {
+    let Reading {
+        ws,
+        pending,
+        beat,
+        codec,
+        proto,
+        activity,
+    } = reading;
     let mut item = first;
     let mut taken = 0;
     loop {
         match item {
-            None => return Some(abnormal("the connection ended without a close frame")),
-            Some(Err(e)) => return Some(from_error(e, ws).await),
+            None => {
+                let close = abnormal("the connection ended without a close frame");
+                return Some((close, Next::Policy));
+            }
+            Some(Err(e)) => return Some((from_error(e, ws).await, Next::Policy)),
             Some(Ok(message)) => match data_payload(message) {
-                Ok(payload) => {
+                // Raw endpoints (the flood path) skip the protocol layer
+                // with this one check.
+                Ok(payload) if codec.is_raw() => {
                     let payload = super::scrub::payload(payload, &spec.redactor);
                     // The payload's own timestamp: no extra clock read.
                     activity.last_received = Some(payload.at);
                     wiring.probe.offer(spec.id, &payload);
                     pending.push(payload);
+                }
+                Ok(payload) => {
+                    let payload = super::scrub::payload(payload, &spec.redactor);
+                    activity.last_received = Some(payload.at);
+                    // Boxed: the protocol path's future stays out of every
+                    // raw session's task.
+                    let frame = Box::pin(protocol_payload(
+                        payload, ws, pending, codec, proto, spec, wiring,
+                    ));
+                    match frame.await {
+                        Ok(false) => {}
+                        // A refusal: acted on by the loop (close, stop or retry).
+                        Ok(true) => return None,
+                        Err(close) => return Some((close, Next::Policy)),
+                    }
                 }
                 Err(Message::Pong(data)) => {
                     activity.last_received = Some(SystemTime::now());
@@ -245,7 +489,27 @@ async fn take_items(
                         });
                     }
                 }
-                Err(Message::Close(frame)) => return Some(server_closed(frame, ws).await),
+                Err(Message::Close(frame)) => {
+                    let close = server_closed(frame, ws).await;
+                    // A close code that is a refusal in the protocol's
+                    // terms (graphql 4401/4403) obeys its rule.
+                    let next = match codec.on_close(close.code) {
+                        Some(r) if r.rule == Rule::StopAuth => Next::StopAuth,
+                        Some(r) if r.rule == Rule::Stop => Next::StopRefused,
+                        _ => Next::Policy,
+                    };
+                    if let Some(r) = codec.on_close(close.code) {
+                        let event = ProtocolEvent::Refused {
+                            at: SystemTime::now(),
+                            protocol: spec.endpoint.protocol.kind,
+                            detail: r.detail.clone(),
+                            rule: r.rule,
+                        };
+                        emit(spec, wiring, SessionEvent::Protocol(event)).await;
+                        proto.detected = Some(r.detail);
+                    }
+                    return Some((close, next));
+                }
                 // Pings: tungstenite queues the pong itself; it goes out on
                 // the next poll.
                 Err(Message::Ping(_)) => activity.last_received = Some(SystemTime::now()),
@@ -274,10 +538,17 @@ async fn send_text(
     spec: &SessionSpec,
     wiring: &Wiring,
     text: String,
+    codec: &Codec,
     activity: &mut Activity,
 ) -> Result<(), CloseInfo> {
     let shown = spec.redactor.redact(&text).into_owned();
-    let outcome = match timeout(CLOSE_GRACE, ws.send(Message::Text(text.into()))).await {
+    // A Socket.IO event or a STOMP SEND on a protocol endpoint.
+    let wire = if codec.is_raw() {
+        text
+    } else {
+        codec.wrap_send(&text)
+    };
+    let outcome = match timeout(CLOSE_GRACE, ws.send(Message::Text(wire.into()))).await {
         Ok(Ok(())) => SendOutcome::Sent,
         Ok(Err(e)) => return Err(from_error(e, ws).await),
         Err(_) => SendOutcome::Queued,

@@ -143,6 +143,8 @@ enum Decision {
     Now,
     Pause,
     StopAuth(String),
+    /// The server refuses in a way retrying cannot change (a refused
+    /// Origin, a protocol mismatch, an in-band "do not come back").
     StopRefused(String),
     After(Duration),
 }
@@ -198,12 +200,13 @@ async fn one_attempt(
                 outcome: Outcome::Failed(failure),
                 activity: Activity::default(),
             };
-            (record, Next::Policy)
+            (record, Ok(Next::Policy))
         }
         Ok(mut connected) => {
             super::scrub::handshake(&mut connected.info, &spec.redactor);
             *opened_before = true;
             let latency = connected.info.latency;
+            let subprotocol = connected.info.subprotocol.clone();
             let at = connected.opened_at;
             // Counted before anyone hears of it, so a probe sent on the
             // Open event finds the socket.
@@ -219,7 +222,7 @@ async fn one_attempt(
             .await;
             // Not boxed like the dial: that would save 3 KB per session
             // but cost 10-18% of a flood's ingest (A/B, 1,000,000 messages).
-            let ended = open::run(connected.ws, spec, wiring).await;
+            let ended = open::run(connected.ws, spec, wiring, subprotocol.as_deref()).await;
             wiring.probe.socket_closed();
             let open_for = ended.at.duration_since(at).unwrap_or_default();
             if open_for >= STABLE_AFTER {
@@ -236,7 +239,14 @@ async fn one_attempt(
                 },
                 activity: ended.activity,
             };
-            (record, ended.next)
+            let next = match (ended.next, ended.refusal) {
+                (Next::StopAuth, detail) => Err(Decision::StopAuth(detail.unwrap_or_default())),
+                (Next::StopRefused, detail) => {
+                    Err(Decision::StopRefused(detail.unwrap_or_default()))
+                }
+                (next, _) => Ok(next),
+            };
+            (record, next)
         }
     };
     // Scrubbed before anything reads it: the policy's stop reason quotes
@@ -244,10 +254,13 @@ async fn one_attempt(
     let mut record = record;
     super::scrub::record(&mut record, &spec.redactor);
     let decision = match next {
-        Next::Stop => None,
-        Next::Reconnect => Some(Decision::Now),
-        Next::Pause => Some(Decision::Pause),
-        Next::Policy => Some(match policy::after(&record, *opened_before) {
+        Err(decision) => Some(decision),
+        Ok(Next::Stop) => None,
+        Ok(Next::Reconnect) => Some(Decision::Now),
+        Ok(Next::Pause) => Some(Decision::Pause),
+        // Only ever paired with a refusal (above).
+        Ok(Next::StopAuth | Next::StopRefused) => Some(Decision::Pause),
+        Ok(Next::Policy) => Some(match policy::after(&record, *opened_before) {
             After::StopAuth(detail) => Decision::StopAuth(detail),
             After::StopRefused(detail) => Decision::StopRefused(detail),
             After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
@@ -373,6 +386,7 @@ mod tests {
                 headers: vec![],
                 subprotocols: vec![],
                 heartbeat: Default::default(),
+                protocol: Default::default(),
             },
             settings: Settings::default(),
             mode: Mode::Monitor,

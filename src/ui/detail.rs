@@ -109,6 +109,23 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         "state",
         Span::styled(state_text(app, s), theme.badge(&s.lifecycle)),
     ));
+    if let Some(line) = protocol_text(app, s) {
+        out.push(field(app, "protocol", Span::raw(line)));
+    }
+    if let Some((kind, evidence)) = &s.detected
+        && app
+            .active
+            .endpoints
+            .get(app.selected)
+            .is_some_and(|e| !e.protocol.has_ready())
+    {
+        let d = crate::diagnose::protocol::detected(*kind, evidence);
+        out.push(field(
+            app,
+            "detected",
+            Span::styled(d.summary, theme.warn()),
+        ));
+    }
     let last = s.last_attempt();
     // The diagnosis comes first: it is what the user came for, and the
     // panel may be short.
@@ -206,7 +223,7 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
 }
 
 fn state_text(app: &App, s: &SessionState) -> String {
-    let badge = super::sessions::badge(&s.lifecycle);
+    let badge = super::sessions::session_badge(s);
     match &s.lifecycle {
         Lifecycle::Open { since } => format!(
             "{badge} since {} (up {})",
@@ -224,6 +241,27 @@ fn state_text(app: &App, s: &SessionState) -> String {
         ),
         other => format!("{badge} · {}", other.name()),
     }
+}
+
+/// The application protocol's state in a few words: ready (what it said),
+/// keepalives answered, the last refusal.
+fn protocol_text(app: &App, s: &SessionState) -> Option<String> {
+    let endpoint = app.active.endpoints.get(app.selected)?;
+    if !endpoint.protocol.has_ready() {
+        return None;
+    }
+    let kind = endpoint.protocol.kind.as_str();
+    let mut text = match (&s.ready_detail, s.ready) {
+        (Some(detail), true) => format!("{kind}: READY ({})", visible(detail)),
+        _ => format!("{kind}: not ready"),
+    };
+    if s.keepalives > 0 {
+        text += &format!(" · {} keepalives answered", s.keepalives);
+    }
+    if let Some(error) = &s.protocol_error {
+        text += &format!(" · last refusal: {}", visible(error));
+    }
+    Some(text)
 }
 
 fn stop_words(why: &crate::session::StopReason) -> String {

@@ -15,6 +15,9 @@ use super::panel_block;
 use super::payload_view::preview;
 use crate::app::cursor::SCAN_LIMIT;
 use crate::app::{App, Panel};
+use crate::config::ProtocolKind;
+use crate::session::PayloadData;
+use crate::session::protocol::decode::decode;
 use crate::text_safe::visible;
 
 /// Draws the payload list of the selected endpoint.
@@ -38,16 +41,38 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     let seqs = window(app, cursor, height);
     let width = inner.width as usize;
+    // A protocol endpoint's messages are shown by event name and payload.
+    let kind = app
+        .active
+        .endpoints
+        .get(app.selected)
+        .map_or(ProtocolKind::Raw, |e| e.protocol.kind);
     let lines: Vec<Line> = seqs
         .into_iter()
         .filter_map(|seq| {
             let p = app.payload(seq)?;
             let head = format!("{} {:>7} ", super::clock_ms(p.at), size(p.len()));
             let room = width.saturating_sub(head.chars().count());
-            let mut line = Line::from(vec![
-                Span::styled(head, theme.dim()),
-                Span::raw(preview(p, room)),
-            ]);
+            let decoded = match (&p.data, kind) {
+                (_, ProtocolKind::Raw) | (PayloadData::Binary(_), _) => None,
+                (PayloadData::Text(text), kind) => decode(kind, text.as_str()),
+            };
+            let mut line = match decoded {
+                Some(d) => {
+                    let event = format!("{} ", visible(&d.event));
+                    let room = room.saturating_sub(event.chars().count());
+                    let data: String = visible(&d.data.to_string()).chars().take(room).collect();
+                    Line::from(vec![
+                        Span::styled(head, theme.dim()),
+                        Span::styled(event, theme.label()),
+                        Span::raw(data),
+                    ])
+                }
+                None => Line::from(vec![
+                    Span::styled(head, theme.dim()),
+                    Span::raw(preview(p, room)),
+                ]),
+            };
             if seq == cursor && (app.focus == Panel::Payloads || !app.follow) {
                 line = line.style(theme.selected());
             }

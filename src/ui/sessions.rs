@@ -74,6 +74,21 @@ pub fn badge(lifecycle: &Lifecycle) -> String {
     format!("{} {}", rs.number(), rs.label())
 }
 
+/// [`badge`] with the protocol's state: `1 OPEN·READY` once the
+/// application protocol's handshake is complete, `1 OPEN·…` while it is
+/// not yet (readyState stays the browser's number).
+pub fn session_badge(s: &SessionState) -> String {
+    let plain = badge(&s.lifecycle);
+    if s.lifecycle.ready_state() != crate::model::lifecycle::ReadyState::Open || !s.expects_ready {
+        return plain;
+    }
+    if s.ready {
+        format!("{plain}·READY")
+    } else {
+        format!("{plain}·…")
+    }
+}
+
 /// What the session is doing, for the "for" column.
 fn status(app: &App, s: &SessionState) -> String {
     match &s.lifecycle {
@@ -188,7 +203,7 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'
     };
     let mut cells = [
         Cell::from(visible(&s.name).into_owned()),
-        Cell::from(Span::styled(badge(&s.lifecycle), theme.badge(&s.lifecycle))),
+        Cell::from(Span::styled(session_badge(s), theme.badge(&s.lifecycle))),
         Cell::from(status(app, s)),
         Cell::from(close),
         Cell::from(rtt),
@@ -267,6 +282,40 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_protocol_session_is_open_ready_only_once_ready() {
+        use crate::session::{HandshakeInfo, ProtocolEvent, SessionEvent};
+        use std::time::{Duration, SystemTime};
+        let mut model = crate::model::Model::new(&{
+            let text = "[profiles.p]\nserver = \"http://h\"\n[[profiles.p.endpoints]]\nname = \"e\"\nurl = \"{ws}/socket.io/\"\nprotocol = \"socketio\"\n";
+            let config =
+                crate::config::validate::parse(std::path::Path::new("t"), text).expect("config");
+            config.profiles[0].activate().expect("profile")
+        });
+        let at = SystemTime::UNIX_EPOCH;
+        let apply = |model: &mut crate::model::Model, event| {
+            model.apply(&crate::session::Event::Session { endpoint: 0, event })
+        };
+        let handshake = HandshakeInfo {
+            status: 101,
+            latency: Duration::ZERO,
+            headers: vec![],
+            subprotocol: None,
+        };
+        apply(&mut model, SessionEvent::Open { at, handshake });
+        assert_eq!(session_badge(&model.sessions[0]), "1 OPEN·…");
+        let ready = ProtocolEvent::Ready {
+            at,
+            protocol: crate::config::ProtocolKind::SocketIo,
+            detail: "namespace / connected".into(),
+        };
+        apply(&mut model, SessionEvent::Protocol(ready));
+        assert_eq!(session_badge(&model.sessions[0]), "1 OPEN·READY");
+        apply(&mut model, SessionEvent::Protocol(ProtocolEvent::Keepalive));
+        assert_eq!(model.sessions[0].keepalives, 1);
+        assert_eq!(model.sessions[0].messages, 0, "keepalives are not messages");
+    }
 
     #[test]
     fn sparkline_scales_to_the_busiest_second() {

@@ -50,6 +50,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
                 headers: vec![],
                 subprotocols: vec![],
                 heartbeat: settings.heartbeat,
+                protocol: Default::default(),
             }
         })
         .collect();

@@ -255,12 +255,17 @@ impl Validator<'_> {
             let field = format!("{field}.heartbeat");
             self.heartbeat(value, profile, &field)
         });
+        let (protocol, protocol_token) = self.protocol(raw, profile, &field);
+        if uses_token.is_none() {
+            uses_token = protocol_token;
+        }
         let template = EndpointTemplate {
             name,
             url,
             headers,
             subprotocols,
             heartbeat,
+            protocol,
         };
         let shared = profile.is_none();
         Prepared {

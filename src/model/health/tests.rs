@@ -148,7 +148,8 @@ fn an_unanswered_ping_and_a_not_ready_protocol_are_named() {
         ["heartbeat: a ping went unanswered on a (half-open) in the last 5 min"]
     );
     assert_eq!(m.health(at(400)).word, HealthWord::Healthy);
-    m.sessions[0].protocol_ready = Some(false);
+    m.sessions[0].expects_ready = true;
+    m.sessions[0].ready = false;
     assert_eq!(m.health(at(400)).reasons, ["open but not ready: a"]);
     // A user's reconnect is not the server's churn.
     record.outcome = Outcome::Closed {
@@ -162,7 +163,7 @@ fn an_unanswered_ping_and_a_not_ready_protocol_are_named() {
         },
         open_for: Duration::from_secs(1),
     };
-    m.sessions[0].protocol_ready = None;
+    m.sessions[0].expects_ready = false;
     for n in 0..3 {
         record.ended = at(400 + n);
         m.apply(&ev(0, SessionEvent::Closed(Box::new(record.clone()))));

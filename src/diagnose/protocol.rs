@@ -1,0 +1,402 @@
+//! Diagnoses in the terms of the application protocol above WebSocket:
+//! in-band refusals (Socket.IO connect_error, graphql errors and 44xx
+//! closes, Action Cable reject/disconnect, STOMP ERROR, unmet on_open
+//! expectations), a protocol handshake that never completed, Engine.IO's
+//! own handshake refusals, and a raw endpoint that turns out to speak a
+//! known protocol (with the profile lines to add). Pure: facts in,
+//! [`Diagnosis`] out.
+
+use super::{Diagnosis, DiagnosisKind};
+use crate::config::{Endpoint, ProtocolKind};
+use crate::session::protocol::{Rule, detect, graphql};
+use crate::session::{AttemptRecord, LocalCause, Outcome};
+
+/// The start of the close note of a `check` that gave up waiting for the
+/// protocol to be ready.
+pub const NOT_READY: &str = "not ready: ";
+
+/// Server words made safe to show (the codecs already shortened them):
+/// control, bidi and zero-width characters become visible.
+fn safe(text: &str) -> String {
+    crate::text_safe::visible(text).into_owned()
+}
+
+/// The diagnosis of a `protocol_error` line: the server's words and what
+/// wsmon does next.
+pub fn refusal(kind: ProtocolKind, detail: &str, rule: Rule) -> Diagnosis {
+    let detail = safe(detail);
+    let (diagnosis_kind, next) = match rule {
+        Rule::StopAuth => (
+            DiagnosisKind::AuthRejected,
+            "wsmon stopped retrying: the server refused the credentials",
+        ),
+        Rule::Stop => (
+            DiagnosisKind::ProtocolError,
+            "wsmon stopped retrying: the server said not to come back",
+        ),
+        Rule::Retry => (
+            DiagnosisKind::ProtocolError,
+            "wsmon reconnects with backoff",
+        ),
+    };
+    let mut fixes = Vec::new();
+    match (kind, rule) {
+        (_, Rule::StopAuth) => {
+            fixes.push(auth_fix(kind).to_string());
+            fixes.push("Press r (or restart) once the token is fixed.".into());
+        }
+        (ProtocolKind::SocketIo, _) => fixes.push(
+            "Check [endpoints.socketio] namespace: the server must have it (io.of(\"/name\")).".into(),
+        ),
+        (ProtocolKind::GraphqlTransportWs | ProtocolKind::GraphqlWs, _) => fixes.push(
+            "Check [endpoints.graphql] query and variables against the server's schema.".into(),
+        ),
+        (ProtocolKind::ActionCable, _) => fixes
+            .push("Check [endpoints.actioncable] channel: the identifier must name a channel class the server has.".into()),
+        (ProtocolKind::Raw, _) => fixes.push(
+            "Check the [[endpoints.on_open]] steps: what the server expects first, and the reply it really sends (wsmon tail shows it).".into(),
+        ),
+        (ProtocolKind::Stomp, _) => fixes.push(
+            "Check [endpoints.stomp] destination, login/passcode and vhost.".into(),
+        ),
+    }
+    Diagnosis {
+        evidence: Vec::new(),
+        answered_by: None,
+        pattern: None,
+        kind: diagnosis_kind,
+        summary: format!("{} refused in-band: {detail}. {next}.", kind.title()),
+        fixes,
+    }
+}
+
+fn auth_fix(kind: ProtocolKind) -> &'static str {
+    match kind {
+        ProtocolKind::SocketIo => {
+            "Check the token sent in [endpoints.socketio] auth (the CONNECT payload the server's middleware reads)."
+        }
+        ProtocolKind::GraphqlTransportWs | ProtocolKind::GraphqlWs => {
+            "Check [endpoints.graphql] init_payload: the server's onConnect reads the token from it."
+        }
+        ProtocolKind::ActionCable => {
+            "Check the token the Connection's `connect` reads (usually ?token= or a cookie); renew it if it expired."
+        }
+        ProtocolKind::Stomp => "Check [endpoints.stomp] login and passcode (and vhost).",
+        ProtocolKind::Raw => "Check the token the on_open frames send.",
+    }
+}
+
+/// The diagnosis of a raw endpoint found to speak `kind`.
+pub fn detected(kind: ProtocolKind, evidence: &str) -> Diagnosis {
+    let what = match kind {
+        ProtocolKind::SocketIo => {
+            " A bare WebSocket client cannot hold it: Engine.IO drops a client that does not answer its `2` ping with `3` (WebSocket pings do not count), and no event arrives before a `40` namespace connect."
+        }
+        ProtocolKind::GraphqlTransportWs => {
+            " The server closes with 4408 when no connection_init arrives in time, and sends nothing without a subscribe."
+        }
+        ProtocolKind::GraphqlWs => " Nothing arrives without connection_init and start.",
+        ProtocolKind::ActionCable => {
+            " Action Cable sends only welcome and pings until a channel is subscribed."
+        }
+        ProtocolKind::Stomp => " Nothing arrives without CONNECT and SUBSCRIBE frames.",
+        ProtocolKind::Raw => "",
+    };
+    Diagnosis {
+        evidence: Vec::new(),
+        answered_by: None,
+        pattern: None,
+        kind: DiagnosisKind::ProtocolError,
+        summary: format!(
+            "This is {} {} endpoint, not a plain WebSocket feed ({}).{what}",
+            if kind.title().starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            },
+            kind.title(),
+            safe(evidence)
+        ),
+        fixes: vec![format!(
+            "Let wsmon speak it: add to the endpoint\n{}",
+            detect::profile_lines(kind)
+        )],
+    }
+}
+
+/// The diagnosis of one attempt in its protocol's terms, when it has one;
+/// `None` leaves it to the general classifier.
+pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis> {
+    let kind = endpoint.protocol.kind;
+    match &record.outcome {
+        Outcome::Failed(failure) => {
+            // tungstenite refuses a 101 without the subprotocol offered.
+            if failure.message.contains("Server sent no subprotocol")
+                && endpoint.subprotocols.iter().any(|s| s == "graphql-ws")
+            {
+                return Some(Diagnosis {
+                    evidence: Vec::new(),
+                    answered_by: None,
+                    pattern: None,
+                    kind: DiagnosisKind::HandshakeFailed,
+                    summary: "You offered `graphql-ws` (the legacy subscriptions-transport-ws protocol) and the server answered 101 without a subprotocol: it does not speak it.".into(),
+                    fixes: vec![format!(
+                        "A graphql-ws library server speaks graphql-transport-ws: offer that, or let wsmon speak it:\n{}",
+                        detect::profile_lines(ProtocolKind::GraphqlTransportWs)
+                    )],
+                });
+            }
+            let http = failure.http.as_ref()?;
+            let sniffed = detect::from_handshake(&endpoint.url, None).map(|d| d.0);
+            let socketio =
+                kind == ProtocolKind::SocketIo || sniffed == Some(ProtocolKind::SocketIo);
+            let cable =
+                kind == ProtocolKind::ActionCable || sniffed == Some(ProtocolKind::ActionCable);
+            if socketio && http.status == 400 {
+                return engine_io_refusal(&http.body_excerpt, endpoint);
+            }
+            if cable && http.status == 404 && http.body_excerpt.contains("Page not found") {
+                let origin = endpoint
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("origin"));
+                return Some(Diagnosis {
+                    evidence: Vec::new(),
+                    answered_by: None,
+                    pattern: None,
+                    kind: DiagnosisKind::HandshakeFailed,
+                    summary: format!(
+                        "Action Cable answered 404 \"Page not found\": it does so when the request's Origin is not allowed ({}).",
+                        if origin { "the Origin sent is not in allowed_request_origins" } else { "wsmon sent no Origin" }
+                    ),
+                    fixes: vec![
+                        "Set the endpoint's Origin to an allowed one (the front-end's): headers = { Origin = \"https://app.example.com\" }.".into(),
+                        "Or on the server: config.action_cable.allowed_request_origins, or disable_request_forgery_protection for monitors.".into(),
+                    ],
+                });
+            }
+            None
+        }
+        Outcome::Closed { close, open_for } => {
+            let note = close.note.as_deref().unwrap_or("");
+            match close.cause {
+                Some(LocalCause::ProtocolAuthRefused) => {
+                    return Some(refusal(kind, note, Rule::StopAuth));
+                }
+                Some(LocalCause::ProtocolRefused) => {
+                    return Some(refusal(kind, note, Rule::Stop));
+                }
+                _ => {}
+            }
+            // Seen on socket.io 4.8 (engine.io 6) without allowEIO3: the
+            // upgrade to EIO=3 is answered 101, then "HTTP/1.1 400 Bad
+            // Request … Unsupported protocol version" is written into the
+            // socket, which a WebSocket client reads as a framing error.
+            let sniffed = detect::from_handshake(&endpoint.url, None).map(|d| d.0);
+            let eio3 = endpoint
+                .url
+                .query_pairs()
+                .any(|(k, v)| k == "EIO" && v == "3");
+            if (kind == ProtocolKind::SocketIo || sniffed == Some(ProtocolKind::SocketIo))
+                && eio3
+                && close.cause == Some(LocalCause::ProtocolViolation)
+            {
+                return Some(Diagnosis {
+                    evidence: Vec::new(),
+                    answered_by: None,
+                    pattern: None,
+                    kind: DiagnosisKind::HandshakeFailed,
+                    summary: format!(
+                        "The URL asks for Engine.IO v3 (EIO=3) and the server speaks v4 (Socket.IO 3.x/4.x): it answered 101, then wrote an HTTP 400 \"Unsupported protocol version\" into the socket, read as a framing error ({} after open).",
+                        crate::report::short_duration(*open_for)
+                    ),
+                    fixes: vec![
+                        "Use EIO=4 in the URL (wsmon speaks Engine.IO v4 and v3).".into(),
+                        "Or enable allowEIO3 on the server for old clients.".into(),
+                    ],
+                });
+            }
+            if let Some(words) = note.strip_prefix(NOT_READY) {
+                return Some(Diagnosis {
+                    evidence: Vec::new(),
+                    answered_by: None,
+                    pattern: None,
+                    kind: DiagnosisKind::ProtocolError,
+                    summary: format!(
+                        "Opened (101), but the {} handshake did not complete: {}.",
+                        kind.title(),
+                        safe(words)
+                    ),
+                    fixes: vec![not_ready_fix(kind).into()],
+                });
+            }
+            // graphql-ws' own close reasons name the protocol even when
+            // nothing else does (no subprotocol offered, or the legacy one).
+            let graphql_reason = matches!(
+                (close.code, close.reason.as_str()),
+                (4406, "Subprotocol not acceptable") | (4408, "Connection initialisation timeout")
+            );
+            let graphql_ws = kind == ProtocolKind::GraphqlTransportWs
+                || endpoint
+                    .subprotocols
+                    .iter()
+                    .any(|s| s == "graphql-transport-ws")
+                || graphql_reason;
+            if graphql_ws && let Some(meaning) = graphql::close_meaning(close.code) {
+                let diagnosis_kind = match close.code {
+                    4401 | 4403 => DiagnosisKind::AuthRejected,
+                    _ => DiagnosisKind::ProtocolError,
+                };
+                let mut fixes = Vec::new();
+                match close.code {
+                    4408 if kind == ProtocolKind::Raw => fixes.push(format!(
+                        "Let wsmon send connection_init and a subscribe: add to the endpoint\n{}",
+                        detect::profile_lines(ProtocolKind::GraphqlTransportWs)
+                    )),
+                    4406 => {
+                        if endpoint.subprotocols.iter().any(|s| s == "graphql-ws") {
+                            fixes.push("You offered `graphql-ws`, the legacy subscriptions-transport-ws protocol; this server speaks graphql-transport-ws.".into());
+                        }
+                        fixes.push(format!(
+                            "Offer the subprotocol: subprotocols = [\"graphql-transport-ws\"], or let wsmon speak it:\n{}",
+                            detect::profile_lines(ProtocolKind::GraphqlTransportWs)
+                        ));
+                    }
+                    4403 | 4401 => fixes.push(auth_fix(ProtocolKind::GraphqlTransportWs).into()),
+                    _ => {}
+                }
+                return Some(Diagnosis {
+                    evidence: Vec::new(),
+                    answered_by: None,
+                    pattern: None,
+                    kind: diagnosis_kind,
+                    summary: format!(
+                        "graphql-transport-ws close {}: {meaning} ({} after open).",
+                        close.code,
+                        crate::report::short_duration(*open_for)
+                    ),
+                    fixes,
+                });
+            }
+            if kind != ProtocolKind::Raw || !endpoint.protocol.on_open.is_empty() {
+                return None;
+            }
+            // A raw endpoint: what the session saw, else what the URL and
+            // the offered subprotocols say.
+            let (found, evidence) = match detect::parse_note(note) {
+                Some((k, e)) => (k, e.to_string()),
+                None => {
+                    let offered = (endpoint.subprotocols.len() == 1)
+                        .then(|| endpoint.subprotocols[0].as_str());
+                    let (k, e) = detect::from_handshake(&endpoint.url, offered)?;
+                    (k, e.join("; "))
+                }
+            };
+            let mut d = detected(found, &evidence);
+            if close.cause != Some(LocalCause::CheckDone) {
+                d.summary += &format!(
+                    " The server closed it {} after open{}.",
+                    crate::report::short_duration(*open_for),
+                    if found == ProtocolKind::SocketIo {
+                        ": the Engine.IO heartbeat (ping `2` unanswered with `3`) timed out"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Some(d)
+        }
+    }
+}
+
+fn not_ready_fix(kind: ProtocolKind) -> &'static str {
+    match kind {
+        ProtocolKind::SocketIo => {
+            "Check the URL (/socket.io/?EIO=4&transport=websocket) and [endpoints.socketio] namespace; `wsmon tail` shows what the server sent."
+        }
+        ProtocolKind::GraphqlTransportWs | ProtocolKind::GraphqlWs => {
+            "The server never sent connection_ack: check init_payload and that it speaks this GraphQL protocol."
+        }
+        ProtocolKind::ActionCable => {
+            "No confirm_subscription came: check the channel identifier and the server's log."
+        }
+        ProtocolKind::Stomp => "No CONNECTED came: check login, passcode and vhost.",
+        ProtocolKind::Raw => {
+            "No reply matched the on_open expectation in time: check `expect` and `within`."
+        }
+    }
+}
+
+/// Engine.IO's own 400 answers (engine.io `Server.errorMessages`).
+fn engine_io_refusal(body: &str, endpoint: &Endpoint) -> Option<Diagnosis> {
+    let eio = endpoint
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "EIO")
+        .map(|(_, v)| v.into_owned());
+    let (summary, fix) = if body.contains("Unsupported protocol version") {
+        let other = if eio.as_deref() == Some("3") {
+            "4"
+        } else {
+            "3"
+        };
+        (
+            format!(
+                "Engine.IO refused the handshake: \"Unsupported protocol version\": the URL asks for EIO={} and the server speaks Engine.IO v{other} (Socket.IO {}).",
+                eio.as_deref().unwrap_or("?"),
+                if other == "4" { "v3/v4" } else { "v2" }
+            ),
+            format!("Use EIO={other} in the URL."),
+        )
+    } else if body.contains("Transport unknown") {
+        (
+            "Engine.IO refused the handshake: \"Transport unknown\": the URL lacks transport=websocket (or names another transport).".to_string(),
+            "Use {ws}/socket.io/?EIO=4&transport=websocket.".to_string(),
+        )
+    } else if body.contains("Bad handshake method") {
+        (
+            "Engine.IO refused the handshake: \"Bad handshake method\".".to_string(),
+            "Dial the websocket transport directly: transport=websocket in the URL.".to_string(),
+        )
+    } else if body.contains("Session ID unknown") {
+        (
+            "Engine.IO refused the handshake: \"Session ID unknown\": the URL carries a sid from an old session.".to_string(),
+            "Drop sid= from the URL.".to_string(),
+        )
+    } else {
+        return None;
+    };
+    Some(Diagnosis {
+        evidence: Vec::new(),
+        answered_by: None,
+        pattern: None,
+        kind: DiagnosisKind::HandshakeFailed,
+        summary,
+        fixes: vec![fix],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_follow_their_rule() {
+        let d = refusal(
+            ProtocolKind::SocketIo,
+            "Socket.IO connect_error: \"bad token\"",
+            Rule::StopAuth,
+        );
+        assert_eq!(d.kind, DiagnosisKind::AuthRejected);
+        assert!(d.summary.contains("Socket.IO") && d.summary.contains("stopped"));
+        let d = refusal(ProtocolKind::ActionCable, "x", Rule::Retry);
+        assert_eq!(d.kind, DiagnosisKind::ProtocolError);
+    }
+
+    #[test]
+    fn detection_names_the_lines_to_add() {
+        let d = detected(ProtocolKind::SocketIo, "the URL path /socket.io/");
+        assert!(d.summary.contains("Socket.IO") && d.summary.contains("`3`"));
+        assert!(d.fixes[0].contains("protocol = \"socketio\""));
+    }
+}
