@@ -34,13 +34,8 @@ pub fn diagnosis(
     record: &AttemptRecord,
     token_check: Option<&TokenCheckResult>,
 ) -> Diagnosis {
-    // The application protocol's own terms first (its refusals, codes,
-    // a raw endpoint that speaks a known protocol).
-    if let Some(d) = diagnose::protocol::diagnose(endpoint, record) {
-        return d;
-    }
     let sent = sent(profile, endpoint);
-    diagnose::diagnose(&Facts {
+    let general = diagnose::diagnose(&Facts {
         record,
         shown_url: &endpoint.shown_url,
         url_has_token: url_has_token(profile, endpoint),
@@ -48,7 +43,18 @@ pub fn diagnosis(
         token_check_configured: profile.token_check.is_some(),
         close_codes: &profile.close_codes,
         sent: Some(&sent),
-    })
+    });
+    // The application protocol's own terms lead (its refusals, codes, a
+    // raw endpoint that speaks a known protocol), with the evidence the
+    // general reading found (who answered, what they said, what was sent).
+    match diagnose::protocol::diagnose(endpoint, record) {
+        Some(mut d) => {
+            d.evidence = general.evidence;
+            d.answered_by = general.answered_by;
+            d
+        }
+        None => general,
+    }
 }
 
 /// The diagnosis of attempt `record` of endpoint `index`, led by the

@@ -14,11 +14,11 @@ pub struct Binding {
     /// The keys that trigger the action, as the help and README write them
     /// (`` `j` `↓` ``, without the backticks).
     pub label: &'static str,
-    /// The key codes the keymap matches, without modifiers (Ctrl-C is
-    /// handled before the table, as it quits even while typing).
-    pub codes: &'static [KeyCode],
-    /// `None` for rows that are not one key (mouse) or handled elsewhere.
-    pub action: Option<Action>,
+    /// The key codes the keymap matches (without modifiers: Ctrl-C is
+    /// handled before the table, as it quits even while typing) and the
+    /// action of each; one row may pair opposites (`j`/`k`). Empty for
+    /// rows that are not keys (mouse).
+    pub keys: &'static [(KeyCode, Action)],
     /// The help popup's group title.
     pub group: &'static str,
     /// What the key does, one line.
@@ -29,16 +29,14 @@ pub struct Binding {
 
 const fn bind(
     label: &'static str,
-    codes: &'static [KeyCode],
-    action: Action,
+    keys: &'static [(KeyCode, Action)],
     group: &'static str,
     help: &'static str,
     footer: Option<&'static str>,
 ) -> Binding {
     Binding {
         label,
-        codes,
-        action: Some(action),
+        keys,
         group,
         help,
         footer,
@@ -51,202 +49,154 @@ use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab,
 pub static BINDINGS: &[Binding] = &[
     bind(
         "q  Ctrl-C",
-        &[Char('q')],
-        Action::Quit,
+        &[(Char('q'), Action::Quit)],
         "General",
         "quit (every socket closes with 1000)",
         Some("q quit"),
     ),
     bind(
         "?",
-        &[Char('?')],
-        Action::ToggleHelp,
+        &[(Char('?'), Action::ToggleHelp)],
         "General",
         "this help",
         Some("? help"),
     ),
     bind(
         "p",
-        &[Char('p')],
-        Action::OpenProfiles,
+        &[(Char('p'), Action::OpenProfiles)],
         "General",
         "profiles: Enter switches the live profile",
         Some("p profiles"),
     ),
     bind(
         "Esc",
-        &[Esc],
-        Action::Back,
+        &[(Esc, Action::Back)],
         "General",
         "back / close the popup / clear the filter",
         None,
     ),
     bind(
         "t",
-        &[Char('t')],
-        Action::CheckToken,
+        &[(Char('t'), Action::CheckToken)],
         "Sessions",
         "re-run the REST token check",
         Some("t token check"),
     ),
     bind(
         "r",
-        &[Char('r')],
-        Action::ReconnectSelected,
+        &[(Char('r'), Action::ReconnectSelected)],
         "Sessions",
         "reconnect the selected session now",
         Some("r/R reconnect"),
     ),
     bind(
         "R",
-        &[Char('R')],
-        Action::ReconnectAll,
+        &[(Char('R'), Action::ReconnectAll)],
         "Sessions",
         "reconnect every session now",
         None,
     ),
     bind(
         "s",
-        &[Char('s')],
-        Action::TogglePause,
+        &[(Char('s'), Action::TogglePause)],
         "Sessions",
         "pause / resume the selected session",
         Some("s pause"),
     ),
     bind(
-        "j  ↓",
-        &[Char('j'), Down],
-        Action::Down,
+        "j  k  ↓  ↑  PgDn  PgUp",
+        &[
+            (Char('j'), Action::Down),
+            (Char('k'), Action::Up),
+            (Down, Action::Down),
+            (Up, Action::Up),
+            (PageDown, Action::PageDown),
+            (PageUp, Action::PageUp),
+        ],
         "Moving",
-        "move down in the focused panel",
+        "move in the focused panel: a line, a page",
         None,
     ),
     bind(
-        "k  ↑",
-        &[Char('k'), Up],
-        Action::Up,
+        "g  G  Home  End",
+        &[
+            (Char('g'), Action::Top),
+            (Char('G'), Action::Bottom),
+            (Home, Action::Top),
+            (End, Action::Bottom),
+        ],
         "Moving",
-        "move up in the focused panel",
+        "top / bottom",
         None,
     ),
     bind(
-        "PgDn",
-        &[PageDown],
-        Action::PageDown,
+        "Tab  Shift-Tab",
+        &[(Tab, Action::NextPanel), (BackTab, Action::PrevPanel)],
         "Moving",
-        "a page down",
-        None,
-    ),
-    bind(
-        "PgUp",
-        &[PageUp],
-        Action::PageUp,
-        "Moving",
-        "a page up",
-        None,
-    ),
-    bind(
-        "g  Home",
-        &[Char('g'), Home],
-        Action::Top,
-        "Moving",
-        "top",
-        None,
-    ),
-    bind(
-        "G  End",
-        &[Char('G'), End],
-        Action::Bottom,
-        "Moving",
-        "bottom",
-        None,
-    ),
-    bind(
-        "Tab",
-        &[Tab],
-        Action::NextPanel,
-        "Moving",
-        "next panel",
+        "next / previous panel",
         Some("Tab panel"),
-    ),
-    bind(
-        "Shift-Tab",
-        &[BackTab],
-        Action::PrevPanel,
-        "Moving",
-        "previous panel",
-        None,
     ),
     Binding {
         label: "mouse",
-        codes: &[],
-        action: None,
+        keys: &[],
         group: "Moving",
         help: "click selects rows and panels, wheel scrolls",
         footer: None,
     },
     bind(
         "Enter",
-        &[Enter],
-        Action::Confirm,
+        &[(Enter, Action::Confirm)],
         "Payloads",
         "open the payload (JSON pretty, binary as hex)",
         None,
     ),
     bind(
         "/",
-        &[Char('/')],
-        Action::StartFilter,
+        &[(Char('/'), Action::StartFilter)],
         "Payloads",
         "filter by substring or regex",
         Some("/ filter"),
     ),
     bind(
         "f",
-        &[Char('f')],
-        Action::ToggleFollow,
+        &[(Char('f'), Action::ToggleFollow)],
         "Payloads",
         "follow newest on / off",
         None,
     ),
     bind(
         "y",
-        &[Char('y')],
-        Action::Copy,
+        &[(Char('y'), Action::Copy)],
         "Payloads",
         "copy the payload (OSC 52)",
         None,
     ),
     bind(
         "i",
-        &[Char('i')],
-        Action::Compose,
+        &[(Char('i'), Action::Compose)],
         "Tools",
         "send a text frame (↑↓ history, Enter sends)",
         None,
     ),
     bind(
         "e",
-        &[Char('e')],
-        Action::Export,
+        &[(Char('e'), Action::Export)],
         "Tools",
         "export the session's transcript (JSON lines)",
         None,
     ),
     bind(
         "Y",
-        &[Char('Y')],
-        Action::Reproduce,
+        &[(Char('Y'), Action::Reproduce)],
         "Tools",
         "copy websocat + curl commands (OSC 52)",
         None,
     ),
     bind(
         "n",
-        &[Char('n')],
-        Action::Decline,
+        &[(Char('n'), Action::Decline)],
         "Tools",
-        "answer no to a prompt (Y: leave the token out)",
+        "answer no (Y: leave the token out)",
         None,
     ),
 ];
@@ -255,8 +205,9 @@ pub static BINDINGS: &[Binding] = &[
 pub fn lookup(code: KeyCode) -> Option<&'static Action> {
     BINDINGS
         .iter()
-        .find(|b| b.codes.contains(&code))
-        .and_then(|b| b.action.as_ref())
+        .flat_map(|b| b.keys)
+        .find(|(c, _)| *c == code)
+        .map(|(_, action)| action)
 }
 
 /// The help groups in order, each with its rows.
@@ -292,7 +243,7 @@ mod tests {
     fn no_key_is_bound_twice() {
         let mut seen = HashSet::new();
         for b in BINDINGS {
-            for code in b.codes {
+            for (code, _) in b.keys {
                 assert!(seen.insert(format!("{code:?}")), "{code:?} bound twice");
             }
         }

@@ -150,30 +150,10 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
             let sniffed = detect::from_handshake(&endpoint.url, None).map(|d| d.0);
             let socketio =
                 kind == ProtocolKind::SocketIo || sniffed == Some(ProtocolKind::SocketIo);
-            let cable =
-                kind == ProtocolKind::ActionCable || sniffed == Some(ProtocolKind::ActionCable);
+            // Action Cable's 404 to a foreign Origin is the general
+            // classifier's (diagnose::evidence knows Rails' answer).
             if socketio && http.status == 400 {
                 return engine_io_refusal(&http.body_excerpt, endpoint);
-            }
-            if cable && http.status == 404 && http.body_excerpt.contains("Page not found") {
-                let origin = endpoint
-                    .headers
-                    .iter()
-                    .any(|(k, _)| k.eq_ignore_ascii_case("origin"));
-                return Some(Diagnosis {
-                    evidence: Vec::new(),
-                    answered_by: None,
-                    pattern: None,
-                    kind: DiagnosisKind::HandshakeFailed,
-                    summary: format!(
-                        "Action Cable answered 404 \"Page not found\": it does so when the request's Origin is not allowed ({}).",
-                        if origin { "the Origin sent is not in allowed_request_origins" } else { "wsmon sent no Origin" }
-                    ),
-                    fixes: vec![
-                        "Set the endpoint's Origin to an allowed one (the front-end's): headers = { Origin = \"https://app.example.com\" }.".into(),
-                        "Or on the server: config.action_cable.allowed_request_origins, or disable_request_forgery_protection for monitors.".into(),
-                    ],
-                });
             }
             None
         }

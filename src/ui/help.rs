@@ -15,6 +15,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let groups = bindings::groups();
     let rows: usize = groups.iter().map(|(_, keys)| keys.len() + 1).sum::<usize>() + 3;
     let titles = rows <= area.height as usize;
+    // The key column is as wide as its widest label.
+    let width = (groups.iter())
+        .flat_map(|(_, keys)| keys)
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1;
     let mut lines = Vec::new();
     for (group, keys) in groups {
         if titles {
@@ -22,14 +29,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
         for b in keys {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<16}", b.label), theme.header()),
+                Span::styled(format!("  {:<width$}", b.label), theme.header()),
                 Span::raw(b.help),
             ]));
         }
     }
     lines.push(Line::styled("Esc or ? closes this help", theme.dim()));
     let height = lines.len() as u16 + 2;
-    let popup = super::centered(area, 66, height);
+    let popup = super::centered(area, 72, height);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
