@@ -291,7 +291,7 @@ impl Metrics {
             self.ready_state.get_or_create(labels).set(ready);
         };
         match event {
-            SessionEvent::Sent { .. } => {}
+            SessionEvent::Sent { .. } | SessionEvent::ServedBy(_) => {}
             SessionEvent::Connecting { attempt, .. } => {
                 state(0, 0);
                 if *attempt > 1 {

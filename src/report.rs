@@ -55,7 +55,41 @@ pub fn diagnosis_in(
 ) -> Option<Diagnosis> {
     let endpoint = profile.endpoints.get(index)?;
     let single = diagnosis(profile, endpoint, record, model.token_check.as_ref());
-    Some(single.led_by(pattern_of(profile, model, index, record)))
+    let led = single.led_by(pattern_of(profile, model, index, record));
+    Some(with_server_side(led, model, index, record))
+}
+
+/// `diagnosis` with what the server side says about `record` (who listens
+/// on a local endpoint's port, see [`crate::diagnose::server_side`]).
+pub fn with_server_side(
+    diagnosis: Diagnosis,
+    model: &Model,
+    index: usize,
+    record: &AttemptRecord,
+) -> Diagnosis {
+    use crate::diagnose::server_side;
+    let Some(session) = model.sessions.get(index) else {
+        return diagnosis;
+    };
+    let facts = server_side::Facts {
+        served_by: session.served_by.as_ref(),
+        last_listener: session.last_listener.as_ref(),
+        restart: session.restart.as_ref(),
+    };
+    let finding = server_side::finding(&facts, record, diagnosis.kind);
+    server_side::with_finding(diagnosis, finding)
+}
+
+/// The process listening on endpoint `index`'s port at the latest lookup
+/// (endpoints on this machine only).
+pub fn served_by(model: &Model, index: usize) -> Option<&crate::session::served_by::Listener> {
+    model
+        .sessions
+        .get(index)?
+        .served_by
+        .as_ref()?
+        .listener
+        .as_ref()
 }
 
 /// The pattern `record` belongs to in `model`'s history (see

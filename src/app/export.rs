@@ -48,6 +48,7 @@ pub fn event_time(event: &SessionEvent) -> Option<SystemTime> {
         | SessionEvent::Stopped { at, .. }
         | SessionEvent::Sent { at, .. } => Some(*at),
         SessionEvent::Closed(record) => Some(record.ended),
+        SessionEvent::ServedBy(s) => Some(s.at),
         SessionEvent::Messages(_) | SessionEvent::Rtt(_) => None,
     }
 }

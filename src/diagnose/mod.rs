@@ -8,6 +8,8 @@
 //! - [`lint`]: warnings about an endpoint URL before connecting.
 //! - [`pattern`]: an endpoint's history → the pattern that leads the
 //!   diagnosis (idle timeout, churn, everyone at once…).
+//! - [`server_side`]: the process listening on a local endpoint's port →
+//!   a finding (runserver without daphne, nearby port, restart…).
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
@@ -15,6 +17,7 @@ pub mod explain;
 pub mod failure;
 pub mod lint;
 pub mod pattern;
+pub mod server_side;
 pub mod text;
 
 use serde::Serialize;

@@ -88,6 +88,9 @@ pub struct EndpointReport {
     pub diagnosis: Diagnosis,
     /// URL lint found before dialling (missing `/ws/` prefix, token…).
     pub warnings: Vec<String>,
+    /// The process listening on the endpoint's port (`{"pid", "command",
+    /// "user"}`), for an endpoint on this machine; `null` otherwise.
+    pub served_by: Option<crate::session::served_by::Listener>,
 }
 
 /// Runs the check and builds the report.
@@ -238,6 +241,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                             pattern: None,
                         },
                         warnings,
+                        served_by: report::served_by(model, index).cloned(),
                     };
                 }
                 return EndpointReport {
@@ -258,6 +262,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         pattern: None,
                     },
                     warnings,
+                    served_by: report::served_by(model, index).cloned(),
                 };
             };
             // Held open and closed by us, or open now (--watch): the socket works.
@@ -306,6 +311,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 latency_ms: record.handshake_latency.map(millis),
                 diagnosis,
                 warnings,
+                served_by: report::served_by(model, index).cloned(),
             }
         })
         .collect();
@@ -415,6 +421,13 @@ pub fn to_text(report: &Report) -> String {
         );
         for warning in &e.warnings {
             let _ = writeln!(out, "     warning: {}", visible(warning));
+        }
+        if let Some(who) = &e.served_by {
+            let _ = writeln!(
+                out,
+                "     served by: {}",
+                visible(&crate::diagnose::server_side::describe(who))
+            );
         }
         if let Some(reason) = e.close_reason.as_deref().filter(|r| !r.is_empty()) {
             let _ = writeln!(out, "     reason: {}", visible(reason));

@@ -14,6 +14,7 @@ pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
 use crate::config::ActiveProfile;
+use crate::session::served_by::{Listener, ServedBy, ServerRestart};
 use crate::session::{AttemptRecord, Event, HandshakeInfo, ProbeResult, SessionEvent};
 use crate::token_check::TokenCheckResult;
 
@@ -51,12 +52,26 @@ pub struct SessionState {
     /// is no protocol handshake to wait for. Health requires it not to be
     /// `Some(false)`; the protocol codecs fill it.
     pub protocol_ready: Option<bool>,
+    /// Who listens on the endpoint's port (endpoints on this machine only):
+    /// the latest lookup.
+    pub served_by: Option<ServedBy>,
+    /// The last process seen listening there (kept while nothing listens).
+    pub last_listener: Option<Listener>,
+    /// The latest change of listening process (new pid: a restart).
+    pub restart: Option<ServerRestart>,
+    /// When the latest lookup found another listener (or none) than the
+    /// one before it (`tail` prints a line then).
+    pub served_by_changed: Option<std::time::SystemTime>,
 }
 
 impl SessionState {
     fn new(name: &str, shown_url: &str) -> Self {
         SessionState {
             protocol_ready: None,
+            served_by: None,
+            last_listener: None,
+            restart: None,
+            served_by_changed: None,
             name: name.to_string(),
             shown_url: shown_url.to_string(),
             lifecycle: Lifecycle::Idle,
@@ -135,6 +150,25 @@ impl SessionState {
                 };
             }
             SessionEvent::Sent { .. } => {}
+            SessionEvent::ServedBy(found) => {
+                if let Some(now) = &found.listener {
+                    if let Some(before) = &self.last_listener
+                        && before.pid != now.pid
+                    {
+                        self.restart = Some(ServerRestart {
+                            from: before.clone(),
+                            to: now.clone(),
+                            seen: found.at,
+                        });
+                    }
+                    self.last_listener = Some(now.clone());
+                }
+                let pid = |s: Option<&ServedBy>| s.and_then(|s| s.listener.as_ref()).map(|l| l.pid);
+                if self.served_by.is_none() || pid(self.served_by.as_ref()) != pid(Some(found)) {
+                    self.served_by_changed = Some(found.at);
+                }
+                self.served_by = Some((**found).clone());
+            }
         }
     }
 }

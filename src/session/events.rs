@@ -64,6 +64,10 @@ pub enum SessionEvent {
         text: String,
         outcome: SendOutcome,
     },
+    /// Who listens on the endpoint's port, for an endpoint on this machine:
+    /// looked up after each open and at the end of each attempt (just
+    /// before its [`SessionEvent::Closed`]).
+    ServedBy(Box<super::served_by::ServedBy>),
 }
 
 /// What became of a [`Command::Send`].

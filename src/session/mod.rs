@@ -9,6 +9,7 @@ pub mod heartbeat;
 pub mod open;
 pub mod policy;
 pub mod probe;
+pub mod served_by;
 pub mod supervisor;
 pub mod task;
 

@@ -190,6 +190,7 @@ async fn one_attempt(
                 },
             )
             .await;
+            served_by(spec, wiring, at).await;
             // Not boxed like the dial: that would save 3 KB per session
             // but cost 10-18% of a flood's ingest (A/B, 1,000,000 messages).
             let ended = open::run(connected.ws, spec, wiring).await;
@@ -222,8 +223,26 @@ async fn one_attempt(
         }),
     };
     log_attempt(spec, &record);
+    // Before the Closed: its diagnosis reads who listens now.
+    served_by(spec, wiring, record.ended).await;
     emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
     decision
+}
+
+/// Looks up who listens on the endpoint's port when it is on this
+/// machine (see [`super::served_by`]) as of `after`, and reports it;
+/// nothing otherwise.
+async fn served_by(spec: &SessionSpec, wiring: &Wiring, after: SystemTime) {
+    let Some(target) = super::served_by::local_target(&spec.endpoint.url) else {
+        return;
+    };
+    let redactor = spec.redactor.clone();
+    let found =
+        tokio::task::spawn_blocking(move || super::served_by::look_up(target, &redactor, after))
+            .await;
+    if let Ok(Some(found)) = found {
+        emit(spec, wiring, SessionEvent::ServedBy(Box::new(found))).await;
+    }
 }
 
 /// One log line per finished attempt (URL and messages already redacted).
