@@ -246,6 +246,7 @@ impl Metrics {
             return;
         };
         match event {
+            Event::ServerLog(_) => {}
             Event::Session { endpoint, event } => {
                 let Some(labels) = live.1.get(*endpoint) else {
                     return;

@@ -76,8 +76,22 @@ pub fn with_server_side(
         last_listener: session.last_listener.as_ref(),
         restart: session.restart.as_ref(),
     };
-    let finding = server_side::finding(&facts, record, diagnosis.kind);
-    server_side::with_finding(diagnosis, finding)
+    let kind = diagnosis.kind;
+    let mut diagnosis =
+        server_side::with_finding(diagnosis, server_side::finding(&facts, record, kind));
+    if model.server_log.is_empty() {
+        return diagnosis;
+    }
+    // The server's log (`server_log`): the lines around this attempt, and
+    // the line a server that logs every connection should have written.
+    use crate::diagnose::server_log;
+    let path = url::Url::parse(&session.shown_url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    diagnosis.server_log = server_log::pinned(&model.server_log, record, &path);
+    let log: Vec<_> = model.server_log.iter().collect();
+    let silence = server_log::silence(&log, record, &path, std::time::SystemTime::now());
+    server_side::with_finding(diagnosis, silence)
 }
 
 /// The process listening on endpoint `index`'s port at the latest lookup

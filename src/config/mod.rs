@@ -173,6 +173,19 @@ pub struct Profile {
     pub tls: TlsOptions,
     /// The end-to-end delivery probe, if the profile has one.
     pub probe: Option<Probe>,
+    /// Where the server's log comes from (`server_log`/`server_log_command`).
+    pub server_log: Option<ServerLogSource>,
+}
+
+/// Where wsmon reads the server's log from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerLogSource {
+    /// A file, followed from its end; absolute (a relative `server_log` is
+    /// taken from the profiles file's folder).
+    File(PathBuf),
+    /// A command (program and arguments, no shell) whose stdout and stderr
+    /// are followed, e.g. `["docker", "logs", "-f", "--since", "0s", "web"]`.
+    Command(Vec<String>),
 }
 
 /// `[profiles.NAME.probe]`, validated: a REST request whose effect is a
@@ -222,6 +235,8 @@ pub struct ActiveProfile {
     pub insecure: bool,
     /// The delivery probe with its URL rendered (`{nonce}` still in it).
     pub probe: Option<ActiveProbe>,
+    /// Where the server's log comes from, if the profile says.
+    pub server_log: Option<ServerLogSource>,
 }
 
 /// A probe ready to run: `url` and `body` still hold `{nonce}`.

@@ -60,6 +60,7 @@ fn diag(kind: DiagnosisKind, summary: String, fixes: Vec<String>) -> Diagnosis {
         summary,
         fixes,
         pattern: None,
+        server_log: vec![],
     }
 }
 

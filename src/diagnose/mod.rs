@@ -8,6 +8,8 @@
 //! - [`lint`]: warnings about an endpoint URL before connecting.
 //! - [`pattern`]: an endpoint's history → the pattern that leads the
 //!   diagnosis (idle timeout, churn, everyone at once…).
+//! - [`server_log`]: the server's log lines pinned to an attempt, and
+//!   the line that should be there and is not.
 //! - [`server_side`]: the process listening on a local endpoint's port →
 //!   a finding (runserver without daphne, nearby port, restart…).
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
@@ -17,6 +19,7 @@ pub mod explain;
 pub mod failure;
 pub mod lint;
 pub mod pattern;
+pub mod server_log;
 pub mod server_side;
 pub mod text;
 
@@ -37,6 +40,12 @@ pub struct Diagnosis {
     /// `summary` and `fixes` (see [`Diagnosis::led_by`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<pattern::Pattern>,
+    /// The server's log lines pinned to this attempt (with `server_log`
+    /// in the profile): lines around it naming its path, and Python
+    /// tracebacks kept whole (see [`server_log::pinned`]). Raw text:
+    /// shown through `text_safe::visible`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub server_log: Vec<String>,
 }
 
 impl Diagnosis {

@@ -161,6 +161,30 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
         }
     })
     .await;
+    // The server's log lines of the last attempt may still be on their
+    // way: read on until its window (see `diagnose::server_log::AFTER`)
+    // is over.
+    if profile.server_log.is_some()
+        && let Some(end) = (model.sessions.iter())
+            .filter_map(|s| s.last_attempt())
+            .map(|r| r.ended)
+            .max()
+    {
+        let settle = (end + crate::diagnose::server_log::AFTER)
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + settle;
+        loop {
+            tokio::select! {
+                biased;
+                _ = tokio::time::sleep_until(deadline) => break,
+                event = rx.recv() => match event {
+                    Some(event) => model.apply(&event),
+                    None => break,
+                },
+            }
+        }
+    }
     drop(rx);
     supervisor.shutdown().await;
     let mut report = build(&profile, &model);
@@ -239,6 +263,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                             summary: "Open (101) for the whole watch.".into(),
                             fixes: vec![],
                             pattern: None,
+                            server_log: vec![],
                         },
                         warnings,
                         served_by: report::served_by(model, index).cloned(),
@@ -260,6 +285,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                             "Raise --timeout, or check that the server answers at all.".into(),
                         ],
                         pattern: None,
+                        server_log: vec![],
                     },
                     warnings,
                     served_by: report::served_by(model, index).cloned(),
@@ -282,6 +308,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     summary: summary.into(),
                     fixes: vec![],
                     pattern: None,
+                    server_log: vec![],
                 }
             } else {
                 report::diagnosis_in(profile, model, index, record).unwrap_or_else(|| {
@@ -459,6 +486,12 @@ pub fn to_text(report: &Report) -> String {
             }
             for fix in &e.diagnosis.fixes {
                 let _ = writeln!(out, "     - {}", visible(fix));
+            }
+            if !e.diagnosis.server_log.is_empty() {
+                let _ = writeln!(out, "     server log:");
+                for line in &e.diagnosis.server_log {
+                    let _ = writeln!(out, "       | {}", visible(line));
+                }
             }
         }
     }

@@ -15,6 +15,7 @@ pub use ring::PayloadRing;
 
 use crate::config::ActiveProfile;
 use crate::session::served_by::{Listener, ServedBy, ServerRestart};
+use crate::session::server_log::LogLine;
 use crate::session::{AttemptRecord, Event, HandshakeInfo, ProbeResult, SessionEvent};
 use crate::token_check::TokenCheckResult;
 
@@ -201,7 +202,14 @@ pub struct Model {
     pub health_window: Duration,
     pub token_check_configured: bool,
     pub probe_configured: bool,
+    /// The server's latest log lines (`server_log`), oldest first, at most
+    /// [`SERVER_LOG_CAP`].
+    pub server_log: VecDeque<LogLine>,
 }
+
+/// Server log lines kept: enough for a few tracebacks around a minute of
+/// attempts, bounded whatever the server prints.
+pub const SERVER_LOG_CAP: usize = 2000;
 
 impl Model {
     pub fn new(profile: &ActiveProfile) -> Self {
@@ -227,6 +235,7 @@ impl Model {
             health_window: s.health_window,
             token_check_configured: profile.token_check.is_some(),
             probe_configured: profile.probe.is_some(),
+            server_log: VecDeque::new(),
         }
     }
 
@@ -266,6 +275,14 @@ impl Model {
                 }
             }
             Event::TokenCheck(result) => self.token_check = Some(result.clone()),
+            Event::ServerLog(lines) => {
+                for line in lines {
+                    if self.server_log.len() == SERVER_LOG_CAP {
+                        self.server_log.pop_front();
+                    }
+                    self.server_log.push_back(line.clone());
+                }
+            }
             Event::Probe(result) => {
                 if self.probes.len() == PROBES_CAP {
                     self.probes.pop_front();

@@ -27,6 +27,9 @@ pub enum Event {
     TokenCheck(TokenCheckResult),
     /// A delivery probe finished (delivered or failed).
     Probe(super::probe::ProbeResult),
+    /// New lines of the server's log (`server_log`/`server_log_command`),
+    /// oldest first.
+    ServerLog(Vec<super::server_log::LogLine>),
 }
 
 /// One endpoint's lifecycle facts, in the order they happen.

@@ -10,6 +10,7 @@ pub mod open;
 pub mod policy;
 pub mod probe;
 pub mod served_by;
+pub mod server_log;
 pub mod supervisor;
 pub mod task;
 

@@ -135,6 +135,13 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
                 Span::raw(format!("• {fix}")),
             ]));
         }
+        // The server's log lines pinned to the attempt (`server_log`).
+        for line in d.server_log {
+            out.push(Line::from(vec![
+                Span::styled("  log      ", theme.label()),
+                Span::styled(visible(&line).into_owned(), theme.dim()),
+            ]));
+        }
     }
     // wsmon's pings may keep a proxy's idle timer from firing: say so
     // (the model knows the mode, the handshake who answered).

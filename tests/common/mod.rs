@@ -67,6 +67,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         tls: wsmon::tls::client_config(),
         insecure: false,
         probe: None,
+        server_log: None,
     }
 }
 

@@ -253,6 +253,11 @@ impl Server {
         })
     }
 
+    /// The file the server's console (its log) goes to.
+    pub fn log_file(&self) -> &Path {
+        &self.log
+    }
+
     /// The server process's id (`None` once killed).
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)

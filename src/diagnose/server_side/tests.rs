@@ -261,6 +261,7 @@ fn a_finding_follows_the_summary_and_leads_the_fixes() {
         summary: "Refused.".into(),
         fixes: vec!["Start it.".into()],
         pattern: None,
+        server_log: vec![],
     };
     let f = Finding {
         summary: "Port 8001 has it.".into(),
