@@ -33,7 +33,47 @@ pub const MAX_COMMAND: usize = 300;
 
 /// A read of `/proc` younger than this is reused: a thousand local
 /// endpoints ending at once scan it once, not a thousand times.
-const FRESH: Duration = Duration::from_millis(300);
+pub const FRESH: Duration = Duration::from_millis(300);
+
+/// How many lookups one session may make: a burst of [`Budget::BURST`]
+/// (an attempt's open and end, and the next open after a restart), then
+/// one a second. A server dropping every socket at once makes a session
+/// reconnect hundreds of times a second; its lookups must not slow that
+/// down nor load the machine.
+#[derive(Debug)]
+pub struct Budget {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            tokens: Budget::BURST,
+            at: Instant::now(),
+        }
+    }
+}
+
+impl Budget {
+    pub const BURST: f64 = 3.0;
+    /// Lookups regained per second.
+    pub const RATE: f64 = 1.0;
+
+    /// Takes one lookup if the budget has one.
+    pub fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let regained = now.duration_since(self.at).as_secs_f64() * Budget::RATE;
+        self.tokens = (self.tokens + regained).min(Budget::BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// The process listening on a port. JSON: `{"pid", "command", "user"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -165,8 +205,12 @@ struct Snapshot {
 fn snapshot(after: SystemTime) -> Option<Snapshot> {
     type Cached = (Instant, SystemTime, Snapshot);
     static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
-    if let Ok(cache) = CACHE.lock()
-        && let Some((age, started, snap)) = cache.as_ref()
+    // Held through the read: callers arriving meanwhile wait for it and
+    // reuse it instead of scanning `/proc` side by side.
+    let Ok(mut cache) = CACHE.lock() else {
+        return read_snapshot();
+    };
+    if let Some((age, started, snap)) = cache.as_ref()
         && age.elapsed() < FRESH
         && *started >= after
     {
@@ -174,9 +218,7 @@ fn snapshot(after: SystemTime) -> Option<Snapshot> {
     }
     let (age, started) = (Instant::now(), SystemTime::now());
     let snap = read_snapshot()?;
-    if let Ok(mut cache) = CACHE.lock() {
-        *cache = Some((age, started, snap.clone()));
-    }
+    *cache = Some((age, started, snap.clone()));
     Some(snap)
 }
 
@@ -252,6 +294,14 @@ mod tests {
         );
         assert_eq!(t("wss://[::1]/ws/"), Some("[::1]:443".parse().unwrap()));
         assert_eq!(t("wss://example.com/ws/"), None);
+    }
+
+    #[test]
+    fn a_session_gets_a_burst_of_lookups_then_few() {
+        let mut budget = Budget::default();
+        let taken = (0..100).filter(|_| budget.take()).count();
+        // The burst, plus what a slow machine regains meanwhile.
+        assert!((3..=4).contains(&taken), "{taken}");
     }
 
     #[cfg(target_os = "linux")]
