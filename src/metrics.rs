@@ -246,6 +246,7 @@ impl Metrics {
             return;
         };
         match event {
+            Event::ServerLog(_) => {}
             Event::Session { endpoint, event } => {
                 let Some(labels) = live.1.get(*endpoint) else {
                     return;
@@ -291,7 +292,7 @@ impl Metrics {
             self.ready_state.get_or_create(labels).set(ready);
         };
         match event {
-            SessionEvent::Sent { .. } | SessionEvent::Protocol(_) => {}
+            SessionEvent::Sent { .. } | SessionEvent::Protocol(_) | SessionEvent::ServedBy(_) => {}
             SessionEvent::Connecting { attempt, .. } => {
                 state(0, 0);
                 if *attempt > 1 {

@@ -69,7 +69,55 @@ pub fn diagnosis_in(
 ) -> Option<Diagnosis> {
     let endpoint = profile.endpoints.get(index)?;
     let single = diagnosis(profile, endpoint, record, model.token_check.as_ref());
-    Some(single.led_by(pattern_of(profile, model, index, record)))
+    let led = single.led_by(pattern_of(profile, model, index, record));
+    Some(with_server_side(led, model, index, record))
+}
+
+/// `diagnosis` with what the server side says about `record` (who listens
+/// on a local endpoint's port, see [`crate::diagnose::server_side`]).
+pub fn with_server_side(
+    diagnosis: Diagnosis,
+    model: &Model,
+    index: usize,
+    record: &AttemptRecord,
+) -> Diagnosis {
+    use crate::diagnose::server_side;
+    let Some(session) = model.sessions.get(index) else {
+        return diagnosis;
+    };
+    let facts = server_side::Facts {
+        served_by: session.served_by.as_ref(),
+        last_listener: session.last_listener.as_ref(),
+        restart: session.restart.as_ref(),
+    };
+    let kind = diagnosis.kind;
+    let mut diagnosis =
+        server_side::with_finding(diagnosis, server_side::finding(&facts, record, kind));
+    if model.server_log.is_empty() {
+        return diagnosis;
+    }
+    // The server's log (`server_log`): the lines around this attempt, and
+    // the line a server that logs every connection should have written.
+    use crate::diagnose::server_log;
+    let path = url::Url::parse(&session.shown_url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    diagnosis.server_log = server_log::pinned(&model.server_log, record, &path);
+    let log: Vec<_> = model.server_log.iter().collect();
+    let silence = server_log::silence(&log, record, &path, std::time::SystemTime::now());
+    server_side::with_finding(diagnosis, silence)
+}
+
+/// The process listening on endpoint `index`'s port at the latest lookup
+/// (endpoints on this machine only).
+pub fn served_by(model: &Model, index: usize) -> Option<&crate::session::served_by::Listener> {
+    model
+        .sessions
+        .get(index)?
+        .served_by
+        .as_ref()?
+        .listener
+        .as_ref()
 }
 
 /// The pattern `record` belongs to in `model`'s history (see

@@ -194,3 +194,41 @@ async fn narrow_layout_shows_one_panel() {
     assert!(screen.contains("Payloads"));
     assert_snapshot!(screen);
 }
+
+/// Who listens on a local endpoint's port: the detail panel names the
+/// process, and a new pid on the port explains the 1006.
+#[tokio::test]
+async fn served_by_and_a_restart_in_the_detail_panel() {
+    use wsmon::session::served_by::{Listener, ServedBy};
+    let served = |ms: u64, pid: u32| {
+        session(
+            0,
+            SessionEvent::ServedBy(Box::new(ServedBy {
+                at: at(ms),
+                port: 8000,
+                listening: true,
+                listener: Some(Listener {
+                    pid,
+                    command: "python manage.py runserver \u{1b}[31m".into(),
+                    user: Some("alice".into()),
+                }),
+                nearby: vec![],
+            })),
+        )
+    };
+    let (mut app, tx) = detached("demo-omar", at(45_000));
+    let events = vec![
+        connecting(0, 1, 0),
+        open(0, 12),
+        served(13, 4242),
+        served(42_001, 4343),
+        closed(0, dropped_1006(1, 0, 42_000)),
+    ];
+    feed(&tx, events).await;
+    let screen = drive(&mut app, 220, 60, vec![]).await;
+    assert!(
+        screen.contains("served by  python manage.py runserver ␛[31m (pid 4343, user alice)"),
+        "{screen}"
+    );
+    assert!(screen.contains("restarted (pid 4242 → 4343)"), "{screen}");
+}

@@ -49,6 +49,7 @@ pub fn event_time(event: &SessionEvent) -> Option<SystemTime> {
         | SessionEvent::Sent { at, .. } => Some(*at),
         SessionEvent::Closed(record) => Some(record.ended),
         SessionEvent::Protocol(p) => p.at(),
+        SessionEvent::ServedBy(s) => Some(s.at),
         SessionEvent::Messages(_) | SessionEvent::Rtt(_) => None,
     }
 }

@@ -174,6 +174,7 @@ impl Profile {
             timeout: p.timeout,
         });
         Ok(ActiveProfile {
+            server_log: self.server_log.clone(),
             probe,
             tls,
             insecure: self.tls.insecure,

@@ -175,6 +175,10 @@ pub struct RawProfile {
     pub endpoints: Vec<RawEndpoint>,
     /// `[profiles.NAME.probe]`: the end-to-end delivery probe.
     pub probe: Option<RawProbe>,
+    /// The server's log file, followed (`tail -F` style).
+    pub server_log: Option<Spanned<String>>,
+    /// A command printing the server's log, followed (`docker logs -f web`).
+    pub server_log_command: Option<Spanned<Vec<String>>>,
 }
 
 /// `[profiles.NAME.probe]`: a REST request that makes the server push a

@@ -179,6 +179,19 @@ pub struct Profile {
     pub probe: Option<Probe>,
     /// `proxy = "…"`: a proxy URL (may hold credentials) or `direct`.
     pub proxy: Option<Secret>,
+    /// Where the server's log comes from (`server_log`/`server_log_command`).
+    pub server_log: Option<ServerLogSource>,
+}
+
+/// Where wsmon reads the server's log from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerLogSource {
+    /// A file, followed from its end; absolute (a relative `server_log` is
+    /// taken from the profiles file's folder).
+    File(PathBuf),
+    /// A command (program and arguments, no shell) whose stdout and stderr
+    /// are followed, e.g. `["docker", "logs", "-f", "--since", "0s", "web"]`.
+    Command(Vec<String>),
 }
 
 /// `[profiles.NAME.probe]`, validated: a REST request whose effect is a
@@ -230,6 +243,8 @@ pub struct ActiveProfile {
     pub probe: Option<ActiveProbe>,
     /// Which proxy (if any) each of this profile's URLs goes through.
     pub proxy: crate::proxy::Proxies,
+    /// Where the server's log comes from, if the profile says.
+    pub server_log: Option<ServerLogSource>,
 }
 
 /// A probe ready to run: `url` and `body` still hold `{nonce}`.

@@ -11,6 +11,7 @@ mod endpoint;
 mod probe;
 mod protocol;
 mod proxy;
+mod server_log;
 mod tls;
 
 use std::path::Path;
@@ -201,7 +202,9 @@ impl Validator<'_> {
             .collect();
         let endpoints = self.profile_endpoints(name, shared, &own, &token, server.as_ref());
         let probe = raw.probe.as_ref().and_then(|p| self.probe(p, name));
+        let server_log = self.server_log(raw, name);
         Some(Profile {
+            server_log,
             probe,
             name: name.to_string(),
             description: raw.description.clone(),

@@ -9,6 +9,10 @@
 //! - [`lint`]: warnings about an endpoint URL before connecting.
 //! - [`pattern`]: an endpoint's history → the pattern that leads the
 //!   diagnosis (idle timeout, churn, everyone at once…).
+//! - [`server_log`]: the server's log lines pinned to an attempt, and
+//!   the line that should be there and is not.
+//! - [`server_side`]: the process listening on a local endpoint's port →
+//!   a finding (runserver without daphne, nearby port, restart…).
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
@@ -18,6 +22,8 @@ pub mod failure;
 pub mod lint;
 pub mod pattern;
 pub mod protocol;
+pub mod server_log;
+pub mod server_side;
 pub mod text;
 
 use serde::Serialize;
@@ -44,6 +50,12 @@ pub struct Diagnosis {
     /// Who answered the upgrade (`FastAPI/Starlette on uvicorn`, `Django
     /// behind nginx/1.22.1`), when the answer identifies it.
     pub answered_by: Option<String>,
+    /// The server's log lines pinned to this attempt (with `server_log`
+    /// in the profile): lines around it naming its path, and Python
+    /// tracebacks kept whole (see [`server_log::pinned`]). Raw text:
+    /// shown through `text_safe::visible`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub server_log: Vec<String>,
 }
 
 impl Diagnosis {
@@ -56,6 +68,7 @@ impl Diagnosis {
             evidence: Vec::new(),
             answered_by: None,
             pattern: None,
+            server_log: Vec::new(),
         }
     }
 

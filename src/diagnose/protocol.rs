@@ -64,6 +64,7 @@ pub fn refusal(kind: ProtocolKind, detail: &str, rule: Rule) -> Diagnosis {
         evidence: Vec::new(),
         answered_by: None,
         pattern: None,
+        server_log: Vec::new(),
         kind: diagnosis_kind,
         summary: format!("{} refused in-band: {detail}. {next}.", kind.title()),
         fixes,
@@ -106,6 +107,7 @@ pub fn detected(kind: ProtocolKind, evidence: &str) -> Diagnosis {
         evidence: Vec::new(),
         answered_by: None,
         pattern: None,
+        server_log: Vec::new(),
         kind: DiagnosisKind::ProtocolError,
         summary: format!(
             "This is {} {} endpoint, not a plain WebSocket feed ({}).{what}",
@@ -138,6 +140,7 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                     evidence: Vec::new(),
                     answered_by: None,
                     pattern: None,
+                    server_log: Vec::new(),
                     kind: DiagnosisKind::HandshakeFailed,
                     summary: "You offered `graphql-ws` (the legacy subscriptions-transport-ws protocol) and the server answered 101 without a subprotocol: it does not speak it.".into(),
                     fixes: vec![format!(
@@ -185,6 +188,7 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                     evidence: Vec::new(),
                     answered_by: None,
                     pattern: None,
+                    server_log: Vec::new(),
                     kind: DiagnosisKind::HandshakeFailed,
                     summary: format!(
                         "The URL asks for Engine.IO v3 (EIO=3) and the server speaks v4 (Socket.IO 3.x/4.x): it answered 101, then wrote an HTTP 400 \"Unsupported protocol version\" into the socket, read as a framing error ({} after open).",
@@ -201,6 +205,7 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                     evidence: Vec::new(),
                     answered_by: None,
                     pattern: None,
+                    server_log: Vec::new(),
                     kind: DiagnosisKind::ProtocolError,
                     summary: format!(
                         "Opened (101), but the {} handshake did not complete: {}.",
@@ -249,6 +254,7 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                     evidence: Vec::new(),
                     answered_by: None,
                     pattern: None,
+                    server_log: Vec::new(),
                     kind: diagnosis_kind,
                     summary: format!(
                         "graphql-transport-ws close {}: {meaning} ({} after open).",
@@ -350,6 +356,7 @@ fn engine_io_refusal(body: &str, endpoint: &Endpoint) -> Option<Diagnosis> {
         evidence: Vec::new(),
         answered_by: None,
         pattern: None,
+        server_log: Vec::new(),
         kind: DiagnosisKind::HandshakeFailed,
         summary,
         fixes: vec![fix],

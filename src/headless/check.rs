@@ -97,6 +97,9 @@ pub struct EndpointReport {
     pub diagnosis: Diagnosis,
     /// URL lint found before dialling (missing `/ws/` prefix, token…).
     pub warnings: Vec<String>,
+    /// The process listening on the endpoint's port (`{"pid", "command",
+    /// "user"}`), for an endpoint on this machine; `null` otherwise.
+    pub served_by: Option<crate::session::served_by::Listener>,
 }
 
 /// Runs the check and builds the report.
@@ -173,6 +176,30 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
         }
     })
     .await;
+    // The server's log lines of the last attempt may still be on their
+    // way: read on until its window (see `diagnose::server_log::AFTER`)
+    // is over.
+    if profile.server_log.is_some()
+        && let Some(end) = (model.sessions.iter())
+            .filter_map(|s| s.last_attempt())
+            .map(|r| r.ended)
+            .max()
+    {
+        let settle = (end + crate::diagnose::server_log::AFTER)
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + settle;
+        loop {
+            tokio::select! {
+                biased;
+                _ = tokio::time::sleep_until(deadline) => break,
+                event = rx.recv() => match event {
+                    Some(event) => model.apply(&event),
+                    None => break,
+                },
+            }
+        }
+    }
     drop(rx);
     supervisor.shutdown().await;
     let mut report = build(&profile, &model);
@@ -256,6 +283,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                             vec![],
                         ),
                         warnings,
+                        served_by: report::served_by(model, index).cloned(),
                     };
                 }
                 return EndpointReport {
@@ -275,6 +303,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         vec!["Raise --timeout, or check that the server answers at all.".into()],
                     ),
                     warnings,
+                    served_by: report::served_by(model, index).cloned(),
                 };
             };
             // Held open and closed by us, or open now (--watch): the socket
@@ -334,6 +363,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 answered_by: diagnosis.answered_by.clone(),
                 diagnosis,
                 warnings,
+                served_by: report::served_by(model, index).cloned(),
             }
         })
         .collect();
@@ -449,6 +479,13 @@ pub fn to_text(report: &Report) -> String {
         for warning in &e.warnings {
             let _ = writeln!(out, "     warning: {}", visible(warning));
         }
+        if let Some(who) = &e.served_by {
+            let _ = writeln!(
+                out,
+                "     served by: {}",
+                visible(&crate::diagnose::server_side::describe(who))
+            );
+        }
         if let Some(reason) = e.close_reason.as_deref().filter(|r| !r.is_empty()) {
             let _ = writeln!(out, "     reason: {}", visible(reason));
         }
@@ -487,6 +524,12 @@ pub fn to_text(report: &Report) -> String {
                 let _ = writeln!(out, "     evidence:");
                 for fact in &e.diagnosis.evidence {
                     let _ = writeln!(out, "       · {}", visible(fact));
+                }
+            }
+            if !e.diagnosis.server_log.is_empty() {
+                let _ = writeln!(out, "     server log:");
+                for line in &e.diagnosis.server_log {
+                    let _ = writeln!(out, "       | {}", visible(line));
                 }
             }
         }

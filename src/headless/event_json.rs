@@ -155,6 +155,26 @@ pub fn session_line_in(
     };
     let name = ep.name.as_str();
     let value = match event {
+        // Who listens gets a line when it changes (a new pid after another
+        // one: `server_restarted`); it is read into the closed line's
+        // diagnosis and `served_by` too.
+        SessionEvent::ServedBy(found) => {
+            let Some(session) = model.and_then(|m| m.sessions.get(endpoint)) else {
+                return;
+            };
+            match session.restart.as_ref().filter(|r| r.seen == found.at) {
+                Some(r) => json!({
+                    "ts": Ts(found.at), "endpoint": name, "type": "server_restarted",
+                    "port": found.port, "from": r.from, "to": r.to,
+                }),
+                None if session.served_by_changed == Some(found.at) => json!({
+                    "ts": Ts(found.at), "endpoint": name, "type": "served_by",
+                    "port": found.port, "listening": found.listening,
+                    "served_by": found.listener,
+                }),
+                None => return,
+            }
+        }
         SessionEvent::Messages(batch) => {
             if batch.dropped == 0 {
                 return;
@@ -181,7 +201,10 @@ pub fn session_line_in(
         SessionEvent::Closed(record) => {
             let single = report::diagnosis(profile, ep, record, token_check);
             let pattern = model.and_then(|m| report::pattern_of(profile, m, endpoint, record));
-            let diagnosis = single.led_by(pattern);
+            let mut diagnosis = single.led_by(pattern);
+            if let Some(m) = model {
+                diagnosis = report::with_server_side(diagnosis, m, endpoint, record);
+            }
             let mut value = json!({
                 "ts": Ts(record.ended), "endpoint": name, "type": "closed",
                 "attempt": record.attempt,
@@ -190,6 +213,9 @@ pub fn session_line_in(
                 "answered_by": diagnosis.answered_by,
                 "diagnosis": diagnosis,
             });
+            if let Some(m) = model {
+                value["served_by"] = json!(report::served_by(m, endpoint));
+            }
             match &record.outcome {
                 Outcome::Closed { close, open_for } => {
                     value["reason"] = json!(close.reason);

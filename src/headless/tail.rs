@@ -210,6 +210,8 @@ impl State<'_> {
     fn write_now(&mut self, event: &Event) -> bool {
         self.model.apply(event);
         match event {
+            // Kept in the model: pinned to the `closed` lines it explains.
+            Event::ServerLog(_) => {}
             Event::TokenCheck(result) => {
                 event_json::token_check_line(&mut self.buf, result);
                 self.token_check = Some(result.clone());

@@ -14,6 +14,8 @@ pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
 use crate::config::ActiveProfile;
+use crate::session::served_by::{Listener, ServedBy, ServerRestart};
+use crate::session::server_log::LogLine;
 use crate::session::{
     AttemptRecord, Event, HandshakeInfo, ProbeResult, ProtocolEvent, SessionEvent,
 };
@@ -67,11 +69,25 @@ pub struct SessionState {
     pub protocol_error: Option<String>,
     /// A raw endpoint found to speak a known protocol, with the evidence.
     pub detected: Option<(crate::config::ProtocolKind, String)>,
+    /// Who listens on the endpoint's port (endpoints on this machine only):
+    /// the latest lookup.
+    pub served_by: Option<ServedBy>,
+    /// The last process seen listening there (kept while nothing listens).
+    pub last_listener: Option<Listener>,
+    /// The latest change of listening process (new pid: a restart).
+    pub restart: Option<ServerRestart>,
+    /// When the latest lookup found another listener (or none) than the
+    /// one before it (`tail` prints a line then).
+    pub served_by_changed: Option<std::time::SystemTime>,
 }
 
 impl SessionState {
     fn new(name: &str, shown_url: &str) -> Self {
         SessionState {
+            served_by: None,
+            last_listener: None,
+            restart: None,
+            served_by_changed: None,
             name: name.to_string(),
             shown_url: shown_url.to_string(),
             lifecycle: Lifecycle::Idle,
@@ -160,6 +176,25 @@ impl SessionState {
                 };
             }
             SessionEvent::Sent { .. } => {}
+            SessionEvent::ServedBy(found) => {
+                if let Some(now) = &found.listener {
+                    if let Some(before) = &self.last_listener
+                        && before.pid != now.pid
+                    {
+                        self.restart = Some(ServerRestart {
+                            from: before.clone(),
+                            to: now.clone(),
+                            seen: found.at,
+                        });
+                    }
+                    self.last_listener = Some(now.clone());
+                }
+                let pid = |s: Option<&ServedBy>| s.and_then(|s| s.listener.as_ref()).map(|l| l.pid);
+                if self.served_by.is_none() || pid(self.served_by.as_ref()) != pid(Some(found)) {
+                    self.served_by_changed = Some(found.at);
+                }
+                self.served_by = Some((**found).clone());
+            }
             SessionEvent::Protocol(p) => self.apply_protocol(p),
         }
     }
@@ -212,7 +247,14 @@ pub struct Model {
     pub health_window: Duration,
     pub token_check_configured: bool,
     pub probe_configured: bool,
+    /// The server's latest log lines (`server_log`), oldest first, at most
+    /// [`SERVER_LOG_CAP`].
+    pub server_log: VecDeque<LogLine>,
 }
+
+/// Server log lines kept: enough for a few tracebacks around a minute of
+/// attempts, bounded whatever the server prints.
+pub const SERVER_LOG_CAP: usize = 2000;
 
 impl Model {
     pub fn new(profile: &ActiveProfile) -> Self {
@@ -242,6 +284,7 @@ impl Model {
             health_window: s.health_window,
             token_check_configured: profile.token_check.is_some(),
             probe_configured: profile.probe.is_some(),
+            server_log: VecDeque::new(),
         }
     }
 
@@ -281,6 +324,14 @@ impl Model {
                 }
             }
             Event::TokenCheck(result) => self.token_check = Some(result.clone()),
+            Event::ServerLog(lines) => {
+                for line in lines {
+                    if self.server_log.len() == SERVER_LOG_CAP {
+                        self.server_log.pop_front();
+                    }
+                    self.server_log.push_back(line.clone());
+                }
+            }
             Event::Probe(result) => {
                 if self.probes.len() == PROBES_CAP {
                     self.probes.pop_front();

@@ -28,6 +28,9 @@ pub enum Event {
     TokenCheck(TokenCheckResult),
     /// A delivery probe finished (delivered or failed).
     Probe(super::probe::ProbeResult),
+    /// New lines of the server's log (`server_log`/`server_log_command`),
+    /// oldest first.
+    ServerLog(Vec<super::server_log::LogLine>),
 }
 
 /// One endpoint's lifecycle facts, in the order they happen.
@@ -68,6 +71,10 @@ pub enum SessionEvent {
     /// The application protocol above WebSocket said something (see
     /// [`super::protocol`]).
     Protocol(ProtocolEvent),
+    /// Who listens on the endpoint's port, for an endpoint on this machine:
+    /// looked up after each open and at the end of each attempt (just
+    /// before its [`SessionEvent::Closed`]).
+    ServedBy(Box<super::served_by::ServedBy>),
 }
 
 /// Facts of the application protocol of an open connection.

@@ -13,6 +13,8 @@ pub mod probe;
 pub mod protocol;
 pub mod recorder;
 pub mod scrub;
+pub mod served_by;
+pub mod server_log;
 pub mod supervisor;
 pub mod task;
 

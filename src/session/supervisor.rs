@@ -41,6 +41,8 @@ pub struct Supervisor {
     checker: JoinHandle<()>,
     probe: Arc<Notify>,
     prober: JoinHandle<()>,
+    /// Follows the server's log, when the profile names one.
+    server_log: Option<JoinHandle<()>>,
 }
 
 impl Supervisor {
@@ -52,6 +54,18 @@ impl Supervisor {
         let token_check = Arc::new(Notify::new());
         let matcher = Arc::new(super::probe::Matcher::default());
         let connecting = task::connecting_limit();
+        // Before any session dials: the log is read from here on, so the
+        // lines of the first attempt are never skipped.
+        let server_log = profile.server_log.clone().map(|source| {
+            let from = super::server_log::starting_point(&source);
+            tokio::spawn(super::server_log::run(
+                source,
+                from,
+                profile.redactor.clone(),
+                events.clone(),
+                cancel.child_token(),
+            ))
+        });
         let mut sessions = Vec::with_capacity(profile.endpoints.len());
         let mut senders = Vec::with_capacity(profile.endpoints.len());
         for (id, endpoint) in profile.endpoints.iter().enumerate() {
@@ -104,6 +118,7 @@ impl Supervisor {
             checker,
             probe,
             prober,
+            server_log,
         }
     }
 
@@ -144,6 +159,9 @@ impl Supervisor {
         }
         let _ = self.checker.await;
         let _ = self.prober.await;
+        if let Some(follower) = self.server_log {
+            let _ = follower.await;
+        }
     }
 }
 

@@ -76,6 +76,7 @@ pub struct Wiring {
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
 pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
     let mut backoff = Backoff::new(&spec.settings);
+    let mut lookups = super::served_by::Budget::default();
     let mut attempt: u32 = 0;
     // Whether the endpoint ever answered 101: a 404 after that is a
     // deploy in progress, not a wrong path (see policy::after).
@@ -88,6 +89,7 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
             attempt,
             &mut backoff,
             &mut opened_before,
+            &mut lookups,
         )
         .await;
         let Some(next) = next else {
@@ -157,6 +159,7 @@ async fn one_attempt(
     attempt: u32,
     backoff: &mut Backoff,
     opened_before: &mut bool,
+    lookups: &mut super::served_by::Budget,
 ) -> Option<Decision> {
     let started = SystemTime::now();
     emit(
@@ -220,6 +223,10 @@ async fn one_attempt(
                 },
             )
             .await;
+            // Any fresh read will do for who served the open: a thousand
+            // sessions opening at once share one scan of /proc.
+            let recent = at.checked_sub(super::served_by::FRESH).unwrap_or(at);
+            served_by(spec, wiring, recent, lookups).await;
             // Not boxed like the dial: that would save 3 KB per session
             // but cost 10-18% of a flood's ingest (A/B, 1,000,000 messages).
             let ended = open::run(connected.ws, spec, wiring, subprotocol.as_deref()).await;
@@ -267,8 +274,34 @@ async fn one_attempt(
         }),
     };
     log_attempt(spec, &record);
+    // Before the Closed: its diagnosis reads who listens now.
+    served_by(spec, wiring, record.ended, lookups).await;
     emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
     decision
+}
+
+/// Looks up who listens on the endpoint's port when it is on this
+/// machine (see [`super::served_by`]) as of `after`, and reports it;
+/// nothing otherwise, or when the session's lookup budget is spent.
+async fn served_by(
+    spec: &SessionSpec,
+    wiring: &Wiring,
+    after: SystemTime,
+    lookups: &mut super::served_by::Budget,
+) {
+    let Some(target) = super::served_by::local_target(&spec.endpoint.url) else {
+        return;
+    };
+    if !lookups.take() {
+        return;
+    }
+    let redactor = spec.redactor.clone();
+    let found =
+        tokio::task::spawn_blocking(move || super::served_by::look_up(target, &redactor, after))
+            .await;
+    if let Ok(Some(found)) = found {
+        emit(spec, wiring, SessionEvent::ServedBy(Box::new(found))).await;
+    }
 }
 
 /// One log line per finished attempt (URL and messages already redacted).

@@ -174,6 +174,13 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
                 Span::raw(format!("by {}", visible(&by))),
             ));
         }
+        // The server's log lines pinned to the attempt (`server_log`).
+        for line in d.server_log {
+            out.push(Line::from(vec![
+                Span::styled("  log      ", theme.label()),
+                Span::styled(visible(&line).into_owned(), theme.dim()),
+            ]));
+        }
     }
     // wsmon's pings may keep a proxy's idle timer from firing: say so
     // (the model knows the mode, the handshake who answered).
@@ -181,6 +188,18 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         out.push(field(app, "heartbeat", Span::styled(hint, theme.dim())));
     }
     out.push(field(app, "handshake", handshake_text(s, last)));
+    // Who listens on the port (endpoints on this machine only).
+    if let Some(seen) = &s.served_by {
+        let text = match &seen.listener {
+            Some(who) => crate::diagnose::server_side::describe(who),
+            None if seen.listening => format!(
+                "port {}: a process wsmon cannot see (another user's)",
+                seen.port
+            ),
+            None => format!("nothing listens on port {}", seen.port),
+        };
+        out.push(field(app, "served by", Span::raw(text)));
+    }
     let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());
     if let Some(http) = refused {
         for (k, v) in http.headers.iter().take(MAX_HEADERS) {

@@ -69,6 +69,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         insecure: false,
         probe: None,
         proxy: Default::default(),
+        server_log: None,
     }
 }
 

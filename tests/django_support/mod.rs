@@ -241,6 +241,28 @@ impl Server {
         on_a_free_port(|port| Server::try_runserver(db, port))
     }
 
+    /// `manage.py runserver --noreload` with the project's own settings
+    /// (`daphne` first in INSTALLED_APPS: Daphne's runserver, ASGI).
+    pub fn runserver_asgi(db: &Db) -> Server {
+        on_a_free_port(|port| {
+            let log = db.log_path(&format!("runserver-asgi-{port}.log"));
+            let mut cmd = django("project.settings", &db.path);
+            cmd.args(["manage.py", "runserver", "--noreload"])
+                .arg(format!("127.0.0.1:{port}"));
+            Server::start("runserver (daphne)", cmd, port, log)
+        })
+    }
+
+    /// The file the server's console (its log) goes to.
+    pub fn log_file(&self) -> &Path {
+        &self.log
+    }
+
+    /// The server process's id (`None` once killed).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     fn try_runserver(db: &Db, port: u16) -> Result<Server, String> {
         let log = db.log_path(&format!("runserver-{port}.log"));
         let mut cmd = django("project.settings_wsgi", &db.path);

@@ -1,0 +1,115 @@
+//! `server_log` / `server_log_command` of a profile: where the server's
+//! log comes from (one of them at most).
+
+use std::path::PathBuf;
+
+use super::super::ServerLogSource;
+use super::super::file::RawProfile;
+use super::Validator;
+
+impl Validator<'_> {
+    pub(super) fn server_log(
+        &mut self,
+        raw: &RawProfile,
+        profile: &str,
+    ) -> Option<ServerLogSource> {
+        match (&raw.server_log, &raw.server_log_command) {
+            (Some(file), Some(_)) => {
+                self.report(
+                    Some(file.span().start),
+                    Some(profile),
+                    "server_log",
+                    "is set together with server_log_command".into(),
+                    "one of them: a file (server_log) or a command (server_log_command)",
+                );
+                None
+            }
+            (Some(file), None) => {
+                let written = PathBuf::from(file.get_ref());
+                if file.get_ref().trim().is_empty() {
+                    self.report(
+                        Some(file.span().start),
+                        Some(profile),
+                        "server_log",
+                        "is empty".into(),
+                        r#"the server's log file, e.g. "/var/log/daphne.log""#,
+                    );
+                    return None;
+                }
+                // May not exist yet: it is followed once it appears.
+                let path = if written.is_absolute() {
+                    written
+                } else {
+                    self.source
+                        .parent()
+                        .map_or(written.clone(), |dir| dir.join(&written))
+                };
+                Some(ServerLogSource::File(path))
+            }
+            (None, Some(command)) => {
+                let argv = command.get_ref();
+                if argv.first().is_none_or(|p| p.trim().is_empty()) {
+                    self.report(
+                        Some(command.span().start),
+                        Some(profile),
+                        "server_log_command",
+                        "has no program".into(),
+                        r#"a program and its arguments, e.g. ["docker", "logs", "-f", "web"]"#,
+                    );
+                    return None;
+                }
+                Some(ServerLogSource::Command(argv.clone()))
+            }
+            (None, None) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::ServerLogSource;
+    use crate::config::validate::parse;
+
+    fn profile(extra: &str) -> Result<Option<ServerLogSource>, String> {
+        let text = format!("[profiles.p]\nserver = \"http://127.0.0.1:8000\"\n{extra}\n");
+        parse(Path::new("/etc/wsmon/profiles.toml"), &text)
+            .map(|c| c.profiles[0].server_log.clone())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_file_is_taken_from_the_profiles_folder_and_a_command_as_written() {
+        assert_eq!(profile(""), Ok(None));
+        assert_eq!(
+            profile("server_log = \"logs/daphne.log\""),
+            Ok(Some(ServerLogSource::File(
+                "/etc/wsmon/logs/daphne.log".into()
+            )))
+        );
+        assert_eq!(
+            profile("server_log = \"/var/log/daphne.log\""),
+            Ok(Some(ServerLogSource::File("/var/log/daphne.log".into())))
+        );
+        assert_eq!(
+            profile("server_log_command = [\"docker\", \"logs\", \"-f\", \"web\"]"),
+            Ok(Some(ServerLogSource::Command(
+                ["docker", "logs", "-f", "web"].map(String::from).to_vec()
+            )))
+        );
+    }
+
+    #[test]
+    fn both_at_once_or_an_empty_one_is_a_config_error() {
+        let both = profile(
+            "server_log = \"a.log\"\nserver_log_command = [\"journalctl\", \"-fu\", \"daphne\"]",
+        )
+        .expect_err("both");
+        assert!(both.contains("server_log_command"), "{both}");
+        let empty = profile("server_log_command = []").expect_err("empty");
+        assert!(empty.contains("has no program"), "{empty}");
+        let blank = profile("server_log = \"\"").expect_err("blank");
+        assert!(blank.contains("is empty"), "{blank}");
+    }
+}
