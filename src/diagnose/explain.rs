@@ -82,14 +82,30 @@ pub fn explain_response(text: &str, url: Option<&str>) -> Result<String, Explain
         close_codes: &names,
         sent: None,
     });
+    // A pasted answer and URL hold credentials as often as a live one
+    // (`Set-Cookie`, a `Location` with `?access_token=`, the token in
+    // `--url`): the same redactor as every other output path, by value for
+    // what the URL and the headers name as credentials, by meaning for the
+    // rest. Each piece is redacted before wrapping, which could split a
+    // secret across lines.
+    let mut redactor = crate::secret::Redactor::default();
+    if let Some(parsed) = url.and_then(|u| url::Url::parse(u).ok()) {
+        redactor.learn_url(&parsed);
+    }
+    for (name, value) in &raw.headers {
+        redactor.learn_header(name, value);
+    }
+    let shown = |text: &str| redactor.redact(text).into_owned();
+    let fixes: Vec<String> = d.fixes.iter().map(|f| shown(f)).collect();
+    let evidence: Vec<String> = d.evidence.iter().map(|e| shown(e)).collect();
     let mut out = vec![format!("Diagnosis: {}", d.kind.as_str())];
     if let Some(by) = &d.answered_by {
-        out.push(wrap(&format!("Answered by: {by}"), WIDTH, "", "  "));
+        out.push(wrap(&shown(&format!("Answered by: {by}")), WIDTH, "", "  "));
     }
     out.push(String::new());
-    out.push(wrap(&d.summary, WIDTH, "", ""));
-    push_list(&mut out, "What to do:", &d.fixes);
-    push_list(&mut out, "Evidence read:", &d.evidence);
+    out.push(wrap(&shown(&d.summary), WIDTH, "", ""));
+    push_list(&mut out, "What to do:", &fixes);
+    push_list(&mut out, "Evidence read:", &evidence);
     if url.is_none() {
         out.push(String::new());
         out.push(wrap(
@@ -339,5 +355,34 @@ mod tests {
         );
         let err = explain_response("<html>hello", None).unwrap_err();
         assert!(matches!(err, ExplainError::NotAnAnswer(_)) && err.to_string().contains("curl"));
+    }
+
+    #[test]
+    fn a_saved_answer_is_redacted_like_a_live_one() {
+        // What `curl -i` prints for a refused upgrade often carries
+        // credentials: a `Location` with an access_token, a session cookie,
+        // and the server echoing the token of the URL in its body.
+        let token = "LEAKEDTOKEN9876543210abcdef";
+        let cookie = "SUPERSECRETCOOKIE1234567890";
+        let answer = format!(
+            "HTTP/1.1 401 Unauthorized\r\nServer: nginx\r\nSet-Cookie: sessionid={cookie}; Path=/\r\nLocation: https://login.example.com/?access_token=OTHERSECRET0123456789\r\nContent-Type: application/json\r\n\r\n{{\"detail\":\"token {token} is not valid (cookie {cookie})\"}}\n"
+        );
+        let url = format!("wss://bob:hunter2pass@api.example.com/ws?access_token={token}");
+        let text = explain_response(&answer, Some(&url)).expect("an answer");
+        for secret in [token, cookie, "OTHERSECRET0123456789", "hunter2pass"] {
+            assert!(!text.contains(secret), "{secret} in:\n{text}");
+        }
+        assert!(text.contains("access_token=OTHER…"), "{text}");
+        assert!(text.contains("Diagnosis: auth_rejected"), "{text}");
+    }
+
+    #[test]
+    fn explains_429_and_retry_after() {
+        let text = explain("429", &no_names()).expect("429");
+        assert!(text.starts_with("HTTP 429 Too Many Requests"), "{text}");
+        assert!(text.contains("Retry-After"), "{text}");
+        assert_fits(&text);
+        let text = explain("503", &no_names()).expect("503");
+        assert!(text.contains("Retry-After"), "{text}");
     }
 }

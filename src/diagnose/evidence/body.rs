@@ -336,6 +336,13 @@ pub const PHRASES: &[(Meaning, &[&str])] = &[
             "disallowed origin",
             "origin check failed",
             "origin rejected",
+            // python `websockets`' own refusals (observed, 17.x):
+            // "Failed to open a WebSocket connection: missing Origin header."
+            // and "…: invalid Origin header: https://x." (above).
+            "missing origin",
+            "no origin header",
+            "origin header is missing",
+            "origin required",
         ],
     ),
     (Meaning::TokenExpired, &["expired", "token_expired"]),

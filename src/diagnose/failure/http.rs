@@ -230,12 +230,26 @@ fn redirect(facts: &Facts<'_>, t: &Target, a: &Answer) -> Diagnosis {
     } else {
         ""
     };
+    // A login page (often on another host, over HTTPS: an SSO or an auth
+    // proxy) is never the socket's new address, whatever its scheme.
+    let dest_path = dest.path().to_ascii_lowercase();
+    let to_login = [
+        "login",
+        "signin",
+        "sign_in",
+        "sign-in",
+        "/sso",
+        "oauth",
+        "authorize",
+    ]
+    .iter()
+    .any(|w| dest_path.contains(w));
     let fix = if dest.path() == format!("{}/", t.path) {
         format!("Add the trailing slash: {ws_url}{keep_query}; Django routes usually end in /.")
+    } else if to_login {
+        "The request was sent to a login page: either the path is an HTTP view behind a login, not the socket (check the WebSocket path), or the socket itself sits behind a login (an SSO or auth proxy) and needs the credentials a browser would send (its session cookie or token, in the endpoint's headers).".to_string()
     } else if to_tls && !t.is_tls() {
         format!("The site redirects to HTTPS: use {ws_url}{keep_query}.")
-    } else if dest.path().to_ascii_lowercase().contains("login") {
-        "The path is an HTTP view behind a login, not the socket: check the WebSocket path (Channels routes usually start with /ws/).".to_string()
     } else {
         format!("Use {ws_url}{keep_query} as the endpoint URL.")
     };
@@ -326,7 +340,13 @@ fn not_websocket(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) -> Diag
     // location matched, the request never reached an app.
     let proxy_own_page =
         proxy.is_some_and(|p| p.clue.contains("error page")) && fp.backend().is_none();
-    if fp.has(Software::Uvicorn) && status == 404 {
+    // FastAPI/Starlette's JSON 404 through a proxy (which replaces
+    // uvicorn's `Server` header with its own): the same two readings as
+    // uvicorn's own 404 behind a proxy, since a proxy that forwards the
+    // upgrade correctly to a uvicorn without a WebSocket library gets
+    // exactly this answer too.
+    let asgi_behind_proxy = fp.has(Software::Starlette) && proxy.is_some() && !proxy_own_page;
+    if (fp.has(Software::Uvicorn) || asgi_behind_proxy) && status == 404 {
         let mut fixes = vec![
             "uvicorn has no WebSocket library where the server runs: install `uvicorn[standard]` (or `websockets` / `wsproto`) in its environment (requirements.txt, Docker image) and restart it; its log says \"Unsupported upgrade request\" / \"No supported WebSocket library detected\".".to_string(),
         ];
@@ -334,8 +354,13 @@ fn not_websocket(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) -> Diag
             "uvicorn answered the upgrade with {line}{words}: it handled the upgrade as a plain HTTP GET, which the WebSocket route does not match; uvicorn does that when it has no WebSocket library (with one, an unknown WebSocket path gets 403, not 404){witness}."
         );
         if let Some(p) = proxy {
+            let (who, server) = if fp.has(Software::Uvicorn) {
+                ("uvicorn", "uvicorn")
+            } else {
+                ("FastAPI/Starlette", "its ASGI server (uvicorn)")
+            };
             summary = format!(
-                "uvicorn (behind {}) answered the upgrade with {line}{words}: it saw a plain HTTP GET, so either uvicorn has no WebSocket library or the proxy did not forward the upgrade{witness}.",
+                "{who} (behind {}) answered the upgrade with {line}{words}: it saw a plain HTTP GET, so either {server} has no WebSocket library or the proxy did not forward the upgrade{witness}.",
                 p.label()
             );
             fixes.extend(upgrade_directives(Some(p.software)));

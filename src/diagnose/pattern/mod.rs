@@ -540,6 +540,12 @@ fn between(earlier: SystemTime, later: SystemTime) -> Option<u64> {
 
 fn was_working(h: &History<'_>, last: &AttemptRecord) -> Option<Pattern> {
     let failure = last.failure()?;
+    // A 429 after sessions that opened is the rate limit those very
+    // reconnects ran into, not a change or an outage: the attempt's own
+    // reading (rate limited, Retry-After honoured) says it best.
+    if failure.http.as_ref().is_some_and(|a| a.status == 429) {
+        return None;
+    }
     let opened = h.attempts.iter().rev().find(|r| r.close().is_some())?;
     let now = match &failure.http {
         Some(answer) => format!("now answers HTTP {}", answer.status),

@@ -332,6 +332,18 @@ fn a_path_that_answered_101_before_was_working() {
         "{}",
         p.summary
     );
+    // A 429 after sessions that opened (python websockets' process_request
+    // limiting reconnects after 1012 closes): the rate limit, not a change.
+    let limited = vec![
+        opened(1, 0, 2_000, 1012, Closer::Server, None),
+        opened(2, 7_000, 2_000, 1012, Closer::Server, None),
+        failed(3, 18_000, 4, FailureKind::HttpStatus, Some(429)),
+    ];
+    assert!(
+        read(&limited, None).is_none_or(|p| p.kind != PatternKind::WasWorking),
+        "{:?}",
+        read(&limited, None)
+    );
     // Never opened: a wrong path, not a change.
     let never = vec![
         failed(1, 0, 12, FailureKind::HttpStatus, Some(404)),

@@ -93,6 +93,17 @@ fn body_table() {
             "http://evil is not an accepted origin.",
             Some(Meaning::OriginRefused),
         ),
+        // python websockets `origins=[…]` (observed, 17.4).
+        (
+            "Failed to open a WebSocket connection: missing Origin header.\n",
+            "Failed to open a WebSocket connection: missing Origin header.",
+            Some(Meaning::OriginRefused),
+        ),
+        (
+            "Failed to open a WebSocket connection: invalid Origin header: https://evil.example.org.\n",
+            "Failed to open a WebSocket connection: invalid Origin header: https://evil.example.org.",
+            Some(Meaning::OriginRefused),
+        ),
         // Engine.IO.
         (
             "{\"code\":5,\"message\":\"Unsupported protocol version\"}",

@@ -37,6 +37,15 @@ fn evidence_rows() {
         .fixes(&["uvicorn[standard]", "websockets"])
         .never(&["websocket_urlpatterns", "Daphne", "Channels"]),
         Row::new(
+            "FastAPI's 404 through nginx: uvicorn without a WebSocket library, or the upgrade dropped",
+            answered(404, &[("Server", "nginx/1.22.1"), ("content-type", "application/json")], "{\"detail\":\"Not Found\"}"),
+            K::NotWebsocketServer,
+        )
+        .check(Verdict::Valid, None)
+        .says(&["nginx/1.22.1", "\"Not Found\"", "no WebSocket library", "did not forward the upgrade"])
+        .fixes(&["uvicorn[standard]", "proxy_set_header Upgrade $http_upgrade"])
+        .never(&["websocket_urlpatterns", "Daphne"]),
+        Row::new(
             "nginx dropped the upgrade, Django answered",
             answered(404, &[("Server", "nginx/1.22.1"), ("Transfer-Encoding", "chunked")], django_404_chunked),
             K::ProxyError,
@@ -45,6 +54,15 @@ fn evidence_rows() {
         .check(Verdict::Valid, None)
         .says(&["nginx/1.22.1", "did not forward the upgrade", "Django", "The requested resource was not found", "REST token check through the same address works"])
         .fixes(&["proxy_set_header Upgrade $http_upgrade", "Connection \"upgrade\""]),
+        Row::new(
+            "python websockets: missing Origin header, none sent",
+            answered(403, &[("Server", "Python/3.11 websockets/17.4"), ("Content-Type", "text/plain; charset=utf-8")], "Failed to open a WebSocket connection: missing Origin header.\n"),
+            K::OriginRefused,
+        )
+        .no_token()
+        .says(&["missing Origin header"])
+        .fixes(&["Origin"])
+        .never(&["Add the token to the endpoint URL"]),
         Row::new(
             "node ws origin refused although sent",
             answered(403, &[("Connection", "close"), ("Content-Type", "text/html"), ("Content-Length", "18")], "Origin not allowed"),

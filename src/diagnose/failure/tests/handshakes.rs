@@ -44,6 +44,19 @@ fn each_handshake_status() {
         .says(&["HTTP 302 Found"])
         .fixes(&["login"]),
         Row::new(
+            "302 to an https login elsewhere (SSO)",
+            answered(
+                302,
+                &[("Location", "https://sso.example.com/login?next=/ws/x/")],
+                "",
+            ),
+            K::Redirect,
+        )
+        .url("ws://example.com/ws/x/")
+        .says(&["HTTP 302 Found"])
+        .fixes(&["login", "session cookie"])
+        .never(&["wss://sso.example.com", "redirects to HTTPS"]),
+        Row::new(
             "307 to https",
             answered(307, &[("Location", "https://example.com/ws/x/")], ""),
             K::Redirect,
