@@ -278,12 +278,14 @@ pub(super) fn closed(
         true,
     );
     let find = format!(
-        "Find the close(code={code}) call in the consumer: the condition around it says which check failed."
+        "Find where the server closes with {code} (a Channels consumer's close(code={code}), a handler's ws.close({code})): the condition around it says which check failed."
     );
     let mut fixes = f.fixes;
     if f.socket_side {
         fixes.insert(0, find);
-        fixes.push("Check the permissions or groups the consumer requires of the user.".into());
+        fixes.push(
+            "Check the permissions or groups the server's handler requires of the user.".into(),
+        );
     } else {
         fixes.push(find);
     }

@@ -24,6 +24,13 @@ fn channels_fits(fp: &Fingerprint) -> bool {
         || fp.has(Software::DjangoRestFramework)
 }
 
+/// Whether the answer names Django or Daphne itself. An unidentified 404
+/// or 200 is not Daphne's (it answers an unmatched WebSocket route with
+/// an empty 500), so the ordinary-page advice stays generic without this.
+fn django_identified(fp: &Fingerprint) -> bool {
+    fp.has(Software::Daphne) || fp.has(Software::Django) || fp.has(Software::DjangoRestFramework)
+}
+
 /// The REST token check as a second witness on the same server, when it
 /// went to the same host.
 fn rest_witness(facts: &Facts<'_>, t: &Target, status: u16) -> Option<String> {
@@ -483,11 +490,21 @@ fn not_websocket(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) -> Diag
     if status == 404 {
         return diag(
             kind,
-            format!("The server answered {line}{words} for {}: nothing at this path speaks WebSocket{witness}.", t.path),
-            vec![
-                "Check the path against the server's websocket_urlpatterns (Channels routes usually start with ws/ and end in /).".into(),
-                format!("Under Daphne an unmatched WebSocket route answers 500, not 404: check that the ASGI server is the one on {} and that any proxy routes this path to it.", t.addr()),
-            ],
+            format!(
+                "The server answered {line}{words} for {}: nothing at this path speaks WebSocket{witness}.",
+                t.path
+            ),
+            if django_identified(fp) {
+                vec![
+                    "Check the path against the server's websocket_urlpatterns (Channels routes usually start with ws/ and end in /).".into(),
+                    format!("Under Daphne an unmatched WebSocket route answers 500, not 404: check that the ASGI server is the one on {} and that any proxy routes this path to it.", t.addr()),
+                ]
+            } else {
+                vec![
+                    "Check the path against the server's WebSocket routes (the path the web app's own client opens, e.g. in the browser's network tab).".into(),
+                    format!("Check that the process on {} is the WebSocket server, and that any proxy routes this path to it.", t.addr()),
+                ]
+            },
         );
     }
     diag(
@@ -495,12 +512,21 @@ fn not_websocket(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) -> Diag
         format!(
             "The server answered {line} with an ordinary page instead of 101 Switching Protocols{words}."
         ),
-        vec![
-            "Point the endpoint at the WebSocket path (Channels routes usually start with /ws/)."
-                .into(),
-            "Run the app under an ASGI server such as Daphne; a WSGI server cannot upgrade.".into(),
-            "If a proxy sits in front, make it pass the Upgrade and Connection headers.".into(),
-        ],
+        if django_identified(fp) {
+            vec![
+                "Point the endpoint at the WebSocket path (Channels routes usually start with /ws/)."
+                    .into(),
+                "Run the app under an ASGI server such as Daphne; a WSGI server cannot upgrade."
+                    .into(),
+                "If a proxy sits in front, make it pass the Upgrade and Connection headers.".into(),
+            ]
+        } else {
+            vec![
+                "Point the endpoint at the WebSocket path (the one the web app's own client opens).".into(),
+                "Check that the server on this port speaks WebSocket: a plain HTTP server (or a Python WSGI server) cannot upgrade.".into(),
+                "If a proxy sits in front, make it pass the Upgrade and Connection headers.".into(),
+            ]
+        },
     )
 }
 

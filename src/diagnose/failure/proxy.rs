@@ -37,7 +37,11 @@ pub(super) fn proxy_error(t: &Target, status: u16, a: &Answer) -> Diagnosis {
         502 => (
             format!("{who} could not get a valid answer from the server behind it"),
             vec![
-                format!("Start the backend (e.g. `{}`) and check the proxy's upstream address and port.", t.daphne_command()),
+                if a.fingerprint.has(Software::Daphne) || a.fingerprint.has(Software::Django) {
+                    format!("Start the backend (e.g. `{}`) and check the proxy's upstream address and port.", t.daphne_command())
+                } else {
+                    "Start the backend and check the proxy's upstream address and port.".to_string()
+                },
                 "Read the proxy's error log: it names the upstream failure.".to_string(),
             ],
         ),

@@ -45,7 +45,7 @@ pub(super) fn refused(t: &Target) -> Diagnosis {
         ),
         vec![
             format!(
-                "Start the ASGI server on that port, e.g. `{}` (your Django project's package instead of `project`).",
+                "Start the server on that port (for a Django Channels project, e.g. `{}`, with your project's package instead of `project`).",
                 t.daphne_command()
             ),
             format!(

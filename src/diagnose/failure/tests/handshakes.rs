@@ -19,7 +19,7 @@ fn each_handshake_status() {
             K::NotWebsocketServer,
         )
         .says(&["HTTP 200 OK", "ordinary page"])
-        .fixes(&["/ws/", "ASGI"]),
+        .fixes(&["WebSocket path", "speaks WebSocket"]),
         Row::new(
             "301 trailing slash",
             answered(301, &[("Location", "/ws/notifications/")], ""),
@@ -166,7 +166,24 @@ fn each_handshake_status() {
             K::ProxyError,
         )
         .says(&["HTTP 502 Bad Gateway", "nginx"])
-        .fixes(&["daphne -b", "upstream"]),
+        .fixes(&["Start the backend and check", "upstream"])
+        .never(&["daphne", "Daphne", "Channels"]),
+        // Unidentified servers get no framework's advice.
+        Row::new(
+            "404 unknown server",
+            answered(404, &[], "not here"),
+            K::NotWebsocketServer,
+        )
+        .says(&["HTTP 404"])
+        .fixes(&["WebSocket routes"])
+        .never(&["Daphne", "Channels", "websocket_urlpatterns", "consumer"]),
+        Row::new(
+            "200 unknown server",
+            answered(200, &[], "<html>hi</html>"),
+            K::NotWebsocketServer,
+        )
+        .fixes(&["speaks WebSocket"])
+        .never(&["Daphne", "Channels", "consumer"]),
         Row::new("503", answered(503, &[], ""), K::ProxyError)
             .says(&["HTTP 503 Service Unavailable", "temporarily"]),
         Row::new("504", answered(504, &[], ""), K::ProxyError)
