@@ -226,7 +226,9 @@ async fn one_attempt(
             // Any fresh read will do for who served the open: a thousand
             // sessions opening at once share one scan of /proc.
             let recent = at.checked_sub(super::served_by::FRESH).unwrap_or(at);
-            served_by(spec, wiring, recent, lookups).await;
+            // After a lookup that found nobody, this open is the restart to see.
+            let force = lookups.listening == Some(false);
+            served_by(spec, wiring, recent, lookups, force).await;
             // Not boxed like the dial: that would save 3 KB per session
             // but cost 10-18% of a flood's ingest (A/B, 1,000,000 messages).
             let ended = open::run(connected.ws, spec, wiring, subprotocol.as_deref()).await;
@@ -275,24 +277,26 @@ async fn one_attempt(
     };
     log_attempt(spec, &record);
     // Before the Closed: its diagnosis reads who listens now.
-    served_by(spec, wiring, record.ended, lookups).await;
+    served_by(spec, wiring, record.ended, lookups, false).await;
     emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
     decision
 }
 
 /// Looks up who listens on the endpoint's port when it is on this
 /// machine (see [`super::served_by`]) as of `after`, and reports it;
-/// nothing otherwise, or when the session's lookup budget is spent.
+/// nothing otherwise, or when the session's lookup budget is spent
+/// (unless `force`).
 async fn served_by(
     spec: &SessionSpec,
     wiring: &Wiring,
     after: SystemTime,
     lookups: &mut super::served_by::Budget,
+    force: bool,
 ) {
     let Some(target) = super::served_by::local_target(&spec.endpoint.url) else {
         return;
     };
-    if !lookups.take() {
+    if !lookups.take() && !force {
         return;
     }
     let redactor = spec.redactor.clone();
@@ -300,6 +304,7 @@ async fn served_by(
         tokio::task::spawn_blocking(move || super::served_by::look_up(target, &redactor, after))
             .await;
     if let Ok(Some(found)) = found {
+        lookups.listening = Some(found.listener.is_some());
         emit(spec, wiring, SessionEvent::ServedBy(Box::new(found))).await;
     }
 }

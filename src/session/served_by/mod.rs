@@ -44,6 +44,10 @@ pub const FRESH: Duration = Duration::from_millis(300);
 pub struct Budget {
     tokens: f64,
     at: Instant,
+    /// Whether the latest lookup found a listener: after "nobody", the
+    /// next open is looked up whatever the budget, as that is when a
+    /// restarted server (a new pid) is seen.
+    pub listening: Option<bool>,
 }
 
 impl Default for Budget {
@@ -51,6 +55,7 @@ impl Default for Budget {
         Budget {
             tokens: Budget::BURST,
             at: Instant::now(),
+            listening: None,
         }
     }
 }
