@@ -80,6 +80,10 @@ token = "old-token"
 server = "{http}"
 token = "good-token"
 {}
+[profiles.expired-raw]
+server = "{http}"
+token = "old-token"
+{}
 [profiles.no-origin]
 server = "{http}"
 token = "good-token"
@@ -91,6 +95,7 @@ url = "{{ws}}/cable?token={{token}}"
         endpoint("private", "PrivateChannel", true),
         endpoint("expired", "NotificationsChannel", true),
         endpoint("raw", "", false),
+        endpoint("expired-raw", "", false),
     ))
 }
 
@@ -156,6 +161,25 @@ fn actioncable_unauthorized_disconnect_stops_as_auth() {
     let closed = tail.of_type("closed")[0].clone();
     assert_eq!(closed["diagnosis"]["kind"], "auth_rejected", "{closed}");
     assert_eq!(tail.of_type("connecting").len(), 1);
+}
+
+/// The same refusal on a raw profile (no `protocol`): Action Cable's
+/// disconnect comes before any welcome, and is still obeyed as an auth
+/// refusal, not read as a normal 1000 or as churn.
+#[test]
+fn actioncable_unauthorized_disconnect_on_a_raw_profile_stops_as_auth() {
+    let config = profiles();
+    let mut tail = Lines::start(wsmon(
+        &config.path,
+        &["tail", "--profile", "expired-raw", "--duration", "90s"],
+    ));
+    let stopped = tail.until(Duration::from_secs(30), "stopped", |v| {
+        v["type"] == "stopped"
+    });
+    assert_eq!(stopped["reason"], "auth_rejected", "{}", tail.dump());
+    let closed = tail.of_type("closed")[0].clone();
+    assert_eq!(closed["diagnosis"]["kind"], "auth_rejected", "{closed}");
+    assert_eq!(tail.of_type("connecting").len(), 1, "{}", tail.dump());
 }
 
 /// A channel whose `subscribed` rejects: reject_subscription, stopped.

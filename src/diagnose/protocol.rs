@@ -66,7 +66,13 @@ pub fn refusal(kind: ProtocolKind, detail: &str, rule: Rule) -> Diagnosis {
         pattern: None,
         server_log: Vec::new(),
         kind: diagnosis_kind,
-        summary: format!("{} refused in-band: {detail}. {next}.", kind.title()),
+        summary: match rule {
+            Rule::Retry => format!(
+                "{} ended the session in-band: {detail}. {next}.",
+                kind.title()
+            ),
+            _ => format!("{} refused in-band: {detail}. {next}.", kind.title()),
+        },
         fixes,
     }
 }
@@ -168,6 +174,9 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                 }
                 Some(LocalCause::ProtocolRefused) => {
                     return Some(refusal(kind, note, Rule::Stop));
+                }
+                Some(LocalCause::ProtocolRetry) => {
+                    return Some(refusal(kind, note, Rule::Retry));
                 }
                 _ => {}
             }

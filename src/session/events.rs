@@ -388,8 +388,12 @@ pub enum LocalCause {
     /// holds its words.
     ProtocolAuthRefused,
     /// The server refused in its application protocol for another reason
-    /// (the note holds its words).
+    /// and said not to come back (the note holds its words).
     ProtocolRefused,
+    /// The server ended the session in its application protocol and asked
+    /// for a reconnect (Action Cable `server_restart`, a completed GraphQL
+    /// subscription, an unmet on_open expectation); the note holds its words.
+    ProtocolRetry,
 }
 
 /// How one attempt went.

@@ -380,7 +380,7 @@ async fn refused(
     let (cause, next) = match refusal.rule {
         Rule::StopAuth => (LocalCause::ProtocolAuthRefused, Next::StopAuth),
         Rule::Stop => (LocalCause::ProtocolRefused, Next::StopRefused),
-        Rule::Retry => (LocalCause::ProtocolRefused, Next::Policy),
+        Rule::Retry => (LocalCause::ProtocolRetry, Next::Policy),
     };
     let mut close = close_ourselves(ws, spec, wiring, pending, cause).await;
     close.note = Some(refusal.detail);

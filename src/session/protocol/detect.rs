@@ -159,6 +159,24 @@ impl Sniffer {
 
     pub fn on_text(&mut self, text: &str) -> Step {
         self.done = true;
+        // Action Cable refuses before its welcome: the first frame is then
+        // `{"type":"disconnect","reason":"unauthorized","reconnect":false}`,
+        // obeyed as Action Cable's own codec would (stop on unauthorized).
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
+            && v["type"] == "disconnect"
+            && v.get("reconnect").is_some()
+        {
+            let mut step = super::actioncable::ActionCable::new(String::new()).on_text(text);
+            step.facts.insert(
+                0,
+                Fact::Detected(
+                    ProtocolKind::ActionCable,
+                    "the first frame is Action Cable's {\"type\":\"disconnect\"}".into(),
+                ),
+            );
+            step.deliver = true;
+            return step;
+        }
         let mut step = Step::deliver();
         match (from_frame(text), &self.handshake) {
             (Some((kind, frame)), handshake) => {
@@ -184,6 +202,28 @@ impl Sniffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Action Cable refusing before its welcome (an expired token, seen on
+    /// Action Cable 6.1): a raw endpoint still stops as for a 401.
+    #[test]
+    fn an_action_cable_disconnect_first_is_detected_and_obeyed() {
+        let url = url::Url::parse("ws://h/cable?token=x").unwrap();
+        let mut sniffer = Sniffer {
+            handshake: from_handshake(&url, None),
+            done: false,
+        };
+        let step =
+            sniffer.on_text(r#"{"type":"disconnect","reason":"unauthorized","reconnect":false}"#);
+        assert!(matches!(
+            step.facts.first(),
+            Some(Fact::Detected(ProtocolKind::ActionCable, _))
+        ));
+        assert!(step.facts.iter().any(|f| matches!(
+            f,
+            Fact::Refused(r) if r.rule == super::super::Rule::StopAuth
+        )));
+        assert!(sniffer.done());
+    }
 
     #[test]
     fn urls_subprotocols_and_first_frames() {

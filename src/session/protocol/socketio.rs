@@ -131,8 +131,18 @@ impl SocketIo {
             self.next_ping = Some(now + self.ping_interval);
         }
         self.state = State::Connecting;
+        // Socket.IO v2 (Engine.IO v3) servers connect the default namespace
+        // themselves and send `40`; a client `40` then is an invalid state
+        // and the server closes (seen on socket.io 4.8 with allowEIO3).
+        // Other namespaces are asked for without a payload: v2 takes auth
+        // in the query string.
+        let send = match (self.eio3, self.ns_prefix().is_empty()) {
+            (true, true) => Vec::new(),
+            (true, false) => vec![format!("40{}", self.ns_prefix())],
+            (false, _) => vec![self.connect_frame()],
+        };
         Step {
-            send: vec![self.connect_frame()],
+            send,
             ..Step::default()
         }
     }
@@ -333,6 +343,23 @@ mod tests {
         let later = now + Duration::from_secs(25);
         assert_eq!(c.on_tick(later).send, vec!["2".to_string()]);
         assert_eq!(c.on_text("3", later).facts, vec![Fact::Keepalive]);
+    }
+
+    /// Socket.IO v2 (Engine.IO v3) connects "/" itself: the client sends no
+    /// `40` (socket.io 4.8 with allowEIO3 closes on one); another
+    /// namespace is asked for without a payload.
+    #[test]
+    fn engine_io_v3_waits_for_the_servers_own_namespace_connect() {
+        let now = Instant::now();
+        let mut c = SocketIo::new(codec("/", Some(r#"{"token":"t"}"#)).options, true);
+        assert!(c.on_text(OPEN, now).send.is_empty());
+        let step = c.on_text("40", now);
+        assert!(
+            matches!(step.facts.as_slice(), [Fact::Ready(_)]),
+            "{step:?}"
+        );
+        let mut c = SocketIo::new(codec("/chat", Some(r#"{"token":"t"}"#)).options, true);
+        assert_eq!(c.on_text(OPEN, now).send, vec!["40/chat,".to_string()]);
     }
 
     #[test]
