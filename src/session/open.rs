@@ -455,15 +455,19 @@ async fn take_items(
             Some(Ok(message)) => match data_payload(message) {
                 // Raw endpoints (the flood path) skip the protocol layer
                 // with this one check.
-                Ok(payload) if codec.is_raw() => {
-                    let payload = super::scrub::payload(payload, &spec.redactor);
+                Ok(mut payload) if codec.is_raw() => {
+                    if spec.redactor.knows_secrets() {
+                        super::scrub::payload(&mut payload, &spec.redactor);
+                    }
                     // The payload's own timestamp: no extra clock read.
                     activity.last_received = Some(payload.at);
                     wiring.probe.offer(spec.id, &payload);
                     pending.push(payload);
                 }
-                Ok(payload) => {
-                    let payload = super::scrub::payload(payload, &spec.redactor);
+                Ok(mut payload) => {
+                    if spec.redactor.knows_secrets() {
+                        super::scrub::payload(&mut payload, &spec.redactor);
+                    }
                     activity.last_received = Some(payload.at);
                     // Boxed: the protocol path's future stays out of every
                     // raw session's task.

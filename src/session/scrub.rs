@@ -52,21 +52,21 @@ fn text(text: &mut String, redactor: &Redactor) {
     }
 }
 
-/// A received message with the profile's known secrets replaced (one
-/// pass over the bytes; untouched when none occurs).
-pub fn payload(payload: Payload, redactor: &Redactor) -> Payload {
-    let data = match payload.data {
-        PayloadData::Text(text) => match redactor.redact_known(text.as_str()) {
-            Cow::Borrowed(_) => PayloadData::Text(text),
-            Cow::Owned(scrubbed) => PayloadData::Text(scrubbed.into()),
-        },
-        PayloadData::Binary(bytes) => match redactor.redact_known_bytes(&bytes) {
-            Cow::Borrowed(_) => PayloadData::Binary(bytes),
-            Cow::Owned(scrubbed) => PayloadData::Binary(scrubbed.into()),
-        },
-    };
-    Payload {
-        at: payload.at,
-        data,
+/// Replaces the profile's known secrets in a received message, in place
+/// (one pass over the bytes; untouched when none occurs). Callers skip it
+/// when [`Redactor::knows_secrets`] is false, so a profile without secrets
+/// pays nothing per message.
+pub fn payload(payload: &mut Payload, redactor: &Redactor) {
+    match &payload.data {
+        PayloadData::Text(text) => {
+            if let Cow::Owned(scrubbed) = redactor.redact_known(text.as_str()) {
+                payload.data = PayloadData::Text(scrubbed.into());
+            }
+        }
+        PayloadData::Binary(bytes) => {
+            if let Cow::Owned(scrubbed) = redactor.redact_known_bytes(bytes) {
+                payload.data = PayloadData::Binary(scrubbed.into());
+            }
+        }
     }
 }
