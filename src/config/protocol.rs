@@ -176,13 +176,18 @@ impl ProtocolConfig {
         &self,
         mut f: impl FnMut(&str) -> Result<String, String>,
     ) -> Result<ProtocolConfig, String> {
+        // `emit` events are templated like `auth` (`{token}` filled in).
+        let emit = match &self.socketio {
+            Some(s) => s.emit.iter().map(|e| f(e)).collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
         let mut opt = |o: &Option<String>| o.as_deref().map(&mut f).transpose();
         let socketio = match &self.socketio {
             None => None,
             Some(s) => Some(SocketIoOptions {
                 namespace: s.namespace.clone(),
                 auth: opt(&s.auth)?,
-                emit: s.emit.clone(),
+                emit,
             }),
         };
         let graphql = match &self.graphql {

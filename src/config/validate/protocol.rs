@@ -350,4 +350,18 @@ mod tests {
         );
         assert_eq!(e.subprotocols, ["graphql-transport-ws"]);
     }
+
+    #[test]
+    fn socketio_auth_and_emit_fill_the_token() {
+        let text = "[profiles.p]\nserver = \"http://h\"\ntoken = \"sekret\"\n[[profiles.p.endpoints]]\nname = \"e\"\nurl = \"{ws}/socket.io/\"\nprotocol = \"socketio\"\n[profiles.p.endpoints.socketio]\nauth = '{\"token\": \"{token}\"}'\nemit = ['[\"join\", \"{token}\"]']\n";
+        let config = parse(Path::new("t.toml"), text).expect("valid");
+        let active = config.profiles[0].activate().expect("activate");
+        let io = active.endpoints[0]
+            .protocol
+            .socketio
+            .clone()
+            .expect("socketio");
+        assert_eq!(io.auth.as_deref(), Some("{\"token\": \"sekret\"}"));
+        assert_eq!(io.emit, ["[\"join\", \"sekret\"]"]);
+    }
 }
