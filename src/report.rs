@@ -247,12 +247,25 @@ pub fn short_duration(d: Duration) -> String {
 /// trailing-slash mismatch), in endpoint order. Works on shown URLs: no
 /// token needed. Linear in the number of endpoints.
 pub fn url_warnings(profile: &ActiveProfile) -> Vec<Vec<String>> {
-    let urls: Vec<&str> = profile
-        .endpoints
-        .iter()
+    // Endpoints that speak an application protocol follow its URL
+    // conventions (/socket.io/, /cable, /graphql) and may carry the token
+    // in the protocol (auth, init_payload): the URL lint is for raw
+    // endpoints, judged among themselves.
+    let raw = |e: &&Endpoint| e.protocol.kind == crate::config::ProtocolKind::Raw;
+    let urls: Vec<&str> = (profile.endpoints.iter())
+        .filter(raw)
         .map(|e| e.shown_url.as_str())
         .collect();
-    diagnose::lint::lint_urls(&urls)
+    let mut lints = diagnose::lint::lint_urls(&urls).into_iter();
+    (profile.endpoints.iter())
+        .map(|e| {
+            if raw(&e) {
+                lints.next().unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -266,6 +279,30 @@ mod tests {
         let config =
             crate::config::validate::parse(std::path::Path::new("t.toml"), &text).expect("profile");
         config.profiles[0].activate().expect("activate")
+    }
+
+    /// A Socket.IO endpoint (token in `auth`, path /socket.io/) beside
+    /// raw ones that carry the token in the URL: the URL lint judges the
+    /// raw ones only.
+    #[test]
+    fn protocol_endpoints_are_not_url_linted() {
+        let text = "[profiles.p]\nserver = \"http://127.0.0.1:9\"\ntoken = \"t0k\"\n\
+            [[profiles.p.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/a/?token={token}\"\n\
+            [[profiles.p.endpoints]]\nname = \"b\"\nurl = \"{ws}/ws/b/?token={token}\"\n\
+            [[profiles.p.endpoints]]\nname = \"live\"\nurl = \"{ws}/socket.io/\"\nprotocol = \"socketio\"\n\
+            [profiles.p.endpoints.socketio]\nauth = '{\"token\": \"{token}\"}'\n\
+            [[profiles.p.endpoints]]\nname = \"c\"\nurl = \"{ws}/ws/c/\"\n";
+        let config =
+            crate::config::validate::parse(std::path::Path::new("t.toml"), text).expect("profile");
+        let p = config.profiles[0].activate().expect("activate");
+        let warnings = url_warnings(&p);
+        assert_eq!(warnings.len(), 4);
+        assert!(warnings[2].is_empty(), "{:?}", warnings[2]);
+        assert!(
+            warnings[3].iter().any(|w| w.contains("token")),
+            "{:?}",
+            warnings[3]
+        );
     }
 
     fn opened_through(profile: &ActiveProfile, server: &str) -> Model {
