@@ -11,6 +11,7 @@ use crate::diagnose::pattern::owner::{answered_by, pings_may_hide};
 use crate::diagnose::pattern::{AT_ONCE, History, Pattern, detect};
 use crate::diagnose::{self, Diagnosis, failure::Facts};
 use crate::model::Model;
+use crate::secret;
 use crate::session::AttemptRecord;
 use crate::token_check::TokenCheckResult;
 
@@ -200,13 +201,17 @@ pub fn sent(profile: &ActiveProfile, endpoint: &Endpoint) -> Sent {
         .map(|t| t.expose())
         .filter(|t| !t.is_empty());
     let mut places = Vec::new();
-    if url_has_token(profile, endpoint) {
+    // The profile's token, or a credential by its place (a secret-named
+    // query parameter, an Authorization or Cookie header), whatever value.
+    let secret_param =
+        (endpoint.url.query_pairs()).any(|(k, _)| secret::meaning::is_secret_param(&k));
+    if url_has_token(profile, endpoint) || secret_param {
         places.push(TokenPlace::Url);
     }
     let mut headers = Vec::with_capacity(endpoint.headers.len());
     for (name, value) in &endpoint.headers {
         let value = value.expose();
-        if token.is_some_and(|t| value.contains(t)) {
+        if token.is_some_and(|t| value.contains(t)) || secret::meaning::is_secret_header(name) {
             let place = if name.eq_ignore_ascii_case("cookie") {
                 TokenPlace::Cookie
             } else {
@@ -217,6 +222,21 @@ pub fn sent(profile: &ActiveProfile, endpoint: &Endpoint) -> Sent {
             }
         }
         headers.push((name.clone(), profile.redactor.redact(value).into_owned()));
+    }
+    let protocol = &endpoint.protocol;
+    let in_protocol = [
+        protocol.socketio.as_ref().and_then(|o| o.auth.as_deref()),
+        protocol
+            .graphql
+            .as_ref()
+            .and_then(|o| o.init_payload.as_deref()),
+        protocol.stomp.as_ref().and_then(|o| o.passcode.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|text| token.is_none_or(|t| text.contains(t)));
+    if in_protocol {
+        places.push(TokenPlace::Protocol);
     }
     Sent::new(&headers, &endpoint.subprotocols, places)
 }
@@ -279,6 +299,35 @@ mod tests {
         let config =
             crate::config::validate::parse(std::path::Path::new("t.toml"), &text).expect("profile");
         config.profiles[0].activate().expect("activate")
+    }
+
+    /// Credentials are "sent" by their place too: a secret-named query
+    /// parameter, an Authorization header, a Socket.IO `auth` payload.
+    #[test]
+    fn sent_names_every_place_a_credential_went() {
+        let text = "[profiles.p]\nserver = \"http://127.0.0.1:9\"\ntoken = \"t0k\"\n\
+            [[profiles.p.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/?access_token=literal\"\n\
+            headers = { Authorization = \"Bearer other\" }\n\
+            [[profiles.p.endpoints]]\nname = \"live\"\nurl = \"{ws}/socket.io/\"\nprotocol = \"socketio\"\n\
+            [profiles.p.endpoints.socketio]\nauth = '{\"token\": \"{token}\"}'\n";
+        let config =
+            crate::config::validate::parse(std::path::Path::new("t.toml"), text).expect("profile");
+        let p = config.profiles[0].activate().expect("activate");
+        let facts = |i: usize| {
+            sent(&p, &p.endpoints[i])
+                .facts("127.0.0.1", None)
+                .join("; ")
+        };
+        assert!(
+            facts(0).contains("token sent in the URL and a header"),
+            "{}",
+            facts(0)
+        );
+        assert!(
+            facts(1).contains("token sent in the protocol's connect payload"),
+            "{}",
+            facts(1)
+        );
     }
 
     /// A Socket.IO endpoint (token in `auth`, path /socket.io/) beside

@@ -9,6 +9,9 @@ pub enum TokenPlace {
     /// In a header other than `Cookie` (e.g. `Authorization`).
     Header,
     Cookie,
+    /// In the application protocol's connect (Socket.IO `auth`, graphql
+    /// `init_payload`, STOMP `passcode`).
+    Protocol,
 }
 
 /// The request as sent, token-free.
@@ -88,6 +91,7 @@ impl Sent {
                 TokenPlace::Url => "the URL",
                 TokenPlace::Header => "a header",
                 TokenPlace::Cookie => "a cookie",
+                TokenPlace::Protocol => "the protocol's connect payload",
             })
             .collect();
         out.push(if places.is_empty() {
