@@ -105,39 +105,68 @@ fn verifier(
     provider: &Arc<CryptoProvider>,
     ca_file: Option<&Path>,
 ) -> Result<Arc<dyn ServerCertVerifier>, String> {
-    let mut roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let web = roots.len();
-    let (system, _) = roots.add_parsable_certificates(system_roots().iter().cloned());
-    let mut trusted = Vec::new();
-    if system > 0 {
-        trusted.push(format!("the system store ({system} certificates)"));
-    } else {
-        trusted.push("the system store (empty or not found)".to_string());
-    }
-    trusted.push(format!("the Mozilla web roots ({web})"));
+    // The ca_file is read and checked now (a bad one is a config error);
+    // the system store only at the first TLS handshake (see `Verifier`).
     let mut pinned = Vec::new();
+    let mut ca_note = None;
     if let Some(path) = ca_file {
         let certs = read_certs(path)?;
-        let (added, _ignored) = roots.add_parsable_certificates(certs.iter().cloned());
+        let mut check = rustls::RootCertStore::empty();
+        let (added, _ignored) = check.add_parsable_certificates(certs.iter().cloned());
         if added == 0 {
             return Err(format!(
                 "ca_file {}: no usable CA certificate in it",
                 path.display()
             ));
         }
-        trusted.push(format!("ca_file {} ({added} certificates)", path.display()));
+        ca_note = Some(format!("ca_file {} ({added} certificates)", path.display()));
         pinned = certs;
     }
-    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(|e| format!("TLS setup: {e}"))?;
     Ok(Arc::new(Verifier {
-        inner,
+        provider: provider.clone(),
         pinned,
-        trusted: trusted.join(", "),
+        ca_note,
+        built: OnceLock::new(),
     }))
+}
+
+/// The WebPKI verifier over the system store, the web roots and the
+/// `ca_file` certificates, with the words saying what is trusted.
+#[derive(Debug)]
+struct Built {
+    inner: Arc<WebPkiServerVerifier>,
+    /// "the system store (146 certificates), the Mozilla web roots (150), …"
+    trusted: String,
+}
+
+impl Built {
+    fn new(
+        provider: &Arc<CryptoProvider>,
+        pinned: &[CertificateDer<'static>],
+        ca_note: Option<&str>,
+    ) -> Result<Built, String> {
+        let mut roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let web = roots.len();
+        let (system, _) = roots.add_parsable_certificates(system_roots().iter().cloned());
+        let mut trusted = Vec::new();
+        if system > 0 {
+            trusted.push(format!("the system store ({system} certificates)"));
+        } else {
+            trusted.push("the system store (empty or not found)".to_string());
+        }
+        trusted.push(format!("the Mozilla web roots ({web})"));
+        roots.add_parsable_certificates(pinned.iter().cloned());
+        trusted.extend(ca_note.map(str::to_string));
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .map_err(|e| format!("TLS setup: {e}"))?;
+        Ok(Built {
+            inner,
+            trusted: trusted.join(", "),
+        })
+    }
 }
 
 /// WebPKI verification, plus: a `ca_file` (or system store) certificate
@@ -146,14 +175,24 @@ fn verifier(
 /// says what was presented and what was trusted.
 #[derive(Debug)]
 struct Verifier {
-    inner: Arc<WebPkiServerVerifier>,
+    provider: Arc<CryptoProvider>,
     /// The `ca_file` certificates, DER, as listed.
     pinned: Vec<CertificateDer<'static>>,
-    /// "the system store (146 certificates), the Mozilla web roots (150), …"
-    trusted: String,
+    /// "ca_file PATH (N certificates)", when set.
+    ca_note: Option<String>,
+    /// Built at the first TLS handshake: reading the system store costs
+    /// ~10 ms per start, which a profile of ws:// endpoints never needs.
+    built: OnceLock<Result<Built, String>>,
 }
 
 impl Verifier {
+    fn built(&self) -> Result<&Built, rustls::Error> {
+        self.built
+            .get_or_init(|| Built::new(&self.provider, &self.pinned, self.ca_note.as_deref()))
+            .as_ref()
+            .map_err(|e| rustls::Error::General(e.clone()))
+    }
+
     /// The certificate is one the user listed in `ca_file`: trusted
     /// directly, as OpenSSL and Go trust a self-signed certificate given as
     /// a CA, but only for the names it lists and within its dates.
@@ -201,7 +240,8 @@ impl ServerCertVerifier for Verifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let result = self.inner.verify_server_cert(
+        let built = self.built()?;
+        let result = built.inner.verify_server_cert(
             end_entity,
             intermediates,
             server_name,
@@ -232,7 +272,7 @@ impl ServerCertVerifier for Verifier {
                 CertificateError::Other(OtherError(Arc::new(Refused {
                     cause,
                     presented: describe(end_entity),
-                    trusted: self.trusted.clone(),
+                    trusted: built.trusted.clone(),
                     in_ca_file: listed,
                 }))),
             ),
@@ -246,7 +286,12 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -255,11 +300,18 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
