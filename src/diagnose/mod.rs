@@ -3,6 +3,7 @@
 //!
 //! - [`codes`]: the close-code catalog (`assets/close-codes.toml`) and HTTP
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
+//! - [`django`]: the Django doctor: a project's settings and routes → findings.
 //! - [`evidence`]: who answered, what they said, what wsmon sent.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
 //! - [`explain`]: the text `wsmon explain CODE` prints.
@@ -16,6 +17,7 @@
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
+pub mod django;
 pub mod evidence;
 pub mod explain;
 pub mod failure;
