@@ -125,6 +125,23 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// Inspect a Django project with its own interpreter: ASGI_APPLICATION,
+    /// INSTALLED_APPS (daphne, channels), CHANNEL_LAYERS and its Redis,
+    /// ALLOWED_HOSTS, and the WebSocket routes matched against the
+    /// profile's endpoints. Exit 0 (nothing wrong), 1 (something is), 2
+    /// (usage, config, or the project could not be inspected).
+    Doctor {
+        /// The project folder (the one holding manage.py) [default: the
+        /// profile's django_project].
+        #[arg(long, value_name = "DIR")]
+        django: Option<PathBuf>,
+        /// The project's interpreter [default: $VIRTUAL_ENV/bin/python,
+        /// else .venv or venv in DIR, else python3 on PATH].
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// The engine without a UI (for systemd and containers): sessions,
     /// reconnects, token check and delivery probe, logged to the log file;
     /// with --metrics, Prometheus metrics at http://ADDR/metrics. Exits 0 on SIGTERM/SIGINT.
@@ -207,6 +224,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     | Command::Profiles
                     | Command::Explain { .. }
                     | Command::Send { .. }
+                    | Command::Doctor { .. }
                     | Command::Completions { .. }
                     | Command::Man
             )
@@ -340,6 +358,20 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Demo { serve_only, port } => {
             demo(serve_only, port, cli.profile.as_deref(), cli.metrics).await
         }
+        Command::Doctor {
+            ref django,
+            ref python,
+            format,
+        } => {
+            doctor(
+                cli.config.as_deref(),
+                cli.profile.as_deref(),
+                django.as_deref(),
+                python.as_deref(),
+                format == Format::Json,
+            )
+            .await
+        }
         Command::Watch => {
             let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
             crate::headless::watch::run(profile, cli.metrics, |bound| {
@@ -350,6 +382,51 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `wsmon doctor`: the project from `--django` or the profile's
+/// `django_project`; the profile (its endpoints, Origin, server) when
+/// `--django` is absent or `--config`/`--profile` name one.
+async fn doctor(
+    config: Option<&Path>,
+    profile_name: Option<&str>,
+    django: Option<&Path>,
+    python: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let wants_profile = django.is_none() || config.is_some() || profile_name.is_some();
+    let profile = if wants_profile {
+        Some(activate(&load(config)?, profile_name)?)
+    } else {
+        None
+    };
+    let project = match (django, &profile) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(p)) => p.django_project.clone().ok_or_else(|| {
+            CliError::Io(format!(
+                "profile `{}` has no django_project: pass --django DIR (the folder of manage.py) or add django_project = \"DIR\" to the profile",
+                p.name
+            ))
+        })?,
+        (None, None) => return Err(CliError::Io("pass --django DIR".into())),
+    };
+    let doctor = crate::headless::doctor::run(&project, python, profile.as_ref())
+        .await
+        .map_err(|e| {
+            let fixes = e.fixes().join(" ");
+            CliError::Io(format!("doctor: {e}{}{fixes}", if fixes.is_empty() { "" } else { ". " }))
+        })?;
+    let text = if json {
+        crate::headless::doctor::to_json(&doctor) + "\n"
+    } else {
+        crate::headless::doctor::to_text(&doctor)
+    };
+    print!("{text}");
+    Ok(if doctor.healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Loads the profiles file and shows its warnings (before any UI).

@@ -175,6 +175,7 @@ impl Profile {
         });
         Ok(ActiveProfile {
             server_log: self.server_log.clone(),
+            django_project: self.django_project.clone(),
             probe,
             tls,
             insecure: self.tls.insecure,

@@ -179,6 +179,9 @@ pub struct RawProfile {
     pub server_log: Option<Spanned<String>>,
     /// A command printing the server's log, followed (`docker logs -f web`).
     pub server_log_command: Option<Spanned<Vec<String>>>,
+    /// The Django project serving this profile (the folder of its
+    /// `manage.py`): the doctor inspects it at start.
+    pub django_project: Option<Spanned<String>>,
 }
 
 /// `[profiles.NAME.probe]`: a REST request that makes the server push a

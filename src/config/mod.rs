@@ -181,6 +181,9 @@ pub struct Profile {
     pub proxy: Option<Secret>,
     /// Where the server's log comes from (`server_log`/`server_log_command`).
     pub server_log: Option<ServerLogSource>,
+    /// `django_project = "DIR"`: the folder of the project's `manage.py`
+    /// (absolute; a relative one is taken from the profiles file's folder).
+    pub django_project: Option<PathBuf>,
 }
 
 /// Where wsmon reads the server's log from.
@@ -245,6 +248,8 @@ pub struct ActiveProfile {
     pub proxy: crate::proxy::Proxies,
     /// Where the server's log comes from, if the profile says.
     pub server_log: Option<ServerLogSource>,
+    /// The Django project the doctor inspects at start (`django_project`).
+    pub django_project: Option<PathBuf>,
 }
 
 /// A probe ready to run: `url` and `body` still hold `{nonce}`.

@@ -393,6 +393,42 @@ pub fn probe_value(profile: &ActiveProfile, result: &ProbeResult, as_event: bool
     value
 }
 
+/// The line of the Django doctor's reading (`type`: `django`), once at
+/// start with `django_project`: `project`, `healthy`, `findings`
+/// (`severity`, `code`, `endpoint`, `summary`, `fixes`) and `endpoints`
+/// (each endpoint's path, its route and consumer, or the `nearest` route).
+pub fn django_line(out: &mut Vec<u8>, doctor: &crate::diagnose::django::Doctor) {
+    let value = json!({
+        "ts": now(),
+        "type": "django",
+        "project": doctor.project,
+        "healthy": doctor.healthy,
+        "findings": doctor.findings,
+        "endpoints": doctor.endpoints,
+    });
+    push_line(out, &value);
+}
+
+/// A failed probe's object with what the Django doctor says about it
+/// (`doctor`: `{"summary", "fixes"}`), when it says something.
+pub fn probe_with_doctor(
+    mut value: Value,
+    finding: Option<crate::diagnose::server_side::Finding>,
+) -> Value {
+    if let (Value::Object(map), Some(f)) = (&mut value, finding) {
+        map.insert(
+            "doctor".into(),
+            json!({"summary": f.summary, "fixes": f.fixes}),
+        );
+    }
+    value
+}
+
+/// Any JSON value as one terminal-safe line.
+pub fn value_line(out: &mut Vec<u8>, value: &Value) {
+    push_line(out, value);
+}
+
 fn now() -> Ts {
     Ts(SystemTime::now())
 }

@@ -1,9 +1,11 @@
 //! Front ends without a terminal UI, for scripts, CI and on-call use:
 //! [`check`] (one attempt per endpoint, a report, an exit code) and
 //! [`tail`] (the engine with reconnects, one JSON line per event) and
-//! [`watch`] (the engine serving Prometheus metrics).
+//! [`watch`] (the engine serving Prometheus metrics) and [`doctor`] (a
+//! Django project's wiring, read with its own interpreter).
 
 pub mod check;
+pub mod doctor;
 pub mod event_json;
 pub mod send;
 pub mod tail;

@@ -207,16 +207,32 @@ impl State<'_> {
         false
     }
 
+    /// A probe's line; a failed one with the Django doctor's explanation.
+    fn probe_line(&mut self, result: &crate::session::ProbeResult) {
+        let finding = match &result.outcome {
+            crate::session::ProbeOutcome::Failed { reason } => {
+                crate::report::probe_explained(&self.model, reason)
+            }
+            crate::session::ProbeOutcome::Delivered { .. } => None,
+        };
+        if finding.is_none() {
+            return event_json::probe_line(&mut self.buf, self.profile, result);
+        }
+        let value = event_json::probe_value(self.profile, result, true);
+        event_json::value_line(&mut self.buf, &event_json::probe_with_doctor(value, finding));
+    }
+
     fn write_now(&mut self, event: &Event) -> bool {
         self.model.apply(event);
         match event {
             // Kept in the model: pinned to the `closed` lines it explains.
             Event::ServerLog(_) => {}
+            Event::Django(doctor) => event_json::django_line(&mut self.buf, doctor),
             Event::TokenCheck(result) => {
                 event_json::token_check_line(&mut self.buf, result);
                 self.token_check = Some(result.clone());
             }
-            Event::Probe(result) => event_json::probe_line(&mut self.buf, self.profile, result),
+            Event::Probe(result) => self.probe_line(result),
             Event::Session { endpoint, event } => {
                 if let SessionEvent::Messages(batch) = event {
                     let ep = self.profile.endpoints.get(*endpoint);

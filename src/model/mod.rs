@@ -250,6 +250,8 @@ pub struct Model {
     /// The server's latest log lines (`server_log`), oldest first, at most
     /// [`SERVER_LOG_CAP`].
     pub server_log: VecDeque<LogLine>,
+    /// The Django doctor's reading of `django_project`, once it finished.
+    pub django: Option<std::sync::Arc<crate::diagnose::django::Doctor>>,
 }
 
 /// Server log lines kept: enough for a few tracebacks around a minute of
@@ -285,6 +287,7 @@ impl Model {
             token_check_configured: profile.token_check.is_some(),
             probe_configured: profile.probe.is_some(),
             server_log: VecDeque::new(),
+            django: None,
         }
     }
 
@@ -324,6 +327,7 @@ impl Model {
                 }
             }
             Event::TokenCheck(result) => self.token_check = Some(result.clone()),
+            Event::Django(doctor) => self.django = Some(doctor.clone()),
             Event::ServerLog(lines) => {
                 for line in lines {
                     if self.server_log.len() == SERVER_LOG_CAP {

@@ -4,6 +4,7 @@
 
 pub mod backoff;
 pub mod dial;
+pub mod django;
 pub mod events;
 pub mod handshake;
 pub mod heartbeat;
