@@ -414,7 +414,10 @@ async fn doctor(
         .await
         .map_err(|e| {
             let fixes = e.fixes().join(" ");
-            CliError::Io(format!("doctor: {e}{}{fixes}", if fixes.is_empty() { "" } else { ". " }))
+            CliError::Io(format!(
+                "doctor: {e}{}{fixes}",
+                if fixes.is_empty() { "" } else { ". " }
+            ))
         })?;
     let text = if json {
         crate::headless::doctor::to_json(&doctor) + "\n"

@@ -70,6 +70,10 @@ pub struct Report {
     /// [`super::event_json::probe_value`]); `null` when none finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<Value>,
+    /// With `django_project`: the Django doctor's reading (as `wsmon
+    /// doctor --format json` prints it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub django: Option<crate::diagnose::django::Doctor>,
 }
 
 /// One endpoint's line of the report.
@@ -200,6 +204,7 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
             }
         }
     }
+    await_doctor(&profile, &mut model, &mut rx).await;
     drop(rx);
     supervisor.shutdown().await;
     let mut report = build(&profile, &model);
@@ -213,7 +218,12 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
             report.healthy = false;
         }
         report.probe = Some(result.map_or(Value::Null, |r| {
-            super::event_json::probe_value(&profile, r, false)
+            let finding = match &r.outcome {
+                session::ProbeOutcome::Failed { reason } => report::probe_explained(&model, reason),
+                session::ProbeOutcome::Delivered { .. } => None,
+            };
+            let value = super::event_json::probe_value(&profile, r, false);
+            super::event_json::probe_with_doctor(value, finding)
         }));
     }
     report
@@ -238,12 +248,38 @@ pub async fn watch(profile: ActiveProfile, duration: Duration) -> Report {
             },
         }
     }
+    await_doctor(&profile, &mut model, &mut rx).await;
     // Judged before the sockets close: wsmon's own closes are not churn,
     // but a session must be open at the end.
     let report = build(&profile, &model);
     drop(rx);
     supervisor.shutdown().await;
     report
+}
+
+/// With `django_project`, reads events on until the Django doctor's
+/// reading is in (it runs once at start, at most
+/// [`crate::session::django::TIMEOUT`] plus its connects).
+async fn await_doctor(
+    profile: &ActiveProfile,
+    model: &mut Model,
+    rx: &mut tokio::sync::mpsc::Receiver<Event>,
+) {
+    if profile.django_project.is_none() {
+        return;
+    }
+    let deadline =
+        tokio::time::Instant::now() + crate::session::django::TIMEOUT + Duration::from_secs(10);
+    while model.django.is_none() {
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(deadline) => break,
+            event = rx.recv() => match event {
+                Some(event) => model.apply(&event),
+                None => break,
+            },
+        }
+    }
 }
 
 fn build(profile: &ActiveProfile, model: &Model) -> Report {
@@ -378,6 +414,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
             .map(|t| token_check_value(t, false)),
         endpoints,
         probe: None,
+        django: model.django.as_deref().cloned(),
     }
 }
 
@@ -444,6 +481,27 @@ pub fn to_text(report: &Report) -> String {
             ),
             None => writeln!(out, "probe: FAILED, no result in time"),
         };
+        if let Some(summary) = p["doctor"]["summary"].as_str() {
+            let _ = writeln!(out, "     {}", visible(summary));
+            for fix in p["doctor"]["fixes"].as_array().into_iter().flatten() {
+                let _ = writeln!(out, "     - {}", fix.as_str().map_or("".into(), visible));
+            }
+        }
+    }
+    if let Some(d) = &report.django {
+        // What is not fine (errors and warnings); a failed endpoint's
+        // diagnosis carries the finding that explains it, too.
+        let shown: Vec<_> = (d.findings.iter())
+            .filter(|f| f.severity != crate::diagnose::django::Severity::Ok)
+            .cloned()
+            .collect();
+        let _ = writeln!(
+            out,
+            "django doctor ({}): {}",
+            visible(&d.project),
+            if d.healthy { "no errors" } else { "ERRORS" }
+        );
+        super::doctor::findings_text(&mut out, &shown, "  ");
     }
     for e in &report.endpoints {
         let mark = match (e.state, e.diagnosis.kind) {

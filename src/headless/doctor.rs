@@ -40,7 +40,12 @@ pub fn to_json(doctor: &Doctor) -> String {
 pub fn to_text(d: &Doctor) -> String {
     let mut out = String::new();
     let v = |s: &str| visible(s).into_owned();
-    let _ = writeln!(out, "django project {} (python {})", v(&d.project), v(&d.python));
+    let _ = writeln!(
+        out,
+        "django project {} (python {})",
+        v(&d.project),
+        v(&d.python)
+    );
     if let Some(i) = &d.inspection {
         let version = |name: &str, v: &Option<String>| {
             v.as_deref()
@@ -56,12 +61,23 @@ pub fn to_text(d: &Doctor) -> String {
             version("Daphne", &i.daphne),
             version("channels_redis", &i.channels_redis),
         );
-        if let Some(s) = &i.settings_module {
-            let _ = writeln!(out, "  settings: {}{}", v(s), if i.debug { " (DEBUG)" } else { "" });
+        if let Some(s) = i.settings_module.as_ref().filter(|_| i.error.is_none()) {
+            let _ = writeln!(
+                out,
+                "  settings: {}{}",
+                v(s),
+                if i.debug { " (DEBUG)" } else { "" }
+            );
         }
+    }
+    // Settings that did not import: nothing more was read.
+    if let Some(i) = d.inspection.as_ref().filter(|i| i.error.is_none()) {
         let _ = writeln!(out, "  INSTALLED_APPS: {}", v(&i.installed_apps.join(", ")));
         let _ = writeln!(out, "  ALLOWED_HOSTS: {}", v(&i.allowed_hosts.join(", ")));
-        let asgi = i.asgi_application.as_deref().map_or("not set".to_string(), v);
+        let asgi = i
+            .asgi_application
+            .as_deref()
+            .map_or("not set".to_string(), v);
         let shape = match (&i.asgi_type, &i.protocols) {
             (_, Some(p)) => format!(": ProtocolTypeRouter ({})", v(&p.join(", "))),
             (Some(t), None) => format!(": {}", v(t)),
@@ -75,7 +91,12 @@ pub fn to_text(d: &Doctor) -> String {
             } else {
                 format!(" at {}", v(&hosts.join(", ")))
             };
-            let _ = writeln!(out, "  CHANNEL_LAYERS {}: {}{at}", v(&layer.alias), v(&layer.backend));
+            let _ = writeln!(
+                out,
+                "  CHANNEL_LAYERS {}: {}{at}",
+                v(&layer.alias),
+                v(&layer.backend)
+            );
         }
         if !i.routes.is_empty() {
             let _ = writeln!(out, "  websocket routes:");
@@ -106,8 +127,16 @@ pub fn to_text(d: &Doctor) -> String {
         }
     }
     findings_text(&mut out, &d.findings, "");
-    let errors = d.findings.iter().filter(|f| f.severity == Severity::Error).count();
-    let warnings = d.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    let errors = d
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = d
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
     let _ = writeln!(
         out,
         "{}: {errors} error{}, {warnings} warning{}",

@@ -219,7 +219,10 @@ impl State<'_> {
             return event_json::probe_line(&mut self.buf, self.profile, result);
         }
         let value = event_json::probe_value(self.profile, result, true);
-        event_json::value_line(&mut self.buf, &event_json::probe_with_doctor(value, finding));
+        event_json::value_line(
+            &mut self.buf,
+            &event_json::probe_with_doctor(value, finding),
+        );
     }
 
     fn write_now(&mut self, event: &Event) -> bool {

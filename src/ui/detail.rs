@@ -77,6 +77,55 @@ fn field<'a>(app: &App, name: &'a str, value: impl Into<Span<'a>>) -> Line<'a> {
     ])
 }
 
+/// The Django doctor's findings (`django_project`) that concern the
+/// selected endpoint: its own and the project's errors and warnings; a
+/// `django` line saying it is fine otherwise.
+fn django_lines(app: &App, out: &mut Vec<Line<'_>>) {
+    use crate::diagnose::django::Severity;
+    let Some(doctor) = &app.model.django else {
+        if app.active.django_project.is_some() {
+            out.push(field(
+                app,
+                "django",
+                Span::styled("the doctor is reading the project…", app.theme.dim()),
+            ));
+        }
+        return;
+    };
+    let mine = (doctor.findings.iter())
+        .filter(|f| f.severity != Severity::Ok)
+        .filter(|f| f.endpoint_index.is_none() || f.endpoint_index == Some(app.selected));
+    let mut any = false;
+    for f in mine {
+        any = true;
+        let style = match f.severity {
+            Severity::Error => app.theme.bad(),
+            _ => app.theme.warn(),
+        };
+        // Summaries are escaped where they are made.
+        out.push(field(app, "django", Span::styled(f.summary.clone(), style)));
+    }
+    if !any {
+        let name = app
+            .active
+            .endpoints
+            .get(app.selected)
+            .map(|e| e.name.as_str());
+        let route = (doctor.endpoints.iter())
+            .find(|e| Some(e.endpoint.as_str()) == name)
+            .and_then(|e| e.consumer.as_deref())
+            .map_or(String::new(), |c| format!(": served by {}", visible(c)));
+        out.push(field(
+            app,
+            "django",
+            Span::styled(
+                format!("the doctor found nothing wrong{route}"),
+                app.theme.dim(),
+            ),
+        ));
+    }
+}
+
 /// Every line of the panel for session `s`.
 pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
     let theme = &app.theme;
@@ -200,6 +249,7 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         };
         out.push(field(app, "served by", Span::raw(text)));
     }
+    django_lines(app, &mut out);
     let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());
     if let Some(http) = refused {
         for (k, v) in http.headers.iter().take(MAX_HEADERS) {

@@ -70,6 +70,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         probe: None,
         proxy: Default::default(),
         server_log: None,
+        django_project: None,
     }
 }
 

@@ -128,7 +128,8 @@ mod tests {
 
     #[test]
     fn a_django_project_is_taken_from_the_profiles_folder() {
-        let text = "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\ndjango_project = \"../backend\"\n";
+        let text =
+            "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\ndjango_project = \"../backend\"\n";
         let config = parse(Path::new("/etc/wsmon/profiles.toml"), text).expect("valid");
         assert_eq!(
             config.profiles[0].django_project.as_deref(),

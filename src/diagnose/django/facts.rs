@@ -131,6 +131,9 @@ pub struct Reach {
     pub alias: String,
     /// `host:port` or `unix:/path`.
     pub address: String,
+    /// JSON: `outcome` (`redis`, `accepted`, `not_redis`, `unreachable`,
+    /// `unchecked`) and `detail`, beside `alias` and `address`.
+    #[serde(flatten)]
     pub outcome: ReachOutcome,
 }
 

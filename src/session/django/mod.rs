@@ -221,8 +221,7 @@ async fn reach_one(host: &LayerHost) -> ReachOutcome {
         }
         #[cfg(unix)]
         (_, _, Some(path)) => {
-            match tokio::time::timeout(REACH_TIMEOUT, tokio::net::UnixStream::connect(path)).await
-            {
+            match tokio::time::timeout(REACH_TIMEOUT, tokio::net::UnixStream::connect(path)).await {
                 Err(_) => ReachOutcome::Unreachable {
                     detail: "no answer".into(),
                 },
@@ -381,7 +380,9 @@ mod tests {
     #[tokio::test]
     async fn a_missing_manage_py_is_said_before_running_anything() {
         let dir = std::env::temp_dir();
-        let err = inspect(&dir, Path::new("python3")).await.expect_err("no manage.py");
+        let err = inspect(&dir, Path::new("python3"))
+            .await
+            .expect_err("no manage.py");
         assert!(matches!(err, DoctorError::NoManagePy(_)), "{err}");
     }
 }
