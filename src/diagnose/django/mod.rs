@@ -404,7 +404,7 @@ fn endpoint_routes(
                     Severity::Error,
                     Code::NoRoute,
                     format!(
-                        "no route matches `{path}`{mean} Channels' URLRouter raises \"No route found\" and the server answers 500. Routes: {}.",
+                        "no route matches `{path}`{mean} Channels' URLRouter raises \"No route found\" (Daphne answers the upgrade 500). Routes: {}.",
                         if known.is_empty() {
                             "none".to_string()
                         } else {
