@@ -232,3 +232,44 @@ async fn served_by_and_a_restart_in_the_detail_panel() {
     );
     assert!(screen.contains("restarted (pid 4242 → 4343)"), "{screen}");
 }
+
+/// The Django doctor's reading (`django_project`): its findings in the
+/// detail panel's `django` lines, and the one that explains a refused
+/// upgrade in the diagnosis.
+#[tokio::test]
+async fn the_django_doctor_in_the_detail_panel_and_the_diagnosis() {
+    use wsmon::diagnose::django::{Context, EndpointFacts, Inspection, diagnose};
+    let inspection: Inspection =
+        serde_json::from_str(include_str!("../src/diagnose/django/channels-4.3.json"))
+            .expect("the recorded inspection");
+    let context = Context {
+        endpoints: vec![EndpointFacts {
+            name: "notifications".into(),
+            path: "/ws/strict/notifications/".into(),
+            origin: None,
+        }],
+        rest_host: Some("127.0.0.1".into()),
+        serving: vec![],
+    };
+    let doctor = diagnose("backend", "python", inspection, vec![], &context);
+    let (mut app, tx) = detached("demo-omar", at(5_000));
+    let events = vec![
+        wsmon::session::Event::Django(std::sync::Arc::new(doctor)),
+        connecting(0, 1, 0),
+        closed(0, refused_403(1, 0)),
+    ];
+    feed(&tx, events).await;
+    let screen = drive(&mut app, 220, 60, vec![]).await;
+    assert!(
+        screen.contains("django     `/ws/strict/notifications/` is behind an OriginValidator"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("django     Channel layer `default` is InMemoryChannelLayer"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Server side: the Django doctor (backend):"),
+        "{screen}"
+    );
+}
