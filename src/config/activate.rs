@@ -146,6 +146,7 @@ impl Profile {
                     subprotocols,
                     heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
                     protocol,
+                    expect: template.expect.clone(),
                 },
             )
             .collect();

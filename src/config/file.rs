@@ -73,6 +73,22 @@ pub struct RawEndpoint {
     /// `[[endpoints.on_open]]`: raw frames sent after every open.
     #[serde(default)]
     pub on_open: Vec<RawOnOpen>,
+    /// `expect_message_within = "2m"`: an open socket silent for longer
+    /// is degraded.
+    pub expect_message_within: Option<Spanned<String>>,
+    /// `[[endpoints.expect]]`: rules every JSON message must meet.
+    #[serde(default)]
+    pub expect: Vec<RawExpect>,
+}
+
+/// `[[endpoints.expect]]`: `path` (dotted) with `regex` and/or `type`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub path: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
 }
 
 /// `[endpoints.socketio]`.

@@ -141,6 +141,81 @@ pub struct EndpointTemplate {
     pub heartbeat: Option<HeartbeatMode>,
     /// The application protocol spoken over the socket (templates).
     pub protocol: ProtocolConfig,
+    /// What its messages are expected to be.
+    pub expect: Expectations,
+}
+
+/// What an endpoint's messages are expected to be: how often
+/// (`expect_message_within`) and what shape (`[[endpoints.expect]]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expectations {
+    /// An open socket with no message for longer is degraded.
+    pub message_within: Option<std::time::Duration>,
+    pub rules: Vec<ExpectRule>,
+}
+
+/// One `[[endpoints.expect]]` rule over a text message parsed as JSON:
+/// the value at `path` (dotted; the whole message when absent) matches
+/// `regex` (strings as they are, other values as JSON text) and/or is of
+/// JSON `type` (`string`, `number`, `boolean`, `object`, `array`, `null`).
+#[derive(Debug, Clone)]
+pub struct ExpectRule {
+    pub path: Vec<String>,
+    pub regex: Option<regex::Regex>,
+    pub kind: Option<JsonType>,
+    /// The rule as people read it: `data.title ~ /^.+$/`, `id: number`.
+    pub shown: String,
+}
+
+/// Rules are equal when written the same (a regex compares by its text).
+impl PartialEq for ExpectRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+            && self.kind == other.kind
+            && self.regex.as_ref().map(regex::Regex::as_str)
+                == other.regex.as_ref().map(regex::Regex::as_str)
+    }
+}
+
+impl Eq for ExpectRule {}
+
+/// A JSON value's type, as `[[endpoints.expect]]` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    String,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    Null,
+}
+
+impl JsonType {
+    pub const NAMES: &'static str =
+        "\"string\", \"number\", \"boolean\", \"object\", \"array\", \"null\"";
+
+    pub fn parse(name: &str) -> Option<JsonType> {
+        Some(match name {
+            "string" => JsonType::String,
+            "number" => JsonType::Number,
+            "boolean" | "bool" => JsonType::Boolean,
+            "object" => JsonType::Object,
+            "array" => JsonType::Array,
+            "null" => JsonType::Null,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Boolean => "boolean",
+            JsonType::Object => "object",
+            JsonType::Array => "array",
+            JsonType::Null => "null",
+        }
+    }
 }
 
 /// TLS options of a profile; the default is verified TLS with the Mozilla
@@ -277,6 +352,8 @@ pub struct Endpoint {
     pub heartbeat: HeartbeatMode,
     /// The application protocol, `{token}` filled in (may be secret).
     pub protocol: ProtocolConfig,
+    /// What its messages are expected to be (silence, shape).
+    pub expect: Expectations,
 }
 
 impl std::fmt::Debug for Endpoint {

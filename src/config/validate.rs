@@ -8,6 +8,7 @@
 //! valid. Nothing here resolves a token or touches the network.
 
 mod endpoint;
+mod expect;
 mod probe;
 mod protocol;
 mod proxy;

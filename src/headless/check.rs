@@ -104,6 +104,35 @@ pub struct EndpointReport {
     /// The process listening on the endpoint's port (`{"pid", "command",
     /// "user"}`), for an endpoint on this machine; `null` otherwise.
     pub served_by: Option<crate::session::served_by::Listener>,
+    /// With `expect_message_within` or `[[endpoints.expect]]`: `silent`
+    /// (the silence's `summary` and `silent_for_ms`, or `null`), `rules`
+    /// (`rule`, `matched`, `violated`) and `last_violation` (`at`, `rule`,
+    /// `why`, `message`) or `null`. Absent without expectations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Value>,
+}
+
+/// The `expect` object of an endpoint (see [`EndpointReport::expect`]).
+fn expect_value(state: &crate::model::SessionState, now: std::time::SystemTime) -> Option<Value> {
+    let e = &state.expect;
+    if e.within.is_none() && e.rules.is_empty() {
+        return None;
+    }
+    let silent = state
+        .silence(now)
+        .map(|s| serde_json::json!({"summary": s.describe(), "silent_for_ms": millis(s.quiet)}));
+    let rules: Vec<Value> = (e.rules.iter().zip(&e.counts))
+        .map(|(r, c)| serde_json::json!({"rule": r.shown, "matched": c.matched, "violated": c.violated}))
+        .collect();
+    let last = e.last_violation.as_ref().map(|v| {
+        serde_json::json!({
+            "at": super::event_json::Ts(v.at),
+            "rule": e.rules.get(v.rule).map(|r| r.shown.clone()),
+            "why": v.why,
+            "message": v.message,
+        })
+    });
+    Some(serde_json::json!({"silent": silent, "rules": rules, "last_violation": last}))
 }
 
 /// Runs the check and builds the report.
@@ -320,6 +349,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         ),
                         warnings,
                         served_by: report::served_by(model, index).cloned(),
+                        expect: expect_value(state, now),
                     };
                 }
                 return EndpointReport {
@@ -340,6 +370,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     ),
                     warnings,
                     served_by: report::served_by(model, index).cloned(),
+                    expect: expect_value(state, now),
                 };
             };
             // Held open and closed by us, or open now (--watch): the socket
@@ -400,6 +431,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 diagnosis,
                 warnings,
                 served_by: report::served_by(model, index).cloned(),
+                expect: expect_value(state, now),
             }
         })
         .collect();
@@ -543,6 +575,30 @@ pub fn to_text(report: &Report) -> String {
                 "     served by: {}",
                 visible(&crate::diagnose::server_side::describe(who))
             );
+        }
+        if let Some(x) = &e.expect {
+            if let Some(summary) = x["silent"]["summary"].as_str() {
+                let _ = writeln!(out, "     silent: {}", visible(summary));
+            }
+            for r in x["rules"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "     rule {}: {} matched, {} violated",
+                    r["rule"].as_str().map_or("?".into(), visible),
+                    r["matched"],
+                    r["violated"]
+                );
+            }
+            if let Some(why) = x["last_violation"]["why"].as_str() {
+                let _ = writeln!(
+                    out,
+                    "     last violation: {}: {}",
+                    visible(why),
+                    x["last_violation"]["message"]
+                        .as_str()
+                        .map_or("".into(), visible)
+                );
+            }
         }
         if let Some(reason) = e.close_reason.as_deref().filter(|r| !r.is_empty()) {
             let _ = writeln!(out, "     reason: {}", visible(reason));

@@ -424,6 +424,23 @@ pub fn probe_with_doctor(
     value
 }
 
+/// The line of an open socket silent for longer than its
+/// `expect_message_within` (`type`: `silent`): `endpoint`,
+/// `silent_for_ms`, `last_message_at` (or `null`), `expected_within_ms`,
+/// `summary`.
+pub fn silent_line(out: &mut Vec<u8>, endpoint: &str, silence: &crate::model::expect::Silence) {
+    let value = json!({
+        "ts": now(),
+        "type": "silent",
+        "endpoint": endpoint,
+        "silent_for_ms": millis(silence.quiet),
+        "last_message_at": silence.last_message_at.map(Ts),
+        "expected_within_ms": millis(silence.expected_within),
+        "summary": silence.describe(),
+    });
+    push_line(out, &value);
+}
+
 /// Any JSON value as one terminal-safe line.
 pub fn value_line(out: &mut Vec<u8>, value: &Value) {
     push_line(out, value);

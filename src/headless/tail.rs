@@ -64,6 +64,8 @@ enum Wake {
     HoldOver,
     /// Output held for the next hand-over is due.
     Flush,
+    /// Time to look for silent sockets (`expect_message_within`).
+    SilenceTick,
 }
 
 /// Runs tail, writing to `out` (see [`Output`]). Returns when a limit is
@@ -87,7 +89,11 @@ pub async fn run<W: Write + Send + 'static>(
         remaining: limits.count,
         buf: Vec::with_capacity(64 * 1024),
         held: profile.token_check.is_some().then(Vec::new),
+        silent: vec![false; profile.endpoints.len()],
     };
+    // A clock only when some endpoint expects messages within a time.
+    let watches_silence = (profile.endpoints.iter()).any(|e| e.expect.message_within.is_some());
+    let mut silence_tick = watches_silence.then(|| Instant::now() + SILENCE_TICK);
     let lint = crate::report::url_warnings(&profile);
     for (endpoint, warnings) in profile.endpoints.iter().zip(&lint) {
         if !warnings.is_empty() {
@@ -109,6 +115,7 @@ pub async fn run<W: Write + Send + 'static>(
             // The token check did not answer in time: write what waited.
             _ = sleep_until_opt(holding) => Wake::HoldOver,
             _ = sleep_until_opt(flush_at) => Wake::Flush,
+            _ = sleep_until_opt(silence_tick) => Wake::SilenceTick,
             event = rx.recv() => match event {
                 Some(event) => Wake::Event(event),
                 None => break Ok(()),
@@ -118,6 +125,11 @@ pub async fn run<W: Write + Send + 'static>(
             Wake::Event(event) => state.write(&event),
             Wake::HoldOver => state.release(),
             Wake::Flush => false,
+            Wake::SilenceTick => {
+                silence_tick = Some(Instant::now() + SILENCE_TICK);
+                state.silence_lines(std::time::SystemTime::now());
+                false
+            }
         };
         // Drain what is already queued before one write + flush.
         while !done && state.buf.len() < (1 << 20) {
@@ -168,7 +180,13 @@ struct State<'a> {
     buf: Vec<u8>,
     /// `Some` while waiting for the first token check: the events so far.
     held: Option<Vec<Event>>,
+    /// Per endpoint: its current silence has had its `silent` line.
+    silent: Vec<bool>,
 }
+
+/// How often `tail` looks for silent sockets (only with
+/// `expect_message_within`).
+const SILENCE_TICK: Duration = Duration::from_secs(1);
 
 impl State<'_> {
     /// Appends the lines of one event (or holds it until the first token
@@ -205,6 +223,25 @@ impl State<'_> {
             }
         }
         false
+    }
+
+    /// One `silent` line per stretch of silence longer than the endpoint's
+    /// `expect_message_within` (again after a message or a reopen).
+    fn silence_lines(&mut self, now: std::time::SystemTime) {
+        for (i, s) in self.model.sessions.iter().enumerate() {
+            let silence = s.silence(now);
+            let Some(flag) = self.silent.get_mut(i) else {
+                continue;
+            };
+            match silence {
+                Some(silence) if !*flag => {
+                    *flag = true;
+                    event_json::silent_line(&mut self.buf, &s.name, &silence);
+                }
+                Some(_) => {}
+                None => *flag = false,
+            }
+        }
     }
 
     /// A probe's line; a failed one with the Django doctor's explanation.

@@ -2,6 +2,7 @@
 //! endpoint, built only by applying [`Event`]s. Headless commands and the
 //! dashboard share it, so they cannot disagree about what happened.
 
+pub mod expect;
 pub mod health;
 pub mod lifecycle;
 pub mod ring;
@@ -79,6 +80,8 @@ pub struct SessionState {
     /// When the latest lookup found another listener (or none) than the
     /// one before it (`tail` prints a line then).
     pub served_by_changed: Option<std::time::SystemTime>,
+    /// Silence and content rules of the endpoint, and what arrived.
+    pub expect: expect::Expecting,
 }
 
 impl SessionState {
@@ -107,6 +110,7 @@ impl SessionState {
             keepalives: 0,
             protocol_error: None,
             detected: None,
+            expect: expect::Expecting::default(),
         }
     }
 
@@ -138,6 +142,7 @@ impl SessionState {
                 self.was_ready = false;
             }
             SessionEvent::Messages(batch) => {
+                self.expect.saw(&batch.messages);
                 self.payloads.add_dropped(batch.dropped);
                 self.messages += batch.dropped;
                 for payload in &batch.messages {
@@ -274,6 +279,7 @@ impl Model {
                 .map(|e| {
                     let mut s = SessionState::new(&e.name, &e.shown_url);
                     s.expects_ready = e.protocol.has_ready();
+                    s.expect = expect::Expecting::new(&e.expect);
                     s
                 })
                 .collect(),
@@ -316,6 +322,7 @@ impl Model {
                 {
                     session.messages += batch.messages.len() as u64 + batch.dropped;
                     session.bytes += batch.messages.iter().map(|p| p.len() as u64).sum::<u64>();
+                    session.expect.saw(&batch.messages);
                     return;
                 }
                 let before = session.payloads.bytes();

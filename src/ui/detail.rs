@@ -126,6 +126,66 @@ fn django_lines(app: &App, out: &mut Vec<Line<'_>>) {
     }
 }
 
+/// The endpoint's expectations (`expect_message_within`,
+/// `[[endpoints.expect]]`): the silence, each rule's counts and the last
+/// message that broke one.
+fn expect_lines<'a>(app: &App, s: &SessionState, out: &mut Vec<Line<'a>>) {
+    let theme = &app.theme;
+    let e = &s.expect;
+    if let Some(within) = e.within {
+        let line = match s.silence(app.now()) {
+            Some(silence) => Span::styled(silence.describe(), theme.bad()),
+            None => Span::styled(
+                format!(
+                    "expects a message within {}{}",
+                    humantime::format_duration(within),
+                    e.last_message_at.map_or(String::new(), |at| format!(
+                        "; last at {}",
+                        super::clock(at)
+                    ))
+                ),
+                theme.dim(),
+            ),
+        };
+        out.push(field(app, "silence", line));
+    }
+    for (rule, count) in e.rules.iter().zip(&e.counts) {
+        let style = if count.violated > 0 {
+            theme.bad()
+        } else {
+            theme.dim()
+        };
+        out.push(field(
+            app,
+            "rule",
+            Span::styled(
+                format!(
+                    "{}  {} matched · {} violated",
+                    visible(&rule.shown),
+                    count.matched,
+                    count.violated
+                ),
+                style,
+            ),
+        ));
+    }
+    if let Some(v) = &e.last_violation {
+        out.push(field(
+            app,
+            "violation",
+            Span::styled(
+                format!(
+                    "{} at {}: {}",
+                    visible(&v.why),
+                    super::clock(v.at),
+                    visible(&v.message)
+                ),
+                theme.bad(),
+            ),
+        ));
+    }
+}
+
 /// Every line of the panel for session `s`.
 pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
     let theme = &app.theme;
@@ -250,6 +310,7 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         out.push(field(app, "served by", Span::raw(text)));
     }
     django_lines(app, &mut out);
+    expect_lines(app, s, &mut out);
     let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());
     if let Some(http) = refused {
         for (k, v) in http.headers.iter().take(MAX_HEADERS) {
