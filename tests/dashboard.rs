@@ -273,3 +273,39 @@ async fn the_django_doctor_in_the_detail_panel_and_the_diagnosis() {
         "{screen}"
     );
 }
+
+/// `expect_message_within` and `[[endpoints.expect]]`: the detail panel's
+/// `silence`, `rule` and `violation` lines, and the word in the header.
+#[tokio::test]
+async fn a_silent_socket_and_a_broken_rule_in_the_detail_panel() {
+    let toml = "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\n\
+        [[profiles.p.endpoints]]\nname = \"feed\"\nurl = \"{ws}/ws/feed/\"\nexpect_message_within = \"2m\"\n\
+        [[profiles.p.endpoints.expect]]\npath = \"title\"\nregex = \".\"\n";
+    let config = wsmon::config::validate::parse(std::path::Path::new("<t>"), toml).expect("parse");
+    let active = config.profiles[0].activate().expect("activate");
+    let (mut app, tx) = wsmon::app::App::detached(config, 0, active);
+    app.clock = wsmon::app::Clock::Fixed(at(136_000));
+    app.theme = wsmon::ui::theme::Theme { color: false };
+    let events = vec![
+        connecting(0, 1, 0),
+        open(0, 0),
+        messages(0, vec![text(1_000, r#"{"headline": "x"}"#)], 0),
+    ];
+    feed(&tx, events).await;
+    let screen = drive(&mut app, 220, 60, vec![]).await;
+    assert!(
+        screen.contains(
+            "silence    open but silent for 2m 15s (last message at 2025-11-24T16:00:01Z"
+        ),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("rule       title ~ /./  0 matched · 1 violated"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("violation  title is missing at 16:00:01: {\"headline\": \"x\"}"),
+        "{screen}"
+    );
+    assert!(screen.to_uppercase().contains("DEGRADED"), "{screen}");
+}
