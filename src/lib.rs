@@ -15,6 +15,7 @@ pub mod headless;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod proxy;
 pub mod report;
 pub mod secret;
