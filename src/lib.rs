@@ -5,6 +5,8 @@
 //! built from them; knowledge ([`diagnose`]) is pure functions over facts;
 //! front ends ([`headless`], the dashboard) only read the model.
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -243,7 +243,7 @@ pub fn sent(profile: &ActiveProfile, endpoint: &Endpoint) -> Sent {
 
 /// Whole milliseconds, for JSON `*_ms` fields.
 pub fn millis(d: Duration) -> u64 {
-    d.as_millis().min(u128::from(u64::MAX)) as u64
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// A short human duration: `850ms`, `4.2s`, `3m 12s`, `2h 5m`.

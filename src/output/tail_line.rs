@@ -262,6 +262,9 @@ fn itoa_buf() -> [u8; 20] {
     [0; 20]
 }
 
+// `n % 10` is a digit: the cast cannot truncate (and the hot path keeps
+// no check for it).
+#[allow(clippy::cast_possible_truncation)]
 fn format_usize(buf: &mut [u8; 20], mut n: usize) -> &[u8] {
     let mut i = buf.len();
     loop {
@@ -281,6 +284,8 @@ thread_local! {
 }
 
 /// RFC 3339 with milliseconds, as [`Ts`] writes it.
+// `ms` is under 1000, so each of its digits fits a `u8`.
+#[allow(clippy::cast_possible_truncation)]
 fn push_ts(out: &mut Vec<u8>, at: SystemTime) {
     let Ok(since) = at.duration_since(std::time::UNIX_EPOCH) else {
         out.extend_from_slice(humantime::format_rfc3339_millis(at).to_string().as_bytes());

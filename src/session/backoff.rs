@@ -67,7 +67,8 @@ impl Backoff {
         if high <= low {
             return low;
         }
-        let millis = rand::rng().random_range(low.as_millis() as u64..=high.as_millis() as u64);
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let millis = rand::rng().random_range(ms(low)..=ms(high));
         Duration::from_millis(millis)
     }
 

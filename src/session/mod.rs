@@ -27,5 +27,5 @@ use std::time::Duration;
 
 /// Serializes a duration as whole milliseconds (JSON `*_ms` fields).
 pub fn serde_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_millis() as u64)
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

@@ -134,7 +134,7 @@ pub fn detect(h: &History<'_>) -> Option<Pattern> {
 }
 
 fn ms(d: Duration) -> u64 {
-    d.as_millis().min(u128::from(u64::MAX)) as u64
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Whether wsmon itself ended the socket (user, shutdown, check, a
@@ -157,7 +157,7 @@ fn agree(values: &[Duration]) -> Option<Duration> {
     let mut sorted = values.to_vec();
     sorted.sort();
     let median = *sorted.get(sorted.len() / 2)?;
-    let spread = *sorted.last()? - *sorted.first()?;
+    let spread = sorted.last()?.saturating_sub(*sorted.first()?);
     (spread <= (median / 20).max(Duration::from_millis(750))).then_some(median)
 }
 

@@ -156,9 +156,9 @@ impl Stomp {
     }
 
     fn heart_beat_ms(&self) -> u64 {
-        self.options
-            .heart_beat
-            .map_or(HEART_BEAT_MS, |d| d.as_millis().max(1) as u64)
+        self.options.heart_beat.map_or(HEART_BEAT_MS, |d| {
+            u64::try_from(d.as_millis().max(1)).unwrap_or(u64::MAX)
+        })
     }
 
     pub fn deadline(&self) -> Option<Instant> {
