@@ -27,4 +27,5 @@ pub mod tls;
 pub mod token_check;
 pub mod tui;
 pub mod ui;
+pub mod units;
 pub mod writer_thread;

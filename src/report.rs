@@ -241,10 +241,8 @@ pub fn sent(profile: &ActiveProfile, endpoint: &Endpoint) -> Sent {
     Sent::new(&headers, &endpoint.subprotocols, places)
 }
 
-/// Whole milliseconds, for JSON `*_ms` fields.
-pub fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
+/// Whole milliseconds, for JSON `*_ms` fields (the one rule, in [`crate::units`]).
+pub use crate::units::millis;
 
 /// A short human duration: `850ms`, `4.2s`, `3m 12s`, `2h 5m`.
 pub fn short_duration(d: Duration) -> String {

@@ -51,8 +51,8 @@ async fn session(app: &AppState, mut socket: WebSocket) {
     let open = serde_json::json!({
         "sid": sid(),
         "upgrades": [],
-        "pingInterval": u64::try_from(PING_INTERVAL.as_millis()).unwrap_or(u64::MAX),
-        "pingTimeout": u64::try_from(PING_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+        "pingInterval": crate::units::millis(PING_INTERVAL),
+        "pingTimeout": crate::units::millis(PING_TIMEOUT),
         "maxPayload": 1_000_000,
     });
     if socket

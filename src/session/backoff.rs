@@ -67,7 +67,7 @@ impl Backoff {
         if high <= low {
             return low;
         }
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let ms = crate::units::millis;
         let millis = rand::rng().random_range(ms(low)..=ms(high));
         Duration::from_millis(millis)
     }

@@ -133,9 +133,7 @@ pub fn detect(h: &History<'_>) -> Option<Pattern> {
         .or_else(|| churn(h))
 }
 
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
+use crate::units::millis as ms;
 
 /// Whether wsmon itself ended the socket (user, shutdown, check, a
 /// violation it noticed): those say nothing about the path's timers.

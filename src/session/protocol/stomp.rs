@@ -156,9 +156,9 @@ impl Stomp {
     }
 
     fn heart_beat_ms(&self) -> u64 {
-        self.options.heart_beat.map_or(HEART_BEAT_MS, |d| {
-            u64::try_from(d.as_millis().max(1)).unwrap_or(u64::MAX)
-        })
+        self.options
+            .heart_beat
+            .map_or(HEART_BEAT_MS, |d| crate::units::millis(d).max(1))
     }
 
     pub fn deadline(&self) -> Option<Instant> {
