@@ -3,7 +3,9 @@
 //!
 //! Engine tasks ([`session`]) produce facts; a model ([`model`]) owns state
 //! built from them; knowledge ([`diagnose`]) is pure functions over facts;
-//! front ends ([`headless`], the dashboard) only read the model.
+//! front ends ([`headless`], the dashboard) only read the model, and write
+//! the typed lines and reports of [`output`]. [`units`] holds the one
+//! millisecond rule and the one duration formatter.
 
 #![forbid(unsafe_code)]
 
