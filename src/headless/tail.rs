@@ -22,9 +22,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::event_json;
 use crate::config::{ActiveProfile, ProtocolKind};
 use crate::model::Model;
+use crate::output::tail_line as event_json;
 use crate::session::{self, Event, Mode, SessionEvent, Supervisor};
 use crate::token_check::TokenCheckResult;
 use crate::writer_thread::Output;
@@ -252,14 +252,7 @@ impl State<'_> {
             }
             crate::session::ProbeOutcome::Delivered { .. } => None,
         };
-        if finding.is_none() {
-            return event_json::probe_line(&mut self.buf, self.profile, result);
-        }
-        let value = event_json::probe_value(self.profile, result, true);
-        event_json::value_line(
-            &mut self.buf,
-            &event_json::probe_with_doctor(value, finding),
-        );
+        event_json::probe_line_explained(&mut self.buf, self.profile, result, finding);
     }
 
     fn write_now(&mut self, event: &Event) -> bool {
