@@ -330,7 +330,8 @@ impl Metrics {
                 let bytes: u64 = batch.messages.iter().map(|p| p.len() as u64).sum();
                 self.messages.get_or_create(labels).inc_by(count);
                 self.bytes.get_or_create(labels).inc_by(bytes);
-                if let Some(newest) = batch.messages.iter().map(|p| p.at).max() {
+                // In arrival order: the last is the newest.
+                if let Some(newest) = batch.messages.last().map(|p| p.at) {
                     self.heard(labels, newest, false);
                 }
             }

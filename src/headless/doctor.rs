@@ -13,6 +13,8 @@ use crate::config::ActiveProfile;
 use crate::diagnose::django::Doctor;
 use crate::session::django::{self, DoctorError};
 
+pub use crate::output::doctor_report::{findings_text, to_json, to_text};
+
 /// Runs the doctor on `project` with `python` (or the one found, see
 /// [`django::interpreter`]), matched against `profile` when given.
 pub async fn run(
@@ -27,5 +29,3 @@ pub async fn run(
     };
     django::run(project, &python, &context).await
 }
-
-pub use crate::output::doctor_report::{findings_text, to_json, to_text};
