@@ -56,6 +56,9 @@ pub enum Code {
     DaphneMissing,
     DaphneAfterStaticfiles,
     DaphneFirst,
+    /// `channels` is not in INSTALLED_APPS (a warning: Channels 4 routes
+    /// without it, but its management commands and checks need it).
+    ChannelsMissing,
     RoutesUnknown,
     RouteFound,
     NoRoute,
@@ -166,6 +169,7 @@ pub fn diagnose(
         ));
     }
     apps(&inspection, context, &mut out);
+    channels_app(&inspection, &mut out);
     asgi(&inspection, &mut out);
     let endpoints = endpoint_routes(&inspection, context, &mut out);
     hosts(&inspection, context, &mut out);
@@ -243,6 +247,21 @@ fn apps(i: &Inspection, context: &Context, out: &mut Vec<Finding>) {
             },
             Vec::new(),
         )),
+    }
+}
+
+/// `channels` itself in INSTALLED_APPS, when Channels is installed.
+fn channels_app(i: &Inspection, out: &mut Vec<Finding>) {
+    if i.error.is_some() || i.channels.is_none() {
+        return;
+    }
+    if !i.installed_apps.iter().any(|a| a == "channels") {
+        out.push(finding(
+            Severity::Warning,
+            Code::ChannelsMissing,
+            "`channels` is installed but not in INSTALLED_APPS: routing works without it (Channels 4), but `runworker` and Channels' own checks do not.".into(),
+            vec!["Add \"channels\" to INSTALLED_APPS.".into()],
+        ));
     }
 }
 

@@ -279,8 +279,9 @@ fn runserver_without_daphne_is_an_error_where_runserver_serves() {
     )];
     let d = diagnose("p", "python", i.clone(), Vec::new(), &ctx);
     assert_eq!(codes(&d, Severity::Error), Vec::<Code>::new());
-    // daphne after staticfiles: staticfiles' runserver wins.
-    i.installed_apps = ["django.contrib.staticfiles", "daphne", "channels"]
+    // daphne after staticfiles: staticfiles' runserver wins; without the
+    // `channels` app: a warning.
+    i.installed_apps = ["django.contrib.staticfiles", "daphne"]
         .map(String::from)
         .to_vec();
     let d = diagnose("p", "python", i, Vec::new(), &context(Vec::new()));
@@ -288,6 +289,7 @@ fn runserver_without_daphne_is_an_error_where_runserver_serves() {
         codes(&d, Severity::Error),
         vec![Code::DaphneAfterStaticfiles]
     );
+    assert!(codes(&d, Severity::Warning).contains(&Code::ChannelsMissing));
 }
 
 #[test]
