@@ -31,6 +31,9 @@ pub struct Cli {
     /// Profile to use instead of the file's default_profile.
     #[arg(long, short = 'p', global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Several profiles live together, e.g. `--profiles sandra,omar` (dashboard, check, tail, watch, demo).
+    #[arg(long, global = true, value_name = "A,B", conflicts_with = "profile", value_parser = parse_profiles)]
+    pub profiles: Option<Vec<String>>,
     /// Log filter (error, warn, info, debug, trace, or tracing directives).
     #[arg(long, global = true, value_name = "FILTER", default_value = "info")]
     pub log_level: String,
@@ -216,13 +219,12 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             "--metrics is for `watch`, the dashboard and `demo`".into(),
         ));
     }
+    let names = wanted(cli.profile.as_deref(), cli.profiles.as_deref());
     let Some(command) = cli.command else {
-        return dashboard(cli.config.as_deref(), cli.profile.as_deref(), cli.metrics).await;
+        return dashboard(cli.config.as_deref(), &names, cli.metrics).await;
     };
     match command {
-        Command::Dashboard => {
-            dashboard(cli.config.as_deref(), cli.profile.as_deref(), cli.metrics).await
-        }
+        Command::Dashboard => dashboard(cli.config.as_deref(), &names, cli.metrics).await,
         Command::Explain {
             response: Some(ref path),
             ref url,
@@ -304,7 +306,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             watch,
             probe,
         } => {
-            let mut profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
+            let lineup = activate_lineup(&load(cli.config.as_deref())?, &names)?;
+            if lineup.len() > 1 {
+                return check_many(lineup, format, timeout, hold, watch, probe).await;
+            }
+            let mut profile = lineup
+                .into_iter()
+                .next()
+                .ok_or(ConfigError::Invalid(vec![]))?;
             if let Some(timeout) = timeout {
                 profile.settings.connect_timeout = timeout;
             }
@@ -334,15 +343,13 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             })
         }
         Command::Tail { duration, count } => {
-            let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
-            run_tail(profile, tail::Limits { duration, count }).await
+            let lineup = activate_lineup(&load(cli.config.as_deref())?, &names)?;
+            run_tail(lineup, tail::Limits { duration, count }).await
         }
-        Command::Demo { serve_only, port } => {
-            demo(serve_only, port, cli.profile.as_deref(), cli.metrics).await
-        }
+        Command::Demo { serve_only, port } => demo(serve_only, port, &names, cli.metrics).await,
         Command::Watch => {
-            let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
-            crate::headless::watch::run(profile, cli.metrics, |bound| {
+            let lineup = activate_lineup(&load(cli.config.as_deref())?, &names)?;
+            crate::headless::watch::run_many(lineup, cli.metrics, |bound| {
                 eprintln!("wsmon: serving metrics on http://{bound}/metrics");
             })
             .await
@@ -369,11 +376,90 @@ fn activate(config: &Config, name: Option<&str>) -> Result<ActiveProfile, Config
     config.profile(name)?.activate()
 }
 
-async fn run_tail(profile: ActiveProfile, limits: tail::Limits) -> Result<ExitCode, CliError> {
+/// `--profiles a,b`: the names, split at commas.
+fn parse_profiles(text: &str) -> Result<Vec<String>, String> {
+    let names = config::profile_list(text);
+    if names.is_empty() {
+        return Err("name at least one profile, e.g. `--profiles sandra,omar`".into());
+    }
+    Ok(names)
+}
+
+/// The profile names asked for: `--profiles`, `--profile`, or none (the
+/// file's default).
+fn wanted(profile: Option<&str>, profiles: Option<&[String]>) -> Vec<String> {
+    match (profiles, profile) {
+        (Some(names), _) => names.to_vec(),
+        (None, Some(name)) => vec![name.to_string()],
+        (None, None) => Vec::new(),
+    }
+}
+
+/// Activates the profiles to run live together: those named, then the
+/// profiles their isolation probes name (see [`Config::lineup`]). Any
+/// that cannot be activated is a config error (exit 2).
+fn activate_lineup(config: &Config, names: &[String]) -> Result<Vec<ActiveProfile>, CliError> {
+    let lineup = config.lineup(names)?;
+    let mut active = Vec::with_capacity(lineup.len());
+    for profile in lineup {
+        active.push(profile.activate().map_err(|e| {
+            if names.is_empty() || names.contains(&profile.name) {
+                CliError::Config(e)
+            } else {
+                CliError::Io(format!(
+                    "profile `{}` must run live for an isolation probe, but cannot: {e}",
+                    profile.name
+                ))
+            }
+        })?);
+    }
+    Ok(active)
+}
+
+/// `check` with several profiles live: one report each, one exit code.
+async fn check_many(
+    mut lineup: Vec<ActiveProfile>,
+    format: Format,
+    timeout: Option<Duration>,
+    hold: Option<Duration>,
+    watch: Option<Duration>,
+    probe: bool,
+) -> Result<ExitCode, CliError> {
+    for profile in &mut lineup {
+        if let Some(timeout) = timeout {
+            profile.settings.connect_timeout = timeout;
+        }
+    }
+    if probe && lineup.iter().all(|p| p.probe.is_none()) {
+        return Err(CliError::Io(
+            "none of these profiles has a probe: add a [profiles.NAME.probe] table (see profiles.example.toml)".into(),
+        ));
+    }
+    let reports = match watch {
+        Some(duration) => check::watch_many(lineup, duration).await,
+        None => {
+            let timers = lineup.iter().flat_map(check::known_timers);
+            let hold = hold.unwrap_or_else(|| check::default_hold(timers));
+            check::run_many(lineup, hold, probe).await
+        }
+    };
+    let text = match format {
+        Format::Json => check::many_to_json(&reports) + "\n",
+        Format::Text => check::many_to_text(&reports),
+    };
+    print!("{text}");
+    Ok(if reports.iter().all(|r| r.healthy) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn run_tail(profile: Vec<ActiveProfile>, limits: tail::Limits) -> Result<ExitCode, CliError> {
     let stdout = std::io::stdout();
     let out = crate::writer_thread::Output::new(stdout, crate::writer_thread::stdout_may_block())
         .map_err(|e| CliError::Io(format!("cannot start the output thread: {e}")))?;
-    tail::run(profile, limits, out)
+    tail::run_many(profile, limits, out)
         .await
         .map_err(|e| CliError::Io(format!("cannot write the output: {e}")))?;
     Ok(ExitCode::SUCCESS)
@@ -382,7 +468,7 @@ async fn run_tail(profile: ActiveProfile, limits: tail::Limits) -> Result<ExitCo
 async fn demo(
     serve_only: bool,
     port: u16,
-    profile: Option<&str>,
+    names: &[String],
     metrics: Option<SocketAddr>,
 ) -> Result<ExitCode, CliError> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -402,8 +488,8 @@ async fn demo(
         return Ok(ExitCode::SUCCESS);
     }
     let config = config::validate::parse(Path::new("<demo>"), &text)?;
-    let (live, profile) = pick(&config, profile)?;
-    let result = open_dashboard(config, live, profile, metrics).await;
+    let lineup = pick(&config, names)?;
+    let result = open_dashboard(config, lineup, metrics).await;
     server.shutdown().await;
     result
 }
@@ -412,37 +498,39 @@ async fn demo(
 /// on a normal terminal and exit 2.
 async fn dashboard(
     path: Option<&Path>,
-    profile: Option<&str>,
+    names: &[String],
     metrics: Option<SocketAddr>,
 ) -> Result<ExitCode, CliError> {
     let config = load(path)?;
-    let (live, active) = pick(&config, profile)?;
-    open_dashboard(config, live, active, metrics).await
+    let lineup = pick(&config, names)?;
+    open_dashboard(config, lineup, metrics).await
 }
 
-/// The profile to start on, with its index in file order.
-fn pick(config: &Config, name: Option<&str>) -> Result<(usize, ActiveProfile), ConfigError> {
-    let profile = config.profile(name)?;
-    let live = config
-        .profiles
-        .iter()
-        .position(|p| p.name == profile.name)
-        .unwrap_or(0);
-    Ok((live, profile.activate()?))
+/// The profiles to start on (the first focused), activated, with their
+/// indexes in file order.
+fn pick(config: &Config, names: &[String]) -> Result<Vec<(usize, ActiveProfile)>, CliError> {
+    let active = activate_lineup(config, names)?;
+    Ok(active
+        .into_iter()
+        .map(|a| {
+            let live = (config.profiles.iter())
+                .position(|p| p.name == a.name)
+                .unwrap_or(0);
+            (live, a)
+        })
+        .collect())
 }
 
 async fn open_dashboard(
     config: Config,
-    live: usize,
-    active: ActiveProfile,
+    lineup: Vec<(usize, ActiveProfile)>,
     metrics: Option<SocketAddr>,
 ) -> Result<ExitCode, CliError> {
     // Bound before the terminal goes raw, so a taken port is a plain error.
-    let metrics = match metrics {
-        None => None,
-        Some(addr) => {
+    let metrics = match (metrics, lineup.first()) {
+        (Some(addr), Some((_, active))) => {
             let listener = crate::metrics::bind(addr).await.map_err(CliError::Io)?;
-            let metrics = crate::metrics::Metrics::new(&active);
+            let metrics = crate::metrics::Metrics::new(active);
             let stop = tokio_util::sync::CancellationToken::new();
             tokio::spawn(crate::metrics::serve(
                 listener,
@@ -451,8 +539,9 @@ async fn open_dashboard(
             ));
             Some((metrics, stop.drop_guard()))
         }
+        _ => None,
     };
-    crate::tui::dashboard_with_metrics(config, live, active, metrics.as_ref().map(|m| m.0.clone()))
+    crate::tui::dashboard_lineup(config, lineup, metrics.as_ref().map(|m| m.0.clone()))
         .await
         .map_err(|e| CliError::Io(format!("terminal error: {e}")))?;
     Ok(ExitCode::SUCCESS)

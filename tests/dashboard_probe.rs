@@ -16,6 +16,7 @@ fn probe(ms: u64, outcome: ProbeOutcome) -> Event {
         nonce: format!("wsmon-{ms}"),
         sent_at: at(ms),
         outcome,
+        isolation: vec![],
     })
 }
 
@@ -37,6 +38,7 @@ fn app_with_probe(now_ms: u64) -> (wsmon::app::App, tokio::sync::mpsc::Sender<Ev
         body: Some(r#"{"message": "{nonce}"}"#.into()),
         every: Duration::from_secs(60),
         timeout: Duration::from_secs(5),
+        isolation: vec![],
     });
     (app, tx)
 }

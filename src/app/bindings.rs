@@ -69,6 +69,13 @@ pub static BINDINGS: &[Binding] = &[
         Some("p profiles"),
     ),
     bind(
+        "o",
+        &[(Char('o'), Action::NextProfile)],
+        "General",
+        "several profiles live (--profiles): focus the next one, its sessions and token check",
+        None,
+    ),
+    bind(
         "Esc",
         &[(Esc, Action::Back)],
         "General",

@@ -74,6 +74,8 @@ impl Transcript<'_> {
             buf.push(b'\n');
         }
         let mut lines = 1;
+        // Each line names its profile, as `tail` lines do.
+        let header_end = buf.len();
         let mut events = self.view.journal.iter().peekable();
         let mut payloads = self.session.payloads.iter().peekable();
         loop {
@@ -101,6 +103,9 @@ impl Transcript<'_> {
             }
             lines += 1;
         }
+        let body = buf.split_off(header_end);
+        let prefix = event_json::profile_prefix(&self.profile.name);
+        event_json::tagged_lines(&mut buf, &body, &prefix);
         let text = String::from_utf8_lossy(&buf);
         let scrubbed = self.profile.redactor.redact(&text).into_owned();
         (scrubbed.into_bytes(), lines)

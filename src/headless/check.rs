@@ -16,7 +16,7 @@ use crate::config::ActiveProfile;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
 use crate::model::{Health, Model};
 use crate::report::{self, millis};
-use crate::session::{self, Event, LocalCause, Mode, SessionEvent, StopReason, Supervisor};
+use crate::session::{self, Crew, Event, LocalCause, Mode, SessionEvent, StopReason};
 use crate::text_safe::visible;
 
 /// The shortest hold: long enough to catch a server that accepts and
@@ -75,6 +75,8 @@ pub struct Report {
 /// One endpoint's line of the report.
 #[derive(Debug, Serialize)]
 pub struct EndpointReport {
+    /// The profile it belongs to (several may be live: `--profiles`).
+    pub profile: String,
     pub name: String,
     pub url: String,
     /// `open` when the socket opened (and was closed by wsmon after the
@@ -111,26 +113,46 @@ pub async fn run(profile: ActiveProfile, hold: Duration) -> Report {
 /// sockets are held until one delivery probe, sent once every attempt has
 /// opened or failed, is delivered or times out.
 pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Report {
-    let (tx, mut rx) = session::channel();
-    let probe_timeout = profile.probe.as_ref().filter(|_| probe).map(|p| p.timeout);
+    let mut reports = run_many(vec![profile], hold, probe).await;
+    reports.swap_remove(0)
+}
+
+/// [`run_with`] for several profiles live together (`--profiles a,b`):
+/// one report each, in lineup order. With `probe`, each profile's probe
+/// goes once every session of every profile has opened or failed (an
+/// isolation probe needs the listed profiles' sockets open too).
+pub async fn run_many(profiles: Vec<ActiveProfile>, hold: Duration, probe: bool) -> Vec<Report> {
+    let (tx, mut rx) = session::crew::channel();
+    let probe_timeout = (profiles.iter())
+        .filter_map(|p| p.probe.as_ref().filter(|_| probe).map(|p| p.timeout))
+        .max();
+    let connect_timeout = (profiles.iter())
+        .map(|p| p.settings.connect_timeout)
+        .max()
+        .unwrap_or_default();
     // The sockets stay open through the probe; its result ends the hold.
     let held = match probe_timeout {
-        Some(t) => hold + profile.settings.connect_timeout + t + Duration::from_secs(2),
+        Some(t) => hold + connect_timeout + t + Duration::from_secs(2),
         None => hold,
     };
-    let supervisor = Supervisor::start(profile.clone(), Mode::Once { hold: held }, tx);
-    let mut model = Model::new(&profile);
-    let wait_for_token = profile.token_check.is_some();
+    let crew = Crew::start(profiles.clone(), Mode::Once { hold: held }, tx);
+    let mut models: Vec<Model> = profiles.iter().map(Model::new).collect();
+    let probing: Vec<bool> = (profiles.iter())
+        .map(|p| probe && p.probe.is_some())
+        .collect();
     let mut probe_sent = false;
     // Every part is bounded by connect_timeout; the margin covers closing.
-    let limit = profile.settings.connect_timeout * 2 + held + Duration::from_secs(3);
+    let limit = connect_timeout * 2 + held + Duration::from_secs(3);
     let _ = tokio::time::timeout(limit, async {
-        while let Some(event) = rx.recv().await {
+        while let Some((member, event)) = rx.recv().await {
+            let Some(model) = models.get_mut(member) else {
+                continue;
+            };
             model.apply(&event);
             if probe_timeout.is_some() {
                 // A protocol session counts once ready: before that the
                 // server delivers nothing to it.
-                let settled = model.sessions.iter().all(|s| {
+                let settled = models.iter().flat_map(|m| &m.sessions).all(|s| {
                     let waiting = matches!(
                         s.lifecycle,
                         crate::model::Lifecycle::Idle | crate::model::Lifecycle::Connecting { .. }
@@ -141,25 +163,36 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
                     !waiting && !not_ready
                 });
                 if settled && !probe_sent {
-                    supervisor.probe_now();
+                    for (i, _) in probing.iter().enumerate().filter(|(_, p)| **p) {
+                        if let Some(s) = crew.member(i) {
+                            s.probe_now();
+                        }
+                    }
                     probe_sent = true;
                 }
-                if let Event::Probe(_) = event {
+                let probes_done = (models.iter().zip(&probing))
+                    .all(|(m, probing)| !probing || !m.probes.is_empty());
+                if let Event::Probe(_) = event
+                    && probes_done
+                {
                     // Every socket still gets its full hold (a server that
                     // accepts and then closes is caught as without --probe).
                     tokio::time::sleep(hold).await;
-                    supervisor.command_all(session::Command::EndHold);
+                    for s in crew.members() {
+                        s.command_all(session::Command::EndHold);
+                    }
                 }
-                if model.probes.is_empty() {
+                if !probes_done {
                     continue;
                 }
             }
-            let sessions_done = model
-                .sessions
-                .iter()
-                .all(|s| matches!(s.lifecycle, crate::model::Lifecycle::Stopped { .. }));
-            let token_done = !wait_for_token || model.token_check.is_some();
-            if sessions_done && token_done {
+            let done = (models.iter().zip(&profiles)).all(|(model, profile)| {
+                let sessions_done = (model.sessions.iter())
+                    .all(|s| matches!(s.lifecycle, crate::model::Lifecycle::Stopped { .. }));
+                let token_done = profile.token_check.is_none() || model.token_check.is_some();
+                sessions_done && token_done
+            });
+            if done {
                 break;
             }
             if let Event::Session {
@@ -179,12 +212,12 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
     // The server's log lines of the last attempt may still be on their
     // way: read on until its window (see `diagnose::server_log::AFTER`)
     // is over.
-    if profile.server_log.is_some()
-        && let Some(end) = (model.sessions.iter())
-            .filter_map(|s| s.last_attempt())
-            .map(|r| r.ended)
-            .max()
-    {
+    let last_end = (models.iter().zip(&profiles))
+        .filter(|(_, p)| p.server_log.is_some())
+        .flat_map(|(m, _)| m.sessions.iter().filter_map(|s| s.last_attempt()))
+        .map(|r| r.ended)
+        .max();
+    if let Some(end) = last_end {
         let settle = (end + crate::diagnose::server_log::AFTER)
             .duration_since(std::time::SystemTime::now())
             .unwrap_or_default();
@@ -194,29 +227,37 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
                 biased;
                 _ = tokio::time::sleep_until(deadline) => break,
                 event = rx.recv() => match event {
-                    Some(event) => model.apply(&event),
+                    Some((member, event)) => {
+                        if let Some(model) = models.get_mut(member) {
+                            model.apply(&event);
+                        }
+                    }
                     None => break,
                 },
             }
         }
     }
     drop(rx);
-    supervisor.shutdown().await;
-    let mut report = build(&profile, &model);
-    if probe_timeout.is_some() {
-        let result = model.probes.back();
-        if result.is_none() {
-            report
-                .health
-                .reasons
-                .push("delivery probe: no result in time".into());
-            report.healthy = false;
+    crew.shutdown().await;
+    let mut reports = Vec::with_capacity(profiles.len());
+    for ((profile, model), probing) in profiles.iter().zip(&models).zip(&probing) {
+        let mut report = build(profile, model);
+        if *probing {
+            let result = model.probes.back();
+            if result.is_none() {
+                report
+                    .health
+                    .reasons
+                    .push("delivery probe: no result in time".into());
+                report.healthy = false;
+            }
+            report.probe = Some(result.map_or(Value::Null, |r| {
+                super::event_json::probe_value(profile, r, false)
+            }));
         }
-        report.probe = Some(result.map_or(Value::Null, |r| {
-            super::event_json::probe_value(&profile, r, false)
-        }));
+        reports.push(report);
     }
-    report
+    reports
 }
 
 /// `check --watch DURATION`: the engine with reconnects for `duration`
@@ -224,26 +265,69 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
 /// by the health word at the end: a session that ended more than once in
 /// the window (churn), one not open, a refused token… exit 1.
 pub async fn watch(profile: ActiveProfile, duration: Duration) -> Report {
-    let (tx, mut rx) = session::channel();
-    let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
-    let mut model = Model::without_payloads(&profile);
+    let mut reports = watch_many(vec![profile], duration).await;
+    reports.swap_remove(0)
+}
+
+/// [`watch`] for several profiles live together: one report each.
+pub async fn watch_many(profiles: Vec<ActiveProfile>, duration: Duration) -> Vec<Report> {
+    let (tx, mut rx) = session::crew::channel();
+    let crew = Crew::start(profiles.clone(), Mode::Monitor, tx);
+    let mut models: Vec<Model> = profiles.iter().map(Model::without_payloads).collect();
     let deadline = tokio::time::Instant::now() + duration;
     loop {
         tokio::select! {
             biased;
             _ = tokio::time::sleep_until(deadline) => break,
             event = rx.recv() => match event {
-                Some(event) => model.apply(&event),
+                Some((member, event)) => {
+                    if let Some(model) = models.get_mut(member) {
+                        model.apply(&event);
+                    }
+                }
                 None => break,
             },
         }
     }
     // Judged before the sockets close: wsmon's own closes are not churn,
     // but a session must be open at the end.
-    let report = build(&profile, &model);
+    let reports = (profiles.iter().zip(&models))
+        .map(|(p, m)| build(p, m))
+        .collect();
     drop(rx);
-    supervisor.shutdown().await;
-    report
+    crew.shutdown().await;
+    reports
+}
+
+/// Several profiles' reports as one JSON object: `healthy` (all of
+/// them) and `profiles`, each a whole report as for one profile.
+pub fn many_to_json(reports: &[Report]) -> String {
+    let all = serde_json::json!({
+        "healthy": reports.iter().all(|r| r.healthy),
+        "profiles": reports,
+    });
+    let mut out = serde_json::to_vec_pretty(&all).unwrap_or_default();
+    crate::text_safe::json_line(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Several profiles' reports as text: each in turn, then one line with
+/// the overall verdict.
+pub fn many_to_text(reports: &[Report]) -> String {
+    let mut out = String::new();
+    for report in reports {
+        out.push_str(&to_text(report));
+    }
+    let failing: Vec<&str> = (reports.iter())
+        .filter(|r| !r.healthy)
+        .map(|r| r.profile.as_str())
+        .collect();
+    let _ = if failing.is_empty() {
+        writeln!(out, "all {} profiles healthy", reports.len())
+    } else {
+        writeln!(out, "UNHEALTHY: {}", visible(&failing.join(", ")))
+    };
+    out
 }
 
 fn build(profile: &ActiveProfile, model: &Model) -> Report {
@@ -265,6 +349,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 if state.is_up() {
                     // --watch: open the whole time, nothing ended.
                     return EndpointReport {
+                        profile: profile.name.clone(),
                         name: endpoint.name.clone(),
                         url: endpoint.shown_url.clone(),
                         state: "open",
@@ -287,6 +372,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     };
                 }
                 return EndpointReport {
+                    profile: profile.name.clone(),
                     name: endpoint.name.clone(),
                     url: endpoint.shown_url.clone(),
                     state: "closed",
@@ -343,6 +429,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     .close()
                     .is_some_and(|c| c.cause == Some(LocalCause::CheckDone));
             EndpointReport {
+                profile: profile.name.clone(),
                 name: endpoint.name.clone(),
                 url: endpoint.shown_url.clone(),
                 state: if up { "open" } else { "closed" },
@@ -429,12 +516,19 @@ pub fn to_text(report: &Report) -> String {
     }
     if let Some(p) = &report.probe {
         let _ = match p["outcome"].as_str() {
+            Some("leaked" | "unproven") => writeln!(
+                out,
+                "probe: {}, {}",
+                p["outcome"].as_str().unwrap_or("?").to_uppercase(),
+                p["summary"].as_str().map_or("".into(), visible),
+            ),
             Some("delivered") => writeln!(
                 out,
-                "probe: delivered in {} ms on {} (nonce {})",
+                "probe: delivered in {} ms on {} (nonce {}){}",
                 p["latency_ms"],
                 p["endpoint"].as_str().map_or("?".into(), visible),
                 p["nonce"].as_str().unwrap_or("?"),
+                isolated_from(p),
             ),
             Some(_) => writeln!(
                 out,
@@ -535,6 +629,18 @@ pub fn to_text(report: &Report) -> String {
         }
     }
     out
+}
+
+/// `, not seen on omar` for a delivered isolation probe.
+fn isolated_from(probe: &Value) -> String {
+    let Some(peers) = probe["isolation"].as_array() else {
+        return String::new();
+    };
+    let names: Vec<String> = (peers.iter())
+        .filter_map(|p| p["profile"].as_str())
+        .map(|n| visible(n).into_owned())
+        .collect();
+    format!(", not seen on {} (isolated)", names.join(", "))
 }
 
 #[cfg(test)]

@@ -362,7 +362,9 @@ pub fn probe_line(out: &mut Vec<u8>, profile: &ActiveProfile, result: &ProbeResu
 /// The `probe` object (as in `check --probe --format json`): `nonce`,
 /// `outcome` (`delivered` / `failed`), then `latency_ms` + `endpoint`, or
 /// `reason` (`rest_refused` with `status`, `socket_closed`,
-/// `not_delivered`, `unreachable` with `detail`).
+/// `not_delivered`, `unreachable` with `detail`); an isolation probe
+/// adds `isolation` and may say `leaked` (with `leaks`) or `unproven`
+/// (see [`isolation_fields`]).
 pub fn probe_value(profile: &ActiveProfile, result: &ProbeResult, as_event: bool) -> Value {
     let mut value = if as_event {
         json!({"ts": Ts(result.sent_at), "type": "probe"})
@@ -390,7 +392,80 @@ pub fn probe_value(profile: &ActiveProfile, result: &ProbeResult, as_event: bool
             map.insert("summary".into(), json!(reason.describe(timeout)));
         }
     }
+    isolation_fields(map, result);
     value
+}
+
+/// The isolation probe's fields: `isolation` (the profiles watched, with
+/// their open sockets), and when judged so, `outcome` `leaked` with
+/// `leaks` (`profile`, `endpoint`, `latency_ms`) or `unproven`, and a
+/// `summary` naming where it leaked.
+fn isolation_fields(map: &mut serde_json::Map<String, Value>, result: &ProbeResult) {
+    use crate::diagnose::isolation::{Judgement, judge};
+    if result.isolation.is_empty() {
+        return;
+    }
+    let watched: Vec<Value> = (result.isolation.iter())
+        .map(|p| json!({"profile": p.profile, "open_sockets": p.open_sockets}))
+        .collect();
+    map.insert("isolation".into(), Value::Array(watched));
+    let judgement = judge(result);
+    match &judgement {
+        Judgement::Leaked(leaks) => {
+            let leaks: Vec<Value> = (leaks.iter())
+                .map(|l| {
+                    json!({"profile": l.profile, "endpoint": l.endpoint,
+                           "latency_ms": l.latency.as_millis() as u64})
+                })
+                .collect();
+            map.insert("leaks".into(), Value::Array(leaks));
+        }
+        Judgement::Unproven(_) => {}
+        Judgement::Delivered | Judgement::Failed(_) => return,
+    }
+    map.insert("outcome".into(), json!(judgement.outcome()));
+    map.insert("summary".into(), json!(judgement.describe()));
+}
+
+/// `{"profile":"NAME"`: what every `tail` line of that profile starts
+/// with (in place of the line's own `{`), escaped as the lines are.
+pub fn profile_prefix(name: &str) -> Vec<u8> {
+    let mut out = b"{\"profile\":".to_vec();
+    let _ = serde_json::to_writer(&mut out, name);
+    crate::text_safe::json_line(&mut out);
+    out
+}
+
+/// Copies the lines of `lines` to `out`, each with `prefix` (see
+/// [`profile_prefix`]) in place of its opening `{`.
+pub fn tagged_lines(out: &mut Vec<u8>, lines: &[u8], prefix: &[u8]) {
+    for line in lines.split_inclusive(|b| *b == b'\n') {
+        match line.strip_prefix(b"{") {
+            Some(rest) if rest.first() != Some(&b'}') => {
+                out.extend_from_slice(prefix);
+                out.push(b',');
+                out.extend_from_slice(rest);
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+}
+
+/// Starts a line of one writer call that writes exactly one line: the
+/// prefix goes first; [`close_tagged`] then turns the line's own `{` into
+/// a `,`. Returns where that `{` goes.
+pub fn open_tagged(out: &mut Vec<u8>, prefix: &[u8]) -> usize {
+    out.extend_from_slice(prefix);
+    out.len()
+}
+
+/// Ends what [`open_tagged`] started (nothing written: the prefix goes too).
+pub fn close_tagged(out: &mut Vec<u8>, at: usize, prefix: &[u8]) {
+    if out.len() == at {
+        out.truncate(at.saturating_sub(prefix.len()));
+    } else if out[at] == b'{' {
+        out[at] = b',';
+    }
 }
 
 fn now() -> Ts {
@@ -456,6 +531,43 @@ mod tests {
             },
         );
         out
+    }
+
+    #[test]
+    fn lines_get_their_profile_in_front() {
+        let prefix = profile_prefix("omar\u{1b}");
+        assert_eq!(prefix, br#"{"profile":"omar\u001b""#.to_vec());
+        let mut out = Vec::new();
+        tagged_lines(&mut out, b"{\"a\":1}\n{\"b\":2}\n", &prefix);
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["profile"], "omar\u{1b}");
+        assert_eq!(lines[1]["b"], 2);
+        let mut out = Vec::new();
+        let at = open_tagged(&mut out, &prefix);
+        message_line(
+            &mut out,
+            "n",
+            &Payload {
+                at: UNIX_EPOCH,
+                data: PayloadData::Text("hi".to_string().into()),
+            },
+        );
+        close_tagged(&mut out, at, &prefix);
+        let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            (line["profile"].as_str(), line["data"].as_str()),
+            (Some("omar\u{1b}"), Some("hi"))
+        );
+        let at = open_tagged(&mut out, &prefix);
+        close_tagged(&mut out, at, &prefix);
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&out).is_ok(),
+            "nothing left behind"
+        );
     }
 
     #[test]
