@@ -32,7 +32,13 @@ pub struct Cli {
     #[arg(long, short = 'p', global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Several profiles live together, e.g. `--profiles sandra,omar` (dashboard, check, tail, watch, demo).
-    #[arg(long, global = true, value_name = "A,B", conflicts_with = "profile", value_parser = parse_profiles)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "A,B",
+        conflicts_with = "profile",
+        value_delimiter = ','
+    )]
     pub profiles: Option<Vec<String>>,
     /// Log filter (error, warn, info, debug, trace, or tracing directives).
     #[arg(long, global = true, value_name = "FILTER", default_value = "info")]
@@ -376,20 +382,11 @@ fn activate(config: &Config, name: Option<&str>) -> Result<ActiveProfile, Config
     config.profile(name)?.activate()
 }
 
-/// `--profiles a,b`: the names, split at commas.
-fn parse_profiles(text: &str) -> Result<Vec<String>, String> {
-    let names = config::profile_list(text);
-    if names.is_empty() {
-        return Err("name at least one profile, e.g. `--profiles sandra,omar`".into());
-    }
-    Ok(names)
-}
-
 /// The profile names asked for: `--profiles`, `--profile`, or none (the
 /// file's default).
 fn wanted(profile: Option<&str>, profiles: Option<&[String]>) -> Vec<String> {
     match (profiles, profile) {
-        (Some(names), _) => names.to_vec(),
+        (Some(names), _) => config::profile_list(&names.join(",")),
         (None, Some(name)) => vec![name.to_string()],
         (None, None) => Vec::new(),
     }
