@@ -483,4 +483,49 @@ mod tests {
             assert!(text.contains(want), "{want}\n{text}");
         }
     }
+
+    #[test]
+    fn several_profiles_are_labelled_apart_and_a_leak_is_a_reason() {
+        let text = "[profiles.sandra]\nserver = \"http://h:1\"\n[[profiles.sandra.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/\"\n[profiles.sandra.probe]\npath = \"/n/{nonce}\"\nisolation = [\"omar\"]\n[profiles.omar]\nserver = \"http://h:1\"\n[[profiles.omar.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/\"\n";
+        let config = crate::config::validate::parse(std::path::Path::new("p.toml"), text).unwrap();
+        let sandra = config.profiles[0].activate_with(None).unwrap();
+        let omar = config.profiles[1].activate_with(None).unwrap();
+        let m = Metrics::new(&sandra);
+        m.set_profiles(&[&sandra, &omar]);
+        let at = SystemTime::now();
+        let open = Event::Session {
+            endpoint: 0,
+            event: SessionEvent::Connecting { attempt: 1, at },
+        };
+        m.apply_in(1, &open);
+        m.apply_in(
+            0,
+            &Event::Probe(ProbeResult {
+                nonce: "n".into(),
+                sent_at: at,
+                outcome: ProbeOutcome::Delivered {
+                    latency: Duration::from_millis(5),
+                    endpoint: 0,
+                },
+                isolation: vec![crate::session::probe::PeerWatch {
+                    profile: "omar".into(),
+                    open_sockets: 1,
+                    sightings: vec![crate::session::probe::Sighting {
+                        endpoint: "a".into(),
+                        latency: Duration::from_millis(6),
+                    }],
+                }],
+            }),
+        );
+        let text = m.encode();
+        for want in [
+            "wsmon_ready_state{profile=\"omar\",endpoint=\"a\"} 0",
+            "wsmon_ready_state{profile=\"sandra\",endpoint=\"a\"} 3",
+            "wsmon_delivery_failures_total{profile=\"sandra\",reason=\"leaked\"} 1",
+            "wsmon_delivery_failures_total{profile=\"sandra\",reason=\"unproven\"} 0",
+            "wsmon_delivery_seconds_count{profile=\"sandra\",endpoint=\"a\"} 1",
+        ] {
+            assert!(text.contains(want), "{want}\n{text}");
+        }
+    }
 }

@@ -38,7 +38,23 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         short_duration(app.since(last.sent_at))
     );
     let mut first = vec![Span::styled("probe ", theme.label())];
+    // Judged in one place (`diagnose::isolation`): a leak to another
+    // profile leads, whatever happened here.
+    use crate::diagnose::isolation::{Judgement, judge, where_leaked};
+    let judged = judge(last);
     match &last.outcome {
+        _ if let Judgement::Leaked(leaks) = &judged => {
+            first.push(Span::styled(
+                "LEAKED",
+                theme.bad().add_modifier(
+                    ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED,
+                ),
+            ));
+            first.push(Span::styled(
+                format!(" to {}", visible(&where_leaked(leaks))),
+                theme.bad(),
+            ));
+        }
         ProbeOutcome::Delivered { latency, endpoint } => {
             let name = app
                 .active
@@ -66,22 +82,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     }
     first.push(Span::styled(when, theme.dim()));
     let mut out = vec![Line::from(first)];
-    // The isolation probe's verdict (judged in `diagnose::isolation`): a
-    // leak is the loudest line of the panel.
-    use crate::diagnose::isolation::{Judgement, judge, where_leaked};
-    match judge(last) {
-        Judgement::Leaked(leaks) => out.push(Line::from(vec![
-            Span::styled(
-                "LEAKED",
-                theme.bad().add_modifier(
-                    ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED,
-                ),
-            ),
-            Span::styled(
-                format!(" to {}", visible(&where_leaked(&leaks))),
-                theme.bad(),
-            ),
-        ])),
+    match judged {
         Judgement::Unproven(peers) => out.push(Line::styled(
             format!(
                 "isolation NOT PROVEN: {} had no socket open",
@@ -96,7 +97,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
                 Span::raw(format!(": not seen on {}", visible(&peers.join(", ")))),
             ]));
         }
-        Judgement::Delivered | Judgement::Failed(_) => {}
+        Judgement::Delivered | Judgement::Failed(_) | Judgement::Leaked(_) => {}
     }
     let mut spark = vec![Span::styled("recent ", theme.label())];
     spark.extend(sparkline(app));
