@@ -225,6 +225,16 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             "--metrics is for `watch`, the dashboard and `demo`".into(),
         ));
     }
+    if cli.profiles.is_some()
+        && matches!(
+            cli.command,
+            Some(Command::Send { .. } | Command::Explain { .. } | Command::Profiles)
+        )
+    {
+        return Err(CliError::Io(
+            "--profiles is for the dashboard, `check`, `tail`, `watch` and `demo`; `send` and `explain` take one --profile".into(),
+        ));
+    }
     let names = wanted(cli.profile.as_deref(), cli.profiles.as_deref());
     let Some(command) = cli.command else {
         return dashboard(cli.config.as_deref(), &names, cli.metrics).await;

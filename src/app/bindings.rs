@@ -72,7 +72,7 @@ pub static BINDINGS: &[Binding] = &[
         "o",
         &[(Char('o'), Action::NextProfile)],
         "General",
-        "several profiles live (--profiles): focus the next one, its sessions and token check",
+        "focus the next live profile (--profiles)",
         None,
     ),
     bind(

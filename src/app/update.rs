@@ -74,6 +74,12 @@ impl App {
                 if let Some(s) = &self.supervisor {
                     s.command_all(Command::ReconnectNow);
                 }
+                // Several profiles live: theirs too.
+                for m in self.crew.iter().flatten() {
+                    if let Some(s) = &m.supervisor {
+                        s.command_all(Command::ReconnectNow);
+                    }
+                }
                 self.notice = Some("reconnecting every session".into());
             }
             Action::TogglePause => self.toggle_pause(),
