@@ -408,9 +408,12 @@ fn wanted(profile: Option<&str>, profiles: Option<&[String]>) -> Vec<String> {
 fn activate_lineup(config: &Config, names: &[String]) -> Result<Vec<ActiveProfile>, CliError> {
     let lineup = config.lineup(names)?;
     let mut active = Vec::with_capacity(lineup.len());
-    for profile in lineup {
+    for (i, profile) in lineup.into_iter().enumerate() {
+        // Asked for (or the default): its own error; else it is there
+        // for another profile's isolation probe, and the error says so.
+        let asked = names.contains(&profile.name) || (names.is_empty() && i == 0);
         active.push(profile.activate().map_err(|e| {
-            if names.is_empty() || names.contains(&profile.name) {
+            if asked {
                 CliError::Config(e)
             } else {
                 CliError::Io(format!(

@@ -303,3 +303,42 @@ async fn the_isolation_probe_passes_per_user_and_names_the_leak_of_a_broadcast()
         tail.seen
     );
 }
+
+#[tokio::test]
+async fn an_isolation_profile_that_cannot_run_is_an_error_before_anything_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("profiles.toml");
+    let text = r#"[profiles.sandra]
+server = "http://127.0.0.1:9"
+[[profiles.sandra.endpoints]]
+name = "notifications"
+url = "{ws}/ws/notifications/"
+[profiles.sandra.probe]
+path = "/api/notifications/"
+body = '{"message": "{nonce}"}'
+isolation = ["omar"]
+
+[profiles.omar]
+server = "http://127.0.0.1:9"
+token_env = "WSMON_TEST_UNSET_OMAR_TOKEN"
+[[profiles.omar.endpoints]]
+name = "notifications"
+url = "{ws}/ws/notifications/?token={token}"
+"#;
+    std::fs::write(&file, text).expect("write profiles.toml");
+    for args in [&["check"][..], &["tail"], &["--profile", "sandra", "check"]] {
+        let out = wsmon(&file)
+            .args(args)
+            .env_remove("WSMON_TEST_UNSET_OMAR_TOKEN")
+            .output()
+            .await
+            .expect("run wsmon");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("profile `omar` must run live for an isolation probe, but cannot")
+                && stderr.contains("WSMON_TEST_UNSET_OMAR_TOKEN"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
