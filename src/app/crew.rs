@@ -301,12 +301,18 @@ impl App {
         }
     }
 
-    /// Closes every other live profile's sessions (1000) and waits.
-    pub(crate) async fn end_crew(&mut self) {
+    /// Closes every other live profile's sessions (1000) and waits; their
+    /// state stays on screen (as the focused one's does on quit).
+    pub(crate) async fn shutdown_crew(&mut self) {
         let others: Vec<Supervisor> = (self.crew.iter_mut())
             .filter_map(|m| m.as_mut().and_then(|m| m.supervisor.take()))
             .collect();
         futures_util::future::join_all(others.into_iter().map(Supervisor::shutdown)).await;
+    }
+
+    /// [`App::shutdown_crew`], and back to one live profile (the focused).
+    pub(crate) async fn end_crew(&mut self) {
+        self.shutdown_crew().await;
         self.crew.clear();
         self.focused = 0;
         self.crew_events = None;

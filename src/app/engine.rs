@@ -161,7 +161,7 @@ impl App {
         if let Some(s) = self.supervisor.take() {
             s.shutdown().await;
         }
-        self.end_crew().await;
+        self.shutdown_crew().await;
     }
 
     /// The profiles `active`'s isolation probe names, activated (config
