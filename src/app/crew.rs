@@ -185,6 +185,19 @@ impl App {
                 .add(at, batch.messages.len() as u64 + batch.dropped);
             view.pushed += batch.messages.len() as u64;
         }
+        // The transcript `e` saves once it is focused: its state changes.
+        if let Event::Session { endpoint, event } = event
+            && !matches!(
+                event,
+                crate::session::SessionEvent::Messages(_) | crate::session::SessionEvent::Rtt(_)
+            )
+            && let Some(view) = m.views.get_mut(*endpoint)
+        {
+            if view.journal.len() == super::tools::JOURNAL_CAP {
+                view.journal.pop_front();
+            }
+            view.journal.push_back(event.clone());
+        }
         m.model.apply(event);
         // Its rows change (state, counters): redrawn, except for the
         // message and RTT numbers the 1 Hz tick redraws.
