@@ -289,9 +289,12 @@ impl App {
             return;
         }
         let here: usize = sizes.iter().take(self.focused).sum::<usize>() + self.selected;
-        let to = (here as i64)
-            .saturating_add(delta)
-            .clamp(0, total as i64 - 1) as usize;
+        let to = if delta < 0 {
+            here.saturating_sub(usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX))
+        } else {
+            here.saturating_add(usize::try_from(delta).unwrap_or(usize::MAX))
+        }
+        .min(total - 1);
         let mut start = 0;
         for (i, n) in sizes.iter().enumerate() {
             if to < start + n {

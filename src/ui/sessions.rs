@@ -369,7 +369,9 @@ fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         )
         .max()
         .unwrap_or(8)
-        .clamp(8, 28) as u16;
+        .clamp(8, 28);
+    // Clamped to 8..=28 just above.
+    let name_width = u16::try_from(name_width).unwrap_or(28);
     let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
     let keep = columns_that_fit(inner, name_width);
     let entries: Vec<Entry> = (members.iter().enumerate())
