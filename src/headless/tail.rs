@@ -22,9 +22,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::event_json;
 use crate::config::{ActiveProfile, ProtocolKind};
 use crate::model::Model;
+use crate::output::profile_tag;
+use crate::output::tail_line as event_json;
 use crate::session::{self, Crew, Event, Mode, SessionEvent};
 use crate::token_check::TokenCheckResult;
 use crate::writer_thread::Output;
@@ -104,7 +105,7 @@ pub async fn run_many<W: Write + Send + 'static>(
                 model: Model::without_payloads(profile),
                 token_check: None,
                 held: profile.token_check.is_some().then(Vec::new),
-                prefix: event_json::profile_prefix(&profile.name),
+                prefix: profile_tag::profile_prefix(&profile.name),
             })
             .collect(),
         remaining: limits.count,
@@ -117,7 +118,7 @@ pub async fn run_many<W: Write + Send + 'static>(
             if !warnings.is_empty() {
                 state.scratch.clear();
                 event_json::url_warning_line(&mut state.scratch, &endpoint.name, warnings);
-                event_json::tagged_lines(&mut state.buf, &state.scratch, &member.prefix);
+                profile_tag::tagged_lines(&mut state.buf, &state.scratch, &member.prefix);
             }
         }
     }
@@ -268,13 +269,13 @@ impl State<'_> {
             Event::TokenCheck(result) => {
                 self.scratch.clear();
                 event_json::token_check_line(&mut self.scratch, result);
-                event_json::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
                 m.token_check = Some(result.clone());
             }
             Event::Probe(result) => {
                 self.scratch.clear();
                 event_json::probe_line(&mut self.scratch, m.profile, result);
-                event_json::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
             }
             Event::Session { endpoint, event } => {
                 if let SessionEvent::Messages(batch) = event {
@@ -288,13 +289,13 @@ impl State<'_> {
                         }
                         // One line each: the profile goes in front at no
                         // extra pass over the line.
-                        let at = event_json::open_tagged(&mut self.buf, &m.prefix);
+                        let at = profile_tag::open_tagged(&mut self.buf, &m.prefix);
                         if kind == ProtocolKind::Raw {
                             event_json::message_line(&mut self.buf, name, payload);
                         } else {
                             event_json::protocol_message_line(&mut self.buf, name, kind, payload);
                         }
-                        event_json::close_tagged(&mut self.buf, at, &m.prefix);
+                        profile_tag::close_tagged(&mut self.buf, at, &m.prefix);
                         if let Some(n) = &mut self.remaining {
                             *n -= 1;
                         }
@@ -309,7 +310,7 @@ impl State<'_> {
                     m.token_check.as_ref(),
                     Some(&m.model),
                 );
-                event_json::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
             }
         }
         self.remaining == Some(0)
