@@ -10,8 +10,12 @@
 //! without stalling the runtime; hand-overs to that thread are at most one
 //! per [`HANDOVER_EVERY`] (the first after a quiet spell at once).
 //!
+//! With several profiles live (`--profiles`, or an isolation probe's
+//! profiles) one stream carries them all: every line starts with its
+//! `"profile"` ([`crate::output::profile_tag`]).
+//!
 //! With a `token_check` in the profile, output starts with its first
-//! result: events before it are held (at most `connect_timeout`, the
+//! result (each profile's with its own): events before it are held (at most `connect_timeout`, the
 //! check's own bound), so every `closed` line's diagnosis can cross-check
 //! the token. Against a local Daphne a refused handshake (~10 ms) beats the
 //! REST answer (~20 ms), and without this the first 403 could not tell a
