@@ -9,7 +9,8 @@
 //!   passes on the per-user endpoint (`ws/notifications/`, one group per
 //!   user) and reports `leaked`, naming omar's endpoint, on the broadcast
 //!   one (`ws/broadcast/`, one group for every user: the bug), where
-//!   `check --probe` exits 1.
+//!   `check --probe` exits 1; with omar's socket refused it is
+//!   `unproven`, never a pass.
 //!
 //! The first run builds a Python venv under `target/tmp/django-venv` (see
 //! `tests/django_support/mod.rs`); python3 and PyPI must be reachable then.
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use django_support::{Db, OMAR, SANDRA, Server, wsmon};
+use django_support::{Db, OMAR, SANDRA, Server, UNKNOWN, wsmon};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
@@ -32,6 +33,18 @@ const EVENT_TIMEOUT: Duration = Duration::from_secs(60);
 /// endpoint `name` at `path` (`ws/notifications/` or `ws/broadcast/`);
 /// `probe` (TOML lines) goes under `[profiles.sandra.probe]` when given.
 fn profiles(dir: &Path, server: &str, name: &str, path: &str, probe: Option<&str>) -> PathBuf {
+    profiles_as(dir, server, name, path, probe, OMAR)
+}
+
+/// [`profiles`] with `omar_token` as omar's token.
+fn profiles_as(
+    dir: &Path,
+    server: &str,
+    name: &str,
+    path: &str,
+    probe: Option<&str>,
+    omar_token: &str,
+) -> PathBuf {
     let mut text = String::from(
         r#"default_profile = "sandra"
 
@@ -43,7 +56,7 @@ reconnect_min = "100ms"
 reconnect_max = "500ms"
 "#,
     );
-    for (user, token) in [("sandra", SANDRA), ("omar", OMAR)] {
+    for (user, token) in [("sandra", SANDRA), ("omar", omar_token)] {
         text.push_str(&format!(
             r#"
 [profiles.{user}]
@@ -245,6 +258,30 @@ async fn the_isolation_probe_passes_per_user_and_names_the_leak_of_a_broadcast()
     assert_eq!(p["isolation"][0]["profile"], "omar", "{p:#}");
     assert_eq!(p["isolation"][0]["open_sockets"], 1, "{p:#}");
     assert!(p.get("leaks").is_none(), "{p:#}");
+
+    // omar's socket refused (a token nobody has): nothing could have
+    // reached him, so isolation is not proven, and that is no pass.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = profiles_as(
+        dir.path(),
+        &daphne.base(),
+        "notifications",
+        "ws/notifications/",
+        Some(&probe("/api/notifications/")),
+        UNKNOWN,
+    );
+    let (code, report) = json_of(&config, &["check", "--probe", "--format", "json"]).await;
+    assert_eq!(code, 1, "{report:#}");
+    let p = &report["profiles"][0]["probe"];
+    assert_eq!(p["outcome"], "unproven", "{p:#}");
+    assert_eq!(p["isolation"][0]["open_sockets"], 0, "{p:#}");
+    assert!(
+        p["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("omar had no socket open"),
+        "{p:#}"
+    );
 
     // The broadcast group holds every user's socket: sandra's probe
     // message arrives on omar's socket too.
