@@ -88,4 +88,16 @@ async fn two_profiles_are_grouped_and_keyed_apart() {
     assert!(screen.contains("focused profile: demo-sandra"), "{screen}");
     assert!(screen.contains("Token check · demo-sandra"), "{screen}");
     assert!(screen.contains("200 VALID"), "{screen}");
+
+    // p: one profile to go on with; the crew ends.
+    let screen = drive(
+        &mut app,
+        120,
+        36,
+        vec![key('p'), key('j'), code(crossterm::event::KeyCode::Enter)],
+    )
+    .await;
+    assert!(!app.is_crew(), "{screen}");
+    assert!(screen.contains(" wsmon profile demo-omar "), "{screen}");
+    assert!(!screen.contains("demo-sandra"), "{screen}");
 }
