@@ -6,6 +6,8 @@
 //! - [`django`]: the Django doctor: a project's settings and routes → findings.
 //! - [`evidence`]: who answered, what they said, what wsmon sent.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
+//! - [`isolation`]: a delivery probe's facts → delivered, leaked to
+//!   another profile, or not proven.
 //! - [`explain`]: the text `wsmon explain CODE` prints.
 //! - [`lint`]: warnings about an endpoint URL before connecting.
 //! - [`pattern`]: an endpoint's history → the pattern that leads the
@@ -21,6 +23,7 @@ pub mod django;
 pub mod evidence;
 pub mod explain;
 pub mod failure;
+pub mod isolation;
 pub mod lint;
 pub mod pattern;
 pub mod protocol;
