@@ -15,6 +15,7 @@ pub mod file;
 pub mod listing;
 pub mod paths;
 pub mod protocol;
+pub mod template;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -143,18 +144,9 @@ pub struct EndpointTemplate {
     pub protocol: ProtocolConfig,
 }
 
-/// TLS options of a profile; the default is verified TLS with the Mozilla
-/// roots and no client certificate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsOptions {
-    /// Extra CA certificates (PEM) trusted besides the Mozilla roots.
-    pub ca_file: Option<PathBuf>,
-    /// Client certificate chain (PEM) for mutual TLS, with its key.
-    pub client_cert: Option<PathBuf>,
-    pub client_key: Option<PathBuf>,
-    /// No certificate verification at all. Explicit only, marked loudly.
-    pub insecure: bool,
-}
+// The options moved to `crate::tls` (which builds a rustls config from
+// them) so that `tls` does not import `config`; the old path still works.
+pub use crate::tls::TlsOptions;
 
 /// A validated profile (token not yet resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]

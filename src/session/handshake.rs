@@ -168,10 +168,7 @@ pub async fn connect(
     }
 }
 
-/// The failure message of a 101 followed by bytes that cannot start a
-/// WebSocket frame (the diagnosis matches on it).
-pub const NOT_A_FRAME: &str =
-    "the server answered 101 but the bytes after it are not a WebSocket frame";
+pub use crate::facts::NOT_A_FRAME;
 
 /// How long the rest of a refused answer (its body) may take to arrive
 /// after its headers.

@@ -22,7 +22,7 @@ use super::events::*;
 use super::handshake::WsStream;
 use super::heartbeat::{Due, Heartbeat};
 use super::protocol::{Codec, Fact, Refusal, Rule, Step};
-use super::task::{Mode, SessionSpec, Wiring, emit};
+use super::spec::{Mode, SessionSpec, Wiring, emit};
 use crate::config::HeartbeatMode;
 
 /// Most messages taken in one wake-up before the batch is handed over.
