@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod dial;
 pub mod handshake;
 pub mod heartbeat;
+pub mod next;
 pub mod open;
 pub mod policy;
 pub mod probe;

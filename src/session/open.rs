@@ -51,24 +51,9 @@ const LAST_TEXT_KEPT: usize = 200;
 /// How long a closing handshake may take before the socket is just dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-/// What the session should do after the socket ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
-    /// Ask the reconnect policy.
-    Policy,
-    /// Connect again at once (the user asked).
-    Reconnect,
-    /// Stay closed until resumed.
-    Pause,
-    /// Cancelled: the session ends.
-    Stop,
-    /// The server refused the credentials in its application protocol:
-    /// stop as after a 401 ([`Ended::refusal`] says what it said).
-    StopAuth,
-    /// The server refused in its application protocol and said not to
-    /// come back.
-    StopRefused,
-}
+// What the session does next is the one `Next` of `next.rs` (an in-band
+// refusal carries the server's words, taken from the close note at the end).
+pub use super::next::Next;
 
 /// How the open phase ended.
 pub struct Ended {
@@ -77,8 +62,6 @@ pub struct Ended {
     pub next: Next,
     /// The last frames each way before the end.
     pub activity: Activity,
-    /// The protocol refusal behind [`Next::StopAuth`] / [`Next::StopRefused`].
-    pub refusal: Option<String>,
 }
 
 /// What the protocol layer knows of this connection beyond the codec.
@@ -277,16 +260,18 @@ pub async fn run(
     if close.note.is_none() {
         close.note = proto.detected.take();
     }
-    let refusal = match next {
-        Next::StopAuth | Next::StopRefused => close.note.clone(),
-        _ => None,
+    // A refusal's words are the close note (the server's own, or the
+    // protocol detected on a raw endpoint).
+    let next = match next {
+        Next::StopAuth(_) => Next::StopAuth(close.note.clone().unwrap_or_default()),
+        Next::StopRefused(_) => Next::StopRefused(close.note.clone().unwrap_or_default()),
+        next => next,
     };
     Ended {
         close,
         at: SystemTime::now(),
         next,
         activity,
-        refusal,
     }
 }
 
@@ -379,8 +364,14 @@ async fn refused(
     refusal: Refusal,
 ) -> (CloseInfo, Next) {
     let (cause, next) = match refusal.rule {
-        Rule::StopAuth => (LocalCause::ProtocolAuthRefused, Next::StopAuth),
-        Rule::Stop => (LocalCause::ProtocolRefused, Next::StopRefused),
+        Rule::StopAuth => (
+            LocalCause::ProtocolAuthRefused,
+            Next::StopAuth(String::new()),
+        ),
+        Rule::Stop => (
+            LocalCause::ProtocolRefused,
+            Next::StopRefused(String::new()),
+        ),
         Rule::Retry => (LocalCause::ProtocolRetry, Next::Policy),
     };
     let mut close = close_ourselves(ws, spec, wiring, pending, cause).await;
@@ -499,8 +490,8 @@ async fn take_items(
                     // A close code that is a refusal in the protocol's
                     // terms (graphql 4401/4403) obeys its rule.
                     let next = match codec.on_close(close.code) {
-                        Some(r) if r.rule == Rule::StopAuth => Next::StopAuth,
-                        Some(r) if r.rule == Rule::Stop => Next::StopRefused,
+                        Some(r) if r.rule == Rule::StopAuth => Next::StopAuth(String::new()),
+                        Some(r) if r.rule == Rule::Stop => Next::StopRefused(String::new()),
                         _ => Next::Policy,
                     };
                     if let Some(r) = codec.on_close(close.code) {

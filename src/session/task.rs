@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime};
 use super::backoff::{Backoff, STABLE_AFTER};
 use super::events::*;
 use super::handshake;
-use super::open::{self, Next};
-use super::policy::{self, After};
+use super::next::Next;
+use super::open;
+use super::policy;
 
 // What a session is given (its spec, its channels) lives in `spec.rs`,
 // which `open.rs` shares without importing this file.
@@ -43,20 +44,23 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
             return;
         }
         let go_on = match next {
-            Decision::Now => true,
-            Decision::Pause => {
+            // one_attempt resolves the rest (Policy, Retry) and never
+            // returns Stop (that is its None).
+            Next::Reconnect | Next::Policy | Next::Retry(_) => true,
+            Next::Stop => false,
+            Next::Pause => {
                 stop(&spec, &wiring, StopReason::Paused).await;
                 wait_for(&spec, &mut wiring, |c| {
                     matches!(c, Command::Resume | Command::ReconnectNow)
                 })
                 .await
             }
-            Decision::StopAuth(detail) => {
+            Next::StopAuth(detail) => {
                 stop(&spec, &wiring, StopReason::AuthRejected { detail }).await;
                 wiring.token_check.notify_one();
                 wait_for(&spec, &mut wiring, |c| *c != Command::Pause).await
             }
-            Decision::StopRefused(detail) => {
+            Next::StopRefused(detail) => {
                 stop(&spec, &wiring, StopReason::Refused { detail }).await;
                 // Nobody may be there to press r (watch): one attempt
                 // every REPROBE_AFTER notices a fix on the server.
@@ -65,7 +69,7 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
                     .await
                     .unwrap_or(true)
             }
-            Decision::After(delay) => {
+            Next::After(delay) => {
                 let event = SessionEvent::RetryScheduled {
                     attempt: attempt + 1,
                     delay,
@@ -82,17 +86,6 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
     }
 }
 
-/// What to do once an attempt is over.
-enum Decision {
-    Now,
-    Pause,
-    StopAuth(String),
-    /// The server refuses in a way retrying cannot change (a refused
-    /// Origin, a protocol mismatch, an in-band "do not come back").
-    StopRefused(String),
-    After(Duration),
-}
-
 /// Connects once and stays open as long as the connection lives.
 /// `None` means cancelled.
 async fn one_attempt(
@@ -102,7 +95,7 @@ async fn one_attempt(
     backoff: &mut Backoff,
     opened_before: &mut bool,
     lookups: &mut super::served_by::Budget,
-) -> Option<Decision> {
+) -> Option<Next> {
     let started = SystemTime::now();
     emit(
         spec,
@@ -145,7 +138,7 @@ async fn one_attempt(
                 outcome: Outcome::Failed(failure),
                 activity: Activity::default(),
             };
-            (record, Ok(Next::Policy))
+            (record, Next::Policy)
         }
         Ok(mut connected) => {
             super::scrub::handshake(&mut connected.info, &spec.redactor);
@@ -190,14 +183,7 @@ async fn one_attempt(
                 },
                 activity: ended.activity,
             };
-            let next = match (ended.next, ended.refusal) {
-                (Next::StopAuth, detail) => Err(Decision::StopAuth(detail.unwrap_or_default())),
-                (Next::StopRefused, detail) => {
-                    Err(Decision::StopRefused(detail.unwrap_or_default()))
-                }
-                (next, _) => Ok(next),
-            };
-            (record, next)
+            (record, ended.next)
         }
     };
     // Scrubbed before anything reads it: the policy's stop reason quotes
@@ -205,17 +191,13 @@ async fn one_attempt(
     let mut record = record;
     super::scrub::record(&mut record, &spec.redactor);
     let decision = match next {
-        Err(decision) => Some(decision),
-        Ok(Next::Stop) => None,
-        Ok(Next::Reconnect) => Some(Decision::Now),
-        Ok(Next::Pause) => Some(Decision::Pause),
-        // Only ever paired with a refusal (above).
-        Ok(Next::StopAuth | Next::StopRefused) => Some(Decision::Pause),
-        Ok(Next::Policy) => Some(match policy::after(&record, *opened_before) {
-            After::StopAuth(detail) => Decision::StopAuth(detail),
-            After::StopRefused(detail) => Decision::StopRefused(detail),
-            After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
+        Next::Stop => None,
+        Next::Policy => Some(match policy::after(&record, *opened_before) {
+            Next::Retry(hint) => Next::After(backoff.next_delay(hint)),
+            other => other,
         }),
+        Next::Retry(hint) => Some(Next::After(backoff.next_delay(hint))),
+        other => Some(other),
     };
     log_attempt(spec, &record);
     // Before the Closed: its diagnosis reads who listens now.
