@@ -318,7 +318,7 @@ async fn apply_step(
             }
             Fact::Ready(detail) => {
                 proto.ready = true;
-                tracing::info!(endpoint = %spec.endpoint.name, %detail, "protocol ready");
+                tracing::info!(%detail, "protocol ready");
                 ProtocolEvent::Ready {
                     at,
                     protocol,
@@ -336,7 +336,7 @@ async fn apply_step(
             }
             Fact::Refused(mut refusal) => {
                 refusal.detail = spec.redactor.redact(&refusal.detail).into_owned();
-                tracing::info!(endpoint = %spec.endpoint.name, detail = %refusal.detail, rule = ?refusal.rule, "protocol refusal");
+                tracing::info!(detail = %refusal.detail, rule = ?refusal.rule, "protocol refusal");
                 let event = ProtocolEvent::Refused {
                     at,
                     protocol,
@@ -554,7 +554,7 @@ async fn send_text(
     // Only its start: diagnoses quote an excerpt of it.
     let start: String = shown.chars().take(LAST_TEXT_KEPT).collect();
     activity.last_text_sent = Some((now, start));
-    tracing::info!(endpoint = %spec.endpoint.name, bytes = shown.len(), ?outcome, "text frame sent");
+    tracing::info!(bytes = shown.len(), ?outcome, "text frame sent");
     let event = SessionEvent::Sent {
         at: SystemTime::now(),
         text: shown,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::events::{Command, EndpointId, Event};
 use super::task::{self, Mode, SessionSpec, Wiring};
@@ -87,7 +88,14 @@ impl Supervisor {
                 probe: matcher.clone(),
                 connecting: connecting.clone(),
             };
-            let task = tokio::spawn(task::run(spec, wiring));
+            // Every log line of this session carries its endpoint and
+            // (redacted) URL from the span, not from each call.
+            let span = tracing::info_span!(
+                "session",
+                endpoint = %spec.endpoint.name,
+                url = %spec.endpoint.shown_url,
+            );
+            let task = tokio::spawn(task::run(spec, wiring).instrument(span));
             senders.push(tx.clone());
             sessions.push(Handle { commands: tx, task });
         }

@@ -199,7 +199,7 @@ async fn one_attempt(
         Next::Retry(hint) => Some(Next::After(backoff.next_delay(hint))),
         other => Some(other),
     };
-    log_attempt(spec, &record);
+    log_attempt(&record);
     // Before the Closed: its diagnosis reads who listens now.
     served_by(spec, wiring, record.ended, lookups, false).await;
     emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
@@ -233,17 +233,16 @@ async fn served_by(
     }
 }
 
-/// One log line per finished attempt (URL and messages already redacted).
-fn log_attempt(spec: &SessionSpec, record: &AttemptRecord) {
-    let name = &spec.endpoint.name;
-    let url = &spec.endpoint.shown_url;
+/// One log line per finished attempt (messages already redacted); the
+/// session's span (see the supervisor) names the endpoint and its URL.
+fn log_attempt(record: &AttemptRecord) {
     match &record.outcome {
         Outcome::Failed(f) => tracing::info!(
-            endpoint = %name, %url, attempt = record.attempt, stage = ?f.stage, kind = ?f.kind,
+            attempt = record.attempt, stage = ?f.stage, kind = ?f.kind,
             status = ?f.http.as_ref().map(|h| h.status), "attempt failed: {}", f.message
         ),
         Outcome::Closed { close, open_for } => tracing::info!(
-            endpoint = %name, %url, attempt = record.attempt, code = close.code, by = ?close.by,
+            attempt = record.attempt, code = close.code, by = ?close.by,
             clean = close.clean, open_for = ?open_for, "socket closed"
         ),
     }
