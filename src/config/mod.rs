@@ -74,7 +74,8 @@ pub struct Settings {
 ///   server's pings). Idle timeouts on the path show as they do to users;
 ///   a half-open connection is then noticed only by the server's pings or
 ///   by TCP.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum HeartbeatMode {
     #[default]
@@ -85,10 +86,7 @@ pub enum HeartbeatMode {
 impl HeartbeatMode {
     /// The value as written in the profiles file.
     pub fn as_str(self) -> &'static str {
-        match self {
-            HeartbeatMode::Ping => "ping",
-            HeartbeatMode::Browser => "browser",
-        }
+        self.into()
     }
 
     /// Parses the file's value.

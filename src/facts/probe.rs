@@ -32,7 +32,8 @@ pub enum ProbeOutcome {
 }
 
 /// Why a probe was not delivered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum ProbeFailure {
     /// The REST API answered with a non-2xx status.
@@ -48,12 +49,7 @@ pub enum ProbeFailure {
 impl ProbeFailure {
     /// The snake_case name used in JSON and metrics labels.
     pub fn as_str(&self) -> &'static str {
-        match self {
-            ProbeFailure::RestRefused { .. } => "rest_refused",
-            ProbeFailure::SocketClosed => "socket_closed",
-            ProbeFailure::NotDelivered => "not_delivered",
-            ProbeFailure::Unreachable { .. } => "unreachable",
-        }
+        self.into()
     }
 
     /// One line for people.

@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 /// What the REST API says about the profile's token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// 2xx: the API accepts the token.
@@ -25,14 +26,7 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Valid => "valid",
-            Verdict::Invalid => "invalid",
-            Verdict::Inactive => "inactive",
-            Verdict::Missing => "missing",
-            Verdict::Unreachable => "unreachable",
-            Verdict::Unexpected => "unexpected",
-        }
+        self.into()
     }
 }
 
