@@ -318,7 +318,8 @@ async fn apply_step(
             }
             Fact::Ready(detail) => {
                 proto.ready = true;
-                tracing::info!(%detail, "protocol ready");
+                spec.span
+                    .in_scope(|| tracing::info!(%detail, "protocol ready"));
                 ProtocolEvent::Ready {
                     at,
                     protocol,
@@ -336,7 +337,7 @@ async fn apply_step(
             }
             Fact::Refused(mut refusal) => {
                 refusal.detail = spec.redactor.redact(&refusal.detail).into_owned();
-                tracing::info!(detail = %refusal.detail, rule = ?refusal.rule, "protocol refusal");
+                spec.span.in_scope(|| tracing::info!(detail = %refusal.detail, rule = ?refusal.rule, "protocol refusal"));
                 let event = ProtocolEvent::Refused {
                     at,
                     protocol,
@@ -554,7 +555,8 @@ async fn send_text(
     // Only its start: diagnoses quote an excerpt of it.
     let start: String = shown.chars().take(LAST_TEXT_KEPT).collect();
     activity.last_text_sent = Some((now, start));
-    tracing::info!(bytes = shown.len(), ?outcome, "text frame sent");
+    spec.span
+        .in_scope(|| tracing::info!(bytes = shown.len(), ?outcome, "text frame sent"));
     let event = SessionEvent::Sent {
         at: SystemTime::now(),
         text: shown,

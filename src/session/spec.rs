@@ -38,6 +38,10 @@ pub struct SessionSpec {
     pub tls: std::sync::Arc<rustls::ClientConfig>,
     /// The profile's proxy rules.
     pub proxy: crate::proxy::Proxies,
+    /// The session's span (endpoint, redacted URL): its log calls run in
+    /// it instead of repeating those fields. Entered around each log call,
+    /// not on every poll of the task (a flood polls it constantly).
+    pub span: tracing::Span,
 }
 
 /// Handshakes in flight at once across one profile's sessions; the others

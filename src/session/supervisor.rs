@@ -7,7 +7,6 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use super::events::{Command, EndpointId, Event};
 use super::task::{self, Mode, SessionSpec, Wiring};
@@ -79,6 +78,13 @@ impl Supervisor {
                 redactor: profile.redactor.clone(),
                 tls: profile.tls.clone(),
                 proxy: profile.proxy.clone(),
+                // Every log line of this session names its endpoint and
+                // (redacted) URL through it.
+                span: tracing::info_span!(
+                    "session",
+                    endpoint = %endpoint.name,
+                    url = %endpoint.shown_url,
+                ),
             };
             let wiring = Wiring {
                 events: events.clone(),
@@ -88,14 +94,7 @@ impl Supervisor {
                 probe: matcher.clone(),
                 connecting: connecting.clone(),
             };
-            // Every log line of this session carries its endpoint and
-            // (redacted) URL from the span, not from each call.
-            let span = tracing::info_span!(
-                "session",
-                endpoint = %spec.endpoint.name,
-                url = %spec.endpoint.shown_url,
-            );
-            let task = tokio::spawn(task::run(spec, wiring).instrument(span));
+            let task = tokio::spawn(task::run(spec, wiring));
             senders.push(tx.clone());
             sessions.push(Handle { commands: tx, task });
         }

@@ -199,7 +199,7 @@ async fn one_attempt(
         Next::Retry(hint) => Some(Next::After(backoff.next_delay(hint))),
         other => Some(other),
     };
-    log_attempt(&record);
+    log_attempt(spec, &record);
     // Before the Closed: its diagnosis reads who listens now.
     served_by(spec, wiring, record.ended, lookups, false).await;
     emit(spec, wiring, SessionEvent::Closed(Box::new(record))).await;
@@ -233,9 +233,10 @@ async fn served_by(
     }
 }
 
-/// One log line per finished attempt (messages already redacted); the
-/// session's span (see the supervisor) names the endpoint and its URL.
-fn log_attempt(record: &AttemptRecord) {
+/// One log line per finished attempt (messages already redacted), in the
+/// session's span, which names the endpoint and its URL.
+fn log_attempt(spec: &SessionSpec, record: &AttemptRecord) {
+    let _session = spec.span.enter();
     match &record.outcome {
         Outcome::Failed(f) => tracing::info!(
             attempt = record.attempt, stage = ?f.stage, kind = ?f.kind,
@@ -340,6 +341,7 @@ mod tests {
             redactor: Redactor::default(),
             tls: crate::tls::client_config(),
             proxy: Default::default(),
+            span: tracing::Span::none(),
         }
     }
 
