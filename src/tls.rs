@@ -17,7 +17,7 @@
 //! A refused certificate's error says what was presented (subject, issuer,
 //! names) and what was trusted, for the TLS diagnosis.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -28,7 +28,18 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, OtherError, SignatureScheme};
 
-use crate::config::TlsOptions;
+/// TLS options of a profile; the default is verified TLS with the Mozilla
+/// roots and no client certificate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// Extra CA certificates (PEM) trusted besides the Mozilla roots.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain (PEM) for mutual TLS, with its key.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// No certificate verification at all. Explicit only, marked loudly.
+    pub insecure: bool,
+}
 
 /// The system store's certificates, read once (`SSL_CERT_FILE` /
 /// `SSL_CERT_DIR` when set, else the platform's store).

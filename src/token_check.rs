@@ -6,52 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
-
-/// What the REST API says about the profile's token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// 2xx: the API accepts the token.
-    Valid,
-    /// 401/403 for the token itself (`Invalid token.`, expired JWT…).
-    Invalid,
-    /// The token is known but its user is inactive or deleted.
-    Inactive,
-    /// The API says no credentials were sent.
-    Missing,
-    /// No HTTP answer (refused, DNS, TLS, timeout).
-    Unreachable,
-    /// Any other answer (404, 500, …).
-    Unexpected,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Valid => "valid",
-            Verdict::Invalid => "invalid",
-            Verdict::Inactive => "inactive",
-            Verdict::Missing => "missing",
-            Verdict::Unreachable => "unreachable",
-            Verdict::Unexpected => "unexpected",
-        }
-    }
-}
-
-/// One run of the token check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenCheckResult {
-    pub at: SystemTime,
-    /// The URL that was checked (token-free: the token goes in a header).
-    pub url: String,
-    /// HTTP status, when an answer came.
-    pub status: Option<u16>,
-    pub verdict: Verdict,
-    /// The API's `detail` text (DRF style), or the transport error; scrubbed.
-    pub detail: Option<String>,
-    pub latency: Duration,
-}
+pub use crate::facts::token_check::{TokenCheckResult, Verdict};
 
 /// Most of an answer's body read to find its `detail`.
 const BODY_LIMIT: usize = 64 * 1024;

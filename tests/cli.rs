@@ -52,30 +52,22 @@ fn profiles_file(
     ws: std::net::SocketAddr,
     token: &str,
 ) -> std::path::PathBuf {
-    let text = format!(
-        r#"default_profile = "me"
-
-[settings]
-connect_timeout = "2s"
-ping_interval = "5s"
-pong_timeout = "2s"
-reconnect_min = "50ms"
-reconnect_max = "200ms"
-
-[profiles.me]
-description = "test user"
-server = "http://{api}"
-token = "{token}"
-token_check = "/api/notifications/"
-
-[[profiles.me.endpoints]]
-name = "notifications"
-url = "ws://{ws}/ws/notifications/?token={{token}}"
-"#
-    );
-    let path = dir.join("profiles.toml");
-    std::fs::write(&path, text).expect("write profiles");
-    path
+    common::profiles::ProfilesToml::new()
+        .default_profile("me")
+        .setting("connect_timeout", "2s")
+        .setting("ping_interval", "5s")
+        .setting("pong_timeout", "2s")
+        .setting("reconnect_min", "50ms")
+        .setting("reconnect_max", "200ms")
+        .profile("me", &format!("http://{api}"))
+        .field("description", "test user")
+        .field("token", token)
+        .field("token_check", "/api/notifications/")
+        .endpoint(
+            "notifications",
+            &format!("ws://{ws}/ws/notifications/?token={{token}}"),
+        )
+        .write(&dir.join("profiles.toml"))
 }
 
 async fn wsmon(args: &[&str], dir: &Path) -> Output {
@@ -377,24 +369,13 @@ async fn url_lint_warnings_show_in_check_and_tail() {
     let api = rest().await;
     let ws = ws_server(None, send_then_echo_close(vec![], Default::default())).await;
     // Two endpoints under /ws/ and one without the prefix its siblings have.
-    let text = format!(
-        r#"[profiles.me]
-server = "http://{api}"
-token = "{TOKEN}"
-[[profiles.me.endpoints]]
-name = "a"
-url = "ws://{ws}/ws/a/?token={{token}}"
-[[profiles.me.endpoints]]
-name = "b"
-url = "ws://{ws}/ws/b/?token={{token}}"
-[[profiles.me.endpoints]]
-name = "odd"
-url = "ws://{ws}/odd/?token={{token}}"
-"#,
-        ws = ws.addr
-    );
-    let path = dir.path().join("p.toml");
-    std::fs::write(&path, text).expect("write");
+    let path = common::profiles::ProfilesToml::new()
+        .profile("me", &format!("http://{api}"))
+        .field("token", TOKEN)
+        .endpoint("a", &format!("ws://{}/ws/a/?token={{token}}", ws.addr))
+        .endpoint("b", &format!("ws://{}/ws/b/?token={{token}}", ws.addr))
+        .endpoint("odd", &format!("ws://{}/odd/?token={{token}}", ws.addr))
+        .write(&dir.path().join("p.toml"));
     let cfg = path.to_str().expect("utf8");
     let out = wsmon(&["--config", cfg, "check", "--format", "json"], dir.path()).await;
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");

@@ -6,15 +6,17 @@
 //! The first run builds a Python venv under `target/tmp/django-venv` (see
 //! `tests/django_support/mod.rs`); python3 and PyPI must be reachable then.
 
+mod common;
 mod django_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::lines::JsonLines;
 use django_support::{Db, IVAN_INACTIVE, OMAR, SANDRA, Server, UNKNOWN, wsmon};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::io::BufReader;
 use tokio::process::{Child, ChildStdout};
 
 /// Generous: a loaded 2-core machine runs Python slowly.
@@ -84,8 +86,7 @@ async fn check(config: &Path) -> (i32, Value) {
 /// A running `wsmon tail`, read line by line.
 struct Tail {
     child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    seen: Vec<Value>,
+    lines: JsonLines<BufReader<ChildStdout>>,
 }
 
 impl Tail {
@@ -99,33 +100,13 @@ impl Tail {
         let stdout = child.stdout.take().expect("tail stdout");
         Tail {
             child,
-            lines: BufReader::new(stdout).lines(),
-            seen: Vec::new(),
+            lines: JsonLines::new(BufReader::new(stdout)),
         }
     }
 
-    /// The next line for which `want` holds (every line is kept in `seen`).
+    /// The next line for which `want` holds (every line is kept).
     async fn until(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-        let found = tokio::time::timeout(EVENT_TIMEOUT, async {
-            while let Some(line) = self.lines.next_line().await.expect("read tail") {
-                let v: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("tail line is not JSON ({e}): {line}"));
-                self.seen.push(v.clone());
-                if want(&v) {
-                    return Some(v);
-                }
-            }
-            None
-        })
-        .await;
-        match found {
-            Ok(Some(v)) => v,
-            Ok(None) => panic!("tail ended before {what}; it printed:\n{}", self.dump()),
-            Err(_) => panic!(
-                "no {what} within {EVENT_TIMEOUT:?}; tail printed:\n{}",
-                self.dump()
-            ),
-        }
+        self.lines.until(what, EVENT_TIMEOUT, want).await
     }
 
     async fn until_type(&mut self, kind: &str) -> Value {
@@ -133,11 +114,7 @@ impl Tail {
     }
 
     fn dump(&self) -> String {
-        self.seen
-            .iter()
-            .map(Value::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.lines.dump()
     }
 }
 
@@ -289,9 +266,10 @@ async fn tail_diagnoses_a_refused_handshake_with_the_token_check() {
     let mut tail = Tail::start(&config, &[]);
     let stopped = tail.until_type("stopped").await;
     assert_eq!(stopped["reason"], "auth_rejected", "{stopped}");
-    assert_eq!(tail.seen[0]["type"], "token_check", "{}", tail.dump());
-    assert_eq!(tail.seen[0]["verdict"], "invalid", "{}", tail.dump());
+    assert_eq!(tail.lines.seen[0]["type"], "token_check", "{}", tail.dump());
+    assert_eq!(tail.lines.seen[0]["verdict"], "invalid", "{}", tail.dump());
     let closed = tail
+        .lines
         .seen
         .iter()
         .find(|v| v["type"] == "closed")

@@ -11,6 +11,7 @@
 //! (`tests/servers/node/package.json`), nginx (Debian) in front of the
 //! Django Channels test project under Daphne (`tests/django`).
 
+mod common;
 mod django_support;
 mod real;
 
@@ -18,8 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::lines::JsonLines;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::io::BufReader;
 use tokio::process::{Child, ChildStdout};
 
 /// Generous: Python starts slowly on a loaded 2-core machine.
@@ -66,8 +68,7 @@ async fn check_text(config: &Path, profile: &str) -> String {
 /// A running `wsmon tail`, read line by line; killed on drop.
 struct Tail {
     _child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    seen: Vec<Value>,
+    lines: JsonLines<BufReader<ChildStdout>>,
 }
 
 impl Tail {
@@ -81,38 +82,17 @@ impl Tail {
         let stdout = child.stdout.take().expect("tail stdout");
         Tail {
             _child: child,
-            lines: BufReader::new(stdout).lines(),
-            seen: Vec::new(),
+            lines: JsonLines::new(BufReader::new(stdout)),
         }
     }
 
-    /// The next line for which `want` holds.
+    /// The next line for which `want` holds (every line is kept).
     async fn until(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-        let found = tokio::time::timeout(EVENT_TIMEOUT, async {
-            while let Some(line) = self.lines.next_line().await.expect("read tail") {
-                let v: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("tail line is not JSON ({e}): {line}"));
-                self.seen.push(v.clone());
-                if want(&v) {
-                    return Some(v);
-                }
-            }
-            None
-        })
-        .await;
-        match found {
-            Ok(Some(v)) => v,
-            Ok(None) => panic!("tail ended before {what}:\n{}", self.dump()),
-            Err(_) => panic!("no {what} within {EVENT_TIMEOUT:?}:\n{}", self.dump()),
-        }
+        self.lines.until(what, EVENT_TIMEOUT, want).await
     }
 
     fn dump(&self) -> String {
-        self.seen
-            .iter()
-            .map(Value::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.lines.dump()
     }
 }
 
@@ -224,7 +204,11 @@ headers = {{ Origin = "{{server}}" }}
     assert_eq!(stopped["reason"], "refused", "{}", tail.dump());
     assert_eq!(stopped["retrying"], false);
     assert!(
-        !tail.seen.iter().any(|v| v["type"] == "retry_scheduled"),
+        !tail
+            .lines
+            .seen
+            .iter()
+            .any(|v| v["type"] == "retry_scheduled"),
         "{}",
         tail.dump()
     );
@@ -320,7 +304,11 @@ async fn node_ws_close_code_as_http_status() {
     assert_eq!(stopped["reason"], "auth_rejected", "{}", tail.dump());
     has_all(&stopped["detail"].to_string(), &["4002", "token expired"]);
     assert!(
-        !tail.seen.iter().any(|v| v["type"] == "retry_scheduled"),
+        !tail
+            .lines
+            .seen
+            .iter()
+            .any(|v| v["type"] == "retry_scheduled"),
         "{}",
         tail.dump()
     );

@@ -234,6 +234,10 @@ async fn no_secret_appears_whole_on_any_output_path() {
         log.contains("attempt failed") || log.contains("socket closed"),
         "{log}"
     );
+    // The session's span names the endpoint and its (redacted) URL on
+    // each of its lines; assert_clean below holds them to no secret.
+    assert!(log.contains("session{endpoint="), "{log}");
+    assert!(log.contains(" url="), "{log}");
     assert_clean("the log file", &log);
     assert_eq!(
         mode(&dir.path().join("wsmon.log")),

@@ -11,7 +11,6 @@ use std::process::{Command, Stdio};
 
 use url::Url;
 
-use super::validate::{Placeholder, scan};
 use super::{ActiveProfile, ConfigError, Endpoint, Profile, TokenSource};
 use crate::secret::{Redactor, Secret};
 
@@ -196,60 +195,9 @@ impl Profile {
     }
 }
 
-/// `{server}`: the REST base without a trailing slash.
-pub fn server_base(server: &Url) -> String {
-    server.as_str().trim_end_matches('/').to_string()
-}
-
-/// `{ws}`: the REST base as `ws://` / `wss://`, without a trailing slash.
-pub fn ws_base(server: &Url) -> String {
-    let base = server_base(server);
-    if let Some(rest) = base.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = base.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        base
-    }
-}
-
-/// Fills `{ws}`, `{server}` and `{token}` in one pass, so that a token that
-/// happens to contain `{ws}` is not expanded again. `token` is inserted as
-/// given (the caller encodes it for its context).
-pub fn fill(template: &str, server: &Url, token: Option<&str>) -> Result<String, String> {
-    let placeholders = scan(template).map_err(|(_, message)| message)?;
-    let mut out = String::with_capacity(template.len() + 64);
-    let mut copied = 0;
-    for (range, placeholder) in placeholders {
-        out.push_str(&template[copied..range.start]);
-        match placeholder {
-            Placeholder::Ws => out.push_str(&ws_base(server)),
-            Placeholder::Server => out.push_str(&server_base(server)),
-            Placeholder::Token => match token {
-                Some(token) => out.push_str(token),
-                None => return Err("uses {token}, but the profile has no token".into()),
-            },
-        }
-        copied = range.end;
-    }
-    out.push_str(&template[copied..]);
-    Ok(out)
-}
-
-/// Fills `{token}`, `{ws}` and `{server}` in a protocol text (JSON, a
-/// frame to send), leaving every other brace alone: unlike a URL these
-/// texts are full of `{` and `}`.
-pub fn fill_text(template: &str, server: &Url, token: Option<&str>) -> Result<String, String> {
-    let mut out = template.replace("{ws}", &ws_base(server));
-    out = out.replace("{server}", &server_base(server));
-    if out.contains("{token}") {
-        match token {
-            Some(token) => out = out.replace("{token}", token),
-            None => return Err("uses {token}, but the profile has no token".into()),
-        }
-    }
-    Ok(out)
-}
+// The templates ({ws}, {server}, {token}) live in `template.rs`, shared
+// with validation; these names stay importable from here.
+pub use super::template::{fill, fill_text, server_base, ws_base};
 
 /// Runs `token_command` without a shell. The token is the first line of its
 /// trimmed stdout (the `pass show` convention: more lines may follow).

@@ -15,6 +15,7 @@ pub mod file;
 pub mod listing;
 pub mod paths;
 pub mod protocol;
+pub mod template;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -73,7 +74,8 @@ pub struct Settings {
 ///   server's pings). Idle timeouts on the path show as they do to users;
 ///   a half-open connection is then noticed only by the server's pings or
 ///   by TCP.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum HeartbeatMode {
     #[default]
@@ -84,10 +86,7 @@ pub enum HeartbeatMode {
 impl HeartbeatMode {
     /// The value as written in the profiles file.
     pub fn as_str(self) -> &'static str {
-        match self {
-            HeartbeatMode::Ping => "ping",
-            HeartbeatMode::Browser => "browser",
-        }
+        self.into()
     }
 
     /// Parses the file's value.
@@ -218,18 +217,9 @@ impl JsonType {
     }
 }
 
-/// TLS options of a profile; the default is verified TLS with the Mozilla
-/// roots and no client certificate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsOptions {
-    /// Extra CA certificates (PEM) trusted besides the Mozilla roots.
-    pub ca_file: Option<PathBuf>,
-    /// Client certificate chain (PEM) for mutual TLS, with its key.
-    pub client_cert: Option<PathBuf>,
-    pub client_key: Option<PathBuf>,
-    /// No certificate verification at all. Explicit only, marked loudly.
-    pub insecure: bool,
-}
+// The options moved to `crate::tls` (which builds a rustls config from
+// them) so that `tls` does not import `config`; the old path still works.
+pub use crate::tls::TlsOptions;
 
 /// A validated profile (token not yet resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]

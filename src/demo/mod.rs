@@ -25,10 +25,12 @@
 //! Modules: [`server`] (listener, routes, REST, lifecycle), [`sockets`] (the
 //! two WebSocket feeds), [`profiles`] (the generated profiles file).
 
+pub mod feed;
 pub mod profiles;
 pub mod server;
 pub mod socketio;
 pub mod sockets;
+pub mod state;
 
 use std::time::Duration;
 

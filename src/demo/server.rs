@@ -14,7 +14,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -22,27 +22,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::sockets::{self, Feed};
+use super::feed::Feed;
+use super::sockets;
 use super::{Auth, DemoOptions, DemoUser, authenticate, profiles_toml};
 use crate::secret::redact_value;
 
-/// What every handler shares.
-#[derive(Debug)]
-pub(crate) struct AppState {
-    pub(crate) options: DemoOptions,
-    pub(crate) feed: Feed,
-    /// Cancelled by shutdown: open sockets close with 1001.
-    pub(crate) cancel: CancellationToken,
-    /// Cloned into each socket session; see the module docs.
-    guard: mpsc::Sender<()>,
-}
-
-impl AppState {
-    /// A guard that keeps [`DemoServer::shutdown`] waiting while it lives.
-    pub(crate) fn session_guard(&self) -> mpsc::Sender<()> {
-        self.guard.clone()
-    }
-}
+pub(crate) use super::state::AppState;
 
 /// A running demo server. Dropping it without [`DemoServer::shutdown`] still
 /// tells every task to stop, but does not wait for them.
@@ -198,18 +183,7 @@ fn token_authentication(header: Option<&HeaderValue>) -> Result<DemoUser, &'stat
     }
 }
 
-/// Django's production 404 page (`DEBUG = False`).
-pub(crate) async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Html(
-            "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n\
-             <body>\n  <h1>Not Found</h1><p>The requested resource was not found on this \
-             server.</p>\n</body>\n</html>\n",
-        ),
-    )
-        .into_response()
-}
+pub(crate) use super::state::not_found;
 
 #[cfg(test)]
 mod tests {

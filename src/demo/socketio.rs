@@ -20,7 +20,7 @@ use axum::response::Response;
 use tokio::time::{Instant, sleep_until};
 use tracing::info;
 
-use super::server::{AppState, not_found};
+use super::state::{AppState, not_found};
 use super::{Auth, authenticate, random_between};
 
 /// Engine.IO ping period of the demo (socket.io's default is 25 s).

@@ -35,7 +35,7 @@ pub enum ExplainError {
 pub fn explain_response(text: &str, url: Option<&str>) -> Result<String, ExplainError> {
     use std::time::SystemTime;
 
-    use crate::session::{AttemptRecord, ConnectFailure, FailureKind, HttpAnswer, Outcome, Stage};
+    use crate::facts::{AttemptRecord, ConnectFailure, FailureKind, HttpAnswer, Outcome, Stage};
 
     let Some(raw) = super::evidence::raw::parse(text) else {
         let start: String = text.chars().take(40).collect();

@@ -22,8 +22,8 @@ use indexmap::IndexMap;
 use super::evidence::{Answer, Sent};
 use super::text::excerpt;
 use super::{Diagnosis, DiagnosisKind};
-use crate::session::{AttemptRecord, ConnectFailure, FailureKind, Outcome};
-use crate::token_check::TokenCheckResult;
+use crate::facts::TokenCheckResult;
+use crate::facts::{AttemptRecord, ConnectFailure, FailureKind, Outcome};
 
 /// Everything the classifier may look at. All captured, nothing fetched.
 #[derive(Debug, Clone, Copy)]
@@ -225,7 +225,7 @@ fn failed(facts: &Facts<'_>, t: &Target, f: &ConnectFailure, answer: Option<&Ans
     if lower.contains("subprotocol") {
         return transport::subprotocol(facts, t, &lower, &msg);
     }
-    if f.message == crate::session::handshake::NOT_A_FRAME {
+    if f.message == crate::facts::NOT_A_FRAME {
         return transport::not_a_frame(t, f.raw_answer.as_deref().unwrap_or_default());
     }
     match f.kind {

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::session::{ProbeFailure, ProbeOutcome, ProbeResult};
+use crate::facts::{ProbeFailure, ProbeOutcome, ProbeResult};
 
 /// Where a probe's message arrived that it must not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +119,7 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::session::probe::{PeerWatch, Sighting};
+    use crate::facts::probe::{PeerWatch, Sighting};
 
     fn result(outcome: ProbeOutcome, isolation: Vec<PeerWatch>) -> ProbeResult {
         ProbeResult {

@@ -8,8 +8,8 @@
 
 use super::{Diagnosis, DiagnosisKind};
 use crate::config::{Endpoint, ProtocolKind};
-use crate::session::protocol::{Rule, detect, graphql};
-use crate::session::{AttemptRecord, LocalCause, Outcome};
+use crate::facts::{AttemptRecord, LocalCause, Outcome};
+use crate::protocol::{Rule, detect, graphql};
 
 /// The start of the close note of a `check` that gave up waiting for the
 /// protocol to be ready.
@@ -201,7 +201,10 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                     kind: DiagnosisKind::HandshakeFailed,
                     summary: format!(
                         "The URL asks for Engine.IO v3 (EIO=3) and the server speaks v4 (Socket.IO 3.x/4.x): it answered 101, then wrote an HTTP 400 \"Unsupported protocol version\" into the socket, read as a framing error ({} after open).",
-                        crate::report::short_duration(*open_for)
+                        crate::units::format_duration(
+                            *open_for,
+                            crate::units::DurationStyle::Compact
+                        )
                     ),
                     fixes: vec![
                         "Use EIO=4 in the URL (wsmon speaks Engine.IO v4 and v3).".into(),
@@ -268,7 +271,10 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
                     summary: format!(
                         "graphql-transport-ws close {}: {meaning} ({} after open).",
                         close.code,
-                        crate::report::short_duration(*open_for)
+                        crate::units::format_duration(
+                            *open_for,
+                            crate::units::DurationStyle::Compact
+                        )
                     ),
                     fixes,
                 });
@@ -291,7 +297,7 @@ pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis
             if close.cause != Some(LocalCause::CheckDone) {
                 d.summary += &format!(
                     " The server closed it {} after open{}.",
-                    crate::report::short_duration(*open_for),
+                    crate::units::format_duration(*open_for, crate::units::DurationStyle::Compact),
                     if found == ProtocolKind::SocketIo {
                         ": the Engine.IO heartbeat (ping `2` unanswered with `3`) timed out"
                     } else {

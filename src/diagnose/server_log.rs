@@ -3,7 +3,7 @@
 //! and what is *not* there: a server that logs every WebSocket connection
 //! with no line for an attempt that reached a server means the request
 //! went elsewhere. Pure: the lines (stamped with when wsmon read them, see
-//! [`crate::session::server_log`]) come in.
+//! [`crate::facts::server_log`]) come in.
 //!
 //! Observed formats: Daphne 4.2 (`127.0.0.1:50312 - - [29/Nov/2026:18:04:48]
 //! "WSCONNECTING /ws/notifications/" - -`, then `WSCONNECT`, `WSREJECT` or
@@ -14,8 +14,8 @@
 use std::time::{Duration, SystemTime};
 
 use super::server_side::Finding;
-use crate::session::AttemptRecord;
-use crate::session::server_log::LogLine;
+use crate::facts::AttemptRecord;
+use crate::facts::LogLine;
 
 /// Lines read this long before an attempt started still belong to it.
 pub const BEFORE: Duration = Duration::from_secs(1);
@@ -151,7 +151,7 @@ pub fn silence(
     let reached = record.handshake_status().is_some()
         || record
             .failure()
-            .is_some_and(|f| f.stage == crate::session::Stage::Handshake);
+            .is_some_and(|f| f.stage == crate::facts::Stage::Handshake);
     if !reached {
         return None;
     }

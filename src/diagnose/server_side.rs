@@ -1,6 +1,6 @@
 //! The server side of an endpoint on this machine, read into the
 //! diagnosis: which process listens on its port (see
-//! [`crate::session::served_by`], which looks it up) and what that means
+//! [`crate::served_by`], which looks it up) and what that means
 //! for a failed attempt. Pure: the facts come in, a finding goes out.
 //!
 //! Knowledge (observed on Django 5.2 / Channels 4.3, Daphne 4.2,
@@ -20,8 +20,8 @@
 use std::time::Duration;
 
 use super::{Diagnosis, DiagnosisKind};
-use crate::session::AttemptRecord;
-use crate::session::served_by::{Listener, NEARBY, ServedBy, ServerRestart};
+use crate::facts::AttemptRecord;
+use crate::served_by::{Listener, NEARBY, ServedBy, ServerRestart};
 use crate::text_safe::visible;
 
 /// Facts of a lookup are read into an attempt that ended at most this

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::config::{ExpectRule, Expectations, JsonType};
-use crate::session::{Payload, PayloadData};
+use crate::facts::{Payload, PayloadData};
 
 /// A violating message kept: at most this many bytes of it.
 pub const KEPT_BYTES: usize = 2048;
@@ -67,7 +67,10 @@ impl Silence {
         };
         format!(
             "open but silent for {} ({last}; expected one within {})",
-            crate::report::short_duration(Duration::from_secs(self.quiet.as_secs())),
+            crate::units::format_duration(
+                Duration::from_secs(self.quiet.as_secs()),
+                crate::units::DurationStyle::Compact,
+            ),
             humantime::format_duration(self.expected_within)
         )
     }

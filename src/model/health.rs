@@ -23,7 +23,8 @@ use crate::session::{AttemptRecord, Closer, LocalCause, StopReason};
 use crate::token_check::Verdict;
 
 /// The word. `as_gauge` is the `wsmon_health` value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum HealthWord {
     /// Every session open and quiet about it.
@@ -40,13 +41,7 @@ pub enum HealthWord {
 
 impl HealthWord {
     pub fn as_str(self) -> &'static str {
-        match self {
-            HealthWord::Healthy => "healthy",
-            HealthWord::Starting => "starting",
-            HealthWord::Degraded => "degraded",
-            HealthWord::Down => "down",
-            HealthWord::Empty => "empty",
-        }
+        self.into()
     }
 
     /// `wsmon_health`: 0 healthy (or empty), 1 degraded or starting, 2 down.

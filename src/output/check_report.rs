@@ -143,7 +143,8 @@ pub struct DoctorNote {
 }
 
 /// Whether an endpoint's socket worked during the check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum EndpointState {
     /// Opened (and held, or open at the end of `--watch`): readyState 1.
@@ -155,10 +156,7 @@ pub enum EndpointState {
 impl EndpointState {
     /// The JSON name: `open`, `closed`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            EndpointState::Open => "open",
-            EndpointState::Closed => "closed",
-        }
+        self.into()
     }
 
     /// The browser's `readyState` number: 1 (OPEN) or 3 (CLOSED).

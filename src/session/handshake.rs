@@ -56,7 +56,10 @@ pub fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
 }
 
-/// Dials `endpoint`, all stages within `limit`, with the profile's TLS config.
+/// Dials `endpoint`, all stages within `limit`, with the profile's TLS
+/// config: [`resolve`] (the upgrade request), [`dial`] (DNS, TCP, proxy
+/// tunnel), then [`upgrade`] (TLS and the HTTP upgrade). A failure names
+/// the stage it reached.
 pub async fn connect(
     endpoint: &Endpoint,
     limit: Duration,
@@ -66,32 +69,87 @@ pub async fn connect(
 ) -> Result<Connected, ConnectFailure> {
     let started = Instant::now();
     let deadline = started + limit;
-    let fail = |stage, kind, message: String| ConnectFailure {
+    let request = resolve(endpoint, redactor)?;
+    let tcp = dial(endpoint, proxies, deadline, limit, redactor).await?;
+    let attempt = Attempt {
+        started,
+        deadline,
+        limit,
+        redactor,
+    };
+    upgrade(&attempt, &endpoint.url, request, tcp, tls).await
+}
+
+/// One connection attempt's clock and redactor, shared by its stages.
+struct Attempt<'a> {
+    started: Instant,
+    deadline: Instant,
+    limit: Duration,
+    redactor: &'a Redactor,
+}
+
+impl Attempt<'_> {
+    /// A failure at `stage` with no HTTP answer, its message redacted.
+    fn fail(&self, stage: Stage, kind: FailureKind, message: String) -> ConnectFailure {
+        fail(self.redactor, stage, kind, message)
+    }
+}
+
+fn fail(redactor: &Redactor, stage: Stage, kind: FailureKind, message: String) -> ConnectFailure {
+    ConnectFailure {
         stage,
         kind,
         message: redactor.redact(&message).into_owned(),
         http: None,
         raw_answer: None,
-    };
+    }
+}
 
-    let request = build_request(endpoint).map_err(|m| fail(Stage::Dns, FailureKind::Url, m))?;
-    // Resolve, TCP, and a proxy tunnel when the profile's rules pick one.
-    let tcp = super::dial::dial(&endpoint.url, proxies, deadline, limit)
+/// The upgrade request for `endpoint` (URL, headers, subprotocols); a URL
+/// that cannot make one fails at the DNS stage, before any I/O.
+fn resolve(
+    endpoint: &Endpoint,
+    redactor: &Redactor,
+) -> Result<tungstenite::handshake::client::Request, ConnectFailure> {
+    build_request(endpoint).map_err(|m| fail(redactor, Stage::Dns, FailureKind::Url, m))
+}
+
+/// Resolve, TCP, and a proxy tunnel when the profile's rules pick one
+/// ([`super::dial`]), the failure's message redacted.
+async fn dial(
+    endpoint: &Endpoint,
+    proxies: &crate::proxy::Proxies,
+    deadline: Instant,
+    limit: Duration,
+    redactor: &Redactor,
+) -> Result<TcpStream, ConnectFailure> {
+    super::dial::dial(&endpoint.url, proxies, deadline, limit)
         .await
         .map_err(|f| ConnectFailure {
             message: redactor.redact(&f.message).into_owned(),
             ..f
-        })?;
+        })
+}
 
+/// TLS (for `wss`) and the HTTP upgrade on `tcp`, before the deadline.
+/// A plain socket's answer is recorded, so a refusal keeps the server's
+/// words and a 101 followed by garbage is caught.
+async fn upgrade(
+    attempt: &Attempt<'_>,
+    url: &url::Url,
+    request: tungstenite::handshake::client::Request,
+    tcp: TcpStream,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<Connected, ConnectFailure> {
     // Only a plain socket's bytes are worth recording: under TLS the
     // tape would hold ciphertext.
     let tape: Tape = Default::default();
-    let record = (endpoint.url.scheme() == "ws").then(|| (tape.clone(), RAW_ANSWER_BYTES));
+    let record = (url.scheme() == "ws").then(|| (tape.clone(), RAW_ANSWER_BYTES));
     // A second handle on the socket reads the rest of a refused answer
     // (the server's words) after tungstenite dropped its own.
-    let (tcp, mut spare) = match record {
+    let (tcp, spare) = match record {
         Some(_) => spare_handle(tcp).map_err(|e| {
-            fail(
+            attempt.fail(
                 Stage::Handshake,
                 FailureKind::Io,
                 format!("cannot set up the connection: {e}"),
@@ -107,71 +165,89 @@ pub async fn connect(
         Some(ws_config()),
         Some(connector),
     );
-    match timeout_at(deadline, upgrade).await {
-        Err(_) => Err(fail(
+    match timeout_at(attempt.deadline, upgrade).await {
+        Err(_) => Err(attempt.fail(
             Stage::Handshake,
             FailureKind::Timeout,
-            timed_out(limit, "waiting for the server to answer the upgrade"),
+            timed_out(
+                attempt.limit,
+                "waiting for the server to answer the upgrade",
+            ),
         )),
-        Ok(Err(e)) => {
-            if let Some(spare) = spare.as_mut() {
-                let until = deadline.min(Instant::now() + REST_OF_ANSWER);
-                super::recorder::read_rest(spare, &tape, RAW_ANSWER_BYTES, until).await;
-            }
-            let mut failure = classify(e, redactor);
-            failure.raw_answer = recorded(&tape, redactor);
-            // tungstenite keeps no body of a refused answer: take it from
-            // the recorded bytes (the server's words are the evidence).
-            if let (Some(http), Some(raw)) = (&mut failure.http, &failure.raw_answer)
-                && http.body_excerpt.is_empty()
-                && let Some(answer) = crate::diagnose::evidence::raw::parse(raw)
-            {
-                let body = answer.body.as_bytes();
-                let cut = body.len().min(BODY_EXCERPT_BYTES);
-                http.body_excerpt = String::from_utf8_lossy(&body[..cut]).into_owned();
-            }
-            Err(failure)
-        }
-        Ok(Ok((mut ws, response))) => {
-            match ws.get_mut() {
-                MaybeTlsStream::Plain(s) => s.stop(),
-                MaybeTlsStream::Rustls(s) => s.get_mut().0.stop(),
-                _ => {}
-            }
-            // An HTTP error written onto the upgraded socket would surface
-            // later as a bare "protocol error": say what came instead.
-            let garbage = tape.lock().is_ok_and(|t| super::recorder::not_a_frame(&t));
-            if garbage {
-                return Err(ConnectFailure {
-                    stage: Stage::Handshake,
-                    kind: FailureKind::Protocol,
-                    message: NOT_A_FRAME.to_string(),
-                    http: None,
-                    raw_answer: recorded(&tape, redactor),
-                });
-            }
-            let subprotocol = response
-                .headers()
-                .get("sec-websocket-protocol")
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-            Ok(Connected {
-                ws,
-                info: HandshakeInfo {
-                    status: response.status().as_u16(),
-                    latency: started.elapsed(),
-                    headers: headers_of(&response, redactor),
-                    subprotocol,
-                },
-                opened_at: SystemTime::now(),
-            })
-        }
+        Ok(Err(e)) => Err(refused(attempt, e, spare, &tape).await),
+        Ok(Ok((ws, response))) => opened(attempt, ws, &response, &tape),
     }
 }
 
-/// The failure message of a 101 followed by bytes that cannot start a
-/// WebSocket frame (the diagnosis matches on it).
-pub const NOT_A_FRAME: &str =
-    "the server answered 101 but the bytes after it are not a WebSocket frame";
+/// The upgrade failed: what tungstenite saw, with the rest of the
+/// server's answer read from the spare handle and the recorded bytes.
+async fn refused(
+    attempt: &Attempt<'_>,
+    error: WsError,
+    mut spare: Option<TcpStream>,
+    tape: &Tape,
+) -> ConnectFailure {
+    if let Some(spare) = spare.as_mut() {
+        let until = attempt.deadline.min(Instant::now() + REST_OF_ANSWER);
+        super::recorder::read_rest(spare, tape, RAW_ANSWER_BYTES, until).await;
+    }
+    let mut failure = classify(error, attempt.redactor);
+    failure.raw_answer = recorded(tape, attempt.redactor);
+    // tungstenite keeps no body of a refused answer: take it from
+    // the recorded bytes (the server's words are the evidence).
+    if let (Some(http), Some(raw)) = (&mut failure.http, &failure.raw_answer)
+        && http.body_excerpt.is_empty()
+        && let Some(answer) = crate::diagnose::evidence::raw::parse(raw)
+    {
+        let body = answer.body.as_bytes();
+        let cut = body.len().min(BODY_EXCERPT_BYTES);
+        http.body_excerpt = String::from_utf8_lossy(&body[..cut]).into_owned();
+    }
+    failure
+}
+
+/// The server answered 101: stop recording, and make sure what follows
+/// the answer can be a WebSocket frame.
+fn opened<B>(
+    attempt: &Attempt<'_>,
+    mut ws: WsStream,
+    response: &Response<B>,
+    tape: &Tape,
+) -> Result<Connected, ConnectFailure> {
+    match ws.get_mut() {
+        MaybeTlsStream::Plain(s) => s.stop(),
+        MaybeTlsStream::Rustls(s) => s.get_mut().0.stop(),
+        _ => {}
+    }
+    // An HTTP error written onto the upgraded socket would surface
+    // later as a bare "protocol error": say what came instead.
+    let garbage = tape.lock().is_ok_and(|t| super::recorder::not_a_frame(&t));
+    if garbage {
+        return Err(ConnectFailure {
+            stage: Stage::Handshake,
+            kind: FailureKind::Protocol,
+            message: NOT_A_FRAME.to_string(),
+            http: None,
+            raw_answer: recorded(tape, attempt.redactor),
+        });
+    }
+    let subprotocol = response
+        .headers()
+        .get("sec-websocket-protocol")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    Ok(Connected {
+        ws,
+        info: HandshakeInfo {
+            status: response.status().as_u16(),
+            latency: attempt.started.elapsed(),
+            headers: headers_of(response, attempt.redactor),
+            subprotocol,
+        },
+        opened_at: SystemTime::now(),
+    })
+}
+
+pub use crate::facts::NOT_A_FRAME;
 
 /// How long the rest of a refused answer (its body) may take to arrive
 /// after its headers.

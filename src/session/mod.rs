@@ -6,21 +6,27 @@ pub mod backoff;
 pub mod crew;
 pub mod dial;
 pub mod django;
-pub mod events;
 pub mod handshake;
 pub mod heartbeat;
+pub mod next;
 pub mod open;
 pub mod policy;
 pub mod probe;
-pub mod protocol;
 pub mod recorder;
 pub mod scrub;
-pub mod served_by;
 pub mod server_log;
+pub mod spec;
 pub mod supervisor;
 pub mod task;
 
 pub use crew::Crew;
+// The fact types, the protocol layer and the port lookup moved out of the
+// engine (to `crate::facts`, `crate::protocol`, `crate::served_by`) so that
+// `diagnose` reads them without importing `session`; these keep the old
+// paths working.
+pub use crate::facts::events;
+pub use crate::protocol;
+pub use crate::served_by;
 pub use events::*;
 pub use probe::{ProbeFailure, ProbeOutcome, ProbeResult};
 pub use supervisor::{Supervisor, channel};

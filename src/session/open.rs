@@ -22,7 +22,7 @@ use super::events::*;
 use super::handshake::WsStream;
 use super::heartbeat::{Due, Heartbeat};
 use super::protocol::{Codec, Fact, Refusal, Rule, Step};
-use super::task::{Mode, SessionSpec, Wiring, emit};
+use super::spec::{Mode, SessionSpec, Wiring, emit};
 use crate::config::HeartbeatMode;
 
 /// Most messages taken in one wake-up before the batch is handed over.
@@ -51,24 +51,9 @@ const LAST_TEXT_KEPT: usize = 200;
 /// How long a closing handshake may take before the socket is just dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-/// What the session should do after the socket ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
-    /// Ask the reconnect policy.
-    Policy,
-    /// Connect again at once (the user asked).
-    Reconnect,
-    /// Stay closed until resumed.
-    Pause,
-    /// Cancelled: the session ends.
-    Stop,
-    /// The server refused the credentials in its application protocol:
-    /// stop as after a 401 ([`Ended::refusal`] says what it said).
-    StopAuth,
-    /// The server refused in its application protocol and said not to
-    /// come back.
-    StopRefused,
-}
+// What the session does next is the one `Next` of `next.rs` (an in-band
+// refusal carries the server's words, taken from the close note at the end).
+pub use super::next::Next;
 
 /// How the open phase ended.
 pub struct Ended {
@@ -77,8 +62,6 @@ pub struct Ended {
     pub next: Next,
     /// The last frames each way before the end.
     pub activity: Activity,
-    /// The protocol refusal behind [`Next::StopAuth`] / [`Next::StopRefused`].
-    pub refusal: Option<String>,
 }
 
 /// What the protocol layer knows of this connection beyond the codec.
@@ -277,16 +260,18 @@ pub async fn run(
     if close.note.is_none() {
         close.note = proto.detected.take();
     }
-    let refusal = match next {
-        Next::StopAuth | Next::StopRefused => close.note.clone(),
-        _ => None,
+    // A refusal's words are the close note (the server's own, or the
+    // protocol detected on a raw endpoint).
+    let next = match next {
+        Next::StopAuth(_) => Next::StopAuth(close.note.clone().unwrap_or_default()),
+        Next::StopRefused(_) => Next::StopRefused(close.note.clone().unwrap_or_default()),
+        next => next,
     };
     Ended {
         close,
         at: SystemTime::now(),
         next,
         activity,
-        refusal,
     }
 }
 
@@ -333,7 +318,8 @@ async fn apply_step(
             }
             Fact::Ready(detail) => {
                 proto.ready = true;
-                tracing::info!(endpoint = %spec.endpoint.name, %detail, "protocol ready");
+                spec.span
+                    .in_scope(|| tracing::info!(%detail, "protocol ready"));
                 ProtocolEvent::Ready {
                     at,
                     protocol,
@@ -351,7 +337,7 @@ async fn apply_step(
             }
             Fact::Refused(mut refusal) => {
                 refusal.detail = spec.redactor.redact(&refusal.detail).into_owned();
-                tracing::info!(endpoint = %spec.endpoint.name, detail = %refusal.detail, rule = ?refusal.rule, "protocol refusal");
+                spec.span.in_scope(|| tracing::info!(detail = %refusal.detail, rule = ?refusal.rule, "protocol refusal"));
                 let event = ProtocolEvent::Refused {
                     at,
                     protocol,
@@ -379,8 +365,14 @@ async fn refused(
     refusal: Refusal,
 ) -> (CloseInfo, Next) {
     let (cause, next) = match refusal.rule {
-        Rule::StopAuth => (LocalCause::ProtocolAuthRefused, Next::StopAuth),
-        Rule::Stop => (LocalCause::ProtocolRefused, Next::StopRefused),
+        Rule::StopAuth => (
+            LocalCause::ProtocolAuthRefused,
+            Next::StopAuth(String::new()),
+        ),
+        Rule::Stop => (
+            LocalCause::ProtocolRefused,
+            Next::StopRefused(String::new()),
+        ),
         Rule::Retry => (LocalCause::ProtocolRetry, Next::Policy),
     };
     let mut close = close_ourselves(ws, spec, wiring, pending, cause).await;
@@ -499,8 +491,8 @@ async fn take_items(
                     // A close code that is a refusal in the protocol's
                     // terms (graphql 4401/4403) obeys its rule.
                     let next = match codec.on_close(close.code) {
-                        Some(r) if r.rule == Rule::StopAuth => Next::StopAuth,
-                        Some(r) if r.rule == Rule::Stop => Next::StopRefused,
+                        Some(r) if r.rule == Rule::StopAuth => Next::StopAuth(String::new()),
+                        Some(r) if r.rule == Rule::Stop => Next::StopRefused(String::new()),
                         _ => Next::Policy,
                     };
                     if let Some(r) = codec.on_close(close.code) {
@@ -563,7 +555,8 @@ async fn send_text(
     // Only its start: diagnoses quote an excerpt of it.
     let start: String = shown.chars().take(LAST_TEXT_KEPT).collect();
     activity.last_text_sent = Some((now, start));
-    tracing::info!(endpoint = %spec.endpoint.name, bytes = shown.len(), ?outcome, "text frame sent");
+    spec.span
+        .in_scope(|| tracing::info!(bytes = shown.len(), ?outcome, "text frame sent"));
     let event = SessionEvent::Sent {
         at: SystemTime::now(),
         text: shown,

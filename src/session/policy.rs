@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use super::backoff::RetryHint;
 use super::events::{AttemptRecord, Outcome};
+pub use super::next::Next;
 use crate::diagnose::evidence::{Answer, Meaning};
 
 /// How often a session stopped on a permanent refusal tries once more by
@@ -29,22 +30,15 @@ use crate::diagnose::evidence::{Answer, Meaning};
 /// is noticed without anyone pressing `r`.
 pub const REPROBE_AFTER: Duration = Duration::from_secs(300);
 
-/// The decision after one attempt: the one "what next" type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum After {
-    Retry(RetryHint),
-    /// Stop retrying: the server refused the credentials; the text says
-    /// what the server did.
-    StopAuth(String),
-    /// Stop retrying: the same request will get the same refusal until
-    /// something changes (Origin, protocol, path, the server's code).
-    StopRefused(String),
-}
+/// The policy's answers are [`Next::Retry`], [`Next::StopAuth`] and
+/// [`Next::StopRefused`] of the one "what next" type; `After` is its old
+/// name here.
+pub type After = Next;
 
 /// Decides after `record`; `opened_before` says whether this session's
 /// endpoint ever answered 101 (a 404 on a path that worked is a deploy
 /// in progress, not a wrong path).
-pub fn after(record: &AttemptRecord, opened_before: bool) -> After {
+pub fn after(record: &AttemptRecord, opened_before: bool) -> Next {
     match &record.outcome {
         Outcome::Failed(failure) => {
             let message = failure.message.to_ascii_lowercase();

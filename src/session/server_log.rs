@@ -15,13 +15,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::events::Event;
 use crate::config::ServerLogSource;
+use crate::facts::Event;
 use crate::secret::Redactor;
 
 /// How often a log file is checked for new lines.
@@ -30,15 +29,7 @@ pub const POLL: Duration = Duration::from_millis(100);
 /// Longer lines are cut (a minified payload dumped into a log).
 pub const MAX_LINE: usize = 2000;
 
-/// One line of the server's log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LogLine {
-    /// When wsmon read it.
-    #[serde(skip)]
-    pub at: SystemTime,
-    /// The line, redacted, without its newline; raw otherwise.
-    pub text: String,
-}
+pub use crate::facts::server_log::LogLine;
 
 /// Where following `source` starts: a file's current length (0 when it
 /// does not exist yet). Taken before the sessions dial.

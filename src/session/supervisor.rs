@@ -105,6 +105,13 @@ impl Supervisor {
                 redactor: profile.redactor.clone(),
                 tls: profile.tls.clone(),
                 proxy: profile.proxy.clone(),
+                // Every log line of this session names its endpoint and
+                // (redacted) URL through it.
+                span: tracing::info_span!(
+                    "session",
+                    endpoint = %endpoint.name,
+                    url = %endpoint.shown_url,
+                ),
             };
             let wiring = Wiring {
                 events: events.clone(),

@@ -4,74 +4,17 @@
 
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{Notify, Semaphore, mpsc};
-use tokio_util::sync::CancellationToken;
-
 use super::backoff::{Backoff, STABLE_AFTER};
 use super::events::*;
 use super::handshake;
-use super::open::{self, Next};
-use super::policy::{self, After};
-use crate::config::{Endpoint, Settings};
-use crate::secret::Redactor;
+use super::next::Next;
+use super::open;
+use super::policy;
 
-/// Reconnect forever (dashboard, tail) or try once (check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Reconnect forever; a consumer that falls behind loses the oldest
-    /// messages (counted), and the socket is always read (the dashboard).
-    Monitor,
-    /// [`Mode::Monitor`], but lossless for a consumer that writes every
-    /// message (`tail`): when it falls behind, the session stops reading
-    /// until it catches up, so TCP slows the server down instead.
-    Record,
-    /// One attempt; an opened socket is held for `hold` (so a server that
-    /// accepts and then closes at once is caught) and closed with 1000.
-    Once { hold: Duration },
-}
-
-/// Everything one session task needs.
-pub struct SessionSpec {
-    pub id: EndpointId,
-    pub endpoint: Endpoint,
-    pub settings: Settings,
-    pub mode: Mode,
-    pub redactor: Redactor,
-    /// The profile's TLS client config.
-    pub tls: std::sync::Arc<rustls::ClientConfig>,
-    /// The profile's proxy rules.
-    pub proxy: crate::proxy::Proxies,
-}
-
-/// Handshakes in flight at once across one profile's sessions; the others
-/// wait their turn (still CONNECTING, as a browser shows a queued socket).
-///
-/// RFC 6455 §4.1 has a client keep at most one connection per host in
-/// CONNECTING and queue the rest. wsmon allows more, so a thousand
-/// endpoints open within a second, but not all at once: ten thousand
-/// simultaneous SYNs overflow a server's listen backlog, the dropped ones
-/// are retried 1, 3, 7, 15 and 31 s later, and against production it is a
-/// thundering herd of its own making.
-pub const MAX_CONNECTING: usize = 64;
-
-/// The limiter behind [`MAX_CONNECTING`], one per profile.
-pub fn connecting_limit() -> std::sync::Arc<Semaphore> {
-    std::sync::Arc::new(Semaphore::new(MAX_CONNECTING))
-}
-
-/// The channels a session talks on.
-pub struct Wiring {
-    pub events: mpsc::Sender<Event>,
-    pub commands: mpsc::Receiver<Command>,
-    pub cancel: CancellationToken,
-    /// Poked after an auth-looking rejection: the supervisor re-runs the
-    /// token check so the cross-check is current.
-    pub token_check: std::sync::Arc<Notify>,
-    /// Where received messages are offered to an outstanding delivery probe.
-    pub probe: std::sync::Arc<super::probe::Matcher>,
-    /// Shared by the profile's sessions: see [`MAX_CONNECTING`].
-    pub connecting: std::sync::Arc<Semaphore>,
-}
+// What a session is given (its spec, its channels) lives in `spec.rs`,
+// which `open.rs` shares without importing this file.
+pub(crate) use super::spec::emit;
+pub use super::spec::{MAX_CONNECTING, Mode, SessionSpec, Wiring, connecting_limit};
 
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
 pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
@@ -101,20 +44,23 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
             return;
         }
         let go_on = match next {
-            Decision::Now => true,
-            Decision::Pause => {
+            // one_attempt resolves the rest (Policy, Retry) and never
+            // returns Stop (that is its None).
+            Next::Reconnect | Next::Policy | Next::Retry(_) => true,
+            Next::Stop => false,
+            Next::Pause => {
                 stop(&spec, &wiring, StopReason::Paused).await;
                 wait_for(&spec, &mut wiring, |c| {
                     matches!(c, Command::Resume | Command::ReconnectNow)
                 })
                 .await
             }
-            Decision::StopAuth(detail) => {
+            Next::StopAuth(detail) => {
                 stop(&spec, &wiring, StopReason::AuthRejected { detail }).await;
                 wiring.token_check.notify_one();
                 wait_for(&spec, &mut wiring, |c| *c != Command::Pause).await
             }
-            Decision::StopRefused(detail) => {
+            Next::StopRefused(detail) => {
                 stop(&spec, &wiring, StopReason::Refused { detail }).await;
                 // Nobody may be there to press r (watch): one attempt
                 // every REPROBE_AFTER notices a fix on the server.
@@ -123,7 +69,7 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
                     .await
                     .unwrap_or(true)
             }
-            Decision::After(delay) => {
+            Next::After(delay) => {
                 let event = SessionEvent::RetryScheduled {
                     attempt: attempt + 1,
                     delay,
@@ -140,17 +86,6 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
     }
 }
 
-/// What to do once an attempt is over.
-enum Decision {
-    Now,
-    Pause,
-    StopAuth(String),
-    /// The server refuses in a way retrying cannot change (a refused
-    /// Origin, a protocol mismatch, an in-band "do not come back").
-    StopRefused(String),
-    After(Duration),
-}
-
 /// Connects once and stays open as long as the connection lives.
 /// `None` means cancelled.
 async fn one_attempt(
@@ -160,7 +95,7 @@ async fn one_attempt(
     backoff: &mut Backoff,
     opened_before: &mut bool,
     lookups: &mut super::served_by::Budget,
-) -> Option<Decision> {
+) -> Option<Next> {
     let started = SystemTime::now();
     emit(
         spec,
@@ -203,7 +138,7 @@ async fn one_attempt(
                 outcome: Outcome::Failed(failure),
                 activity: Activity::default(),
             };
-            (record, Ok(Next::Policy))
+            (record, Next::Policy)
         }
         Ok(mut connected) => {
             super::scrub::handshake(&mut connected.info, &spec.redactor);
@@ -248,14 +183,7 @@ async fn one_attempt(
                 },
                 activity: ended.activity,
             };
-            let next = match (ended.next, ended.refusal) {
-                (Next::StopAuth, detail) => Err(Decision::StopAuth(detail.unwrap_or_default())),
-                (Next::StopRefused, detail) => {
-                    Err(Decision::StopRefused(detail.unwrap_or_default()))
-                }
-                (next, _) => Ok(next),
-            };
-            (record, next)
+            (record, ended.next)
         }
     };
     // Scrubbed before anything reads it: the policy's stop reason quotes
@@ -263,17 +191,13 @@ async fn one_attempt(
     let mut record = record;
     super::scrub::record(&mut record, &spec.redactor);
     let decision = match next {
-        Err(decision) => Some(decision),
-        Ok(Next::Stop) => None,
-        Ok(Next::Reconnect) => Some(Decision::Now),
-        Ok(Next::Pause) => Some(Decision::Pause),
-        // Only ever paired with a refusal (above).
-        Ok(Next::StopAuth | Next::StopRefused) => Some(Decision::Pause),
-        Ok(Next::Policy) => Some(match policy::after(&record, *opened_before) {
-            After::StopAuth(detail) => Decision::StopAuth(detail),
-            After::StopRefused(detail) => Decision::StopRefused(detail),
-            After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
+        Next::Stop => None,
+        Next::Policy => Some(match policy::after(&record, *opened_before) {
+            Next::Retry(hint) => Next::After(backoff.next_delay(hint)),
+            other => other,
         }),
+        Next::Retry(hint) => Some(Next::After(backoff.next_delay(hint))),
+        other => Some(other),
     };
     log_attempt(spec, &record);
     // Before the Closed: its diagnosis reads who listens now.
@@ -309,17 +233,17 @@ async fn served_by(
     }
 }
 
-/// One log line per finished attempt (URL and messages already redacted).
+/// One log line per finished attempt (messages already redacted), in the
+/// session's span, which names the endpoint and its URL.
 fn log_attempt(spec: &SessionSpec, record: &AttemptRecord) {
-    let name = &spec.endpoint.name;
-    let url = &spec.endpoint.shown_url;
+    let _session = spec.span.enter();
     match &record.outcome {
         Outcome::Failed(f) => tracing::info!(
-            endpoint = %name, %url, attempt = record.attempt, stage = ?f.stage, kind = ?f.kind,
+            attempt = record.attempt, stage = ?f.stage, kind = ?f.kind,
             status = ?f.http.as_ref().map(|h| h.status), "attempt failed: {}", f.message
         ),
         Outcome::Closed { close, open_for } => tracing::info!(
-            endpoint = %name, %url, attempt = record.attempt, code = close.code, by = ?close.by,
+            attempt = record.attempt, code = close.code, by = ?close.by,
             clean = close.clean, open_for = ?open_for, "socket closed"
         ),
     }
@@ -387,31 +311,17 @@ async fn stop(spec: &SessionSpec, wiring: &Wiring, why: StopReason) {
     emit(spec, wiring, event).await;
 }
 
-/// Sends one event. A closed channel means nobody listens any more (the
-/// front end is gone); the session then just winds down via cancellation.
-/// Once cancelled, a full channel drops the event instead of waiting: the
-/// consumer may have stopped reading and be waiting for us to finish.
-pub(crate) async fn emit(spec: &SessionSpec, wiring: &Wiring, event: SessionEvent) {
-    let event = Event::Session {
-        endpoint: spec.id,
-        event,
-    };
-    tokio::select! {
-        biased;
-        _ = wiring.events.send(event.clone()) => {}
-        _ = wiring.cancel.cancelled() => {
-            let _ = wiring.events.try_send(event);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
+    use tokio::sync::{Notify, mpsc};
     use tokio::time::Instant;
+    use tokio_util::sync::CancellationToken;
 
     use super::*;
+    use crate::config::{Endpoint, Settings};
+    use crate::secret::Redactor;
 
     fn spec() -> SessionSpec {
         let url = url::Url::parse("ws://127.0.0.1:9/").expect("url");
@@ -432,6 +342,7 @@ mod tests {
             redactor: Redactor::default(),
             tls: crate::tls::client_config(),
             proxy: Default::default(),
+            span: tracing::Span::none(),
         }
     }
 

@@ -2,6 +2,8 @@
 //! point at them. No mocked sockets: every test dials a real port.
 #![allow(dead_code)]
 
+pub mod lines;
+pub mod profiles;
 pub mod raw;
 
 use std::net::SocketAddr;

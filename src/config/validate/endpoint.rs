@@ -2,59 +2,20 @@
 //! subprotocols of one endpoint on its own, then its URL filled in for each
 //! profile it is used in.
 
-use std::ops::Range;
-
 use indexmap::IndexMap;
 use toml::Spanned;
 use url::Url;
 
 use super::Validator;
-use crate::config::activate::fill;
 use crate::config::file::RawEndpoint;
+use crate::config::template::fill;
 use crate::config::{EndpointTemplate, TokenSource};
 
 pub(super) const PLACEHOLDER_HELP: &str =
     "placeholders: {ws} (the server as ws:// or wss://), {server} (the REST base), {token}";
 const WS_URL_HELP: &str = r#"a ws:// or wss:// URL, usually "{ws}/path/?token={token}""#;
 
-/// A placeholder an endpoint URL or header value may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placeholder {
-    /// `{ws}`: the server as `ws://` or `wss://`.
-    Ws,
-    /// `{server}`: the REST base, without a trailing slash.
-    Server,
-    /// `{token}`: the profile's token.
-    Token,
-}
-
-/// Placeholders found in a template, with their byte ranges.
-pub type Scanned = Vec<(Range<usize>, Placeholder)>;
-
-/// The placeholders of a template with their byte ranges, or the byte index
-/// and description of the first thing that is not a valid placeholder.
-pub fn scan(template: &str) -> Result<Scanned, (usize, String)> {
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(pos) = template[from..].find(['{', '}']) {
-        let at = from + pos;
-        if template[at..].starts_with('}') {
-            return Err((at, "`}` without a matching `{`".into()));
-        }
-        let Some(len) = template[at..].find('}') else {
-            return Err((at, "`{` is never closed".into()));
-        };
-        let placeholder = match &template[at + 1..at + len] {
-            "ws" => Placeholder::Ws,
-            "server" => Placeholder::Server,
-            "token" => Placeholder::Token,
-            other => return Err((at, format!("unknown placeholder `{{{other}}}`"))),
-        };
-        found.push((at..at + len + 1, placeholder));
-        from = at + len + 1;
-    }
-    Ok(found)
-}
+pub use crate::config::template::{Placeholder, Scanned, scan};
 
 /// An endpoint checked on its own, before the profile it is used in.
 pub(super) struct Prepared<'r> {

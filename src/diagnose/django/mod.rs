@@ -1,6 +1,6 @@
 //! The Django doctor's knowledge: what a project's settings and ASGI
 //! application (read by `crate::session::django`) mean for the profile's
-//! sockets. Pure: facts in ([`facts`]), findings out.
+//! sockets. Pure: facts in ([`crate::facts::django`]), findings out.
 //!
 //! Knowledge (Django 5.2, Channels 4.3, Daphne 4.2, channels_redis 4.3):
 //! - `manage.py runserver` serves WebSockets only when `daphne` is in
@@ -18,107 +18,23 @@
 //!   connection error (500 before accept, 1011 after) and so does the
 //!   REST view's `group_send`.
 
-pub mod facts;
 mod layers;
 pub mod origin;
 pub mod routes;
 
-use serde::Serialize;
-
-pub use facts::{Context, EndpointFacts, Inspection, Reach, ReachOutcome, Role, Serving};
+// The doctor's reading is plain data in `crate::facts::django` (the engine
+// sends it in an `Event`); the knowledge that fills it stays here.
+pub use crate::facts::django::{
+    self as facts, Code, Context, Doctor, EndpointFacts, EndpointRoute, Finding, Inspection, Reach,
+    ReachOutcome, Role, Serving, Severity,
+};
 use layers::layers;
 pub use layers::workers;
 use routes::RouteMatch;
 
 use super::server_side::{self, is_runserver};
-use crate::session::ProbeFailure;
+use crate::facts::ProbeFailure;
 use crate::text_safe::visible;
-
-/// How bad a finding is: any `Error` makes `wsmon doctor` exit 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Error,
-    Warning,
-    Ok,
-}
-
-/// Stable snake_case names of the findings (JSON `code`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    /// The project could not be inspected (interpreter, manage.py, Django).
-    InspectionFailed,
-    SettingsError,
-    AsgiUnset,
-    AsgiImportFailed,
-    /// `ASGI_APPLICATION` is not a `ProtocolTypeRouter` (Django's plain
-    /// ASGI handler serves HTTP only).
-    NotProtocolRouter,
-    NoWebsocket,
-    DaphneMissing,
-    DaphneAfterStaticfiles,
-    DaphneFirst,
-    /// `channels` is not in INSTALLED_APPS (a warning: Channels 4 routes
-    /// without it, but its management commands and checks need it).
-    ChannelsMissing,
-    RoutesUnknown,
-    RouteFound,
-    NoRoute,
-    OriginRefused,
-    HostNotAllowed,
-    NoChannelLayer,
-    LayersError,
-    LayerReachable,
-    LayerUnreachable,
-    LayerNotRedis,
-    InMemoryAcrossProcesses,
-    InMemory,
-}
-
-/// One thing the doctor found, in words, with what to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    pub code: Code,
-    /// The profile's endpoint it is about (`None`: the whole project).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    #[serde(skip)]
-    pub endpoint_index: Option<usize>,
-    /// Terminal-safe (the project's own text is escaped).
-    pub summary: String,
-    pub fixes: Vec<String>,
-}
-
-/// How an endpoint's path fared against the project's routes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EndpointRoute {
-    pub endpoint: String,
-    pub path: String,
-    /// The route serving it (`/ws/notifications/`), if one matched.
-    pub route: Option<String>,
-    pub consumer: Option<String>,
-    /// The nearest route when none matched.
-    pub nearest: Option<String>,
-}
-
-/// Everything the doctor says about a project. JSON: `wsmon doctor
-/// --format json`, and `django` in `check --format json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Doctor {
-    /// The project folder.
-    pub project: String,
-    /// The interpreter it ran.
-    pub python: String,
-    /// What the script read (`None`: it could not run; see `findings`).
-    pub inspection: Option<Inspection>,
-    pub reach: Vec<Reach>,
-    pub endpoints: Vec<EndpointRoute>,
-    pub findings: Vec<Finding>,
-    /// No finding is an error.
-    pub healthy: bool,
-}
 
 impl Doctor {
     /// A project that could not be inspected: `why` (already escaped).

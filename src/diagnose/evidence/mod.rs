@@ -16,7 +16,7 @@ pub use sent::{Sent, TokenPlace};
 
 use crate::diagnose::codes;
 use crate::diagnose::text::excerpt;
-use crate::session::ConnectFailure;
+use crate::facts::ConnectFailure;
 
 /// Longest `Retry-After` honoured: a server asking for more is waited on
 /// for an hour, then tried again.
@@ -179,7 +179,7 @@ pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::{FailureKind, HttpAnswer, Stage};
+    use crate::facts::{FailureKind, HttpAnswer, Stage};
 
     #[test]
     fn retry_after_in_seconds_or_as_a_date() {

@@ -11,7 +11,7 @@ use super::{Facts, Target, diag};
 use crate::diagnose::evidence::{Answer, Software};
 use crate::diagnose::text::{excerpt, human_duration};
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::token_check::Verdict;
+use crate::facts::Verdict;
 
 /// What the URL and the token check say about the token.
 struct Findings {

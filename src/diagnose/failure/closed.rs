@@ -10,7 +10,7 @@ use crate::diagnose::codes::{self, CodeClass};
 use crate::diagnose::evidence::Meaning;
 use crate::diagnose::text::{excerpt, human_duration};
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::session::{CloseInfo, Closer, LocalCause};
+use crate::facts::{CloseInfo, Closer, LocalCause};
 
 /// `1011 Internal Error`, `4001 "token_invalid" (application-defined)`,
 /// `4005 (application-defined, not named in this profile)`.

@@ -13,7 +13,7 @@ use crate::diagnose::codes;
 use crate::diagnose::evidence::{Answer, Fingerprint, Meaning, Software};
 use crate::diagnose::text::{excerpt, human_duration};
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::token_check::Verdict;
+use crate::facts::Verdict;
 
 /// Whether the Channels/Daphne advice fits: the answer names Daphne or
 /// Django, or nothing at all (wsmon's home ground).

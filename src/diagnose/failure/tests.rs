@@ -12,11 +12,11 @@ use indexmap::IndexMap;
 
 use super::{Facts, diagnose};
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::session::{
+use crate::facts::{
     AttemptRecord, CloseInfo, Closer, ConnectFailure, FailureKind, HttpAnswer, LocalCause, Outcome,
     Stage,
 };
-use crate::token_check::{TokenCheckResult, Verdict};
+use crate::facts::{TokenCheckResult, Verdict};
 
 /// The URL of the seed conversation, token redacted as wsmon shows it.
 const URL: &str = "ws://127.0.0.1:8000/ws/notifications/?token=aec8e0e9a0…";

@@ -5,7 +5,7 @@
 use super::{Facts, Target, diag};
 use crate::diagnose::text::excerpt;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::session::Stage;
+use crate::facts::Stage;
 use crate::text_safe::visible;
 
 /// rustls failures, as their messages read when wrapped in an I/O error.

@@ -7,7 +7,7 @@
 use super::{Target, diag};
 use crate::diagnose::text::excerpt;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::session::ConnectFailure;
+use crate::facts::ConnectFailure;
 
 const HOW_CHOSEN: &str = "The proxy comes from the profile's `proxy` field, else from HTTPS_PROXY (wss://), HTTP_PROXY (ws://) or ALL_PROXY; list the host in NO_PROXY (or set `proxy = \"direct\"`) to connect without it.";
 
@@ -90,7 +90,7 @@ pub(super) fn failed(t: &Target, f: &ConnectFailure) -> Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::{FailureKind, HttpAnswer, Stage};
+    use crate::facts::{FailureKind, HttpAnswer, Stage};
 
     fn target() -> Target {
         Target::of("wss://api.example.com/ws/")

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::text::{excerpt, human_duration};
 use crate::config::HeartbeatMode;
-use crate::session::{AttemptRecord, Closer, FailureKind, LocalCause};
+use crate::facts::{AttemptRecord, Closer, FailureKind, LocalCause};
 
 /// Drops at the same idle time or age before it is a pattern.
 pub const MIN_REPEATS: usize = 3;

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::session::{Activity, CloseInfo, ConnectFailure, HttpAnswer, Outcome, Stage};
+use crate::facts::{Activity, CloseInfo, ConnectFailure, HttpAnswer, Outcome, Stage};
 
 const T0: u64 = 1_800_000_000;
 

@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::session::{ConnectFailure, FailureKind, HttpAnswer, Outcome, Stage};
+use crate::facts::{ConnectFailure, FailureKind, HttpAnswer, Outcome, Stage};
 
 const DAPHNE: &str = include_str!("daphne-4.2.log");
 const UVICORN: &str = include_str!("uvicorn-0.34.log");

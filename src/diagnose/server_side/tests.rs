@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::session::{CloseInfo, Closer, ConnectFailure, FailureKind, HttpAnswer, Outcome, Stage};
+use crate::facts::{CloseInfo, Closer, ConnectFailure, FailureKind, HttpAnswer, Outcome, Stage};
 
 fn at(ms: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_millis(ms)

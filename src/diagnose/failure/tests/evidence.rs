@@ -133,7 +133,7 @@ fn evidence_rows() {
             "an HTTP error page after the 101",
             raw(
                 FailureKind::Protocol,
-                crate::session::handshake::NOT_A_FRAME,
+                crate::facts::NOT_A_FRAME,
                 None,
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\nHTTP/1.1 500 Internal Server Error\r\n\r\nboom",
             ),

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::token_check::TokenCheckResult;
 use crate::config::ProtocolKind;
-use crate::token_check::TokenCheckResult;
 
 /// Index of an endpoint in the active profile's endpoint list.
 pub type EndpointId = usize;
@@ -33,7 +33,7 @@ pub enum Event {
     ServerLog(Vec<super::server_log::LogLine>),
     /// The Django doctor's reading of the profile's `django_project`
     /// (once, at start; see [`super::django`]).
-    Django(std::sync::Arc<crate::diagnose::django::Doctor>),
+    Django(std::sync::Arc<crate::facts::django::Doctor>),
 }
 
 /// One endpoint's lifecycle facts, in the order they happen.
@@ -72,12 +72,12 @@ pub enum SessionEvent {
         outcome: SendOutcome,
     },
     /// The application protocol above WebSocket said something (see
-    /// [`super::protocol`]).
+    /// [`crate::protocol`]).
     Protocol(ProtocolEvent),
     /// Who listens on the endpoint's port, for an endpoint on this machine:
     /// looked up after each open and at the end of each attempt (just
     /// before its [`SessionEvent::Closed`]).
-    ServedBy(Box<super::served_by::ServedBy>),
+    ServedBy(Box<crate::served_by::ServedBy>),
 }
 
 /// Facts of the application protocol of an open connection.
@@ -98,7 +98,7 @@ pub enum ProtocolEvent {
         at: SystemTime,
         protocol: ProtocolKind,
         detail: String,
-        rule: super::protocol::Rule,
+        rule: crate::protocol::Rule,
     },
     /// A raw endpoint speaks a known protocol (evidence in words).
     Detected {
@@ -223,7 +223,7 @@ pub enum StopReason {
     /// in-band "do not come back": Action Cable `reconnect: false`, an
     /// unknown Socket.IO namespace, a rejected GraphQL query). Waits for the user, a
     /// profile edit, or a slow re-probe every
-    /// [`REPROBE_AFTER`](super::policy::REPROBE_AFTER).
+    /// [`REPROBE_AFTER`](crate::session::policy::REPROBE_AFTER).
     Refused { detail: String },
     /// The user paused the session.
     Paused,
@@ -322,6 +322,11 @@ pub enum FailureKind {
 }
 
 /// An attempt that never opened.
+/// The failure message of a 101 followed by bytes that cannot start a
+/// WebSocket frame (the diagnosis matches on it).
+pub const NOT_A_FRAME: &str =
+    "the server answered 101 but the bytes after it are not a WebSocket frame";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectFailure {
     pub stage: Stage,
@@ -332,7 +337,7 @@ pub struct ConnectFailure {
     /// The refused answer, for `HttpStatus` (and any answer that was read).
     pub http: Option<HttpAnswer>,
     /// What the server sent during the upgrade, as it came (lossy UTF-8,
-    /// token scrubbed, at most [`RAW_ANSWER_BYTES`](super::handshake::RAW_ANSWER_BYTES)):
+    /// token scrubbed, at most [`RAW_ANSWER_BYTES`](crate::session::handshake::RAW_ANSWER_BYTES)):
     /// the only record of an answer tungstenite could not parse
     /// (`HTTP/1.1 4002 undefined`). Plain `ws://` only: under TLS the
     /// recorded bytes would be ciphertext.

@@ -1,4 +1,5 @@
-//! What the doctor read of a Django project: the inspection script's JSON
+//! What the doctor read of a Django project, and what it found (the
+//! findings are filled by `crate::diagnose::django`; here they are data): the inspection script's JSON
 //! (schema `wsmon_doctor: 1`, see `src/session/django/inspect.py`), the
 //! reachability of the channel layer's Redis hosts, and which processes
 //! serve the profile's sockets and REST API. Plain data, deserialized with
@@ -191,4 +192,90 @@ pub struct Context {
     /// the profile's `server`.
     pub rest_host: Option<String>,
     pub serving: Vec<Serving>,
+}
+
+/// How bad a finding is: any `Error` makes `wsmon doctor` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Ok,
+}
+
+/// Stable snake_case names of the findings (JSON `code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// The project could not be inspected (interpreter, manage.py, Django).
+    InspectionFailed,
+    SettingsError,
+    AsgiUnset,
+    AsgiImportFailed,
+    /// `ASGI_APPLICATION` is not a `ProtocolTypeRouter` (Django's plain
+    /// ASGI handler serves HTTP only).
+    NotProtocolRouter,
+    NoWebsocket,
+    DaphneMissing,
+    DaphneAfterStaticfiles,
+    DaphneFirst,
+    /// `channels` is not in INSTALLED_APPS (a warning: Channels 4 routes
+    /// without it, but its management commands and checks need it).
+    ChannelsMissing,
+    RoutesUnknown,
+    RouteFound,
+    NoRoute,
+    OriginRefused,
+    HostNotAllowed,
+    NoChannelLayer,
+    LayersError,
+    LayerReachable,
+    LayerUnreachable,
+    LayerNotRedis,
+    InMemoryAcrossProcesses,
+    InMemory,
+}
+
+/// One thing the doctor found, in words, with what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub code: Code,
+    /// The profile's endpoint it is about (`None`: the whole project).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(skip)]
+    pub endpoint_index: Option<usize>,
+    /// Terminal-safe (the project's own text is escaped).
+    pub summary: String,
+    pub fixes: Vec<String>,
+}
+
+/// How an endpoint's path fared against the project's routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointRoute {
+    pub endpoint: String,
+    pub path: String,
+    /// The route serving it (`/ws/notifications/`), if one matched.
+    pub route: Option<String>,
+    pub consumer: Option<String>,
+    /// The nearest route when none matched.
+    pub nearest: Option<String>,
+}
+
+/// Everything the doctor says about a project. JSON: `wsmon doctor
+/// --format json`, and `django` in `check --format json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Doctor {
+    /// The project folder.
+    pub project: String,
+    /// The interpreter it ran.
+    pub python: String,
+    /// What the script read (`None`: it could not run; see `findings`).
+    pub inspection: Option<Inspection>,
+    pub reach: Vec<Reach>,
+    pub endpoints: Vec<EndpointRoute>,
+    pub findings: Vec<Finding>,
+    /// No finding is an error.
+    pub healthy: bool,
 }
