@@ -387,3 +387,24 @@ fn raw_errors_find_quoted_profiles_inline_tables_and_count_characters() {
     ));
     at(&p, 6, 17, Some("p"), "endpoints[0].subprotocols[0]");
 }
+
+#[test]
+fn preview_fields_are_dotted_paths() {
+    let file = |preview: &str| {
+        format!(
+            "{PROFILE}[[profiles.p.endpoints]]\nname = \"n\"\nurl = \"{{ws}}/ws/\"\npreview = {preview}\n"
+        )
+    };
+    let config = ok(&file(r#"["title", "data.level"]"#));
+    assert_eq!(
+        config.profiles[0].endpoints[0].preview,
+        ["title", "data.level"]
+    );
+    let p = one(&file(r#"["title", "data..level"]"#));
+    at(&p, 6, 21, Some("p"), "endpoints[0].preview[1]");
+    assert!(
+        p.message.contains("`data..level` is not a field path"),
+        "{}",
+        p.message
+    );
+}

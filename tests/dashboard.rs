@@ -171,7 +171,7 @@ async fn filter_hides_what_does_not_match() {
     keys.extend("id\":[23]".chars().map(key));
     keys.push(code(KeyCode::Enter));
     let screen = drive(&mut app, W, H, keys).await;
-    assert!(screen.contains(r#""id":2"#), "{screen}");
+    assert!(screen.contains("id=2"), "{screen}");
     assert!(!screen.contains("Deposit received"), "{screen}");
     assert!(!screen.contains("plain text"), "{screen}");
 }

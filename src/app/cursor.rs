@@ -45,7 +45,7 @@ impl Filter {
         if self.text.is_empty() {
             return true;
         }
-        let text = crate::ui::payload_view::preview_source(payload);
+        let text = crate::model::preview::filter_text(payload);
         match &self.regex {
             Some(re) => re.is_match(&text),
             None => text.contains(&self.text),

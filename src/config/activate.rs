@@ -145,6 +145,7 @@ impl Profile {
                     headers,
                     subprotocols,
                     heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
+                    preview: template.preview.clone(),
                     protocol,
                 },
             )

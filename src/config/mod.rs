@@ -141,6 +141,8 @@ pub struct EndpointTemplate {
     pub heartbeat: Option<HeartbeatMode>,
     /// The application protocol spoken over the socket (templates).
     pub protocol: ProtocolConfig,
+    /// `preview`: dotted paths of the JSON fields the payload list shows.
+    pub preview: Vec<String>,
 }
 
 /// TLS options of a profile; the default is verified TLS with the Mozilla
@@ -272,6 +274,9 @@ pub struct Endpoint {
     pub heartbeat: HeartbeatMode,
     /// The application protocol, `{token}` filled in (may be secret).
     pub protocol: ProtocolConfig,
+    /// `preview`: dotted paths of the JSON fields the payload list shows
+    /// (empty: what differs between messages, chosen by the list).
+    pub preview: Vec<String>,
 }
 
 impl std::fmt::Debug for Endpoint {

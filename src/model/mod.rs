@@ -4,6 +4,7 @@
 
 pub mod health;
 pub mod lifecycle;
+pub mod preview;
 pub mod ring;
 
 use std::collections::VecDeque;

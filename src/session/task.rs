@@ -425,6 +425,7 @@ mod tests {
                 subprotocols: vec![],
                 heartbeat: Default::default(),
                 protocol: Default::default(),
+                preview: vec![],
             },
             settings: Settings::default(),
             mode: Mode::Monitor,

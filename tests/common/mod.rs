@@ -51,6 +51,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
                 subprotocols: vec![],
                 heartbeat: settings.heartbeat,
                 protocol: Default::default(),
+                preview: vec![],
             }
         })
         .collect();
