@@ -45,8 +45,11 @@ pub enum Action {
     Confirm,
     /// Close the popup or leave the filter (`Esc`).
     Back,
-    /// Start typing a payload filter (`/`).
+    /// Start typing a filter (`/`): of the sessions list when it has the
+    /// focus, else of the payloads.
     StartFilter,
+    /// Cycle the sessions list's order (`o`).
+    CycleOrder,
     /// Follow new payloads on/off (`f`).
     ToggleFollow,
     /// Copy the selected payload to the clipboard with OSC 52 (`y`).

@@ -104,6 +104,13 @@ pub static BINDINGS: &[Binding] = &[
         Some("s pause"),
     ),
     bind(
+        "o",
+        &[(Char('o'), Action::CycleOrder)],
+        "Sessions",
+        "order: as configured, trouble first, by name, by last change",
+        Some("o order"),
+    ),
+    bind(
         "j  k  ↓  ↑  PgDn  PgUp",
         &[
             (Char('j'), Action::Down),
@@ -154,7 +161,7 @@ pub static BINDINGS: &[Binding] = &[
         "/",
         &[(Char('/'), Action::StartFilter)],
         "Payloads",
-        "filter by substring or regex",
+        "filter by regex or substring (sessions: name, state, code)",
         Some("/ filter"),
     ),
     bind(

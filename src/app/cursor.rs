@@ -39,6 +39,15 @@ impl Filter {
         !self.text.is_empty()
     }
 
+    /// Whether `text` passes (regex, else substring).
+    pub fn matches_text(&self, text: &str) -> bool {
+        match &self.regex {
+            _ if self.text.is_empty() => true,
+            Some(re) => re.is_match(text),
+            None => text.contains(&self.text),
+        }
+    }
+
     /// Whether `payload` passes: text payloads by regex (or substring when
     /// the text is not a valid regex), binary ones by their hex preview.
     pub fn matches(&self, payload: &Payload) -> bool {

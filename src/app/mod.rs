@@ -18,6 +18,8 @@ pub mod keymap;
 pub mod reload;
 /// `Y`: equivalent websocat and curl commands.
 pub mod reproduce;
+/// The sessions list's order and filter.
+pub mod rows;
 /// The state itself.
 pub mod state;
 /// `i` (send composer), `e` (export), `Y` (reproduce) as app state changes.
@@ -27,5 +29,6 @@ pub mod update;
 
 pub use action::Action;
 pub use cursor::Filter;
+pub use rows::{Order, Rows};
 pub use state::{App, Clock, Effect, Panel, Popup};
 pub use tools::Composer;

@@ -161,6 +161,8 @@ pub struct App {
     pub history_scroll: usize,
     /// The payload filter (`/`).
     pub filter: Filter,
+    /// The sessions list's order (`o`) and filter (`/` on it).
+    pub rows: super::rows::Rows,
     /// The popup shown over the panels, if any.
     pub popup: Option<Popup>,
     /// One line for the status bar: a profile switch, an activation error…
@@ -247,6 +249,7 @@ impl App {
             detail_scroll: 0,
             history_scroll: 0,
             filter: Filter::default(),
+            rows: super::rows::Rows::default(),
             popup: None,
             notice: None,
             token_requested: false,

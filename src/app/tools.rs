@@ -24,7 +24,7 @@ pub struct Composer {
 impl App {
     /// Whether keys are text (the filter or the composer takes them).
     pub fn typing(&self) -> bool {
-        self.filter.editing || self.composer.is_some()
+        self.filter.editing || self.rows.filter.editing || self.composer.is_some()
     }
 
     /// Keeps the transcript's state changes and reports send outcomes.

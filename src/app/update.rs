@@ -13,7 +13,7 @@ const PAGE: usize = 10;
 impl App {
     /// Handles one user request.
     pub fn update(&mut self, action: Action) {
-        if self.filter.editing {
+        if self.filter.editing || self.rows.filter.editing {
             return self.update_filter(action);
         }
         if self.composer.is_some() {
@@ -86,16 +86,23 @@ impl App {
             Action::PrevPanel => self.cycle_focus(Panel::ALL.len() - 1),
             Action::Confirm => self.open_payload(),
             Action::Back => {
-                if self.filter.is_active() {
+                if self.focus == Panel::Sessions && self.rows.filter.is_active() {
+                    self.rows.filter.set(String::new());
+                    self.rows.touch();
+                } else if self.filter.is_active() {
                     self.filter.set(String::new());
                 } else {
                     self.focus = Panel::Sessions;
                 }
             }
+            Action::StartFilter if self.focus == Panel::Sessions => {
+                self.rows.filter.editing = true;
+            }
             Action::StartFilter => {
                 self.filter.editing = true;
                 self.focus = Panel::Payloads;
             }
+            Action::CycleOrder => self.cycle_order(),
             Action::ToggleFollow => {
                 self.follow = !self.follow;
                 if !self.follow {
@@ -129,8 +136,15 @@ impl App {
         }
     }
 
+    /// Keys while a filter is typed: the sessions list's or the payloads'.
     fn update_filter(&mut self, action: Action) {
-        let mut text = self.filter.text.clone();
+        let sessions = self.rows.filter.editing;
+        let filter = if sessions {
+            &mut self.rows.filter
+        } else {
+            &mut self.filter
+        };
+        let mut text = filter.text.clone();
         match action {
             Action::FilterChar(c) => text.push(c),
             Action::FilterBackspace => {
@@ -138,16 +152,20 @@ impl App {
             }
             Action::Paste(pasted) => text.push_str(&pasted.replace(['\r', '\n'], " ")),
             // Enter keeps the filter, Esc drops it.
-            Action::Confirm => self.filter.editing = false,
+            Action::Confirm => filter.editing = false,
             Action::Back => {
-                self.filter.editing = false;
+                filter.editing = false;
                 text.clear();
             }
             Action::Quit => self.quit = true,
             _ => {}
         }
-        if text != self.filter.text {
-            self.filter.set(text);
+        if text != filter.text {
+            filter.set(text);
+            if sessions {
+                self.rows.touch();
+                self.refresh_rows();
+            }
         }
     }
 
@@ -201,13 +219,13 @@ impl App {
     pub(crate) fn move_by(&mut self, delta: i64) {
         match self.focus {
             Panel::Sessions | Panel::Token => {
-                let last = self.model.sessions.len().saturating_sub(1) as i64;
-                let next = (self.selected as i64).saturating_add(delta).clamp(0, last);
-                if next as usize != self.selected {
-                    self.selected = next as usize;
-                    self.follow = true;
-                    self.detail_scroll = 0;
-                    self.history_scroll = 0;
+                // Along the rows as shown (ordered, filtered).
+                self.refresh_rows();
+                let last = self.rows().len().saturating_sub(1) as i64;
+                let at = self.selected_row().unwrap_or(0) as i64;
+                let next = at.saturating_add(delta).clamp(0, last) as usize;
+                if let Some(&index) = self.rows().get(next) {
+                    self.select(index);
                 }
             }
             Panel::Detail => {

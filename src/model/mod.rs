@@ -10,7 +10,7 @@ pub mod ring;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-pub use health::{Health, HealthWord};
+pub use health::{Health, HealthWord, Standing, StandingCounts};
 pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 

@@ -163,10 +163,15 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let line = if let Some(composer) = &app.composer {
         tools::composer_line(app, composer, area.width)
-    } else if app.filter.editing {
+    } else if app.filter.editing || app.rows.filter.editing {
+        let (what, filter) = if app.rows.filter.editing {
+            (" sessions /", &app.rows.filter)
+        } else {
+            (" filter /", &app.filter)
+        };
         Line::from(vec![
-            Span::styled(" filter /", theme.label()),
-            Span::raw(crate::text_safe::visible(&app.filter.text).into_owned()),
+            Span::styled(what, theme.label()),
+            Span::raw(crate::text_safe::visible(&filter.text).into_owned()),
             Span::styled("▏ Enter keep · Esc clear", theme.dim()),
         ])
     } else if let Some(notice) = &app.notice {
@@ -245,10 +250,10 @@ pub fn click(app: &mut App, column: u16, row: u16) {
         let first = areas.sessions.y + if areas.compact { 1 } else { 2 };
         if let Some(i) = row.checked_sub(first) {
             let shown = sessions::rows_visible(areas.sessions, areas.compact);
-            let i = i as usize + sessions::first_visible(app.selected, shown);
-            if i < app.model.sessions.len() {
-                let delta = i as i64 - app.selected as i64;
-                app.move_by(delta);
+            let at = app.selected_row().unwrap_or(0);
+            let i = i as usize + sessions::first_visible(at, shown);
+            if let Some(&index) = app.rows().get(i) {
+                app.select(index);
             }
         }
     }

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::panel_block;
-use crate::app::{App, Panel};
-use crate::model::{HealthWord, Lifecycle, SessionState};
+use crate::app::{App, Order, Panel};
+use crate::model::{HealthWord, Lifecycle, SessionState, Standing};
 use crate::report::short_duration;
 use crate::session::StopReason;
 use crate::text_safe::visible;
@@ -230,6 +230,43 @@ pub fn first_visible(selected: usize, rows_visible: usize) -> usize {
     (selected + 1).saturating_sub(rows_visible.max(1))
 }
 
+/// `Sessions · 997 open · 2 retrying · 1 stopped · trouble first · /1006/ 3
+/// shown`: the counts by standing (decided by the model), then the order
+/// and filter when they are not the plain ones.
+fn title(app: &App) -> Line<'static> {
+    let theme = &app.theme;
+    let counts = app.model.standing_counts(app.now());
+    let mut spans = vec![Span::raw(format!(" {} · ", Panel::Sessions.title()))];
+    let line = counts.line();
+    let trouble =
+        counts.get(Standing::Open) + counts.get(Standing::Connecting) < app.model.sessions.len();
+    if line.is_empty() {
+        spans.push(Span::raw("no endpoints"));
+    } else if trouble {
+        spans.push(Span::styled(line, theme.warn()));
+    } else {
+        spans.push(Span::raw(line));
+    }
+    if app.rows.order != Order::Configured {
+        spans.push(Span::styled(
+            format!(" · {}", app.rows.order.label()),
+            theme.label(),
+        ));
+    }
+    if app.rows.filter.is_active() {
+        spans.push(Span::styled(
+            format!(
+                " · /{}/ {} shown",
+                visible(&app.rows.filter.text),
+                app.rows().len()
+            ),
+            theme.label(),
+        ));
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
+}
+
 /// The sessions list (bordered in the full layout, bare in the compact one).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let theme = &app.theme;
@@ -246,14 +283,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     // Only the rows that fit are built: a thousand sessions cost a
     // screenful of rows per frame, not a thousand.
     let visible_rows = rows_visible(area, compact);
-    let first = first_visible(app.selected, visible_rows);
+    let first = first_visible(app.selected_row().unwrap_or(0), visible_rows);
     let rows: Vec<Row> = app
-        .model
-        .sessions
+        .rows()
         .iter()
-        .enumerate()
         .skip(first)
         .take(visible_rows)
+        .filter_map(|&i| app.model.sessions.get(i).map(|s| (i, s)))
         .map(|(i, s)| {
             let r = row(app, i, s, &keep);
             if i == app.selected {
@@ -271,10 +307,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     });
     let mut table = Table::new(rows, widths).header(header).column_spacing(1);
     if !compact {
-        let n = app.model.sessions.len();
-        let plural = if n == 1 { "" } else { "s" };
-        let title = format!(" {} · {n} endpoint{plural} ", Panel::Sessions.title());
-        table = table.block(panel_block(app, Panel::Sessions, Line::from(title)));
+        table = table.block(panel_block(app, Panel::Sessions, title(app)));
     }
     frame.render_widget(table, area);
 }

@@ -50,6 +50,21 @@ pub fn detached(name: &str, now: SystemTime) -> (App, mpsc::Sender<Event>) {
     (app, tx)
 }
 
+/// [`detached`] on profile `name` of a profiles file given as text.
+pub fn detached_from(text: &str, name: &str, now: SystemTime) -> (App, mpsc::Sender<Event>) {
+    let config = wsmon::config::validate::parse(Path::new("<test>"), text).expect("profiles parse");
+    let live = config
+        .profiles
+        .iter()
+        .position(|p| p.name == name)
+        .expect("profile");
+    let active = config.profiles[live].activate().expect("activate");
+    let (mut app, tx) = App::detached(config, live, active);
+    app.clock = Clock::Fixed(now);
+    app.theme = Theme { color: false };
+    (app, tx)
+}
+
 /// Queues events for the loop (applied before the first scripted key).
 pub async fn feed(tx: &mpsc::Sender<Event>, events: Vec<Event>) {
     for e in events {

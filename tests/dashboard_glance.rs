@@ -1,0 +1,184 @@
+//! Snapshots of the at-a-glance parts of the dashboard (issue 18), through
+//! the real event loop with a fixed clock: previews that show the demo's
+//! notification titles, the sessions title counts and the trouble-first
+//! order of a thousand sessions.
+
+mod common;
+
+use common::dash::*;
+use crossterm::event::KeyCode;
+use insta::assert_snapshot;
+use wsmon::session::{SessionEvent, StopReason};
+
+/// Notifications in the demo's shape (`type`, `id`, `user`, `title`,
+/// `created_at`), one every 700 ms.
+fn demo_notifications(endpoint: usize, first_ms: u64) -> wsmon::session::Event {
+    const TITLES: [&str; 6] = [
+        "Your export is ready to download",
+        "Invoice INV-2041 was paid",
+        "Build #318 passed on main",
+        "You were mentioned in #support",
+        "Weekly report is available",
+        "New sign-in from Firefox on Linux",
+    ];
+    let payloads = TITLES
+        .iter()
+        .enumerate()
+        .map(|(i, title)| {
+            let ms = first_ms + 700 * i as u64;
+            let body = serde_json::json!({
+                "type": "notification",
+                "id": 40 + i,
+                "user": "sandra",
+                "title": title,
+                "created_at": format!("2025-11-24T16:00:0{}Z", ms / 1000),
+            });
+            text(ms, &body.to_string())
+        })
+        .collect();
+    messages(endpoint, payloads, 0)
+}
+
+fn demo_open() -> Vec<wsmon::session::Event> {
+    vec![
+        connecting(0, 1, 0),
+        open(0, 12),
+        connecting(1, 1, 0),
+        open(1, 15),
+        demo_notifications(0, 1_000),
+    ]
+}
+
+/// Every title is on screen without opening a message, and the fields the
+/// same in all of them (`type`, `user`) come after it.
+#[tokio::test]
+async fn demo_titles_are_readable_in_the_payload_list_at_120x40() {
+    let (mut app, tx) = detached("demo-sandra", at(6_000));
+    feed(&tx, demo_open()).await;
+    let screen = drive(&mut app, 120, 40, vec![]).await;
+    for title in [
+        "Your export is ready to download",
+        "Build #318 passed on main",
+        "New sign-in from Firefox on Linux",
+    ] {
+        assert!(screen.contains(title), "{title} not shown:\n{screen}");
+    }
+    assert!(!screen.contains(r#"{"type""#), "{screen}");
+    assert_snapshot!(screen);
+}
+
+#[tokio::test]
+async fn demo_titles_are_readable_in_the_payload_list_at_80x24() {
+    let (mut app, tx) = detached("demo-sandra", at(6_000));
+    feed(&tx, demo_open()).await;
+    let screen = drive(&mut app, 80, 24, vec![]).await;
+    assert!(screen.contains(r#"title="Your export is"#), "{screen}");
+    assert_snapshot!(screen);
+}
+
+/// A thousand endpoints, three in trouble in the middle: `o` puts them
+/// first, and the title counts every standing.
+fn thousand() -> String {
+    let mut text = String::from("[profiles.big]\nserver = \"http://127.0.0.1:8000\"\n");
+    for i in 0..1000 {
+        text += &format!(
+            "[[profiles.big.endpoints]]\nname = \"feed-{i:04}\"\nurl = \"{{ws}}/ws/{i}/\"\n"
+        );
+    }
+    text
+}
+
+/// The app with the thousand sessions' events applied (more than the
+/// event channel holds before the loop runs).
+fn thousand_app() -> wsmon::app::App {
+    let (mut app, _tx) = detached_from(&thousand(), "big", at(45_000));
+    for event in thousand_events() {
+        app.apply(&event);
+    }
+    app
+}
+
+fn thousand_events() -> Vec<wsmon::session::Event> {
+    let mut events = Vec::new();
+    for i in 0..1000 {
+        events.push(connecting(i, 1, 0));
+        if ![412, 517, 733].contains(&i) {
+            events.push(open(i, 10));
+        }
+    }
+    // 412: dropped, waiting for its retry; 517: refused 403, stopped;
+    // 733: dropped, not decided yet.
+    events.push(closed(412, dropped_1006(1, 0, 30_000)));
+    events.push(session(
+        412,
+        SessionEvent::RetryScheduled {
+            attempt: 2,
+            delay: std::time::Duration::from_secs(20),
+            at: at(30_010),
+        },
+    ));
+    events.push(closed(517, refused_403(1, 0)));
+    events.push(session(
+        517,
+        SessionEvent::Stopped {
+            why: StopReason::AuthRejected {
+                detail: "the server refused the upgrade with HTTP 403".into(),
+            },
+            at: at(10),
+        },
+    ));
+    events.push(closed(733, dropped_1006(1, 0, 40_000)));
+    events
+}
+
+#[tokio::test]
+async fn a_thousand_sessions_with_the_failing_ones_first_after_o() {
+    let mut app = thousand_app();
+    let screen = drive(&mut app, 120, 40, vec![key('o')]).await;
+    assert!(
+        screen.contains("997 open · 1 retrying · 1 closed · 1 stopped · trouble first"),
+        "{screen}"
+    );
+    let rows: Vec<&str> = screen.lines().filter(|l| l.starts_with("┃feed-")).collect();
+    assert!(rows[0].contains("feed-0517"), "{rows:#?}");
+    assert!(rows[1].contains("feed-0733"), "{rows:#?}");
+    assert!(rows[2].contains("feed-0412"), "{rows:#?}");
+    assert!(rows[3].contains("feed-0000"), "{rows:#?}");
+    assert_snapshot!(screen);
+}
+
+#[tokio::test]
+async fn a_thousand_sessions_at_80x24_trouble_first() {
+    let mut app = thousand_app();
+    let screen = drive(&mut app, 80, 24, vec![key('o')]).await;
+    assert_snapshot!(screen);
+}
+
+/// `o` cycles back to the file's order; `/` on the sessions panel keeps
+/// the rows matching a close code, Esc brings them all back.
+#[tokio::test]
+async fn orders_cycle_and_the_sessions_filter_matches_codes() {
+    let mut app = thousand_app();
+    let mut keys = vec![key('o'), key('o'), key('o'), key('o'), key('/')];
+    keys.extend("1006".chars().map(key));
+    keys.push(code(KeyCode::Enter));
+    let screen = drive(&mut app, 120, 40, keys).await;
+    let rows: Vec<&str> = screen.lines().filter(|l| l.starts_with("┃feed-")).collect();
+    assert_eq!(rows.len(), 2, "{screen}");
+    assert!(rows[0].contains("feed-0412") && rows[1].contains("feed-0733"));
+    assert!(screen.contains("/1006/ 2 shown"), "{screen}");
+    // The selection moved to a row shown: the detail is of feed-0412.
+    assert_eq!(app.model.sessions[app.selected].name, "feed-0412");
+    // Esc clears it; the selection stays (the list scrolls to it).
+    let screen = drive(&mut app, 120, 40, vec![code(KeyCode::Esc)]).await;
+    let rows: Vec<&str> = screen.lines().filter(|l| l.starts_with("┃feed-")).collect();
+    assert_eq!(rows.len(), 8, "{screen}");
+    assert!(rows[7].contains("feed-0412") && rows[6].contains("feed-0411"));
+    assert!(!screen.contains("shown"), "{screen}");
+    // By last change: the latest change (733's drop at 40 s) first.
+    let mut app = thousand_app();
+    let screen = drive(&mut app, 120, 40, vec![key('o'), key('o'), key('o')]).await;
+    let rows: Vec<&str> = screen.lines().filter(|l| l.starts_with("┃feed-")).collect();
+    assert!(rows[0].contains("feed-0733"), "{rows:#?}");
+    assert!(screen.contains("by last change"), "{screen}");
+}
