@@ -182,3 +182,106 @@ async fn orders_cycle_and_the_sessions_filter_matches_codes() {
     assert!(rows[0].contains("feed-0733"), "{rows:#?}");
     assert!(screen.contains("by last change"), "{screen}");
 }
+
+/// `z` on the payloads: the list fills the screen, long lines in full;
+/// `z` again restores the layout.
+#[tokio::test]
+async fn z_zooms_the_focused_panel_and_back() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let (mut app, tx) = detached("demo-sandra", at(6_000));
+        feed(&tx, demo_open()).await;
+        let keys = vec![code(KeyCode::Tab), code(KeyCode::Tab), key('z')];
+        let screen = drive(&mut app, w, h, keys).await;
+        assert!(!screen.contains("Sessions ·"), "{screen}");
+        assert!(!screen.contains("Detail ·"), "{screen}");
+        assert!(
+            screen.contains(r#"title="New sign-in from Firefox on Linux""#),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("zoomed_payloads_{w}x{h}"), screen);
+        let screen = drive(&mut app, w, h, vec![key('z')]).await;
+        assert!(screen.contains("Sessions ·") && screen.contains("Detail ·"));
+    }
+}
+
+/// The filter's matches are marked in the list; `n`/`N` move between the
+/// matching rows from any panel, leaving follow mode.
+#[tokio::test]
+async fn filter_matches_are_marked_and_n_jumps_between_them() {
+    let (mut app, _tx) = detached("demo-sandra", at(6_000));
+    for event in demo_open() {
+        app.apply(&event);
+    }
+    let mut keys = vec![code(KeyCode::Tab), code(KeyCode::Tab), key('/')];
+    keys.extend("on ".chars().map(key));
+    keys.push(code(KeyCode::Enter));
+    // From the sessions panel: `n`/`N` work from any panel.
+    keys.extend([
+        code(KeyCode::BackTab),
+        code(KeyCode::BackTab),
+        key('N'),
+        key('N'),
+    ]);
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("terminal");
+    wsmon::tui::run(
+        &mut terminal,
+        &mut app,
+        scripted(keys, std::time::Duration::from_millis(5)),
+        tokio_util::sync::CancellationToken::new(),
+        &mut Vec::new(),
+    )
+    .await
+    .expect("loop");
+    wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+    let screen = screen(&terminal);
+    // "on " is in three titles: "passed on main", "mentioned in" (no),
+    // "sign-in from Firefox on Linux", "Build #318 passed on main".
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("title=")).collect();
+    assert_eq!(rows.len(), 2, "{screen}");
+    assert!(!app.follow);
+    assert!(screen.contains("paused (f)"), "{screen}");
+    // The cursor went up two matches from the newest: the first row.
+    let cursor = app.cursor_seq().expect("cursor");
+    let first = app.payload(cursor).expect("payload");
+    assert_eq!(first.at, at(2_400));
+    // The matched text carries the highlight style.
+    let buffer = terminal.backend().buffer();
+    let marked: String = (0..buffer.area.height)
+        .flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            buffer[(x, y)]
+                .modifier
+                .contains(ratatui::style::Modifier::UNDERLINED)
+        })
+        .map(|(x, y)| buffer[(x, y)].symbol().to_string())
+        .collect();
+    assert_eq!(marked, "on on ", "{screen}");
+}
+
+/// `/` in an open payload searches it: the view scrolls to the first
+/// matching line, `n` to the next, and the title says the search.
+#[tokio::test]
+async fn the_payload_popup_searches_its_lines() {
+    let (mut app, tx) = detached("demo-sandra", at(6_000));
+    feed(&tx, demo_open()).await;
+    let mut keys = vec![
+        code(KeyCode::Tab),
+        code(KeyCode::Tab),
+        code(KeyCode::Enter),
+        key('/'),
+    ];
+    keys.extend("created".chars().map(key));
+    keys.push(code(KeyCode::Enter));
+    let screen = drive(&mut app, 120, 40, keys).await;
+    assert!(screen.contains("/created/ n N"), "{screen}");
+    let Some(wsmon::app::Popup::Payload { scroll, .. }) = &app.popup else {
+        panic!("popup closed: {screen}");
+    };
+    // `{`, type, id, user, title, created_at: line 5.
+    assert_eq!(*scroll, 5, "{screen}");
+    assert_eq!(app.notice.as_deref(), Some("match 1 of 1"));
+    // Esc clears the search first, then closes.
+    drive(&mut app, 120, 40, vec![code(KeyCode::Esc)]).await;
+    assert!(app.popup.is_some() && !app.popup_search.is_active());
+}

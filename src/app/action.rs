@@ -50,6 +50,13 @@ pub enum Action {
     StartFilter,
     /// Cycle the sessions list's order (`o`).
     CycleOrder,
+    /// Zoom the focused panel to the whole screen, and back (`z`).
+    ToggleZoom,
+    /// The next match of the filter, or of the popup's search (`n`); in a
+    /// yes/no prompt, no.
+    NextMatch,
+    /// The previous match (`N`).
+    PrevMatch,
     /// Follow new payloads on/off (`f`).
     ToggleFollow,
     /// Copy the selected payload to the clipboard with OSC 52 (`y`).

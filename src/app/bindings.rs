@@ -143,6 +143,13 @@ pub static BINDINGS: &[Binding] = &[
         "next / previous panel",
         Some("Tab panel"),
     ),
+    bind(
+        "z",
+        &[(Char('z'), Action::ToggleZoom)],
+        "Moving",
+        "zoom the focused panel to the whole screen / back",
+        Some("z zoom"),
+    ),
     Binding {
         label: "mouse",
         keys: &[],
@@ -163,6 +170,16 @@ pub static BINDINGS: &[Binding] = &[
         "Payloads",
         "filter by regex or substring (sessions: name, state, code)",
         Some("/ filter"),
+    ),
+    bind(
+        "n  N",
+        &[
+            (Char('n'), Action::NextMatch),
+            (Char('N'), Action::PrevMatch),
+        ],
+        "Payloads",
+        "next / previous match of the filter (in an open payload: of its search)",
+        None,
     ),
     bind(
         "f",
@@ -197,13 +214,6 @@ pub static BINDINGS: &[Binding] = &[
         &[(Char('Y'), Action::Reproduce)],
         "Tools",
         "copy websocat + curl commands (OSC 52)",
-        None,
-    ),
-    bind(
-        "n",
-        &[(Char('n'), Action::Decline)],
-        "Tools",
-        "answer no (Y: leave the token out)",
         None,
     ),
 ];

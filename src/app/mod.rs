@@ -20,6 +20,8 @@ pub mod reload;
 pub mod reproduce;
 /// The sessions list's order and filter.
 pub mod rows;
+/// `n`/`N`: jumps between filter matches and in the open payload.
+pub mod search;
 /// The state itself.
 pub mod state;
 /// `i` (send composer), `e` (export), `Y` (reproduce) as app state changes.

@@ -163,6 +163,10 @@ pub struct App {
     pub filter: Filter,
     /// The sessions list's order (`o`) and filter (`/` on it).
     pub rows: super::rows::Rows,
+    /// The search in the open payload (`/` in the popup).
+    pub popup_search: Filter,
+    /// The focused panel fills the screen (`z`).
+    pub zoom: bool,
     /// The popup shown over the panels, if any.
     pub popup: Option<Popup>,
     /// One line for the status bar: a profile switch, an activation error…
@@ -250,6 +254,8 @@ impl App {
             history_scroll: 0,
             filter: Filter::default(),
             rows: super::rows::Rows::default(),
+            popup_search: Filter::default(),
+            zoom: false,
             popup: None,
             notice: None,
             token_requested: false,

@@ -3,6 +3,7 @@
 //! shutdown). Every branch is small; nothing here draws.
 
 use super::action::Action;
+use super::search::Jump;
 use super::state::{App, Effect, Panel, Popup};
 use crate::model::Lifecycle;
 use crate::session::Command;
@@ -13,7 +14,7 @@ const PAGE: usize = 10;
 impl App {
     /// Handles one user request.
     pub fn update(&mut self, action: Action) {
-        if self.filter.editing || self.rows.filter.editing {
+        if self.filter.editing || self.rows.filter.editing || self.popup_search.editing {
             return self.update_filter(action);
         }
         if self.composer.is_some() {
@@ -52,9 +53,15 @@ impl App {
                     Action::PageDown => *scroll = scroll.saturating_add(PAGE as u16).min(last),
                     Action::Top => *scroll = 0,
                     Action::Bottom => *scroll = last,
+                    Action::Back if self.popup_search.is_active() => {
+                        self.popup_search.set(String::new());
+                    }
                     Action::Back | Action::Confirm => self.popup = None,
                     Action::Copy => self.copy_open_payload(),
                     Action::Quit => self.quit = true,
+                    Action::StartFilter => self.popup_search.editing = true,
+                    Action::NextMatch => self.popup_jump(Jump::Next),
+                    Action::PrevMatch => self.popup_jump(Jump::Prev),
                     _ => {}
                 }
                 return;
@@ -103,6 +110,9 @@ impl App {
                 self.focus = Panel::Payloads;
             }
             Action::CycleOrder => self.cycle_order(),
+            Action::ToggleZoom => self.zoom = !self.zoom,
+            Action::NextMatch => self.jump_match(1),
+            Action::PrevMatch => self.jump_match(-1),
             Action::ToggleFollow => {
                 self.follow = !self.follow;
                 if !self.follow {
@@ -139,7 +149,10 @@ impl App {
     /// Keys while a filter is typed: the sessions list's or the payloads'.
     fn update_filter(&mut self, action: Action) {
         let sessions = self.rows.filter.editing;
-        let filter = if sessions {
+        let popup = self.popup_search.editing;
+        let filter = if popup {
+            &mut self.popup_search
+        } else if sessions {
             &mut self.rows.filter
         } else {
             &mut self.filter
@@ -165,6 +178,9 @@ impl App {
             if sessions {
                 self.rows.touch();
                 self.refresh_rows();
+            }
+            if popup {
+                self.popup_jump(Jump::Here);
             }
         }
     }

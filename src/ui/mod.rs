@@ -7,6 +7,8 @@
 pub mod detail;
 /// The help popup.
 pub mod help;
+/// Filter matches marked in styled lines.
+pub mod highlight;
 /// The reconnect history.
 pub mod history;
 /// One payload, opened; previews; OSC 52.
@@ -105,6 +107,28 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         }
         return areas;
     }
+    if app.zoom {
+        // `z`: the focused panel between the header and the footer.
+        let [header, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let mut areas = Areas {
+            header,
+            footer,
+            ..Areas::default()
+        };
+        match app.focus {
+            Panel::Sessions => areas.sessions = body,
+            Panel::Detail => areas.detail = body,
+            Panel::Payloads => areas.payloads = body,
+            Panel::History => areas.history = body,
+            Panel::Token => areas.token = body,
+        }
+        return areas;
+    }
     let [header, sessions, middle, bottom, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(n.clamp(1, 8) + 3),
@@ -134,7 +158,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let areas = layout(area, app);
     sessions::render_header(frame, areas.header, app);
-    sessions::render(frame, areas.sessions, app, areas.compact);
+    if !areas.sessions.is_empty() {
+        sessions::render(frame, areas.sessions, app, areas.compact);
+    }
     if !areas.detail.is_empty() {
         detail::render(frame, areas.detail, app);
     }
@@ -163,8 +189,10 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let line = if let Some(composer) = &app.composer {
         tools::composer_line(app, composer, area.width)
-    } else if app.filter.editing || app.rows.filter.editing {
-        let (what, filter) = if app.rows.filter.editing {
+    } else if app.filter.editing || app.rows.filter.editing || app.popup_search.editing {
+        let (what, filter) = if app.popup_search.editing {
+            (" search /", &app.popup_search)
+        } else if app.rows.filter.editing {
             (" sessions /", &app.rows.filter)
         } else {
             (" filter /", &app.filter)

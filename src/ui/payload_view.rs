@@ -132,20 +132,30 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, payload: &Payload, scrol
         PayloadData::Text(_) => "text",
         PayloadData::Binary(_) => "binary",
     };
+    let search = if app.popup_search.is_active() {
+        format!(" · /{}/ n N", visible(&app.popup_search.text))
+    } else {
+        " · / search".into()
+    };
     let title = format!(
-        " Payload · {} · {} {kind} · Esc close · y copy ",
+        " Payload · {} · {} {kind} · Esc close · y copy{search} ",
         super::clock_ms(payload.at),
         super::payloads::size(payload.len())
     );
+    let lines: Vec<Line> = lines(payload, theme)
+        .into_iter()
+        .map(|line| {
+            let spans = super::highlight::highlight(line.spans, &app.popup_search, theme.matched());
+            Line::from(spans)
+        })
+        .collect();
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
         .title(title);
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines(payload, theme))
-            .block(block)
-            .scroll((scroll, 0)),
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
         popup,
     );
 }

@@ -69,7 +69,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             let room = width.saturating_sub(head.chars().count());
             let shown = preview::preview(parsed, &common, chosen).fit(room);
             let mut spans = vec![Span::styled(head, theme.dim())];
-            spans.extend(styled(shown, theme));
+            let matched =
+                super::highlight::highlight(styled(shown, theme), &app.filter, theme.matched());
+            spans.extend(matched);
             let mut line = Line::from(spans);
             if *seq == cursor && (app.focus == Panel::Payloads || !app.follow) {
                 line = line.style(theme.selected());
