@@ -285,3 +285,21 @@ async fn the_payload_popup_searches_its_lines() {
     drive(&mut app, 120, 40, vec![code(KeyCode::Esc)]).await;
     assert!(app.popup.is_some() && !app.popup_search.is_active());
 }
+
+/// Times are in the app's zone, named once in the header; `T` shows them
+/// relative to now.
+#[tokio::test]
+async fn times_are_local_and_t_makes_them_relative() {
+    let (mut app, tx) = detached("demo-sandra", at(6_000));
+    let cet = chrono::FixedOffset::east_opt(3600).expect("offset");
+    app.zone = wsmon::ui::time::Zone::Fixed(cet);
+    feed(&tx, demo_open()).await;
+    let screen = drive(&mut app, 120, 40, vec![]).await;
+    assert!(screen.contains("times UTC+01:00"), "{screen}");
+    assert!(screen.contains("17:00:01 id=40"), "{screen}");
+    assert!(screen.contains("since 17:00:00 (up 6.0s)"), "{screen}");
+    let screen = drive(&mut app, 120, 40, vec![key('T')]).await;
+    assert!(screen.contains("times relative"), "{screen}");
+    assert!(screen.contains("5.0s ago id=40"), "{screen}");
+    assert!(screen.contains("1.5s ago id=45"), "{screen}");
+}

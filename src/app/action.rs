@@ -50,6 +50,8 @@ pub enum Action {
     StartFilter,
     /// Cycle the sessions list's order (`o`).
     CycleOrder,
+    /// Times: wall clock in the local zone, or relative to now (`T`).
+    ToggleTimes,
     /// Zoom the focused panel to the whole screen, and back (`z`).
     ToggleZoom,
     /// The next match of the filter, or of the popup's search (`n`); in a

@@ -69,6 +69,13 @@ pub static BINDINGS: &[Binding] = &[
         Some("p profiles"),
     ),
     bind(
+        "T",
+        &[(Char('T'), Action::ToggleTimes)],
+        "General",
+        "times: clock in the local zone / relative (12s ago)",
+        None,
+    ),
+    bind(
         "Esc",
         &[(Esc, Action::Back)],
         "General",
@@ -148,7 +155,7 @@ pub static BINDINGS: &[Binding] = &[
         &[(Char('z'), Action::ToggleZoom)],
         "Moving",
         "zoom the focused panel to the whole screen / back",
-        Some("z zoom"),
+        None,
     ),
     Binding {
         label: "mouse",

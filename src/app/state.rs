@@ -167,6 +167,10 @@ pub struct App {
     pub popup_search: Filter,
     /// The focused panel fills the screen (`z`).
     pub zoom: bool,
+    /// The time zone times are shown in (local unless fixed).
+    pub zone: crate::ui::time::Zone,
+    /// Times are shown relative to now (`T`).
+    pub relative_times: bool,
     /// The popup shown over the panels, if any.
     pub popup: Option<Popup>,
     /// One line for the status bar: a profile switch, an activation error…
@@ -256,6 +260,8 @@ impl App {
             rows: super::rows::Rows::default(),
             popup_search: Filter::default(),
             zoom: false,
+            zone: crate::ui::time::Zone::Local,
+            relative_times: false,
             popup: None,
             notice: None,
             token_requested: false,

@@ -111,6 +111,7 @@ impl App {
             }
             Action::CycleOrder => self.cycle_order(),
             Action::ToggleZoom => self.zoom = !self.zoom,
+            Action::ToggleTimes => self.relative_times = !self.relative_times,
             Action::NextMatch => self.jump_match(1),
             Action::PrevMatch => self.jump_match(-1),
             Action::ToggleFollow => {

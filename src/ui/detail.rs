@@ -246,7 +246,7 @@ fn state_text(app: &App, s: &SessionState) -> String {
     match &s.lifecycle {
         Lifecycle::Open { since } => format!(
             "{badge} since {} (up {})",
-            super::clock(*since),
+            super::when(app, *since, false),
             short_duration(app.since(*since))
         ),
         Lifecycle::Waiting { attempt, retry_at } => format!(
@@ -256,7 +256,7 @@ fn state_text(app: &App, s: &SessionState) -> String {
         Lifecycle::Stopped { why, since } => format!(
             "{badge} · stopped ({}) since {}",
             stop_words(why),
-            super::clock(*since)
+            super::when(app, *since, false)
         ),
         other => format!("{badge} · {}", other.name()),
     }

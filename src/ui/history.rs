@@ -82,7 +82,10 @@ fn entry(app: &App, h: &HistoryEntry) -> Line<'static> {
         None => "no retry".into(),
     };
     Line::from(vec![
-        Span::styled(format!("{} ", super::clock(r.started)), theme.dim()),
+        Span::styled(
+            format!("{} ", super::when(app, r.started, false)),
+            theme.dim(),
+        ),
         Span::raw(format!("#{} ", r.attempt)),
         Span::styled(what, style),
         Span::raw(format!(" · {up} · ")),

@@ -23,12 +23,12 @@ pub mod profiles;
 pub mod sessions;
 /// Colours and `NO_COLOR`.
 pub mod theme;
+/// Times in the local zone, or relative (`T`).
+pub mod time;
 /// The token check and its cross-check.
 pub mod token;
 /// The send composer and the reproduce prompt.
 pub mod tools;
-
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -231,25 +231,7 @@ pub fn panel_block<'a>(app: &App, panel: Panel, title: Line<'a>) -> Block<'a> {
         .title(title)
 }
 
-/// `HH:MM:SS` (UTC) of an instant.
-pub fn clock(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() % 86_400;
-    format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
-}
-
-/// `HH:MM:SS.mmm` (UTC) of an instant.
-pub fn clock_ms(at: SystemTime) -> String {
-    let ms = at
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .subsec_millis();
-    format!("{}.{ms:03}", clock(at))
-}
+pub use time::{clock, clock_ms, when};
 
 /// A rectangle of `width`×`height` centred in `area` (clamped to it).
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {

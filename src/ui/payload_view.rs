@@ -139,7 +139,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, payload: &Payload, scrol
     };
     let title = format!(
         " Payload · {} · {} {kind} · Esc close · y copy{search} ",
-        super::clock_ms(payload.at),
+        super::clock_ms(app, payload.at),
         super::payloads::size(payload.len())
     );
     let lines: Vec<Line> = lines(payload, theme)

@@ -62,9 +62,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .map(|(seq, p, parsed)| {
             // A narrow panel keeps its room for the message itself.
             let head = if width >= WIDE {
-                format!("{} {:>7} ", super::clock_ms(p.at), size(p.len()))
+                format!("{} {:>7} ", super::when(app, p.at, true), size(p.len()))
             } else {
-                format!("{} ", super::clock(p.at))
+                format!("{} ", super::when(app, p.at, false))
             };
             let room = width.saturating_sub(head.chars().count());
             let shown = preview::preview(parsed, &common, chosen).fit(room);

@@ -62,6 +62,13 @@ pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
                 .add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED),
         ));
     }
+    // The zone every time on screen is in, said once.
+    let times = if app.relative_times {
+        "times relative".to_string()
+    } else {
+        format!("times {}", super::time::zone_label(app.zone, app.now()))
+    };
+    spans.push(Span::styled(format!("  {times}"), theme.dim()));
     spans.push(Span::styled("  server ", theme.dim()));
     spans.push(Span::raw(visible(&server).into_owned()));
     let line = Line::from(spans);

@@ -64,7 +64,7 @@ fn lines(app: &App) -> Vec<Line<'static>> {
             format!(
                 " · {} · at {} ({} ago)",
                 short_duration(check.latency),
-                super::clock(check.at),
+                super::clock(app, check.at),
                 short_duration(app.since(check.at))
             ),
             theme.dim(),

@@ -46,6 +46,7 @@ pub fn detached(name: &str, now: SystemTime) -> (App, mpsc::Sender<Event>) {
     let active = config.profiles[live].activate().expect("activate");
     let (mut app, tx) = App::detached(config, live, active);
     app.clock = Clock::Fixed(now);
+    app.zone = wsmon::ui::time::Zone::utc();
     app.theme = Theme { color: false };
     (app, tx)
 }
@@ -61,6 +62,7 @@ pub fn detached_from(text: &str, name: &str, now: SystemTime) -> (App, mpsc::Sen
     let active = config.profiles[live].activate().expect("activate");
     let (mut app, tx) = App::detached(config, live, active);
     app.clock = Clock::Fixed(now);
+    app.zone = wsmon::ui::time::Zone::utc();
     app.theme = Theme { color: false };
     (app, tx)
 }
