@@ -303,3 +303,64 @@ async fn times_are_local_and_t_makes_them_relative() {
     assert!(screen.contains("5.0s ago id=40"), "{screen}");
     assert!(screen.contains("1.5s ago id=45"), "{screen}");
 }
+
+/// An hour of one endpoint: open, dropped at 20 min and back at 26, dropped
+/// again at 40 and back at once: the strip shows both drops, and the
+/// orders endpoint, stopped by a 403 at 50 min, ends in stops.
+fn an_hour() -> Vec<wsmon::session::Event> {
+    const MIN: u64 = 60_000;
+    vec![
+        connecting(0, 1, 0),
+        open(0, 12),
+        closed(0, dropped_1006(1, 0, 20 * MIN)),
+        connecting(0, 2, 26 * MIN),
+        open(0, 26 * MIN + 12),
+        closed(0, dropped_1006(2, 26 * MIN, 14 * MIN)),
+        connecting(0, 3, 40 * MIN + 500),
+        open(0, 40 * MIN + 512),
+        connecting(1, 1, 0),
+        open(1, 15),
+        closed(1, dropped_1006(1, 0, 49 * MIN)),
+        connecting(1, 2, 50 * MIN),
+        closed(1, refused_403(2, 50 * MIN)),
+        session(
+            1,
+            SessionEvent::Stopped {
+                why: StopReason::AuthRejected {
+                    detail: "the server refused the upgrade with HTTP 403".into(),
+                },
+                at: at(50 * MIN + 10),
+            },
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn the_uptime_strip_shows_an_hour_with_its_drops() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let (mut app, tx) = detached("demo-sandra", at(60 * 60_000));
+        feed(&tx, an_hour()).await;
+        let screen = drive(&mut app, w, h, vec![]).await;
+        if w == 120 {
+            // 31 cells of about 2 minutes, oldest first: connecting at 0, drops at
+            // 20–26 min and at 40 min; orders stopped at 50 min (its cell
+            // shows the worst of it).
+            let row = |name: &str| {
+                screen
+                    .lines()
+                    .find(|l| l.starts_with(&format!("┃{name} ")))
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            assert!(
+                row("notifications").contains(" ▒█████████░░░░██████░██████████ 1006"),
+                "{screen}"
+            );
+            assert!(
+                row("orders").contains(" ▒████████████████████████×××××× 403 http"),
+                "{screen}"
+            );
+        }
+        insta::assert_snapshot!(format!("uptime_strip_{w}x{h}"), screen);
+    }
+}

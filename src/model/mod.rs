@@ -6,6 +6,7 @@ pub mod health;
 pub mod lifecycle;
 pub mod preview;
 pub mod ring;
+pub mod uptime;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -80,6 +81,9 @@ pub struct SessionState {
     /// When the latest lookup found another listener (or none) than the
     /// one before it (`tail` prints a line then).
     pub served_by_changed: Option<std::time::SystemTime>,
+    /// When the latest attempt started (its `Connecting`): the uptime
+    /// strip's CONNECTING before the current open.
+    pub attempt_started: Option<std::time::SystemTime>,
 }
 
 impl SessionState {
@@ -89,6 +93,7 @@ impl SessionState {
             last_listener: None,
             restart: None,
             served_by_changed: None,
+            attempt_started: None,
             name: name.to_string(),
             shown_url: shown_url.to_string(),
             lifecycle: Lifecycle::Idle,
@@ -126,6 +131,7 @@ impl SessionState {
         match event {
             SessionEvent::Connecting { attempt, at } => {
                 self.attempts = *attempt;
+                self.attempt_started = Some(*at);
                 self.lifecycle = Lifecycle::Connecting {
                     attempt: *attempt,
                     since: *at,

@@ -10,6 +10,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::panel_block;
 use crate::app::{App, Order, Panel};
+use crate::model::uptime::Cell as UptimeCell;
 use crate::model::{HealthWord, Lifecycle, SessionState, Standing};
 use crate::report::short_duration;
 use crate::session::StopReason;
@@ -149,28 +150,48 @@ pub fn sparkline(counts: &[u64]) -> String {
 
 /// The columns: header, width, and priority (1 = kept longest when the
 /// terminal is narrow).
-const COLUMNS: [(&str, u16, u8); 8] = [
+const COLUMNS: [(&str, u16, u8); 9] = [
     ("endpoint", 0, 1),
     ("state", 12, 1),
     ("for", 13, 2),
+    ("last 60m", STRIP_MIN as u16, 5),
     ("last", 8, 4),
-    ("rtt", 6, 7),
-    ("msg/s", SPARK_SECONDS as u16 + 7, 5),
-    ("↻", 3, 6),
+    ("rtt", 6, 8),
+    ("msg/s", SPARK_SECONDS as u16 + 7, 6),
+    ("↻", 3, 7),
     ("retry", 9, 3),
 ];
+
+/// Column index of the uptime strip.
+const STRIP: usize = 3;
+/// Cells of the uptime strip: at least 10 (6-minute slices of the hour),
+/// more when the row has room, up to 60 (a minute each).
+const STRIP_MIN: usize = 10;
+const STRIP_MAX: usize = 60;
+
+/// The strip's cells for a row `width` wide showing columns `keep`: the
+/// minimum plus whatever room the columns leave.
+fn strip_cells(width: u16, name_width: u16, keep: &[usize]) -> usize {
+    if !keep.contains(&STRIP) {
+        return 0;
+    }
+    let extra = width.saturating_sub(need(keep, name_width));
+    (STRIP_MIN + usize::from(extra)).min(STRIP_MAX)
+}
+
+/// Width the columns `keep` take, with one space between them.
+fn need(keep: &[usize], name_width: u16) -> u16 {
+    keep.iter()
+        .map(|&i| if i == 0 { name_width } else { COLUMNS[i].1 })
+        .sum::<u16>()
+        + keep.len().saturating_sub(1) as u16
+}
 
 /// Indexes of the columns that fit in `width`, dropping the least
 /// important first, so the countdown survives at 80 columns.
 fn columns_that_fit(width: u16, name_width: u16) -> Vec<usize> {
     let mut keep: Vec<usize> = (0..COLUMNS.len()).collect();
-    let need = |keep: &[usize]| -> u16 {
-        keep.iter()
-            .map(|&i| if i == 0 { name_width } else { COLUMNS[i].1 })
-            .sum::<u16>()
-            + keep.len().saturating_sub(1) as u16
-    };
-    while need(&keep) > width && keep.len() > 2 {
+    while need(&keep, name_width) > width && keep.len() > 2 {
         let drop = keep
             .iter()
             .enumerate()
@@ -186,7 +207,7 @@ fn columns_that_fit(width: u16, name_width: u16) -> Vec<usize> {
     keep
 }
 
-fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'a> {
+fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize], cells: usize) -> Row<'a> {
     let theme = &app.theme;
     let counts = app
         .views
@@ -212,6 +233,7 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'
         Cell::from(visible(&s.name).into_owned()),
         Cell::from(Span::styled(session_badge(s), theme.badge(&s.lifecycle))),
         Cell::from(status(app, s)),
+        Cell::from(strip(app, s, cells)),
         Cell::from(close),
         Cell::from(rtt),
         Cell::from(Line::from(vec![
@@ -223,6 +245,28 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'
     ];
     let cells = keep.iter().map(|&k| std::mem::take(&mut cells[k]));
     Row::new(cells.collect::<Vec<_>>())
+}
+
+/// The uptime strip: the last hour's slices (decided by the model),
+/// oldest left, one character each, coloured by state (and shaped, for
+/// `NO_COLOR`): open `█`, connecting `▒`, closed `░`, stopped `×`.
+fn strip(app: &App, s: &SessionState, cells: usize) -> Line<'static> {
+    let theme = &app.theme;
+    if cells == 0 {
+        return Line::default();
+    }
+    let cells = s.uptime_strip(app.now(), crate::model::uptime::DEFAULT_SPAN, cells);
+    let spans: Vec<Span> = cells
+        .into_iter()
+        .map(|c| match c {
+            UptimeCell::Unknown => Span::styled(" ", theme.dim()),
+            UptimeCell::Open => Span::styled("█", theme.good()),
+            UptimeCell::Connecting => Span::styled("▒", theme.warn()),
+            UptimeCell::Closed => Span::styled("░", theme.bad()),
+            UptimeCell::Stopped => Span::styled("×", theme.bad()),
+        })
+        .collect();
+    Line::from(spans)
 }
 
 /// Session rows that fit in `area` (under the border and the header row).
@@ -287,6 +331,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         .clamp(8, 24) as u16;
     let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
     let keep = columns_that_fit(inner, name_width);
+    let cells = strip_cells(inner, name_width, &keep);
     // Only the rows that fit are built: a thousand sessions cost a
     // screenful of rows per frame, not a thousand.
     let visible_rows = rows_visible(area, compact);
@@ -298,7 +343,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         .take(visible_rows)
         .filter_map(|&i| app.model.sessions.get(i).map(|s| (i, s)))
         .map(|(i, s)| {
-            let r = row(app, i, s, &keep);
+            let r = row(app, i, s, &keep, cells);
             if i == app.selected {
                 r.style(theme.selected())
             } else {
@@ -310,6 +355,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let widths = keep.iter().map(|&k| match k {
         0 => Constraint::Length(name_width),
         k if k == COLUMNS.len() - 1 => Constraint::Fill(1),
+        STRIP => Constraint::Length(cells as u16),
         k => Constraint::Length(COLUMNS[k].1),
     });
     let mut table = Table::new(rows, widths).header(header).column_spacing(1);
@@ -365,10 +411,10 @@ mod tests {
 
     #[test]
     fn narrow_terminals_drop_rtt_first_and_keep_the_countdown() {
-        assert_eq!(columns_that_fit(200, 13).len(), 8);
+        assert_eq!(columns_that_fit(200, 13).len(), 9);
         let at_80 = columns_that_fit(78, 13);
-        assert!(at_80.contains(&7), "{at_80:?}");
-        assert!(!at_80.contains(&4), "{at_80:?}");
+        assert!(at_80.contains(&8), "{at_80:?}");
+        assert!(!at_80.contains(&5), "{at_80:?}");
         assert_eq!(columns_that_fit(30, 13), [0, 1]);
     }
 
