@@ -364,3 +364,29 @@ async fn the_uptime_strip_shows_an_hour_with_its_drops() {
         insta::assert_snapshot!(format!("uptime_strip_{w}x{h}"), screen);
     }
 }
+
+/// The history panel's timeline puts the drops on a time axis with their
+/// codes; the token panel charts the REST check's latencies.
+#[tokio::test]
+async fn the_history_timeline_and_the_token_chart() {
+    let (mut app, tx) = detached("demo-sandra", at(60 * 60_000));
+    let mut events = an_hour();
+    for (i, ms) in [20u64, 35, 12, 80, 25].iter().enumerate() {
+        let verdict = if i == 3 {
+            wsmon::token_check::Verdict::Unreachable
+        } else {
+            wsmon::token_check::Verdict::Valid
+        };
+        let mut check = token_check(verdict, 200, None, 60 * 60_000 - 5_000 + i as u64);
+        if let wsmon::session::Event::TokenCheck(c) = &mut check {
+            c.latency = std::time::Duration::from_millis(*ms);
+        }
+        events.push(check);
+    }
+    feed(&tx, events).await;
+    let screen = drive(&mut app, 120, 40, vec![]).await;
+    assert!(screen.contains("-1h"), "{screen}");
+    assert!(screen.contains("1006"), "{screen}");
+    assert!(screen.contains("REST 25ms"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

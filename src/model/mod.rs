@@ -226,6 +226,9 @@ impl SessionState {
     }
 }
 
+/// REST token check results kept (newest last).
+pub const TOKEN_CHECKS_CAP: usize = 60;
+
 /// Delivery probe results kept (newest last).
 pub const PROBES_CAP: usize = 60;
 
@@ -241,6 +244,9 @@ pub struct Model {
     pub profile: String,
     pub sessions: Vec<SessionState>,
     pub token_check: Option<TokenCheckResult>,
+    /// The latest REST token checks, newest last (at most
+    /// [`TOKEN_CHECKS_CAP`]): the token panel's latency chart.
+    pub token_checks: VecDeque<TokenCheckResult>,
     /// The latest delivery probe results, newest last (at most [`PROBES_CAP`]).
     pub probes: VecDeque<ProbeResult>,
     /// Bytes held by all payload rings together.
@@ -283,6 +289,7 @@ impl Model {
                 })
                 .collect(),
             token_check: None,
+            token_checks: VecDeque::new(),
             probes: VecDeque::new(),
             payload_bytes: 0,
             payload_cap,
@@ -330,7 +337,13 @@ impl Model {
                     self.enforce_payload_cap(*endpoint);
                 }
             }
-            Event::TokenCheck(result) => self.token_check = Some(result.clone()),
+            Event::TokenCheck(result) => {
+                if self.token_checks.len() == TOKEN_CHECKS_CAP {
+                    self.token_checks.pop_front();
+                }
+                self.token_checks.push_back(result.clone());
+                self.token_check = Some(result.clone());
+            }
             Event::ServerLog(lines) => {
                 for line in lines {
                     if self.server_log.len() == SERVER_LOG_CAP {

@@ -29,6 +29,22 @@ pub enum Cell {
     Stopped,
 }
 
+/// A stretch of time in one state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub start: SystemTime,
+    pub end: SystemTime,
+    pub state: Cell,
+}
+
+/// An attempt that ended within the window: when, and the code shown for
+/// it (close code, or `403 http` for a refused upgrade).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drop {
+    pub at: SystemTime,
+    pub code: String,
+}
+
 impl SessionState {
     /// The last `span` before `now` as `cells` slices, oldest first.
     pub fn uptime_strip(&self, now: SystemTime, span: Duration, cells: usize) -> Vec<Cell> {
@@ -37,21 +53,37 @@ impl SessionState {
             return out;
         }
         let from = now.checked_sub(span).unwrap_or(SystemTime::UNIX_EPOCH);
-        let slice = span / cells as u32;
+        let slice = span / u32::try_from(cells).unwrap_or(u32::MAX);
+        if slice.is_zero() {
+            return out;
+        }
+        let index = |t: SystemTime| {
+            let d = t.duration_since(from).unwrap_or_default();
+            usize::try_from(d.as_nanos() / slice.as_nanos())
+                .unwrap_or(usize::MAX)
+                .min(cells - 1)
+        };
+        for seg in self.timeline(now, span) {
+            for cell in &mut out[index(seg.start)..=index(seg.end)] {
+                *cell = (*cell).max(seg.state);
+            }
+        }
+        out
+    }
+
+    /// The states of the last `span` before `now` as segments, oldest
+    /// first, clipped to the window.
+    pub fn timeline(&self, now: SystemTime, span: Duration) -> Vec<Segment> {
+        let from = now.checked_sub(span).unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut out = Vec::new();
         let mut mark = |start: SystemTime, end: SystemTime, state: Cell| {
             let (start, end) = (start.max(from), end.min(now));
-            if end < start || slice.is_zero() {
-                return;
-            }
-            let index = |t: SystemTime| {
-                let d = t.duration_since(from).unwrap_or_default();
-                ((d.as_nanos() / slice.as_nanos()) as usize).min(cells - 1)
-            };
-            for cell in &mut out[index(start)..=index(end)] {
-                *cell = (*cell).max(state);
+            if end >= start {
+                out.push(Segment { start, end, state });
             }
         };
-        // The history, from the oldest attempt that reaches the window.
+        // The history, from the last attempt that ended before the window
+        // (the gap after it may reach into the window).
         let first = self
             .history
             .iter()
@@ -94,6 +126,24 @@ impl SessionState {
             }
             Lifecycle::Stopped { since, .. } => mark(*since, now, Cell::Stopped),
         }
+        out
+    }
+
+    /// The attempts that ended within the last `span` before `now`, oldest
+    /// first, with their code.
+    pub fn drops(&self, now: SystemTime, span: Duration) -> Vec<Drop> {
+        let from = now.checked_sub(span).unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut out: Vec<Drop> = (self.history.iter().rev())
+            .take_while(|h| h.record.ended >= from)
+            .map(|h| Drop {
+                at: h.record.ended,
+                code: match h.record.handshake_status() {
+                    Some(status) if status != 101 => format!("{status} http"),
+                    _ => h.record.browser_close_code().to_string(),
+                },
+            })
+            .collect();
+        out.reverse();
         out
     }
 

@@ -117,3 +117,34 @@ fn waiting_is_closed_and_a_stop_is_stopped_until_now() {
     );
     assert_eq!(strip(&m, 60), "cOOOXXXXSSSS");
 }
+
+#[test]
+fn drops_carry_their_codes_and_the_timeline_its_segments() {
+    let mut m = model();
+    connect_open(&mut m, 1, 10, 11);
+    drop_1006(&mut m, 1, 10, 11, 32);
+    connect_open(&mut m, 2, 33, 34);
+    let drops = m.sessions[0].drops(at(60), Duration::from_secs(60));
+    assert_eq!(
+        drops,
+        [Drop {
+            at: at(32),
+            code: "1006".into()
+        }]
+    );
+    let states: Vec<Cell> = m.sessions[0]
+        .timeline(at(60), Duration::from_secs(60))
+        .iter()
+        .map(|s| s.state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            Cell::Connecting,
+            Cell::Open,
+            Cell::Closed,
+            Cell::Connecting,
+            Cell::Open
+        ]
+    );
+}
