@@ -1,7 +1,9 @@
 //! An endpoint's recent life as a strip of cells: the last `span` (an
 //! hour by default) cut into `cells` equal slices, each with the state the
 //! socket was in, the worst one when it changed within the slice, so a
-//! two-second drop still shows in a two-minute cell. Built from the
+//! two-second drop still shows in a two-minute cell (connecting counts as
+//! trouble only when the slice has nothing better: a connect that opened
+//! is normal). Built from the
 //! attempt history and the current lifecycle only: pure, no clock but the
 //! `now` given.
 //!
@@ -18,13 +20,15 @@ use crate::session::Outcome;
 /// The default span of the strip.
 pub const DEFAULT_SPAN: Duration = Duration::from_secs(3600);
 
-/// The state of one slice, best to worst (a slice shows its worst).
+/// The state of one slice, in the order a slice shows the last of
+/// (the worst): a connect that opened is not trouble, so open outranks
+/// connecting; any time closed or stopped outranks both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cell {
     /// Before the first attempt, or not watched then.
     Unknown,
-    Open,
     Connecting,
+    Open,
     Closed,
     Stopped,
 }

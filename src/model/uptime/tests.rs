@@ -85,11 +85,11 @@ fn a_drop_shows_in_its_slice_and_the_rest_is_open() {
     let mut m = model();
     // Watched from 10 s into the minute: 5 s slices.
     connect_open(&mut m, 1, 10, 11);
-    assert_eq!(strip(&m, 60), "  cOOOOOOOOO");
+    assert_eq!(strip(&m, 60), "  OOOOOOOOOO");
     // Dropped at 32 s, back at 33 s: one slice shows it.
     drop_1006(&mut m, 1, 10, 11, 32);
     connect_open(&mut m, 2, 33, 34);
-    assert_eq!(strip(&m, 60), "  cOOOXOOOOO");
+    assert_eq!(strip(&m, 60), "  OOOOXOOOOO");
     // An hour later it is all open.
     assert_eq!(strip(&m, 4000), "OOOOOOOOOOOO");
 }
@@ -107,7 +107,7 @@ fn waiting_is_closed_and_a_stop_is_stopped_until_now() {
             at: at(20),
         },
     );
-    assert_eq!(strip(&m, 40), "    cOOOXXXX");
+    assert_eq!(strip(&m, 40), "    OOOOXXXX");
     apply(
         &mut m,
         SessionEvent::Stopped {
@@ -115,7 +115,7 @@ fn waiting_is_closed_and_a_stop_is_stopped_until_now() {
             at: at(40),
         },
     );
-    assert_eq!(strip(&m, 60), "cOOOXXXXSSSS");
+    assert_eq!(strip(&m, 60), "OOOOXXXXSSSS");
 }
 
 #[test]
