@@ -72,7 +72,7 @@ pub static BINDINGS: &[Binding] = &[
         "T",
         &[(Char('T'), Action::ToggleTimes)],
         "General",
-        "times: clock in the local zone / relative (12s ago)",
+        "times: local clock / relative (12s ago)",
         None,
     ),
     bind(
@@ -114,7 +114,7 @@ pub static BINDINGS: &[Binding] = &[
         "o",
         &[(Char('o'), Action::CycleOrder)],
         "Sessions",
-        "order: as configured, trouble first, by name, by last change",
+        "order: file, trouble first, name, last change",
         Some("o order"),
     ),
     bind(
@@ -154,7 +154,7 @@ pub static BINDINGS: &[Binding] = &[
         "z",
         &[(Char('z'), Action::ToggleZoom)],
         "Moving",
-        "zoom the focused panel to the whole screen / back",
+        "zoom the focused panel / back",
         None,
     ),
     Binding {
@@ -175,7 +175,7 @@ pub static BINDINGS: &[Binding] = &[
         "/",
         &[(Char('/'), Action::StartFilter)],
         "Payloads",
-        "filter by regex or substring (sessions: name, state, code)",
+        "filter by regex or text (sessions too)",
         Some("/ filter"),
     ),
     bind(
@@ -185,7 +185,7 @@ pub static BINDINGS: &[Binding] = &[
             (Char('N'), Action::PrevMatch),
         ],
         "Payloads",
-        "next / previous match of the filter (in an open payload: of its search)",
+        "next / previous match (also in a payload)",
         None,
     ),
     bind(
