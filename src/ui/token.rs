@@ -26,10 +26,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     lines.extend(super::probe::lines(app));
     // The charts at the bottom, when the text leaves them room.
     let charts = charts(app);
-    let room = inner
-        .height
-        .saturating_sub(u16::try_from(lines.len()).unwrap_or(u16::MAX));
-    let shown = charts.len().min(usize::from(room));
+    // Rows the wrapped text takes (a word wrap may need one more than
+    // the width says: counted as one more to be safe).
+    let width = usize::from(inner.width.max(1));
+    let text_rows: usize = lines
+        .iter()
+        .map(|l| match l.width() {
+            0 => 1,
+            w if w <= width => 1,
+            w => w.div_ceil(width) + 1,
+        })
+        .sum();
+    let room = usize::from(inner.height).saturating_sub(text_rows);
+    let shown = charts.len().min(room);
     for (label, bars) in charts.into_iter().take(shown).rev() {
         let [rest, row] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
