@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::panel_block;
 use super::theme::Theme;
@@ -57,7 +57,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // What is the same in every row shown (the recent messages when
     // following) is said last: the rows then start with what differs.
     let common = preview::common_fields(rows.iter().map(|(_, _, parsed)| parsed));
-    let lines: Vec<Line> = rows
+    let wrap = app.zoom;
+    let mut lines: Vec<Line> = rows
         .iter()
         .map(|(seq, p, parsed)| {
             // A narrow panel keeps its room for the message itself.
@@ -67,6 +68,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 format!("{} ", super::when(app, p.at, false))
             };
             let room = width.saturating_sub(head.chars().count());
+            // Zoomed, a row wraps (up to a few lines) so it reads in full.
+            let room = if wrap {
+                room + width * (ZOOM_LINES - 1)
+            } else {
+                room
+            };
             let shown = preview::preview(parsed, &common, chosen).fit(room);
             let mut spans = vec![Span::styled(head, theme.dim())];
             let matched =
@@ -79,8 +86,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             line
         })
         .collect();
+    if wrap {
+        // Rows wrap: keep the newest that fit (the cursor's among them).
+        let at = rows
+            .iter()
+            .position(|(seq, _, _)| *seq == cursor)
+            .unwrap_or(0);
+        let rows_of = |l: &Line| l.width().div_ceil(width.max(1)).max(1);
+        let mut used: usize = lines.iter().map(rows_of).sum();
+        let mut first = 0;
+        while used > height && first < at {
+            used -= rows_of(&lines[first]);
+            first += 1;
+        }
+        lines.drain(..first);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        return;
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
+
+/// Lines a row may take in the zoomed list.
+const ZOOM_LINES: usize = 4;
 
 /// The preview's parts as spans: the event name as a label, field names
 /// dim, fields common to every row dim too.
