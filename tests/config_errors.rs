@@ -294,7 +294,7 @@ fn unknown_keys_everywhere_are_located() {
     at(&p, 9, 1, Some("p"), "endpoints[1].header");
     assert_eq!(
         help(&p),
-        "one of: name, url, headers, subprotocols, heartbeat, protocol, socketio, graphql, actioncable, stomp, on_open"
+        "one of: name, url, headers, subprotocols, heartbeat, protocol, socketio, graphql, actioncable, stomp, on_open, preview"
     );
     let p = one(&format!("{PROFILE}[profiles.p.settings]\nping = \"1s\"\n"));
     at(&p, 4, 1, Some("p"), "settings.ping");
@@ -332,6 +332,8 @@ fn a_token_never_appears_in_errors_or_debug() {
 }
 
 #[test]
+// `std::env::set_var` is unsafe (edition 2024); see the SAFETY note below.
+#[allow(unsafe_code)]
 fn lookup_order_config_then_env_then_platform() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.toml"), dir.path().join("b.toml"));

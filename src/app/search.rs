@@ -59,7 +59,7 @@ impl App {
         let notice = match target {
             Some(&line) => {
                 if let Some(Popup::Payload { scroll, .. }) = &mut self.popup {
-                    *scroll = line.min(usize::from(u16::MAX)) as u16;
+                    *scroll = u16::try_from(line).unwrap_or(u16::MAX);
                 }
                 let n = hits.iter().position(|&i| i == line).unwrap_or(0) + 1;
                 format!("match {n} of {}", hits.len())

@@ -9,7 +9,7 @@ use crate::model::Lifecycle;
 use crate::session::Command;
 
 /// Rows a page key moves.
-const PAGE: usize = 10;
+const PAGE: u16 = 10;
 
 impl App {
     /// Handles one user request.
@@ -44,13 +44,13 @@ impl App {
                 // The last line stays on screen: scrolling stops there.
                 let last = crate::ui::payload_view::lines(payload, &self.theme)
                     .len()
-                    .saturating_sub(1)
-                    .min(u16::MAX as usize) as u16;
+                    .saturating_sub(1);
+                let last = u16::try_from(last).unwrap_or(u16::MAX);
                 match action {
                     Action::Up => *scroll = scroll.saturating_sub(1),
                     Action::Down => *scroll = scroll.saturating_add(1).min(last),
-                    Action::PageUp => *scroll = scroll.saturating_sub(PAGE as u16),
-                    Action::PageDown => *scroll = scroll.saturating_add(PAGE as u16).min(last),
+                    Action::PageUp => *scroll = scroll.saturating_sub(PAGE),
+                    Action::PageDown => *scroll = scroll.saturating_add(PAGE).min(last),
                     Action::Top => *scroll = 0,
                     Action::Bottom => *scroll = last,
                     Action::Back if self.popup_search.is_active() => {
@@ -85,8 +85,8 @@ impl App {
             Action::TogglePause => self.toggle_pause(),
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-(PAGE as i64)),
-            Action::PageDown => self.move_by(PAGE as i64),
+            Action::PageUp => self.move_by(-i64::from(PAGE)),
+            Action::PageDown => self.move_by(i64::from(PAGE)),
             Action::Top => self.move_by(i64::MIN / 2),
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::NextPanel => self.cycle_focus(1),
@@ -238,9 +238,14 @@ impl App {
             Panel::Sessions | Panel::Token => {
                 // Along the rows as shown (ordered, filtered).
                 self.refresh_rows();
-                let last = self.rows().len().saturating_sub(1) as i64;
-                let at = self.selected_row().unwrap_or(0) as i64;
-                let next = at.saturating_add(delta).clamp(0, last) as usize;
+                let last = self.rows().len().saturating_sub(1);
+                let at = self.selected_row().unwrap_or(0);
+                let step = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
+                let next = if delta < 0 {
+                    at.saturating_sub(step)
+                } else {
+                    at.saturating_add(step).min(last)
+                };
                 if let Some(&index) = self.rows().get(next) {
                     self.select(index);
                 }
@@ -249,7 +254,8 @@ impl App {
                 let next = (self.detail_scroll as i64)
                     .saturating_add(delta)
                     .clamp(0, 500);
-                self.detail_scroll = next as u16;
+                // Clamped to 0..=500 just above.
+                self.detail_scroll = u16::try_from(next).unwrap_or(0);
             }
             Panel::History => {
                 let len = self
@@ -260,7 +266,8 @@ impl App {
                 let next = (self.history_scroll as i64)
                     .saturating_add(delta)
                     .clamp(0, (len - 1).max(0));
-                self.history_scroll = next as usize;
+                // Clamped to 0..len just above.
+                self.history_scroll = usize::try_from(next).unwrap_or(0);
             }
             Panel::Payloads => self.move_payload(delta),
         }

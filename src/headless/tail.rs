@@ -22,9 +22,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::event_json;
 use crate::config::{ActiveProfile, ProtocolKind};
 use crate::model::Model;
+use crate::output::tail_line as event_json;
 use crate::session::{self, Event, Mode, SessionEvent, Supervisor};
 use crate::token_check::TokenCheckResult;
 use crate::writer_thread::Output;

@@ -17,7 +17,7 @@ use crate::session::StopReason;
 use crate::text_safe::visible;
 
 /// Seconds of history in the rate sparkline.
-const SPARK_SECONDS: usize = 8;
+const SPARK_SECONDS: u16 = 8;
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// The top line: which profile is live, against which server, and how it is.
@@ -154,10 +154,10 @@ const COLUMNS: [(&str, u16, u8); 9] = [
     ("endpoint", 0, 1),
     ("state", 12, 1),
     ("for", 13, 2),
-    ("last 60m", STRIP_MIN as u16, 5),
+    ("last 60m", STRIP_MIN, 5),
     ("last", 8, 4),
     ("rtt", 6, 8),
-    ("msg/s", SPARK_SECONDS as u16 + 7, 6),
+    ("msg/s", SPARK_SECONDS + 7, 6),
     ("↻", 3, 7),
     ("retry", 9, 3),
 ];
@@ -166,8 +166,8 @@ const COLUMNS: [(&str, u16, u8); 9] = [
 const STRIP: usize = 3;
 /// Cells of the uptime strip: at least 10 (6-minute slices of the hour),
 /// more when the row has room, up to 60 (a minute each).
-const STRIP_MIN: usize = 10;
-const STRIP_MAX: usize = 60;
+const STRIP_MIN: u16 = 10;
+const STRIP_MAX: u16 = 60;
 
 /// The strip's cells for a row `width` wide showing columns `keep`: the
 /// minimum plus whatever room the columns leave.
@@ -176,7 +176,7 @@ fn strip_cells(width: u16, name_width: u16, keep: &[usize]) -> usize {
         return 0;
     }
     let extra = width.saturating_sub(need(keep, name_width));
-    (STRIP_MIN + usize::from(extra)).min(STRIP_MAX)
+    usize::from(STRIP_MIN.saturating_add(extra).min(STRIP_MAX))
 }
 
 /// Width the columns `keep` take, with one space between them.
@@ -184,7 +184,7 @@ fn need(keep: &[usize], name_width: u16) -> u16 {
     keep.iter()
         .map(|&i| if i == 0 { name_width } else { COLUMNS[i].1 })
         .sum::<u16>()
-        + keep.len().saturating_sub(1) as u16
+        + u16::try_from(keep.len().saturating_sub(1)).unwrap_or(u16::MAX)
 }
 
 /// Indexes of the columns that fit in `width`, dropping the least
@@ -212,7 +212,7 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize], cells: u
     let counts = app
         .views
         .get(i)
-        .map(|v| v.rate.last(app.now(), SPARK_SECONDS))
+        .map(|v| v.rate.last(app.now(), usize::from(SPARK_SECONDS)))
         .unwrap_or_default();
     let rate = counts.last().copied().unwrap_or(0);
     let close = s
@@ -328,7 +328,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         .map(|s| visible(&s.name).chars().count())
         .max()
         .unwrap_or(8)
-        .clamp(8, 24) as u16;
+        .clamp(8, 24);
+    // Clamped to 8..=24 just above.
+    let name_width = u16::try_from(name_width).unwrap_or(24);
     let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
     let keep = columns_that_fit(inner, name_width);
     let cells = strip_cells(inner, name_width, &keep);
@@ -355,7 +357,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let widths = keep.iter().map(|&k| match k {
         0 => Constraint::Length(name_width),
         k if k == COLUMNS.len() - 1 => Constraint::Fill(1),
-        STRIP => Constraint::Length(cells as u16),
+        STRIP => Constraint::Length(u16::try_from(cells).unwrap_or(STRIP_MAX)),
         k => Constraint::Length(COLUMNS[k].1),
     });
     let mut table = Table::new(rows, widths).header(header).column_spacing(1);
