@@ -144,6 +144,9 @@ async fn a_thousand_sessions_with_the_failing_ones_first_after_o() {
     assert!(rows[1].contains("feed-0733"), "{rows:#?}");
     assert!(rows[2].contains("feed-0412"), "{rows:#?}");
     assert!(rows[3].contains("feed-0000"), "{rows:#?}");
+    // The worst is selected: its detail is on screen.
+    assert_eq!(app.model.sessions[app.selected].name, "feed-0517");
+    assert!(screen.contains("Detail · feed-0517"), "{screen}");
     assert_snapshot!(screen);
 }
 

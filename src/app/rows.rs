@@ -169,11 +169,15 @@ impl App {
         }
     }
 
-    /// `o`: the next order.
+    /// `o`: the next order, the first row selected (trouble first puts
+    /// the worst session there, in view).
     pub(crate) fn cycle_order(&mut self) {
         self.rows.order = self.rows.order.next();
         self.rows.touch();
         self.refresh_rows();
+        if let Some(&first) = self.rows.shown.first() {
+            self.select(first);
+        }
         self.notice = Some(format!("sessions {}", self.rows.order.label()));
     }
 }
