@@ -393,3 +393,34 @@ async fn the_history_timeline_and_the_token_chart() {
     assert!(screen.contains("REST 25ms"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// The order of a thousand rows is kept, not rebuilt per frame: frames
+/// drawn without a state change rebuild nothing, a state change once.
+#[tokio::test]
+async fn the_order_is_rebuilt_on_change_not_per_frame() {
+    let mut app = thousand_app();
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("terminal");
+    app.update(wsmon::app::Action::CycleOrder);
+    wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+    let built = app.rows.rebuilds();
+    for _ in 0..20 {
+        wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+    }
+    assert_eq!(app.rows.rebuilds(), built, "rebuilt while nothing changed");
+    // Messages change no row's place.
+    app.apply(&messages(5, vec![text(44_000, "{}")], 0));
+    wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+    assert_eq!(app.rows.rebuilds(), built);
+    // A drop does: one rebuild, and the dropped session moves up.
+    app.apply(&closed(7, dropped_1006(1, 0, 44_000)));
+    for _ in 0..5 {
+        wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+    }
+    assert_eq!(app.rows.rebuilds(), built + 1);
+    let names: Vec<&str> = app.rows()[..4]
+        .iter()
+        .map(|&i| app.model.sessions[i].name.as_str())
+        .collect();
+    assert_eq!(names, ["feed-0517", "feed-0007", "feed-0733", "feed-0412"]);
+}

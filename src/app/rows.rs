@@ -67,12 +67,19 @@ pub struct Rows {
     shown: Vec<usize>,
     /// Something the rows depend on changed since they were built.
     stale: bool,
+    /// Times the rows were rebuilt (the CPU budget: not per frame).
+    rebuilds: u64,
 }
 
 impl Rows {
     /// Marks the rows for a rebuild before the next frame.
     pub fn touch(&mut self) {
         self.stale = true;
+    }
+
+    /// Times the rows were rebuilt so far.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds
     }
 
     /// On the 1 Hz tick: rows that depend on time are rebuilt.
@@ -124,6 +131,7 @@ impl App {
             return;
         }
         self.rows.stale = false;
+        self.rows.rebuilds += 1;
         let now = self.now();
         let window = self.model.health_window;
         let sessions = &self.model.sessions;
