@@ -43,12 +43,17 @@ pub struct FailureLabels {
     pub reason: String,
 }
 
-/// The `reason` label values of `delivery_failures_total`.
-pub const PROBE_FAILURES: [&str; 4] = [
+/// The `reason` label values of `delivery_failures_total`: why the
+/// message did not arrive, or, for an isolation probe, `leaked` (it
+/// arrived on another profile's socket) and `unproven` (a listed profile
+/// had no socket open).
+pub const PROBE_FAILURES: [&str; 6] = [
     "rest_refused",
     "socket_closed",
     "not_delivered",
     "unreachable",
+    "leaked",
+    "unproven",
 ];
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -90,8 +95,9 @@ pub struct Metrics {
     delivery_failures: Family<FailureLabels, Counter>,
     lifetime: HistogramFamily<SessionLabels>,
     health: Family<ProfileLabels, Gauge>,
-    /// The live profile's labels, one per endpoint (index = endpoint id).
-    live: RwLock<(ProfileLabels, Vec<SessionLabels>)>,
+    /// Each live profile's labels, with one per endpoint (index =
+    /// endpoint id); several with `--profiles`.
+    live: RwLock<Vec<(ProfileLabels, Vec<SessionLabels>)>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -118,12 +124,7 @@ impl Metrics {
             delivery_failures: Family::default(),
             lifetime: Family::new_with_constructor(lifetime_histogram),
             health: Family::default(),
-            live: RwLock::new((
-                ProfileLabels {
-                    profile: String::new(),
-                },
-                Vec::new(),
-            )),
+            live: RwLock::new(Vec::new()),
             registry: Registry::with_prefix("wsmon"),
         };
         let registry = &mut m.registry;
@@ -196,16 +197,28 @@ impl Metrics {
     /// Switches to `profile`: the old profile's gauges go away (its
     /// counters and histograms stay), the new sessions start at down.
     pub fn set_profile(&self, profile: &ActiveProfile) {
+        self.set_profiles(&[profile]);
+    }
+
+    /// [`Metrics::set_profile`] for several profiles live together
+    /// (`--profiles`): member `i` of [`Metrics::apply_in`] is `profiles[i]`.
+    pub fn set_profiles(&self, profiles: &[&ActiveProfile]) {
         let Ok(mut live) = self.live.write() else {
             return;
         };
-        for labels in &live.1 {
-            self.session_up.remove(labels);
-            self.ready_state.remove(labels);
-            self.last_close_code.remove(labels);
+        for (profile, sessions) in live.iter() {
+            for labels in sessions {
+                self.session_up.remove(labels);
+                self.ready_state.remove(labels);
+                self.last_close_code.remove(labels);
+            }
+            self.token_check_valid.remove(profile);
+            self.health.remove(profile);
         }
-        self.token_check_valid.remove(&live.0);
-        self.health.remove(&live.0);
+        *live = profiles.iter().map(|p| self.labels_of(p)).collect();
+    }
+
+    fn labels_of(&self, profile: &ActiveProfile) -> (ProfileLabels, Vec<SessionLabels>) {
         let sessions: Vec<SessionLabels> = profile
             .endpoints
             .iter()
@@ -228,21 +241,31 @@ impl Metrics {
         };
         // Starting, until the first judgement.
         self.health.get_or_create(&profile_labels).set(1);
-        if profile.probe.is_some() {
-            // At 0 from the start, so `increase()` sees the first failure.
-            for reason in PROBE_FAILURES {
+        if let Some(probe) = &profile.probe {
+            // At 0 from the start, so `increase()` sees the first failure;
+            // `leaked` and `unproven` only for an isolation probe.
+            let reasons = if probe.isolation.is_empty() { 4 } else { 6 };
+            for reason in &PROBE_FAILURES[..reasons] {
                 let _ = self.delivery_failures.get_or_create(&FailureLabels {
                     profile: profile.name.clone(),
                     reason: reason.to_string(),
                 });
             }
         }
-        *live = (profile_labels, sessions);
+        (profile_labels, sessions)
     }
 
     /// Updates the metrics from one engine event.
     pub fn apply(&self, event: &Event) {
+        self.apply_in(0, event);
+    }
+
+    /// Updates the metrics from one event of live profile `member`.
+    pub fn apply_in(&self, member: usize, event: &Event) {
         let Ok(live) = self.live.read() else {
+            return;
+        };
+        let Some(live) = live.get(member) else {
             return;
         };
         match event {
@@ -257,33 +280,44 @@ impl Metrics {
                 let valid = i64::from(result.verdict == Verdict::Valid);
                 self.token_check_valid.get_or_create(&live.0).set(valid);
             }
-            Event::Probe(result) => match &result.outcome {
-                ProbeOutcome::Delivered { latency, endpoint } => {
-                    if let Some(labels) = live.1.get(*endpoint) {
-                        self.delivery
-                            .get_or_create(labels)
-                            .observe(latency.as_secs_f64());
-                    }
+            Event::Probe(result) => {
+                if let ProbeOutcome::Delivered { latency, endpoint } = &result.outcome
+                    && let Some(labels) = live.1.get(*endpoint)
+                {
+                    self.delivery
+                        .get_or_create(labels)
+                        .observe(latency.as_secs_f64());
                 }
-                ProbeOutcome::Failed { reason } => {
-                    let labels = FailureLabels {
-                        profile: live.0.profile.clone(),
-                        reason: reason.as_str().to_string(),
-                    };
-                    self.delivery_failures.get_or_create(&labels).inc();
-                }
-            },
+                use crate::diagnose::isolation::{Judgement, judge};
+                let reason = match judge(result) {
+                    Judgement::Delivered => return,
+                    Judgement::Failed(reason) => reason.as_str(),
+                    other => other.outcome(),
+                };
+                let labels = FailureLabels {
+                    profile: live.0.profile.clone(),
+                    reason: reason.to_string(),
+                };
+                self.delivery_failures.get_or_create(&labels).inc();
+            }
         }
     }
 
     /// Sets `wsmon_health` of the live profile from the model's word.
     pub fn set_health(&self, health: &Health) {
+        self.set_health_in(0, health);
+    }
+
+    /// Sets `wsmon_health` of live profile `member`.
+    pub fn set_health_in(&self, member: usize, health: &Health) {
         let Ok(live) = self.live.read() else {
             return;
         };
-        self.health
-            .get_or_create(&live.0)
-            .set(health.word.as_gauge());
+        if let Some(live) = live.get(member) {
+            self.health
+                .get_or_create(&live.0)
+                .set(health.word.as_gauge());
+        }
     }
 
     fn session_event(&self, labels: &SessionLabels, event: &SessionEvent) {
@@ -422,6 +456,7 @@ mod tests {
             outcome: ProbeOutcome::Failed {
                 reason: ProbeFailure::SocketClosed,
             },
+            isolation: vec![],
         }));
         let text = m.encode();
         assert!(
@@ -444,6 +479,51 @@ mod tests {
             "wsmon_ping_rtt_seconds_count{profile=\"p\",endpoint=\"a\"} 1",
             "wsmon_delivery_failures_total{profile=\"p\",reason=\"socket_closed\"} 1",
             "wsmon_delivery_failures_total{profile=\"p\",reason=\"not_delivered\"} 0",
+        ] {
+            assert!(text.contains(want), "{want}\n{text}");
+        }
+    }
+
+    #[test]
+    fn several_profiles_are_labelled_apart_and_a_leak_is_a_reason() {
+        let text = "[profiles.sandra]\nserver = \"http://h:1\"\n[[profiles.sandra.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/\"\n[profiles.sandra.probe]\npath = \"/n/{nonce}\"\nisolation = [\"omar\"]\n[profiles.omar]\nserver = \"http://h:1\"\n[[profiles.omar.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/\"\n";
+        let config = crate::config::validate::parse(std::path::Path::new("p.toml"), text).unwrap();
+        let sandra = config.profiles[0].activate_with(None).unwrap();
+        let omar = config.profiles[1].activate_with(None).unwrap();
+        let m = Metrics::new(&sandra);
+        m.set_profiles(&[&sandra, &omar]);
+        let at = SystemTime::now();
+        let open = Event::Session {
+            endpoint: 0,
+            event: SessionEvent::Connecting { attempt: 1, at },
+        };
+        m.apply_in(1, &open);
+        m.apply_in(
+            0,
+            &Event::Probe(ProbeResult {
+                nonce: "n".into(),
+                sent_at: at,
+                outcome: ProbeOutcome::Delivered {
+                    latency: Duration::from_millis(5),
+                    endpoint: 0,
+                },
+                isolation: vec![crate::session::probe::PeerWatch {
+                    profile: "omar".into(),
+                    open_sockets: 1,
+                    sightings: vec![crate::session::probe::Sighting {
+                        endpoint: "a".into(),
+                        latency: Duration::from_millis(6),
+                    }],
+                }],
+            }),
+        );
+        let text = m.encode();
+        for want in [
+            "wsmon_ready_state{profile=\"omar\",endpoint=\"a\"} 0",
+            "wsmon_ready_state{profile=\"sandra\",endpoint=\"a\"} 3",
+            "wsmon_delivery_failures_total{profile=\"sandra\",reason=\"leaked\"} 1",
+            "wsmon_delivery_failures_total{profile=\"sandra\",reason=\"unproven\"} 0",
+            "wsmon_delivery_seconds_count{profile=\"sandra\",endpoint=\"a\"} 1",
         ] {
             assert!(text.contains(want), "{want}\n{text}");
         }

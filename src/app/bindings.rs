@@ -76,6 +76,13 @@ pub static BINDINGS: &[Binding] = &[
         None,
     ),
     bind(
+        "O",
+        &[(Char('O'), Action::NextProfile)],
+        "General",
+        "focus the next live profile (--profiles)",
+        None,
+    ),
+    bind(
         "Esc",
         &[(Esc, Action::Back)],
         "General",

@@ -118,8 +118,9 @@ impl App {
         &self.rows.shown
     }
 
-    /// The selected session's position in [`App::rows`], if shown.
-    pub fn selected_row(&self) -> Option<usize> {
+    /// The selected session's position in [`App::rows`], if shown (one
+    /// live profile; several are grouped, see [`App::selected_row`]).
+    pub fn shown_row(&self) -> Option<usize> {
         self.rows.shown.iter().position(|&i| i == self.selected)
     }
 
@@ -162,13 +163,13 @@ impl App {
         if let Some(&first) = self.rows.shown.first()
             && !self.rows.shown.contains(&self.selected)
         {
-            self.select(first);
+            self.select_index(first);
         }
     }
 
     /// Selects session `index` (model index): the payload list follows
     /// its newest message, the detail and history start at the top.
-    pub(crate) fn select(&mut self, index: usize) {
+    pub(crate) fn select_index(&mut self, index: usize) {
         if index != self.selected {
             self.selected = index;
             self.follow = true;
@@ -180,11 +181,16 @@ impl App {
     /// `o`: the next order, the first row selected (trouble first puts
     /// the worst session there, in view).
     pub(crate) fn cycle_order(&mut self) {
+        if self.is_crew() {
+            // Several profiles: the list is grouped by profile.
+            self.notice = Some("o orders one live profile's sessions; O: next profile".into());
+            return;
+        }
         self.rows.order = self.rows.order.next();
         self.rows.touch();
         self.refresh_rows();
         if let Some(&first) = self.rows.shown.first() {
-            self.select(first);
+            self.select_index(first);
         }
         self.notice = Some(format!("sessions {}", self.rows.order.label()));
     }

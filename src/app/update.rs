@@ -74,11 +74,18 @@ impl App {
             Action::OpenProfiles => {
                 self.popup = Some(Popup::Profiles { cursor: self.live });
             }
+            Action::NextProfile => self.next_member(),
             Action::CheckToken => self.check_token(),
             Action::ReconnectSelected => self.command(Command::ReconnectNow),
             Action::ReconnectAll => {
                 if let Some(s) = &self.supervisor {
                     s.command_all(Command::ReconnectNow);
+                }
+                // Several profiles live: theirs too.
+                for m in self.crew.iter().flatten() {
+                    if let Some(s) = &m.supervisor {
+                        s.command_all(Command::ReconnectNow);
+                    }
                 }
                 self.notice = Some("reconnecting every session".into());
             }
@@ -102,7 +109,7 @@ impl App {
                     self.focus = Panel::Sessions;
                 }
             }
-            Action::StartFilter if self.focus == Panel::Sessions => {
+            Action::StartFilter if self.focus == Panel::Sessions && !self.is_crew() => {
                 self.rows.filter.editing = true;
             }
             Action::StartFilter => {
@@ -235,11 +242,12 @@ impl App {
     /// Moves the cursor of the focused panel by `delta` rows (clamped).
     pub(crate) fn move_by(&mut self, delta: i64) {
         match self.focus {
+            Panel::Sessions | Panel::Token if self.is_crew() => self.move_across(delta),
             Panel::Sessions | Panel::Token => {
                 // Along the rows as shown (ordered, filtered).
                 self.refresh_rows();
                 let last = self.rows().len().saturating_sub(1);
-                let at = self.selected_row().unwrap_or(0);
+                let at = self.shown_row().unwrap_or(0);
                 let step = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
                 let next = if delta < 0 {
                     at.saturating_sub(step)
@@ -247,7 +255,7 @@ impl App {
                     at.saturating_add(step).min(last)
                 };
                 if let Some(&index) = self.rows().get(next) {
-                    self.select(index);
+                    self.select_index(index);
                 }
             }
             Panel::Detail => {

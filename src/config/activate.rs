@@ -173,6 +173,7 @@ impl Profile {
             body: p.body.clone(),
             every: p.every,
             timeout: p.timeout,
+            isolation: p.isolation.clone(),
         });
         Ok(ActiveProfile {
             server_log: self.server_log.clone(),

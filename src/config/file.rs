@@ -195,6 +195,9 @@ pub struct RawProbe {
     pub body: Option<Spanned<String>>,
     pub every: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
+    /// Profiles whose sockets must NOT receive this probe's message (the
+    /// isolation probe); they run live beside this one.
+    pub isolation: Option<Vec<Spanned<String>>>,
 }
 
 /// An inline `token = "…"`, wrapped as a [`Secret`] the moment it is read so

@@ -211,6 +211,10 @@ pub struct Probe {
     pub every: Duration,
     /// Request sent → message received, at most.
     pub timeout: Duration,
+    /// `isolation = ["omar", …]`: profiles whose sockets must NOT receive
+    /// the probe's message (a notification for one user reaching another
+    /// is a data leak). They are run live beside this profile.
+    pub isolation: Vec<String>,
 }
 
 /// The placeholder of a probe's `path` or `body` replaced by a fresh
@@ -257,6 +261,8 @@ pub struct ActiveProbe {
     pub body: Option<String>,
     pub every: Duration,
     pub timeout: Duration,
+    /// Profiles whose sockets must not receive the message (see [`Probe::isolation`]).
+    pub isolation: Vec<String>,
 }
 
 /// One endpoint ready to dial.
@@ -304,4 +310,47 @@ impl Config {
                 available: self.profiles.iter().map(|p| p.name.clone()).collect(),
             })
     }
+
+    /// The profiles to run live together: `names` in the order given
+    /// (none: the default profile), then every profile an isolation probe
+    /// among them names (`[profiles.NAME.probe] isolation`), which must be
+    /// live for the probe to look at its sockets. Each appears once.
+    pub fn lineup(&self, names: &[String]) -> Result<Vec<&Profile>, ConfigError> {
+        let mut lineup: Vec<&Profile> = Vec::new();
+        if names.is_empty() {
+            lineup.push(self.profile(None)?);
+        }
+        for name in names {
+            let p = self.profile(Some(name))?;
+            if !lineup.iter().any(|q| q.name == p.name) {
+                lineup.push(p);
+            }
+        }
+        // Peers of peers too: each added profile's own isolation list.
+        let mut i = 0;
+        while i < lineup.len() {
+            let peers = lineup[i]
+                .probe
+                .as_ref()
+                .map(|p| p.isolation.clone())
+                .unwrap_or_default();
+            for peer in peers {
+                let p = self.profile(Some(&peer))?;
+                if !lineup.iter().any(|q| q.name == p.name) {
+                    lineup.push(p);
+                }
+            }
+            i += 1;
+        }
+        Ok(lineup)
+    }
+}
+
+/// Splits `--profiles a,b` (commas, spaces around names ignored).
+pub fn profile_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
 }

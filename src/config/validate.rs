@@ -40,6 +40,7 @@ pub fn parse(source: &Path, text: &str) -> Result<Config, ConfigError> {
         locator: Locator::new(text),
         problems: Vec::new(),
         warnings: Vec::new(),
+        names: raw.profiles.keys().map(|k| k.get_ref().clone()).collect(),
     };
     let config = v.file(&raw);
     // A shared endpoint is checked once per profile; say each thing once,
@@ -81,6 +82,8 @@ pub(super) struct Validator<'a> {
     locator: Locator<'a>,
     problems: Vec<Problem>,
     warnings: Vec<String>,
+    /// Every profile's name (an isolation probe names others).
+    names: Vec<String>,
 }
 
 impl Validator<'_> {

@@ -5,6 +5,8 @@
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
 //! - [`evidence`]: who answered, what they said, what wsmon sent.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
+//! - [`isolation`]: a delivery probe's facts → delivered, leaked to
+//!   another profile, or not proven.
 //! - [`explain`]: the text `wsmon explain CODE` prints.
 //! - [`lint`]: warnings about an endpoint URL before connecting.
 //! - [`pattern`]: an endpoint's history → the pattern that leads the
@@ -19,6 +21,7 @@ pub mod codes;
 pub mod evidence;
 pub mod explain;
 pub mod failure;
+pub mod isolation;
 pub mod lint;
 pub mod pattern;
 pub mod protocol;

@@ -258,9 +258,23 @@ impl Model {
         }
         if self.probe_configured
             && let Some(last) = self.probes.back()
-            && !last.delivered()
         {
-            reasons.push("delivery probe: not delivered".into());
+            // Judged in one place: delivered, leaked to another profile
+            // (isolation), or not proven.
+            match crate::diagnose::isolation::judge(last) {
+                crate::diagnose::isolation::Judgement::Delivered => {}
+                crate::diagnose::isolation::Judgement::Leaked(leaks) => reasons.push(format!(
+                    "delivery probe: leaked to {}",
+                    crate::diagnose::isolation::where_leaked(&leaks)
+                )),
+                crate::diagnose::isolation::Judgement::Unproven(peers) => reasons.push(format!(
+                    "delivery probe: isolation not proven ({} had no socket open)",
+                    peers.join(", ")
+                )),
+                crate::diagnose::isolation::Judgement::Failed(_) => {
+                    reasons.push("delivery probe: not delivered".into())
+                }
+            }
         }
         let word = if up == 0 {
             HealthWord::Down

@@ -34,6 +34,8 @@ pub struct CheckReport {
 /// One endpoint's line of the report.
 #[derive(Debug, Serialize)]
 pub struct EndpointReport {
+    /// The profile it belongs to (several may be live: `--profiles`).
+    pub profile: String,
     pub name: String,
     pub url: String,
     /// `open` when the socket opened (and was closed by wsmon after the
@@ -115,13 +117,35 @@ impl From<&TokenCheckResult> for TokenCheckReport {
 }
 
 /// A delivery probe result: `nonce`, then `outcome` (`delivered` /
-/// `failed`) and its fields (see [`ProbeOutcomeReport`]). The fields of
-/// `tail`'s `probe` line; the `check` report adds `sent_at` ([`CheckProbe`]).
+/// `failed`, or for an isolation probe `leaked` / `unproven`) and its
+/// fields (see [`ProbeOutcomeReport`]), and with `isolation` in the
+/// profile's probe the profiles watched. The fields of `tail`'s `probe`
+/// line; the `check` report adds `sent_at` ([`CheckProbe`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
     pub nonce: String,
     #[serde(flatten)]
     pub outcome: ProbeOutcomeReport,
+    /// The isolation profiles watched, with their open sockets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub isolation: Vec<IsolationWatchReport>,
+}
+
+/// One isolation profile watched during a probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct IsolationWatchReport {
+    pub profile: String,
+    /// Its sockets open when the request was sent.
+    pub open_sockets: usize,
+}
+
+/// Where an isolation probe's message arrived that it must not have.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeakReport {
+    pub profile: String,
+    pub endpoint: String,
+    /// Request sent → message received there, whole milliseconds.
+    pub latency_ms: u64,
 }
 
 /// How a probe ended, tagged by `outcome`: `delivered` with `latency_ms`
@@ -138,6 +162,19 @@ pub enum ProbeOutcomeReport {
     Failed {
         #[serde(flatten)]
         reason: ProbeFailure,
+        summary: String,
+    },
+    /// The message arrived on a listed isolation profile's socket (see
+    /// [`crate::diagnose::isolation`]): `leaks` says where, `summary` in
+    /// words.
+    Leaked {
+        leaks: Vec<LeakReport>,
+        summary: String,
+    },
+    /// Delivered here, but a listed isolation profile had no socket open.
+    Unproven {
+        latency_ms: f64,
+        endpoint: Option<String>,
         summary: String,
     },
 }
@@ -158,9 +195,43 @@ impl ProbeReport {
                 }
             }
         };
+        // The isolation probe's verdict, judged in one place.
+        use crate::diagnose::isolation::{Judgement, judge};
+        let judged = judge(result);
+        let summary = judged.describe().unwrap_or_default();
+        let outcome = match (judged, outcome) {
+            (Judgement::Leaked(leaks), _) => ProbeOutcomeReport::Leaked {
+                leaks: (leaks.iter())
+                    .map(|l| LeakReport {
+                        profile: l.profile.to_string(),
+                        endpoint: l.endpoint.to_string(),
+                        latency_ms: millis(l.latency),
+                    })
+                    .collect(),
+                summary,
+            },
+            (
+                Judgement::Unproven(_),
+                ProbeOutcomeReport::Delivered {
+                    latency_ms,
+                    endpoint,
+                },
+            ) => ProbeOutcomeReport::Unproven {
+                latency_ms,
+                endpoint,
+                summary,
+            },
+            (_, outcome) => outcome,
+        };
         ProbeReport {
             nonce: result.nonce.clone(),
             outcome,
+            isolation: (result.isolation.iter())
+                .map(|p| IsolationWatchReport {
+                    profile: p.profile.clone(),
+                    open_sockets: p.open_sockets,
+                })
+                .collect(),
         }
     }
 }
@@ -194,6 +265,53 @@ pub fn to_json(report: &CheckReport) -> String {
     let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
     crate::text_safe::json_line(&mut out);
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// `, not seen on omar (isolated)` for a delivered isolation probe.
+fn isolated_from(isolation: &[IsolationWatchReport]) -> String {
+    if isolation.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = (isolation.iter())
+        .map(|p| visible(&p.profile).into_owned())
+        .collect();
+    format!(", not seen on {} (isolated)", names.join(", "))
+}
+
+/// Several profiles' reports as one JSON object: `healthy` (all of
+/// them) and `profiles`, each a whole report as for one profile.
+pub fn many_to_json(reports: &[CheckReport]) -> String {
+    #[derive(Serialize)]
+    struct Many<'a> {
+        healthy: bool,
+        profiles: &'a [CheckReport],
+    }
+    let all = Many {
+        healthy: reports.iter().all(|r| r.healthy),
+        profiles: reports,
+    };
+    let mut out = serde_json::to_vec_pretty(&all).unwrap_or_default();
+    crate::text_safe::json_line(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Several profiles' reports as text: each in turn, then one line with
+/// the overall verdict.
+pub fn many_to_text(reports: &[CheckReport]) -> String {
+    let mut out = String::new();
+    for report in reports {
+        out.push_str(&to_text(report));
+    }
+    let failing: Vec<&str> = (reports.iter())
+        .filter(|r| !r.healthy)
+        .map(|r| r.profile.as_str())
+        .collect();
+    let _ = if failing.is_empty() {
+        writeln!(out, "all {} profiles healthy", reports.len())
+    } else {
+        writeln!(out, "UNHEALTHY: {}", visible(&failing.join(", ")))
+    };
+    out
 }
 
 /// The report as text for people.
@@ -247,14 +365,32 @@ pub fn to_text(report: &CheckReport) -> String {
                                 latency_ms,
                                 endpoint,
                             },
+                        isolation,
                     },
                 ..
             }) => writeln!(
                 out,
-                "probe: delivered in {} ms on {} (nonce {nonce})",
+                "probe: delivered in {} ms on {} (nonce {nonce}){}",
                 json_number(*latency_ms),
                 endpoint.as_deref().map_or("?".into(), visible),
+                isolated_from(isolation),
             ),
+            Some(CheckProbe {
+                probe:
+                    ProbeReport {
+                        outcome:
+                            ProbeOutcomeReport::Leaked { summary, .. }
+                            | ProbeOutcomeReport::Unproven { summary, .. },
+                        ..
+                    },
+                ..
+            }) => {
+                let word = match p.as_ref().map(|c| &c.probe.outcome) {
+                    Some(ProbeOutcomeReport::Leaked { .. }) => "LEAKED",
+                    _ => "UNPROVEN",
+                };
+                writeln!(out, "probe: {word}, {}", visible(summary))
+            }
             Some(CheckProbe {
                 probe:
                     ProbeReport {

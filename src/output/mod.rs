@@ -8,10 +8,11 @@
 //! `diagnose` and `session` (whose types it serializes).
 
 pub mod check_report;
+pub mod profile_tag;
 pub mod tail_line;
 
 pub use check_report::{
-    CheckProbe, CheckReport, EndpointReport, EndpointState, ProbeOutcomeReport, ProbeReport,
-    TokenCheckReport,
+    CheckProbe, CheckReport, EndpointReport, EndpointState, IsolationWatchReport, LeakReport,
+    ProbeOutcomeReport, ProbeReport, TokenCheckReport,
 };
 pub use tail_line::{ClosedEnd, ClosedLine, MessageData, Stamped, TailLine, Ts};

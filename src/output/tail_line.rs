@@ -5,7 +5,8 @@
 //!
 //! Field names are fixed: scripts rely on them. Every line has `ts`
 //! (RFC 3339, milliseconds), `endpoint` (absent for profile-wide events) and
-//! `type`. Message lines of raw endpoints are written by hand
+//! `type`; `tail` and transcripts put the line's `profile` in front of
+//! them ([`super::profile_tag`]). Message lines of raw endpoints are written by hand
 //! ([`message_line`]): they are the hot path under a flood, and a test
 //! holds them byte for byte to what serde writes for [`TailLine::Message`].
 

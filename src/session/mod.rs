@@ -3,6 +3,7 @@
 //! [`Event`]s; a [`Supervisor`] owns the tasks of the active profile.
 
 pub mod backoff;
+pub mod crew;
 pub mod dial;
 pub mod events;
 pub mod handshake;
@@ -18,6 +19,7 @@ pub mod server_log;
 pub mod supervisor;
 pub mod task;
 
+pub use crew::Crew;
 pub use events::*;
 pub use probe::{ProbeFailure, ProbeOutcome, ProbeResult};
 pub use supervisor::{Supervisor, channel};

@@ -49,10 +49,22 @@ impl Supervisor {
     /// Starts one task per endpoint and the token-check task (which runs
     /// the check once right away). Must be called inside a tokio runtime.
     pub fn start(profile: ActiveProfile, mode: Mode, events: mpsc::Sender<Event>) -> Supervisor {
+        Supervisor::start_with(profile, mode, events, Arc::default(), Vec::new())
+    }
+
+    /// [`Supervisor::start`] with the matcher its sessions offer messages
+    /// to (other profiles' isolation probes watch it) and the isolation
+    /// profiles its own probe watches (`peers`, see [`super::probe::Peer`]).
+    pub fn start_with(
+        profile: ActiveProfile,
+        mode: Mode,
+        events: mpsc::Sender<Event>,
+        matcher: Arc<super::probe::Matcher>,
+        peers: Vec<super::probe::Peer>,
+    ) -> Supervisor {
         let profile = Arc::new(profile);
         let cancel = CancellationToken::new();
         let token_check = Arc::new(Notify::new());
-        let matcher = Arc::new(super::probe::Matcher::default());
         let connecting = task::connecting_limit();
         // Before any session dials: the log is read from here on, so the
         // lines of the first attempt are never skipped.
@@ -96,6 +108,7 @@ impl Supervisor {
             profile.clone(),
             events.clone(),
             matcher,
+            peers,
             probe.clone(),
             // Long-running modes probe on a schedule; `check` asks once.
             matches!(mode, Mode::Monitor | Mode::Record),

@@ -54,6 +54,13 @@ fn pattern_evidence(p: &crate::diagnose::pattern::Pattern) -> String {
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // The endpoint's name goes in the title: one line less to scroll.
     let title = match app.model.sessions.get(app.selected) {
+        // Several profiles live: whose session this is.
+        Some(s) if app.is_crew() => format!(
+            " {} · {}/{} ",
+            Panel::Detail.title(),
+            visible(&app.active.name),
+            visible(&s.name)
+        ),
         Some(s) => format!(" {} · {} ", Panel::Detail.title(), visible(&s.name)),
         None => format!(" {} ", Panel::Detail.title()),
     };

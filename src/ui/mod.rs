@@ -80,7 +80,7 @@ impl Areas {
 
 /// Lays the screen out for `app` in `area`.
 pub fn layout(area: Rect, app: &App) -> Areas {
-    let n = u16::try_from(app.model.sessions.len()).unwrap_or(u16::MAX);
+    let n = u16::try_from(app.session_rows()).unwrap_or(u16::MAX);
     let compact = area.width < MIN_FULL.0 || area.height < MIN_FULL.1;
     if compact {
         // Header, a borderless sessions list, the focused panel, footer.
@@ -260,10 +260,17 @@ pub fn click(app: &mut App, column: u16, row: u16) {
         let first = areas.sessions.y + if areas.compact { 1 } else { 2 };
         if let Some(i) = row.checked_sub(first) {
             let shown = sessions::rows_visible(areas.sessions, areas.compact);
-            let at = app.selected_row().unwrap_or(0);
-            let i = i as usize + sessions::first_visible(at, shown);
-            if let Some(&index) = app.rows().get(i) {
-                app.select(index);
+            if app.is_crew() {
+                let i = usize::from(i) + sessions::first_visible(app.selected_row(), shown);
+                if let Some((member, id)) = app.session_at_row(i) {
+                    app.select(member, id);
+                }
+            } else {
+                let at = app.shown_row().unwrap_or(0);
+                let i = usize::from(i) + sessions::first_visible(at, shown);
+                if let Some(&index) = app.rows().get(i) {
+                    app.select_index(index);
+                }
             }
         }
     }

@@ -6,4 +6,5 @@ urlpatterns = [
     path("api/notifications/", views.NotificationList.as_view()),
     path("api/kick/", views.Kick.as_view()),
     path("api/push/", views.Push.as_view()),
+    path("api/broadcast/", views.Broadcast.as_view()),
 ]
