@@ -97,18 +97,14 @@ pub static BINDINGS: &[Binding] = &[
         Some("t token check"),
     ),
     bind(
-        "r",
-        &[(Char('r'), Action::ReconnectSelected)],
+        "r  R",
+        &[
+            (Char('r'), Action::ReconnectSelected),
+            (Char('R'), Action::ReconnectAll),
+        ],
         "Sessions",
-        "reconnect the selected session now",
+        "reconnect the selected / every session now",
         Some("r/R reconnect"),
-    ),
-    bind(
-        "R",
-        &[(Char('R'), Action::ReconnectAll)],
-        "Sessions",
-        "reconnect every session now",
-        None,
     ),
     bind(
         "s",
