@@ -140,6 +140,23 @@ pub enum Command {
         #[command(flatten)]
         metrics: MetricsArg,
     },
+    /// Inspect a Django project with its own interpreter: ASGI_APPLICATION,
+    /// INSTALLED_APPS (daphne, channels), CHANNEL_LAYERS and its Redis,
+    /// ALLOWED_HOSTS, and the WebSocket routes matched against the
+    /// profile's endpoints. Exit 0 (nothing wrong), 1 (something is), 2
+    /// (usage, config, or the project could not be inspected).
+    Doctor {
+        /// The project folder (the one holding manage.py) [default: the
+        /// profile's django_project].
+        #[arg(long, value_name = "DIR")]
+        django: Option<PathBuf>,
+        /// The project's interpreter [default: $VIRTUAL_ENV/bin/python,
+        /// else .venv or venv in DIR, else python3 on PATH].
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// The engine without a UI (for systemd and containers): sessions,
     /// reconnects, token check and delivery probe, logged to the log file;
     /// with --metrics, Prometheus metrics at http://ADDR/metrics. Exits 0 on SIGTERM/SIGINT.
@@ -279,11 +296,16 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     if cli.profiles.is_some()
         && matches!(
             cli.command,
-            Some(Command::Send { .. } | Command::Explain { .. } | Command::Profiles)
+            Some(
+                Command::Send { .. }
+                    | Command::Explain { .. }
+                    | Command::Profiles
+                    | Command::Doctor { .. }
+            )
         )
     {
         return Err(CliError::Usage(
-            "--profiles is for the dashboard, `check`, `tail`, `watch` and `demo`; `send` and `explain` take one --profile".into(),
+            "--profiles is for the dashboard, `check`, `tail`, `watch` and `demo`; `send`, `explain` and `doctor` take one --profile".into(),
         ));
     }
     // The profiles to run live: `--profiles`, `--profile`, or the default.
@@ -334,7 +356,71 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             metrics,
         } => demo(serve_only, port, &names, metrics.addr).await,
         Command::Watch { metrics } => watch(config, &names, metrics.addr).await,
+        Command::Doctor {
+            django,
+            python,
+            format,
+        } => {
+            doctor(
+                config,
+                profile,
+                django.as_deref(),
+                python.as_deref(),
+                format == Format::Json,
+            )
+            .await
+        }
     }
+}
+
+/// `wsmon doctor`: the project from `--django` or the profile's
+/// `django_project`; the profile (its endpoints, Origin, server) when
+/// `--django` is absent or `--config`/`--profile` name one. Exit 0 when
+/// no finding is an error, 1 otherwise; a project that cannot be read at
+/// all is a usage error (2).
+async fn doctor(
+    config: Option<&Path>,
+    profile_name: Option<&str>,
+    django: Option<&Path>,
+    python: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let wants_profile = django.is_none() || config.is_some() || profile_name.is_some();
+    let profile = if wants_profile {
+        Some(activate(&load(config)?, profile_name)?)
+    } else {
+        None
+    };
+    let project = match (django, &profile) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(p)) => p.django_project.clone().ok_or_else(|| {
+            CliError::Usage(format!(
+                "profile `{}` has no django_project: pass --django DIR (the folder of manage.py) or add django_project = \"DIR\" to the profile",
+                p.name
+            ))
+        })?,
+        (None, None) => return Err(CliError::Usage("pass --django DIR".into())),
+    };
+    let doctor = headless::doctor::run(&project, python, profile.as_ref())
+        .await
+        .map_err(|e| {
+            let fixes = e.fixes().join(" ");
+            CliError::Usage(format!(
+                "doctor: {e}{}{fixes}",
+                if fixes.is_empty() { "" } else { ". " }
+            ))
+        })?;
+    let text = if json {
+        headless::doctor::to_json(&doctor) + "\n"
+    } else {
+        headless::doctor::to_text(&doctor)
+    };
+    print!("{text}");
+    Ok(if doctor.healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `wsmon explain --response FILE [--url URL]`: a saved handshake answer

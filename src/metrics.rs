@@ -8,8 +8,11 @@
 //! [`Metrics::set_health`]) and `delivery_failures_total` are per profile (`delivery_failures_total`
 //! adds `reason`); `delivery_seconds` names the endpoint that delivered.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -95,6 +98,11 @@ pub struct Metrics {
     delivery_failures: Family<FailureLabels, Counter>,
     lifetime: HistogramFamily<SessionLabels>,
     health: Family<ProfileLabels, Gauge>,
+    /// `last_message_age_seconds`, set from `last_message` at each scrape.
+    last_message_age: Family<SessionLabels, Gauge<f64, AtomicU64>>,
+    /// Per open session: its newest application message, or its open
+    /// when none came yet on this connection.
+    last_message: Mutex<HashMap<SessionLabels, SystemTime>>,
     /// Each live profile's labels, with one per endpoint (index =
     /// endpoint id); several with `--profiles`.
     live: RwLock<Vec<(ProfileLabels, Vec<SessionLabels>)>>,
@@ -124,6 +132,8 @@ impl Metrics {
             delivery_failures: Family::default(),
             lifetime: Family::new_with_constructor(lifetime_histogram),
             health: Family::default(),
+            last_message_age: Family::default(),
+            last_message: Mutex::new(HashMap::new()),
             live: RwLock::new(Vec::new()),
             registry: Registry::with_prefix("wsmon"),
         };
@@ -189,6 +199,11 @@ impl Metrics {
             "The profile's health word: 0 healthy, 1 degraded (or starting), 2 down; the same word as the dashboard and `check`",
             m.health.clone(),
         );
+        registry.register(
+            "last_message_age_seconds",
+            "Seconds since the open socket's newest application message (since its open when none came yet); absent while closed. Alert on it beside expect_message_within",
+            m.last_message_age.clone(),
+        );
         let m = Arc::new(m);
         m.set_profile(profile);
         m
@@ -206,8 +221,12 @@ impl Metrics {
         let Ok(mut live) = self.live.write() else {
             return;
         };
+        if let Ok(mut last) = self.last_message.lock() {
+            last.clear();
+        }
         for (profile, sessions) in live.iter() {
             for labels in sessions {
+                self.last_message_age.remove(labels);
                 self.session_up.remove(labels);
                 self.ready_state.remove(labels);
                 self.last_close_code.remove(labels);
@@ -269,7 +288,7 @@ impl Metrics {
             return;
         };
         match event {
-            Event::ServerLog(_) => {}
+            Event::ServerLog(_) | Event::Django(_) => {}
             Event::Session { endpoint, event } => {
                 let Some(labels) = live.1.get(*endpoint) else {
                     return;
@@ -333,8 +352,9 @@ impl Metrics {
                     self.reconnects.get_or_create(labels).inc();
                 }
             }
-            SessionEvent::Open { handshake, .. } => {
+            SessionEvent::Open { handshake, at } => {
                 state(1, 1);
+                self.heard(labels, *at, true);
                 self.handshake
                     .get_or_create(labels)
                     .observe(handshake.latency.as_secs_f64());
@@ -344,6 +364,10 @@ impl Metrics {
                 let bytes: u64 = batch.messages.iter().map(|p| p.len() as u64).sum();
                 self.messages.get_or_create(labels).inc_by(count);
                 self.bytes.get_or_create(labels).inc_by(bytes);
+                // In arrival order: the last is the newest.
+                if let Some(newest) = batch.messages.last().map(|p| p.at) {
+                    self.heard(labels, newest, false);
+                }
             }
             SessionEvent::Rtt(rtt) => self
                 .ping_rtt
@@ -352,6 +376,10 @@ impl Metrics {
             SessionEvent::Closing { .. } => state(0, 2),
             SessionEvent::Closed(record) => {
                 state(0, 3);
+                if let Ok(mut last) = self.last_message.lock() {
+                    last.remove(labels);
+                }
+                self.last_message_age.remove(labels);
                 self.last_close_code
                     .get_or_create(labels)
                     .set(i64::from(record.browser_close_code()));
@@ -365,8 +393,28 @@ impl Metrics {
         }
     }
 
+    /// Notes an application message (or the open, `reset`) at `at`.
+    fn heard(&self, labels: &SessionLabels, at: SystemTime, reset: bool) {
+        if let Ok(mut last) = self.last_message.lock() {
+            let slot = last.entry(labels.clone()).or_insert(at);
+            if reset || at > *slot {
+                *slot = at;
+            }
+        }
+    }
+
     /// The Prometheus text exposition (OpenMetrics flavour).
     pub fn encode(&self) -> String {
+        // Ages are of the scrape's moment.
+        let now = SystemTime::now();
+        if let Ok(last) = self.last_message.lock() {
+            for (labels, at) in last.iter() {
+                let age = now.duration_since(*at).unwrap_or_default();
+                self.last_message_age
+                    .get_or_create(labels)
+                    .set(age.as_secs_f64());
+            }
+        }
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
@@ -423,6 +471,67 @@ mod tests {
         let text = "[profiles.p]\nserver = \"http://h:1\"\n[[profiles.p.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/\"\n[profiles.p.probe]\npath = \"/n/{nonce}\"\n";
         let config = crate::config::validate::parse(std::path::Path::new("p.toml"), text).unwrap();
         config.profiles[0].activate_with(None).unwrap()
+    }
+
+    #[test]
+    fn the_last_message_age_is_of_the_scrape_and_gone_when_closed() {
+        let m = Metrics::new(&profile());
+        let session = |event| Event::Session { endpoint: 0, event };
+        let now = SystemTime::now();
+        let handshake = crate::session::HandshakeInfo {
+            status: 101,
+            latency: Duration::from_millis(2),
+            headers: vec![],
+            subprotocol: None,
+        };
+        let age = |m: &Metrics| {
+            m.encode()
+                .lines()
+                .find(|l| l.starts_with("wsmon_last_message_age_seconds{"))
+                .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        };
+        m.apply(&session(SessionEvent::Open {
+            at: now - Duration::from_secs(30),
+            handshake,
+        }));
+        assert!(
+            age(&m).is_some_and(|a| (30.0..60.0).contains(&a)),
+            "{:?}",
+            age(&m)
+        );
+        let batch = crate::session::MessageBatch {
+            messages: vec![crate::session::Payload {
+                at: now - Duration::from_secs(10),
+                data: crate::session::PayloadData::Text("{}".into()),
+            }],
+            dropped: 0,
+            budget: None,
+        };
+        m.apply(&session(SessionEvent::Messages(batch)));
+        assert!(
+            age(&m).is_some_and(|a| (10.0..30.0).contains(&a)),
+            "{:?}",
+            age(&m)
+        );
+        m.apply(&session(SessionEvent::Closed(Box::new(AttemptRecord {
+            attempt: 1,
+            started: now,
+            ended: now,
+            handshake_latency: None,
+            activity: Default::default(),
+            outcome: Outcome::Closed {
+                close: CloseInfo {
+                    code: 1006,
+                    reason: String::new(),
+                    by: Closer::Network,
+                    clean: false,
+                    cause: None,
+                    note: None,
+                },
+                open_for: Duration::from_secs(30),
+            },
+        }))));
+        assert_eq!(age(&m), None);
     }
 
     #[test]

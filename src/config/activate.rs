@@ -147,6 +147,7 @@ impl Profile {
                     heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
                     preview: template.preview.clone(),
                     protocol,
+                    expect: template.expect.clone(),
                 },
             )
             .collect();
@@ -177,6 +178,7 @@ impl Profile {
         });
         Ok(ActiveProfile {
             server_log: self.server_log.clone(),
+            django_project: self.django_project.clone(),
             probe,
             tls,
             insecure: self.tls.insecure,

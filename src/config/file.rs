@@ -77,6 +77,22 @@ pub struct RawEndpoint {
     /// list shows (dotted paths into JSON).
     #[serde(default)]
     pub preview: Vec<Spanned<String>>,
+    /// `expect_message_within = "2m"`: an open socket silent for longer
+    /// is degraded.
+    pub expect_message_within: Option<Spanned<String>>,
+    /// `[[endpoints.expect]]`: rules every JSON message must meet.
+    #[serde(default)]
+    pub expect: Vec<RawExpect>,
+}
+
+/// `[[endpoints.expect]]`: `path` (dotted) with `regex` and/or `type`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub path: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
 }
 
 /// `[endpoints.socketio]`.
@@ -183,6 +199,9 @@ pub struct RawProfile {
     pub server_log: Option<Spanned<String>>,
     /// A command printing the server's log, followed (`docker logs -f web`).
     pub server_log_command: Option<Spanned<Vec<String>>>,
+    /// The Django project serving this profile (the folder of its
+    /// `manage.py`): the doctor inspects it at start.
+    pub django_project: Option<Spanned<String>>,
 }
 
 /// `[profiles.NAME.probe]`: a REST request that makes the server push a

@@ -143,6 +143,81 @@ pub struct EndpointTemplate {
     pub protocol: ProtocolConfig,
     /// `preview`: dotted paths of the JSON fields the payload list shows.
     pub preview: Vec<String>,
+    /// What its messages are expected to be.
+    pub expect: Expectations,
+}
+
+/// What an endpoint's messages are expected to be: how often
+/// (`expect_message_within`) and what shape (`[[endpoints.expect]]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expectations {
+    /// An open socket with no message for longer is degraded.
+    pub message_within: Option<std::time::Duration>,
+    pub rules: Vec<ExpectRule>,
+}
+
+/// One `[[endpoints.expect]]` rule over a text message parsed as JSON:
+/// the value at `path` (dotted; the whole message when absent) matches
+/// `regex` (strings as they are, other values as JSON text) and/or is of
+/// JSON `type` (`string`, `number`, `boolean`, `object`, `array`, `null`).
+#[derive(Debug, Clone)]
+pub struct ExpectRule {
+    pub path: Vec<String>,
+    pub regex: Option<regex::Regex>,
+    pub kind: Option<JsonType>,
+    /// The rule as people read it: `data.title ~ /^.+$/`, `id: number`.
+    pub shown: String,
+}
+
+/// Rules are equal when written the same (a regex compares by its text).
+impl PartialEq for ExpectRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+            && self.kind == other.kind
+            && self.regex.as_ref().map(regex::Regex::as_str)
+                == other.regex.as_ref().map(regex::Regex::as_str)
+    }
+}
+
+impl Eq for ExpectRule {}
+
+/// A JSON value's type, as `[[endpoints.expect]]` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    String,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    Null,
+}
+
+impl JsonType {
+    pub const NAMES: &'static str =
+        "\"string\", \"number\", \"boolean\", \"object\", \"array\", \"null\"";
+
+    pub fn parse(name: &str) -> Option<JsonType> {
+        Some(match name {
+            "string" => JsonType::String,
+            "number" => JsonType::Number,
+            "boolean" | "bool" => JsonType::Boolean,
+            "object" => JsonType::Object,
+            "array" => JsonType::Array,
+            "null" => JsonType::Null,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Boolean => "boolean",
+            JsonType::Object => "object",
+            JsonType::Array => "array",
+            JsonType::Null => "null",
+        }
+    }
 }
 
 /// TLS options of a profile; the default is verified TLS with the Mozilla
@@ -183,6 +258,9 @@ pub struct Profile {
     pub proxy: Option<Secret>,
     /// Where the server's log comes from (`server_log`/`server_log_command`).
     pub server_log: Option<ServerLogSource>,
+    /// `django_project = "DIR"`: the folder of the project's `manage.py`
+    /// (absolute; a relative one is taken from the profiles file's folder).
+    pub django_project: Option<PathBuf>,
 }
 
 /// Where wsmon reads the server's log from.
@@ -251,6 +329,8 @@ pub struct ActiveProfile {
     pub proxy: crate::proxy::Proxies,
     /// Where the server's log comes from, if the profile says.
     pub server_log: Option<ServerLogSource>,
+    /// The Django project the doctor inspects at start (`django_project`).
+    pub django_project: Option<PathBuf>,
 }
 
 /// A probe ready to run: `url` and `body` still hold `{nonce}`.
@@ -283,6 +363,8 @@ pub struct Endpoint {
     /// `preview`: dotted paths of the JSON fields the payload list shows
     /// (empty: what differs between messages, chosen by the list).
     pub preview: Vec<String>,
+    /// What its messages are expected to be (silence, shape).
+    pub expect: Expectations,
 }
 
 impl std::fmt::Debug for Endpoint {

@@ -8,6 +8,7 @@
 //! valid. Nothing here resolves a token or touches the network.
 
 mod endpoint;
+mod expect;
 mod probe;
 mod protocol;
 mod proxy;
@@ -206,7 +207,9 @@ impl Validator<'_> {
         let endpoints = self.profile_endpoints(name, shared, &own, &token, server.as_ref());
         let probe = raw.probe.as_ref().and_then(|p| self.probe(p, name));
         let server_log = self.server_log(raw, name);
+        let django_project = self.django_project(raw, name);
         Some(Profile {
+            django_project,
             server_log,
             probe,
             name: name.to_string(),

@@ -3,6 +3,7 @@
 //!
 //! - [`codes`]: the close-code catalog (`assets/close-codes.toml`) and HTTP
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
+//! - [`django`]: the Django doctor: a project's settings and routes → findings.
 //! - [`evidence`]: who answered, what they said, what wsmon sent.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
 //! - [`isolation`]: a delivery probe's facts → delivered, leaked to
@@ -18,6 +19,7 @@
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
+pub mod django;
 pub mod evidence;
 pub mod explain;
 pub mod failure;

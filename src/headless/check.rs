@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::config::ActiveProfile;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
 use crate::model::Model;
+use crate::output::check_report::ExpectReport;
 pub use crate::output::check_report::{
     CheckReport, EndpointReport, EndpointState, many_to_json, many_to_text, to_json, to_text,
 };
@@ -191,6 +192,7 @@ pub async fn run_many(
             }
         }
     }
+    await_doctors(&profiles, &mut models, &mut rx).await;
     drop(rx);
     crew.shutdown().await;
     let mut reports = Vec::with_capacity(profiles.len());
@@ -205,7 +207,15 @@ pub async fn run_many(
                     .push("delivery probe: no result in time".into());
                 report.healthy = false;
             }
-            report.probe = Some(result.map(|r| CheckProbe::new(profile, r)));
+            report.probe = Some(result.map(|r| {
+                let mut probe = CheckProbe::new(profile, r);
+                // A failed probe with the Django doctor's explanation.
+                if let session::ProbeOutcome::Failed { reason } = &r.outcome {
+                    let finding = report::probe_explained(model, reason);
+                    probe.probe = probe.probe.with_doctor(finding);
+                }
+                probe
+            }));
         }
         reports.push(report);
     }
@@ -241,6 +251,7 @@ pub async fn watch_many(profiles: Vec<ActiveProfile>, duration: Duration) -> Vec
             },
         }
     }
+    await_doctors(&profiles, &mut models, &mut rx).await;
     // Judged before the sockets close: wsmon's own closes are not churn,
     // but a session must be open at the end.
     let reports = (profiles.iter().zip(&models))
@@ -249,6 +260,35 @@ pub async fn watch_many(profiles: Vec<ActiveProfile>, duration: Duration) -> Vec
     drop(rx);
     crew.shutdown().await;
     reports
+}
+
+/// With `django_project`, reads events on until each such profile's
+/// Django doctor reading is in (it runs once at start, at most
+/// [`crate::session::django::TIMEOUT`] plus its connects).
+async fn await_doctors(
+    profiles: &[ActiveProfile],
+    models: &mut [Model],
+    rx: &mut tokio::sync::mpsc::Receiver<session::crew::Tagged>,
+) {
+    let pending = |models: &[Model]| {
+        (profiles.iter().zip(models)).any(|(p, m)| p.django_project.is_some() && m.django.is_none())
+    };
+    let deadline =
+        tokio::time::Instant::now() + crate::session::django::TIMEOUT + Duration::from_secs(10);
+    while pending(models) {
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(deadline) => break,
+            event = rx.recv() => match event {
+                Some((member, event)) => {
+                    if let Some(model) = models.get_mut(member) {
+                        model.apply(&event);
+                    }
+                }
+                None => break,
+            },
+        }
+    }
 }
 
 fn build(profile: &ActiveProfile, model: &Model) -> CheckReport {
@@ -290,6 +330,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         ),
                         warnings,
                         served_by: report::served_by(model, index).cloned(),
+                        expect: ExpectReport::of(state, now),
                     };
                 }
                 return EndpointReport {
@@ -311,6 +352,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     ),
                     warnings,
                     served_by: report::served_by(model, index).cloned(),
+                    expect: ExpectReport::of(state, now),
                 };
             };
             // Held open and closed by us, or open now (--watch): the socket
@@ -377,6 +419,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 diagnosis,
                 warnings,
                 served_by: report::served_by(model, index).cloned(),
+                expect: ExpectReport::of(state, now),
             }
         })
         .collect();
@@ -388,6 +431,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
         token_check: model.token_check.as_ref().map(TokenCheckReport::from),
         endpoints,
         probe: None,
+        django: model.django.as_deref().cloned(),
     }
 }
 

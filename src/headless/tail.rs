@@ -70,6 +70,8 @@ enum Wake {
     HoldOver,
     /// Output held for the next hand-over is due.
     Flush,
+    /// Time to look for silent sockets (`expect_message_within`).
+    SilenceTick,
 }
 
 /// Runs tail, writing to `out` (see [`Output`]). Returns when a limit is
@@ -110,6 +112,7 @@ pub async fn run_many<W: Write + Send + 'static>(
                 token_check: None,
                 held: profile.token_check.is_some().then(Vec::new),
                 prefix: profile_tag::profile_prefix(&profile.name),
+                silent: vec![false; profile.endpoints.len()],
             })
             .collect(),
         remaining: limits.count,
@@ -126,6 +129,10 @@ pub async fn run_many<W: Write + Send + 'static>(
             }
         }
     }
+    // A clock only when some endpoint expects messages within a time.
+    let watches_silence =
+        (profiles.iter().flat_map(|p| &p.endpoints)).any(|e| e.expect.message_within.is_some());
+    let mut silence_tick = watches_silence.then(|| Instant::now() + SILENCE_TICK);
     let stop = shutdown_signal();
     tokio::pin!(stop);
     let throttled = out.is_threaded();
@@ -141,6 +148,7 @@ pub async fn run_many<W: Write + Send + 'static>(
             // The token check did not answer in time: write what waited.
             _ = sleep_until_opt(holding) => Wake::HoldOver,
             _ = sleep_until_opt(flush_at) => Wake::Flush,
+            _ = sleep_until_opt(silence_tick) => Wake::SilenceTick,
             event = rx.recv() => match event {
                 Some((member, event)) => Wake::Event(member, event),
                 None => break Ok(()),
@@ -150,6 +158,11 @@ pub async fn run_many<W: Write + Send + 'static>(
             Wake::Event(member, event) => state.write(member, &event),
             Wake::HoldOver => state.release_all(),
             Wake::Flush => false,
+            Wake::SilenceTick => {
+                silence_tick = Some(Instant::now() + SILENCE_TICK);
+                state.silence_lines(std::time::SystemTime::now());
+                false
+            }
         };
         // Drain what is already queued before one write + flush.
         while !done && state.buf.len() < (1 << 20) {
@@ -208,9 +221,15 @@ struct Member<'a> {
     token_check: Option<TokenCheckResult>,
     /// `Some` while waiting for the first token check: the events so far.
     held: Option<Vec<Event>>,
+    /// Per endpoint: its current silence has had its `silent` line.
+    silent: Vec<bool>,
     /// `{"profile":"NAME"`: what each of its lines starts with.
     prefix: Vec<u8>,
 }
+
+/// How often `tail` looks for silent sockets (only with
+/// `expect_message_within`).
+const SILENCE_TICK: Duration = Duration::from_secs(1);
 
 impl State<'_> {
     fn holding(&self) -> bool {
@@ -262,6 +281,29 @@ impl State<'_> {
         false
     }
 
+    /// One `silent` line per stretch of silence longer than an endpoint's
+    /// `expect_message_within` (again after a message or a reopen).
+    fn silence_lines(&mut self, now: std::time::SystemTime) {
+        for m in &mut self.members {
+            for (i, s) in m.model.sessions.iter().enumerate() {
+                let silence = s.silence(now);
+                let Some(flag) = m.silent.get_mut(i) else {
+                    continue;
+                };
+                match silence {
+                    Some(silence) if !*flag => {
+                        *flag = true;
+                        self.scratch.clear();
+                        event_json::silent_line(&mut self.scratch, &s.name, &silence);
+                        profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+                    }
+                    Some(_) => {}
+                    None => *flag = false,
+                }
+            }
+        }
+    }
+
     fn write_now(&mut self, member: usize, event: &Event) -> bool {
         let Some(m) = self.members.get_mut(member) else {
             return false;
@@ -270,6 +312,11 @@ impl State<'_> {
         match event {
             // Kept in the model: pinned to the `closed` lines it explains.
             Event::ServerLog(_) => {}
+            Event::Django(doctor) => {
+                self.scratch.clear();
+                event_json::django_line(&mut self.scratch, doctor);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+            }
             Event::TokenCheck(result) => {
                 self.scratch.clear();
                 event_json::token_check_line(&mut self.scratch, result);
@@ -277,8 +324,15 @@ impl State<'_> {
                 m.token_check = Some(result.clone());
             }
             Event::Probe(result) => {
+                // A failed one with the Django doctor's explanation.
+                let finding = match &result.outcome {
+                    session::ProbeOutcome::Failed { reason } => {
+                        crate::report::probe_explained(&m.model, reason)
+                    }
+                    _ => None,
+                };
                 self.scratch.clear();
-                event_json::probe_line(&mut self.scratch, m.profile, result);
+                event_json::probe_line_explained(&mut self.scratch, m.profile, result, finding);
                 profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
             }
             Event::Session { endpoint, event } => {

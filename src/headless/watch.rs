@@ -133,6 +133,23 @@ fn log(profile: &ActiveProfile, event: &Event) {
         } => {
             tracing::warn!(profile = %profile.name, endpoint = name(*endpoint), ?why, "session stopped")
         }
+        // The Django doctor's reading (`django_project`), once: what is wrong.
+        Event::Django(doctor) => {
+            use crate::diagnose::django::Severity;
+            for f in (doctor.findings.iter()).filter(|f| f.severity != Severity::Ok) {
+                match f.severity {
+                    Severity::Error => {
+                        tracing::warn!(profile = %profile.name, project = %doctor.project, code = ?f.code, "django doctor: {}", f.summary)
+                    }
+                    _ => {
+                        tracing::info!(profile = %profile.name, project = %doctor.project, code = ?f.code, "django doctor: {}", f.summary)
+                    }
+                }
+            }
+            if doctor.healthy {
+                tracing::info!(profile = %profile.name, project = %doctor.project, "django doctor: no errors");
+            }
+        }
         // Probes and token checks are logged by their own tasks.
         _ => {}
     }

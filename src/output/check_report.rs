@@ -29,6 +29,10 @@ pub struct CheckReport {
     /// finished (absent without `--probe`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<Option<CheckProbe>>,
+    /// With `django_project`: the Django doctor's reading (as `wsmon
+    /// doctor --format json` prints it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub django: Option<crate::diagnose::django::Doctor>,
 }
 
 /// One endpoint's line of the report.
@@ -61,6 +65,81 @@ pub struct EndpointReport {
     /// The process listening on the endpoint's port (`{"pid", "command",
     /// "user"}`), for an endpoint on this machine; `null` otherwise.
     pub served_by: Option<crate::session::served_by::Listener>,
+    /// With `expect_message_within` or `[[endpoints.expect]]` (absent
+    /// without): the silence and the rules' counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ExpectReport>,
+}
+
+/// An endpoint's expectations in the report: `silent` (`summary`,
+/// `silent_for_ms`; `null` when not silent), `rules` (`rule`, `matched`,
+/// `violated`) and `last_violation` (`at`, `rule`, `why`, `message`) or
+/// `null`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectReport {
+    pub silent: Option<SilentReport>,
+    pub rules: Vec<RuleReport>,
+    pub last_violation: Option<ViolationReport>,
+}
+
+/// An open socket silent for too long.
+#[derive(Debug, Clone, Serialize)]
+pub struct SilentReport {
+    pub summary: String,
+    pub silent_for_ms: u64,
+}
+
+/// One `[[endpoints.expect]]` rule's counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleReport {
+    pub rule: String,
+    pub matched: u64,
+    pub violated: u64,
+}
+
+/// The last message that broke a rule (raw: shown with `visible`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ViolationReport {
+    pub at: Ts,
+    pub rule: Option<String>,
+    pub why: String,
+    pub message: String,
+}
+
+impl ExpectReport {
+    /// The expectations of `state` at `now`; `None` without any.
+    pub fn of(state: &crate::model::SessionState, now: std::time::SystemTime) -> Option<Self> {
+        let e = &state.expect;
+        if e.within.is_none() && e.rules.is_empty() {
+            return None;
+        }
+        Some(ExpectReport {
+            silent: state.silence(now).map(|s| SilentReport {
+                summary: s.describe(),
+                silent_for_ms: millis(s.quiet),
+            }),
+            rules: (e.rules.iter().zip(&e.counts))
+                .map(|(r, c)| RuleReport {
+                    rule: r.shown.clone(),
+                    matched: c.matched,
+                    violated: c.violated,
+                })
+                .collect(),
+            last_violation: e.last_violation.as_ref().map(|v| ViolationReport {
+                at: Ts(v.at),
+                rule: e.rules.get(v.rule).map(|r| r.shown.clone()),
+                why: v.why.clone(),
+                message: v.message.clone(),
+            }),
+        })
+    }
+}
+
+/// What the Django doctor says about a failed probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorNote {
+    pub summary: String,
+    pub fixes: Vec<String>,
 }
 
 /// Whether an endpoint's socket worked during the check.
@@ -126,6 +205,9 @@ pub struct ProbeReport {
     pub nonce: String,
     #[serde(flatten)]
     pub outcome: ProbeOutcomeReport,
+    /// A failed probe explained by the Django doctor (`django_project`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doctor: Option<DoctorNote>,
     /// The isolation profiles watched, with their open sockets.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub isolation: Vec<IsolationWatchReport>,
@@ -226,6 +308,7 @@ impl ProbeReport {
         ProbeReport {
             nonce: result.nonce.clone(),
             outcome,
+            doctor: None,
             isolation: (result.isolation.iter())
                 .map(|p| IsolationWatchReport {
                     profile: p.profile.clone(),
@@ -233,6 +316,16 @@ impl ProbeReport {
                 })
                 .collect(),
         }
+    }
+
+    /// With the Django doctor's explanation (see
+    /// [`crate::report::probe_explained`]).
+    pub fn with_doctor(mut self, finding: Option<crate::diagnose::server_side::Finding>) -> Self {
+        self.doctor = finding.map(|f| DoctorNote {
+            summary: f.summary,
+            fixes: f.fixes,
+        });
+        self
     }
 }
 
@@ -366,6 +459,7 @@ pub fn to_text(report: &CheckReport) -> String {
                                 endpoint,
                             },
                         isolation,
+                        ..
                     },
                 ..
             }) => writeln!(
@@ -406,6 +500,27 @@ pub fn to_text(report: &CheckReport) -> String {
             ),
             None => writeln!(out, "probe: FAILED, no result in time"),
         };
+        if let Some(Some(note)) = p.as_ref().map(|p| p.probe.doctor.as_ref()) {
+            let _ = writeln!(out, "     {}", visible(&note.summary));
+            for fix in &note.fixes {
+                let _ = writeln!(out, "     - {}", visible(fix));
+            }
+        }
+    }
+    if let Some(d) = &report.django {
+        // What is not fine (errors and warnings); a failed endpoint's
+        // diagnosis carries the finding that explains it, too.
+        let shown: Vec<_> = (d.findings.iter())
+            .filter(|f| f.severity != crate::diagnose::django::Severity::Ok)
+            .cloned()
+            .collect();
+        let _ = writeln!(
+            out,
+            "django doctor ({}): {}",
+            visible(&d.project),
+            if d.healthy { "no errors" } else { "ERRORS" }
+        );
+        super::doctor_report::findings_text(&mut out, &shown, "  ");
     }
     for e in &report.endpoints {
         let mark = match (e.state, e.diagnosis.kind) {
@@ -447,6 +562,28 @@ pub fn to_text(report: &CheckReport) -> String {
                 "     served by: {}",
                 visible(&crate::diagnose::server_side::describe(who))
             );
+        }
+        if let Some(x) = &e.expect {
+            if let Some(s) = &x.silent {
+                let _ = writeln!(out, "     silent: {}", visible(&s.summary));
+            }
+            for r in &x.rules {
+                let _ = writeln!(
+                    out,
+                    "     rule {}: {} matched, {} violated",
+                    visible(&r.rule),
+                    r.matched,
+                    r.violated
+                );
+            }
+            if let Some(v) = &x.last_violation {
+                let _ = writeln!(
+                    out,
+                    "     last violation: {}: {}",
+                    visible(&v.why),
+                    visible(&v.message)
+                );
+            }
         }
         if let Some(reason) = e.close_reason.as_deref().filter(|r| !r.is_empty()) {
             let _ = writeln!(out, "     reason: {}", visible(reason));

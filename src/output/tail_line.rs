@@ -141,6 +141,25 @@ pub enum TailLine<'a> {
     TokenCheck(TokenCheckReport),
     /// A delivery probe result.
     Probe(ProbeReport),
+    /// The Django doctor's reading (`django_project`), once at start:
+    /// `project`, `healthy`, `findings` (`severity`, `code`, `endpoint`,
+    /// `summary`, `fixes`) and `endpoints` (each path's `route` and
+    /// `consumer`, or the `nearest` route).
+    Django {
+        project: &'a str,
+        healthy: bool,
+        findings: &'a [crate::diagnose::django::Finding],
+        endpoints: &'a [crate::diagnose::django::EndpointRoute],
+    },
+    /// An open socket silent for longer than its `expect_message_within`
+    /// (once per stretch of silence).
+    Silent {
+        silent_for_ms: u64,
+        /// The newest message ever (`null`: none since it opened).
+        last_message_at: Option<Ts>,
+        expected_within_ms: u64,
+        summary: String,
+    },
     /// The header line of a dashboard transcript (`e`).
     Transcript {
         profile: &'a str,
@@ -534,6 +553,40 @@ pub fn token_check_line(out: &mut Vec<u8>, result: &TokenCheckResult) {
 pub fn probe_line(out: &mut Vec<u8>, profile: &ActiveProfile, result: &ProbeResult) {
     let line = TailLine::Probe(ProbeReport::new(profile, result));
     push_line(out, &line.at(result.sent_at, None));
+}
+
+/// A failed probe's line with what the Django doctor says about it
+/// (`doctor`: `summary`, `fixes`).
+pub fn probe_line_explained(
+    out: &mut Vec<u8>,
+    profile: &ActiveProfile,
+    result: &ProbeResult,
+    finding: Option<crate::diagnose::server_side::Finding>,
+) {
+    let line = TailLine::Probe(ProbeReport::new(profile, result).with_doctor(finding));
+    push_line(out, &line.at(result.sent_at, None));
+}
+
+/// The line of the Django doctor's reading (`type`: `django`).
+pub fn django_line(out: &mut Vec<u8>, doctor: &crate::diagnose::django::Doctor) {
+    let line = TailLine::Django {
+        project: &doctor.project,
+        healthy: doctor.healthy,
+        findings: &doctor.findings,
+        endpoints: &doctor.endpoints,
+    };
+    push_line(out, &line.at(SystemTime::now(), None));
+}
+
+/// The line of an open socket silent for too long (`type`: `silent`).
+pub fn silent_line(out: &mut Vec<u8>, endpoint: &str, silence: &crate::model::expect::Silence) {
+    let line = TailLine::Silent {
+        silent_for_ms: millis(silence.quiet),
+        last_message_at: silence.last_message_at.map(Ts),
+        expected_within_ms: millis(silence.expected_within),
+        summary: silence.describe(),
+    };
+    push_line(out, &line.at(SystemTime::now(), Some(endpoint)));
 }
 
 /// Appends one line (any [`Serialize`], usually a [`Stamped`]), made

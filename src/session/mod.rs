@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod crew;
 pub mod dial;
+pub mod django;
 pub mod events;
 pub mod handshake;
 pub mod heartbeat;

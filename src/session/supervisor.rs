@@ -43,6 +43,8 @@ pub struct Supervisor {
     prober: JoinHandle<()>,
     /// Follows the server's log, when the profile names one.
     server_log: Option<JoinHandle<()>>,
+    /// The Django doctor, when the profile names a `django_project`.
+    doctor: Option<JoinHandle<()>>,
 }
 
 impl Supervisor {
@@ -77,6 +79,19 @@ impl Supervisor {
                 events.clone(),
                 cancel.child_token(),
             ))
+        });
+        // Once at start, beside the sessions (a child process and a few
+        // connects: nothing here blocks the engine's thread).
+        let doctor = profile.django_project.clone().map(|project| {
+            let (profile, events, cancel) = (profile.clone(), events.clone(), cancel.child_token());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = cancel.cancelled() => {}
+                    doctor = super::django::for_profile(&profile, &project) => {
+                        let _ = events.send(Event::Django(Arc::new(doctor))).await;
+                    }
+                }
+            })
         });
         let mut sessions = Vec::with_capacity(profile.endpoints.len());
         let mut senders = Vec::with_capacity(profile.endpoints.len());
@@ -132,6 +147,7 @@ impl Supervisor {
             probe,
             prober,
             server_log,
+            doctor,
         }
     }
 
@@ -174,6 +190,9 @@ impl Supervisor {
         let _ = self.prober.await;
         if let Some(follower) = self.server_log {
             let _ = follower.await;
+        }
+        if let Some(doctor) = self.doctor {
+            let _ = doctor.await;
         }
     }
 }

@@ -426,6 +426,7 @@ mod tests {
                 heartbeat: Default::default(),
                 protocol: Default::default(),
                 preview: vec![],
+                expect: Default::default(),
             },
             settings: Settings::default(),
             mode: Mode::Monitor,

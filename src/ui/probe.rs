@@ -116,6 +116,12 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         spark.push(Span::styled(text, theme.bad()));
     }
     out.push(Line::from(spark));
+    // A failed probe with the Django doctor's explanation of it.
+    if let ProbeOutcome::Failed { reason } = &last.outcome
+        && let Some(f) = crate::report::probe_explained(&app.model, reason)
+    {
+        out.push(Line::styled(format!("why: {}", f.summary), theme.bad()));
+    }
     out
 }
 

@@ -52,6 +52,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
                 heartbeat: settings.heartbeat,
                 protocol: Default::default(),
                 preview: vec![],
+                expect: Default::default(),
             }
         })
         .collect();
@@ -71,6 +72,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         probe: None,
         proxy: Default::default(),
         server_log: None,
+        django_project: None,
     }
 }
 

@@ -260,6 +260,7 @@ impl Validator<'_> {
             uses_token = protocol_token;
         }
         let preview = self.preview_fields(raw, profile, &field);
+        let expect = self.expectations(raw, profile, &field);
         let template = EndpointTemplate {
             name,
             url,
@@ -268,6 +269,7 @@ impl Validator<'_> {
             heartbeat,
             protocol,
             preview,
+            expect,
         };
         let shared = profile.is_none();
         Prepared {
