@@ -1,5 +1,6 @@
 //! Which sessions the list shows, in which order: as configured, trouble
-//! first (stopped, closed, retrying, churning, connecting, then open), by
+//! first (stopped, closed, retrying, churning, silent, connecting, then
+//! open), by
 //! name or by last change (`o` cycles), narrowed by the sessions filter
 //! (`/` on the sessions panel: name, standing, state or close code).
 //!
@@ -53,6 +54,7 @@ impl Order {
     /// Whether the order can change with time alone (churn leaves its
     /// window).
     fn moves_with_time(self) -> bool {
+        // (Churn leaves its window; silence begins.)
         matches!(self, Order::Trouble)
     }
 }

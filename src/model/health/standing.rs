@@ -1,6 +1,6 @@
 //! One session's standing, for the sessions list: its title counts them
 //! (`997 open · 2 retrying · 1 stopped`) and the trouble-first order sorts
-//! by them. Decided here, next to the health word, with the same churn
+//! by them (stopped, closed, retrying, churning, silent, connecting, open). Decided here, next to the health word, with the same churn
 //! rule (more than one end not caused by wsmon within `health_window`).
 
 use std::time::{Duration, SystemTime};
@@ -21,6 +21,8 @@ pub enum Standing {
     /// Open or connecting, but it ended more than once within the health
     /// window.
     Churning,
+    /// Open, but no message for longer than `expect_message_within`.
+    Silent,
     /// First attempt, or connecting again.
     Connecting,
     /// Open (or held open and closed by a one-shot check).
@@ -29,11 +31,12 @@ pub enum Standing {
 
 impl Standing {
     /// Every standing, worst first.
-    pub const ALL: [Standing; 6] = [
+    pub const ALL: [Standing; 7] = [
         Standing::Stopped,
         Standing::Closed,
         Standing::Retrying,
         Standing::Churning,
+        Standing::Silent,
         Standing::Connecting,
         Standing::Open,
     ];
@@ -45,6 +48,7 @@ impl Standing {
             Standing::Closed => "closed",
             Standing::Retrying => "retrying",
             Standing::Churning => "churning",
+            Standing::Silent => "silent",
             Standing::Connecting => "connecting",
             Standing::Open => "open",
         }
@@ -61,6 +65,7 @@ impl SessionState {
             Lifecycle::Waiting { .. } => Standing::Retrying,
             _ if self.ends_within(window, now) > 1 => Standing::Churning,
             Lifecycle::Idle | Lifecycle::Connecting { .. } => Standing::Connecting,
+            Lifecycle::Open { .. } if self.silence(now).is_some() => Standing::Silent,
             Lifecycle::Open { .. } => Standing::Open,
         }
     }
@@ -82,7 +87,7 @@ impl SessionState {
 
 /// Sessions per standing, in [`Standing::ALL`] order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StandingCounts(pub [usize; 6]);
+pub struct StandingCounts(pub [usize; 7]);
 
 impl StandingCounts {
     /// Sessions in `standing`.

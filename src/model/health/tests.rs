@@ -258,6 +258,9 @@ fn a_silent_socket_and_a_broken_rule_degrade() {
         "{:?}",
         h.reasons
     );
+    // The sessions list counts it apart and sorts it with the trouble.
+    assert_eq!(model.standing_counts(at(100)).line(), "1 open");
+    assert_eq!(model.standing_counts(at(133)).line(), "1 silent");
     let message = |t: u64, body: &str| {
         ev(
             0,
