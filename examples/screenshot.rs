@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use wsmon::app::App;
 
 const COLS: u16 = 120;
-const ROWS: u16 = 34;
+const ROWS: u16 = 40;
 const CELL_W: f32 = 8.4;
 const CELL_H: f32 = 17.0;
 const FG: &str = "#d8dee9";

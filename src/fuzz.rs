@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::time::SystemTime;
 
+use crate::config::ProtocolKind;
+use crate::model::preview;
 use crate::secret::Secret;
 use crate::session::{Payload, PayloadData};
 use crate::text_safe::is_unsafe;
@@ -46,7 +48,16 @@ pub fn payload(data: &[u8]) {
     }
     let theme = Theme { color: true };
     for payload in &payloads {
-        let mut shown = payload_view::preview(payload, 80);
+        let mut shown = String::new();
+        for kind in [
+            ProtocolKind::Raw,
+            ProtocolKind::SocketIo,
+            ProtocolKind::ActionCable,
+        ] {
+            let parsed = preview::parse(payload, kind);
+            let common = preview::common_fields(std::slice::from_ref(&parsed));
+            shown.push_str(&preview::preview(&parsed, &common, &[]).fit(80).text());
+        }
         for line in payload_view::lines(payload, &theme) {
             for span in line.spans {
                 shown.push_str(&span.content);

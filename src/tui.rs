@@ -267,6 +267,7 @@ where
             _ = tick.tick() => {
                 // Health also changes with time (churn leaves its window).
                 app.judge_health();
+                app.rows.tick();
                 dirty = true;
             }
         }
@@ -301,6 +302,7 @@ fn key_waiting<S: Stream + Unpin>(input: &mut futures_util::stream::Peekable<S>)
 pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(), B::Error> {
     let size = terminal.size()?;
     app.size = (size.width, size.height);
+    app.refresh_rows();
     terminal.draw(|f| crate::ui::render(f, app))?;
     Ok(())
 }

@@ -294,7 +294,7 @@ fn unknown_keys_everywhere_are_located() {
     at(&p, 9, 1, Some("p"), "endpoints[1].header");
     assert_eq!(
         help(&p),
-        "one of: name, url, headers, subprotocols, heartbeat, protocol, socketio, graphql, actioncable, stomp, on_open, expect_message_within, expect"
+        "one of: name, url, headers, subprotocols, heartbeat, protocol, socketio, graphql, actioncable, stomp, on_open, preview, expect_message_within, expect"
     );
     let p = one(&format!("{PROFILE}[profiles.p.settings]\nping = \"1s\"\n"));
     at(&p, 4, 1, Some("p"), "settings.ping");
@@ -388,4 +388,25 @@ fn raw_errors_find_quoted_profiles_inline_tables_and_count_characters() {
         "{PROFILE}[[profiles.p.endpoints]]\nname = \"n\"\nurl = \"{{ws}}/\"\nsubprotocols = [\"a b\"]\n"
     ));
     at(&p, 6, 17, Some("p"), "endpoints[0].subprotocols[0]");
+}
+
+#[test]
+fn preview_fields_are_dotted_paths() {
+    let file = |preview: &str| {
+        format!(
+            "{PROFILE}[[profiles.p.endpoints]]\nname = \"n\"\nurl = \"{{ws}}/ws/\"\npreview = {preview}\n"
+        )
+    };
+    let config = ok(&file(r#"["title", "data.level"]"#));
+    assert_eq!(
+        config.profiles[0].endpoints[0].preview,
+        ["title", "data.level"]
+    );
+    let p = one(&file(r#"["title", "data..level"]"#));
+    at(&p, 6, 21, Some("p"), "endpoints[0].preview[1]");
+    assert!(
+        p.message.contains("`data..level` is not a field path"),
+        "{}",
+        p.message
+    );
 }

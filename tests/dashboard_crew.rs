@@ -1,7 +1,7 @@
 //! Two profiles live in one dashboard, driven through the real event loop
 //! with tagged events at exact times: the sessions list groups them under
 //! a heading per profile, an event of one profile never lands on the
-//! other's same-named endpoint, `j` moves across the groups and `o`
+//! other's same-named endpoint, `j` moves across the groups and `O`
 //! focuses the next profile (its token check in the panel).
 
 mod common;
@@ -84,7 +84,7 @@ async fn two_profiles_are_grouped_and_keyed_apart() {
     assert_eq!(app.selected, 0);
 
     // o: the next profile (round to sandra), its token check one key away.
-    let screen = drive(&mut app, 120, 36, vec![key('o')]).await;
+    let screen = drive(&mut app, 120, 36, vec![key('O')]).await;
     assert!(screen.contains("focused profile: demo-sandra"), "{screen}");
     assert!(screen.contains("Token check · demo-sandra"), "{screen}");
     assert!(screen.contains("200 VALID"), "{screen}");

@@ -3,6 +3,8 @@
 //! quits, and the terminal is given back (main screen, canonical mode,
 //! echo on). Also: config errors print before the UI and exit 2.
 
+mod django_support;
+
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -241,7 +243,7 @@ fn config_errors_print_before_the_ui_and_exit_2() {
 
 /// Two users side by side: `wsmon demo --profiles demo-sandra,demo-omar`
 /// shows both profiles' sessions grouped under their names with their
-/// health words, `j` moves across into omar's sessions, and `o` brings
+/// health words, `j` moves across into omar's sessions, and `O` brings
 /// the next profile's token check into its panel.
 #[test]
 fn two_profiles_side_by_side_in_a_real_terminal() {
@@ -305,10 +307,77 @@ fn two_profiles_side_by_side_in_a_real_terminal() {
         "Detail · demo-omar/notifications",
         "Token check · demo-omar",
     ]);
-    // o: the next profile (back to sandra), its token check one key away.
-    tmux.keys(&["o"]);
+    // O: the next profile (back to sandra), its token check one key away.
+    tmux.keys(&["O"]);
     tmux.wait_for(&["focused profile: demo-sandra", "Token check · demo-sandra"]);
 
     tmux.keys(&["q"]);
     tmux.wait_for(&["EXIT=0", "END"]);
+}
+
+/// The real Django Channels hub under Daphne, the real binary in a
+/// 120x40 tmux terminal: notifications posted through the REST API show
+/// in the payload list by their text, without opening them; the field
+/// every message has the same (`type`) comes after it.
+#[test]
+fn a_posted_notification_is_readable_in_the_payload_list() {
+    assert!(
+        have_tmux(),
+        "tmux is not installed: apt-get install tmux (the terminal end-to-end tests need it)"
+    );
+    let db = django_support::Db::fresh();
+    let daphne = django_support::Server::daphne(&db);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("profiles.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_profile = \"me\"\n[profiles.me]\nserver = \"{}\"\ntoken = \"{}\"\n\
+             token_check = \"/api/notifications/\"\n[[profiles.me.endpoints]]\n\
+             name = \"notifications\"\nurl = \"{{ws}}/ws/notifications/?token={{token}}\"\n",
+            daphne.base(),
+            django_support::SANDRA
+        ),
+    )
+    .expect("write profiles");
+    let tmux = Tmux {
+        socket: format!("wsmon-django-{}", std::process::id()),
+    };
+    let script = format!(
+        "{BIN} --config {} --log-file {}; echo EXIT=$?; sleep 30",
+        config.display(),
+        dir.path().join("wsmon.log").display()
+    );
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    tmux.wait_for(&["profile me", "1 OPEN", "200 VALID"]);
+    for text in ["Your export is ready", "Invoice INV-2041 was paid"] {
+        let (status, body) = daphne.post(
+            "/api/notifications/",
+            django_support::SANDRA,
+            &format!("{{\"message\": \"{text}\"}}"),
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    // Both rows start with what differs (id, message); `type` is last.
+    let screen = tmux.wait_for(&[
+        "id=1 message=\"Your export is ready\" type=",
+        "id=2 message=\"Invoice INV-2041 was paid\" type=",
+    ]);
+    assert!(screen.contains("Payloads · 2 msgs"), "{screen}");
+    assert!(!screen.contains(django_support::SANDRA), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["EXIT=0"]);
 }

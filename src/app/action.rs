@@ -48,8 +48,20 @@ pub enum Action {
     Confirm,
     /// Close the popup or leave the filter (`Esc`).
     Back,
-    /// Start typing a payload filter (`/`).
+    /// Start typing a filter (`/`): of the sessions list when it has the
+    /// focus, else of the payloads.
     StartFilter,
+    /// Cycle the sessions list's order (`o`).
+    CycleOrder,
+    /// Times: wall clock in the local zone, or relative to now (`T`).
+    ToggleTimes,
+    /// Zoom the focused panel to the whole screen, and back (`z`).
+    ToggleZoom,
+    /// The next match of the filter, or of the popup's search (`n`); in a
+    /// yes/no prompt, no.
+    NextMatch,
+    /// The previous match (`N`).
+    PrevMatch,
     /// Follow new payloads on/off (`f`).
     ToggleFollow,
     /// Copy the selected payload to the clipboard with OSC 52 (`y`).

@@ -69,8 +69,15 @@ pub static BINDINGS: &[Binding] = &[
         Some("p profiles"),
     ),
     bind(
-        "o",
-        &[(Char('o'), Action::NextProfile)],
+        "T",
+        &[(Char('T'), Action::ToggleTimes)],
+        "General",
+        "times: local clock / relative (12s ago)",
+        None,
+    ),
+    bind(
+        "O",
+        &[(Char('O'), Action::NextProfile)],
         "General",
         "focus the next live profile (--profiles)",
         None,
@@ -90,18 +97,14 @@ pub static BINDINGS: &[Binding] = &[
         Some("t token check"),
     ),
     bind(
-        "r",
-        &[(Char('r'), Action::ReconnectSelected)],
+        "r  R",
+        &[
+            (Char('r'), Action::ReconnectSelected),
+            (Char('R'), Action::ReconnectAll),
+        ],
         "Sessions",
-        "reconnect the selected session now",
+        "reconnect the selected / every session now",
         Some("r/R reconnect"),
-    ),
-    bind(
-        "R",
-        &[(Char('R'), Action::ReconnectAll)],
-        "Sessions",
-        "reconnect every session now",
-        None,
     ),
     bind(
         "s",
@@ -109,6 +112,13 @@ pub static BINDINGS: &[Binding] = &[
         "Sessions",
         "pause / resume the selected session",
         Some("s pause"),
+    ),
+    bind(
+        "o",
+        &[(Char('o'), Action::CycleOrder)],
+        "Sessions",
+        "order: file, trouble first, name, last change",
+        Some("o order"),
     ),
     bind(
         "j  k  ↓  ↑  PgDn  PgUp",
@@ -143,6 +153,13 @@ pub static BINDINGS: &[Binding] = &[
         "next / previous panel",
         Some("Tab panel"),
     ),
+    bind(
+        "z",
+        &[(Char('z'), Action::ToggleZoom)],
+        "Moving",
+        "zoom the focused panel / back",
+        None,
+    ),
     Binding {
         label: "mouse",
         keys: &[],
@@ -161,8 +178,18 @@ pub static BINDINGS: &[Binding] = &[
         "/",
         &[(Char('/'), Action::StartFilter)],
         "Payloads",
-        "filter by substring or regex",
+        "filter by regex or text (sessions too)",
         Some("/ filter"),
+    ),
+    bind(
+        "n  N",
+        &[
+            (Char('n'), Action::NextMatch),
+            (Char('N'), Action::PrevMatch),
+        ],
+        "Payloads",
+        "next / previous match (also in a payload)",
+        None,
     ),
     bind(
         "f",
@@ -197,13 +224,6 @@ pub static BINDINGS: &[Binding] = &[
         &[(Char('Y'), Action::Reproduce)],
         "Tools",
         "copy websocat + curl commands (OSC 52)",
-        None,
-    ),
-    bind(
-        "n",
-        &[(Char('n'), Action::Decline)],
-        "Tools",
-        "answer no (Y: leave the token out)",
         None,
     ),
 ];

@@ -121,7 +121,7 @@ impl App {
         self.token_requested = false;
     }
 
-    /// `o`: the next live profile takes the focus (its token check one key
+    /// `O`: the next live profile takes the focus (its token check one key
     /// away); with one profile live, says how to get several.
     pub fn next_member(&mut self) {
         if !self.is_crew() {

@@ -9,6 +9,9 @@ use crate::session::Payload;
 /// 8 MiB ring of tiny messages must not cost 80,000 regex runs a frame).
 pub const SCAN_LIMIT: u64 = 20_000;
 
+/// Matches highlighted per line at most.
+pub const MAX_RANGES: usize = 32;
+
 /// The payload filter typed after `/`: a regex when it compiles, else a
 /// plain substring.
 #[derive(Debug, Clone, Default)]
@@ -39,13 +42,38 @@ impl Filter {
         !self.text.is_empty()
     }
 
+    /// Byte ranges of the matches in `text` (at most [`MAX_RANGES`]), for
+    /// highlighting; empty matches are left out.
+    pub fn ranges(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        if self.text.is_empty() {
+            return Vec::new();
+        }
+        let found: Box<dyn Iterator<Item = std::ops::Range<usize>>> = match &self.regex {
+            Some(re) => Box::new(re.find_iter(text).map(|m| m.range())),
+            None => Box::new(
+                text.match_indices(self.text.as_str())
+                    .map(|(at, m)| at..at + m.len()),
+            ),
+        };
+        found.filter(|r| !r.is_empty()).take(MAX_RANGES).collect()
+    }
+
+    /// Whether `text` passes (regex, else substring).
+    pub fn matches_text(&self, text: &str) -> bool {
+        match &self.regex {
+            _ if self.text.is_empty() => true,
+            Some(re) => re.is_match(text),
+            None => text.contains(&self.text),
+        }
+    }
+
     /// Whether `payload` passes: text payloads by regex (or substring when
     /// the text is not a valid regex), binary ones by their hex preview.
     pub fn matches(&self, payload: &Payload) -> bool {
         if self.text.is_empty() {
             return true;
         }
-        let text = crate::ui::payload_view::preview_source(payload);
+        let text = crate::model::preview::filter_text(payload);
         match &self.regex {
             Some(re) => re.is_match(&text),
             None => text.contains(&self.text),
@@ -129,6 +157,7 @@ impl App {
             && let Some(payload) = self.payload(seq).cloned()
         {
             self.popup = Some(Popup::Payload { payload, scroll: 0 });
+            self.popup_search = Filter::default();
         }
     }
 

@@ -27,6 +27,13 @@ impl App {
         };
         if let Event::Session { endpoint, event } = event {
             self.record(*endpoint, event);
+            if !matches!(
+                event,
+                SessionEvent::Messages(_) | SessionEvent::Rtt(_) | SessionEvent::Sent { .. }
+            ) {
+                // A state change may move the row (order, filter).
+                self.rows.touch();
+            }
         }
         match event {
             Event::Session {
@@ -144,6 +151,7 @@ impl App {
         self.active = active;
         self.live = index;
         self.selected = 0;
+        self.rows.touch();
         self.follow = true;
         self.detail_scroll = 0;
         self.history_scroll = 0;

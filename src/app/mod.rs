@@ -20,6 +20,10 @@ pub mod keymap;
 pub mod reload;
 /// `Y`: equivalent websocat and curl commands.
 pub mod reproduce;
+/// The sessions list's order and filter.
+pub mod rows;
+/// `n`/`N`: jumps between filter matches and in the open payload.
+pub mod search;
 /// The state itself.
 pub mod state;
 /// `i` (send composer), `e` (export), `Y` (reproduce) as app state changes.
@@ -29,5 +33,6 @@ pub mod update;
 
 pub use action::Action;
 pub use cursor::Filter;
+pub use rows::{Order, Rows};
 pub use state::{App, Clock, Effect, Panel, Popup};
 pub use tools::Composer;

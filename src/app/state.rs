@@ -161,6 +161,16 @@ pub struct App {
     pub history_scroll: usize,
     /// The payload filter (`/`).
     pub filter: Filter,
+    /// The sessions list's order (`o`) and filter (`/` on it).
+    pub rows: super::rows::Rows,
+    /// The search in the open payload (`/` in the popup).
+    pub popup_search: Filter,
+    /// The focused panel fills the screen (`z`).
+    pub zoom: bool,
+    /// The time zone times are shown in (local unless fixed).
+    pub zone: crate::ui::time::Zone,
+    /// Times are shown relative to now (`T`).
+    pub relative_times: bool,
     /// The popup shown over the panels, if any.
     pub popup: Option<Popup>,
     /// One line for the status bar: a profile switch, an activation error…
@@ -255,6 +265,11 @@ impl App {
             detail_scroll: 0,
             history_scroll: 0,
             filter: Filter::default(),
+            rows: super::rows::Rows::default(),
+            popup_search: Filter::default(),
+            zoom: false,
+            zone: crate::ui::time::Zone::Local,
+            relative_times: false,
             popup: None,
             notice: None,
             token_requested: false,

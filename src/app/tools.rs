@@ -24,7 +24,10 @@ pub struct Composer {
 impl App {
     /// Whether keys are text (the filter or the composer takes them).
     pub fn typing(&self) -> bool {
-        self.filter.editing || self.composer.is_some()
+        self.filter.editing
+            || self.rows.filter.editing
+            || self.popup_search.editing
+            || self.composer.is_some()
     }
 
     /// Keeps the transcript's state changes and reports send outcomes.
@@ -195,7 +198,9 @@ impl App {
     pub(crate) fn update_reproduce(&mut self, action: Action) {
         match action {
             Action::Copy => self.copy_reproduce(true),
-            Action::Decline | Action::Confirm | Action::Back => self.copy_reproduce(false),
+            Action::Decline | Action::NextMatch | Action::Confirm | Action::Back => {
+                self.copy_reproduce(false)
+            }
             Action::Quit => self.quit = true,
             _ => return,
         }

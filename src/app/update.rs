@@ -3,6 +3,7 @@
 //! shutdown). Every branch is small; nothing here draws.
 
 use super::action::Action;
+use super::search::Jump;
 use super::state::{App, Effect, Panel, Popup};
 use crate::model::Lifecycle;
 use crate::session::Command;
@@ -13,7 +14,7 @@ const PAGE: u16 = 10;
 impl App {
     /// Handles one user request.
     pub fn update(&mut self, action: Action) {
-        if self.filter.editing {
+        if self.filter.editing || self.rows.filter.editing || self.popup_search.editing {
             return self.update_filter(action);
         }
         if self.composer.is_some() {
@@ -52,9 +53,15 @@ impl App {
                     Action::PageDown => *scroll = scroll.saturating_add(PAGE).min(last),
                     Action::Top => *scroll = 0,
                     Action::Bottom => *scroll = last,
+                    Action::Back if self.popup_search.is_active() => {
+                        self.popup_search.set(String::new());
+                    }
                     Action::Back | Action::Confirm => self.popup = None,
                     Action::Copy => self.copy_open_payload(),
                     Action::Quit => self.quit = true,
+                    Action::StartFilter => self.popup_search.editing = true,
+                    Action::NextMatch => self.popup_jump(Jump::Next),
+                    Action::PrevMatch => self.popup_jump(Jump::Prev),
                     _ => {}
                 }
                 return;
@@ -93,16 +100,27 @@ impl App {
             Action::PrevPanel => self.cycle_focus(Panel::ALL.len() - 1),
             Action::Confirm => self.open_payload(),
             Action::Back => {
-                if self.filter.is_active() {
+                if self.focus == Panel::Sessions && self.rows.filter.is_active() {
+                    self.rows.filter.set(String::new());
+                    self.rows.touch();
+                } else if self.filter.is_active() {
                     self.filter.set(String::new());
                 } else {
                     self.focus = Panel::Sessions;
                 }
             }
+            Action::StartFilter if self.focus == Panel::Sessions && !self.is_crew() => {
+                self.rows.filter.editing = true;
+            }
             Action::StartFilter => {
                 self.filter.editing = true;
                 self.focus = Panel::Payloads;
             }
+            Action::CycleOrder => self.cycle_order(),
+            Action::ToggleZoom => self.zoom = !self.zoom,
+            Action::ToggleTimes => self.relative_times = !self.relative_times,
+            Action::NextMatch => self.jump_match(1),
+            Action::PrevMatch => self.jump_match(-1),
             Action::ToggleFollow => {
                 self.follow = !self.follow;
                 if !self.follow {
@@ -136,8 +154,18 @@ impl App {
         }
     }
 
+    /// Keys while a filter is typed: the sessions list's or the payloads'.
     fn update_filter(&mut self, action: Action) {
-        let mut text = self.filter.text.clone();
+        let sessions = self.rows.filter.editing;
+        let popup = self.popup_search.editing;
+        let filter = if popup {
+            &mut self.popup_search
+        } else if sessions {
+            &mut self.rows.filter
+        } else {
+            &mut self.filter
+        };
+        let mut text = filter.text.clone();
         match action {
             Action::FilterChar(c) => text.push(c),
             Action::FilterBackspace => {
@@ -145,16 +173,23 @@ impl App {
             }
             Action::Paste(pasted) => text.push_str(&pasted.replace(['\r', '\n'], " ")),
             // Enter keeps the filter, Esc drops it.
-            Action::Confirm => self.filter.editing = false,
+            Action::Confirm => filter.editing = false,
             Action::Back => {
-                self.filter.editing = false;
+                filter.editing = false;
                 text.clear();
             }
             Action::Quit => self.quit = true,
             _ => {}
         }
-        if text != self.filter.text {
-            self.filter.set(text);
+        if text != filter.text {
+            filter.set(text);
+            if sessions {
+                self.rows.touch();
+                self.refresh_rows();
+            }
+            if popup {
+                self.popup_jump(Jump::Here);
+            }
         }
     }
 
@@ -209,15 +244,18 @@ impl App {
         match self.focus {
             Panel::Sessions | Panel::Token if self.is_crew() => self.move_across(delta),
             Panel::Sessions | Panel::Token => {
-                let last = self.model.sessions.len().saturating_sub(1) as i64;
-                let next = (self.selected as i64).saturating_add(delta).clamp(0, last);
-                // Clamped to 0..=last just above.
-                let next = usize::try_from(next).unwrap_or(0);
-                if next != self.selected {
-                    self.selected = next;
-                    self.follow = true;
-                    self.detail_scroll = 0;
-                    self.history_scroll = 0;
+                // Along the rows as shown (ordered, filtered).
+                self.refresh_rows();
+                let last = self.rows().len().saturating_sub(1);
+                let at = self.shown_row().unwrap_or(0);
+                let step = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
+                let next = if delta < 0 {
+                    at.saturating_sub(step)
+                } else {
+                    at.saturating_add(step).min(last)
+                };
+                if let Some(&index) = self.rows().get(next) {
+                    self.select_index(index);
                 }
             }
             Panel::Detail => {

@@ -144,6 +144,7 @@ impl Profile {
                     headers,
                     subprotocols,
                     heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
+                    preview: template.preview.clone(),
                     protocol,
                     expect: template.expect.clone(),
                 },

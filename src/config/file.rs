@@ -73,6 +73,10 @@ pub struct RawEndpoint {
     /// `[[endpoints.on_open]]`: raw frames sent after every open.
     #[serde(default)]
     pub on_open: Vec<RawOnOpen>,
+    /// `preview = ["title", "data.level"]`: the message fields the payload
+    /// list shows (dotted paths into JSON).
+    #[serde(default)]
+    pub preview: Vec<Spanned<String>>,
     /// `expect_message_within = "2m"`: an open socket silent for longer
     /// is degraded.
     pub expect_message_within: Option<Spanned<String>>,

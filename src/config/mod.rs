@@ -140,6 +140,8 @@ pub struct EndpointTemplate {
     pub heartbeat: Option<HeartbeatMode>,
     /// The application protocol spoken over the socket (templates).
     pub protocol: ProtocolConfig,
+    /// `preview`: dotted paths of the JSON fields the payload list shows.
+    pub preview: Vec<String>,
     /// What its messages are expected to be.
     pub expect: Expectations,
 }
@@ -348,6 +350,9 @@ pub struct Endpoint {
     pub heartbeat: HeartbeatMode,
     /// The application protocol, `{token}` filled in (may be secret).
     pub protocol: ProtocolConfig,
+    /// `preview`: dotted paths of the JSON fields the payload list shows
+    /// (empty: what differs between messages, chosen by the list).
+    pub preview: Vec<String>,
     /// What its messages are expected to be (silence, shape).
     pub expect: Expectations,
 }

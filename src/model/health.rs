@@ -10,8 +10,11 @@
 //! (`churn: 12 reconnects in 5 min on notifications`); DOWN is nothing
 //! open at all.
 //!
-//! Also here: the cross-check of the REST token verdict with what the
+//! Also here: each session's [`Standing`] (the sessions list counts and
+//! sorts by it), and the cross-check of the REST token verdict with what the
 //! sockets did (the token panel only draws its line).
+
+mod standing;
 
 use std::time::{Duration, SystemTime};
 
@@ -21,6 +24,8 @@ use super::{Lifecycle, Model, SessionState};
 use crate::diagnose::is_auth_close;
 use crate::session::{AttemptRecord, Closer, LocalCause, StopReason};
 use crate::token_check::Verdict;
+
+pub use standing::{Standing, StandingCounts};
 
 /// The word. `as_gauge` is the `wsmon_health` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]

@@ -5,12 +5,14 @@
 pub mod expect;
 pub mod health;
 pub mod lifecycle;
+pub mod preview;
 pub mod ring;
+pub mod uptime;
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-pub use health::{Health, HealthWord};
+pub use health::{Health, HealthWord, Standing, StandingCounts};
 pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
@@ -80,6 +82,9 @@ pub struct SessionState {
     /// When the latest lookup found another listener (or none) than the
     /// one before it (`tail` prints a line then).
     pub served_by_changed: Option<std::time::SystemTime>,
+    /// When the latest attempt started (its `Connecting`): the uptime
+    /// strip's CONNECTING before the current open.
+    pub attempt_started: Option<std::time::SystemTime>,
     /// Silence and content rules of the endpoint, and what arrived.
     pub expect: expect::Expecting,
 }
@@ -91,6 +96,7 @@ impl SessionState {
             last_listener: None,
             restart: None,
             served_by_changed: None,
+            attempt_started: None,
             name: name.to_string(),
             shown_url: shown_url.to_string(),
             lifecycle: Lifecycle::Idle,
@@ -129,6 +135,7 @@ impl SessionState {
         match event {
             SessionEvent::Connecting { attempt, at } => {
                 self.attempts = *attempt;
+                self.attempt_started = Some(*at);
                 self.lifecycle = Lifecycle::Connecting {
                     attempt: *attempt,
                     since: *at,
@@ -224,6 +231,9 @@ impl SessionState {
     }
 }
 
+/// REST token check results kept (newest last).
+pub const TOKEN_CHECKS_CAP: usize = 60;
+
 /// Delivery probe results kept (newest last).
 pub const PROBES_CAP: usize = 60;
 
@@ -239,6 +249,9 @@ pub struct Model {
     pub profile: String,
     pub sessions: Vec<SessionState>,
     pub token_check: Option<TokenCheckResult>,
+    /// The latest REST token checks, newest last (at most
+    /// [`TOKEN_CHECKS_CAP`]): the token panel's latency chart.
+    pub token_checks: VecDeque<TokenCheckResult>,
     /// The latest delivery probe results, newest last (at most [`PROBES_CAP`]).
     pub probes: VecDeque<ProbeResult>,
     /// Bytes held by all payload rings together.
@@ -284,6 +297,7 @@ impl Model {
                 })
                 .collect(),
             token_check: None,
+            token_checks: VecDeque::new(),
             probes: VecDeque::new(),
             payload_bytes: 0,
             payload_cap,
@@ -333,7 +347,13 @@ impl Model {
                     self.enforce_payload_cap(*endpoint);
                 }
             }
-            Event::TokenCheck(result) => self.token_check = Some(result.clone()),
+            Event::TokenCheck(result) => {
+                if self.token_checks.len() == TOKEN_CHECKS_CAP {
+                    self.token_checks.pop_front();
+                }
+                self.token_checks.push_back(result.clone());
+                self.token_check = Some(result.clone());
+            }
             Event::Django(doctor) => self.django = Some(doctor.clone()),
             Event::ServerLog(lines) => {
                 for line in lines {

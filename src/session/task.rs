@@ -335,6 +335,7 @@ mod tests {
                 subprotocols: vec![],
                 heartbeat: Default::default(),
                 protocol: Default::default(),
+                preview: vec![],
                 expect: Default::default(),
             },
             settings: Settings::default(),

@@ -148,7 +148,7 @@ fn expect_lines<'a>(app: &App, s: &SessionState, out: &mut Vec<Line<'a>>) {
                     humantime::format_duration(within),
                     e.last_message_at.map_or(String::new(), |at| format!(
                         "; last at {}",
-                        super::clock(at)
+                        super::clock(app, at)
                     ))
                 ),
                 theme.dim(),
@@ -184,7 +184,7 @@ fn expect_lines<'a>(app: &App, s: &SessionState, out: &mut Vec<Line<'a>>) {
                 format!(
                     "{} at {}: {}",
                     visible(&v.why),
-                    super::clock(v.at),
+                    super::clock(app, v.at),
                     visible(&v.message)
                 ),
                 theme.bad(),
@@ -364,7 +364,7 @@ fn state_text(app: &App, s: &SessionState) -> String {
     match &s.lifecycle {
         Lifecycle::Open { since } => format!(
             "{badge} since {} (up {})",
-            super::clock(*since),
+            super::when(app, *since, false),
             short_duration(app.since(*since))
         ),
         Lifecycle::Waiting { attempt, retry_at } => format!(
@@ -374,7 +374,7 @@ fn state_text(app: &App, s: &SessionState) -> String {
         Lifecycle::Stopped { why, since } => format!(
             "{badge} · stopped ({}) since {}",
             stop_words(why),
-            super::clock(*since)
+            super::when(app, *since, false)
         ),
         other => format!("{badge} · {}", other.name()),
     }

@@ -15,6 +15,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let groups = bindings::groups();
     let rows: usize = groups.iter().map(|(_, keys)| keys.len() + 1).sum::<usize>() + 3;
     let titles = rows <= area.height as usize;
+    // Tighter still (80×24): the mouse row (no key) goes and the closing
+    // hint moves into the title.
+    let keys: usize = groups.iter().map(|(_, keys)| keys.len()).sum();
+    let tight = !titles && keys + 3 > area.height as usize;
     // The key column is as wide as its widest label.
     let width = (groups.iter())
         .flat_map(|(_, keys)| keys)
@@ -28,13 +32,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             lines.push(Line::styled(group, theme.label()));
         }
         for b in keys {
+            if tight && b.keys.is_empty() {
+                continue;
+            }
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<width$}", b.label), theme.header()),
                 Span::raw(b.help),
             ]));
         }
     }
-    lines.push(Line::styled("Esc or ? closes this help", theme.dim()));
+    if !tight {
+        lines.push(Line::styled("Esc or ? closes this help", theme.dim()));
+    }
     let height = u16::try_from(lines.len())
         .unwrap_or(u16::MAX)
         .saturating_add(2);
@@ -42,7 +51,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
-        .title(" Help · keys ");
+        .title(if tight {
+            " Help · keys · Esc or ? closes this help "
+        } else {
+            " Help · keys "
+        });
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(block), popup);
 }

@@ -1,15 +1,24 @@
-//! The reconnect history of the selected endpoint: a timeline of attempts,
-//! newest first: when, how it ended (close code or handshake status), how
-//! long it stayed up, and the delay chosen before the next try.
+//! The reconnect history of the selected endpoint: on top, when there is
+//! room, a timeline of its attempts on a time axis (open, connecting and
+//! closed lanes, the close code written at each drop); under it the list
+//! of attempts, newest first: when, how it ended (close code or handshake
+//! status), how long it stayed up, and the delay chosen before the next
+//! try.
+
+use std::time::{Duration, SystemTime};
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Color;
+use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use ratatui::widgets::canvas::{Canvas, Line as CanvasLine};
 
 use super::panel_block;
 use crate::app::{App, Panel};
-use crate::model::HistoryEntry;
+use crate::model::uptime::Cell as UptimeCell;
+use crate::model::{HistoryEntry, SessionState};
 use crate::report::short_duration;
 use crate::session::{Closer, FailureKind, Outcome};
 
@@ -30,6 +39,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
     }
     let block = panel_block(app, Panel::History, Line::from(title));
+    let mut inner = block.inner(area);
+    frame.render_widget(block, area);
+    // The timeline on top when there is room for it and something to show.
+    if let Some(s) = s
+        && inner.height >= TIMELINE_ROWS + 3
+        && s.attempts > 0
+    {
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(TIMELINE_ROWS), Constraint::Fill(1)]).areas(inner);
+        timeline(frame, top, app, s);
+        inner = rest;
+    }
     let lines: Vec<Line> = match s {
         Some(s) if !s.history.is_empty() => s
             .history
@@ -40,7 +61,76 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             .collect(),
         _ => vec![Line::styled("no attempt has ended yet", theme.dim())],
     };
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Rows of the timeline: three lanes (open, connecting, closed) and the
+/// time axis.
+const TIMELINE_ROWS: u16 = 4;
+/// The timeline shows at least this much time (and at most an hour).
+const TIMELINE_MIN: Duration = Duration::from_secs(60);
+
+/// Attempts on a time axis: open periods on the top lane, connecting in
+/// the middle, closed and stopped at the bottom, the close code (or
+/// refused status) written at each drop. Segments and drops come from the
+/// model ([`crate::model::SessionState::timeline`]).
+fn timeline(frame: &mut Frame, area: Rect, app: &App, s: &SessionState) {
+    let theme = &app.theme;
+    let now = app.now();
+    // From the oldest attempt kept (within the strip's hour) to now.
+    let oldest = s
+        .history
+        .front()
+        .map(|h| h.record.started)
+        .or(s.attempt_started);
+    let span = oldest
+        .map_or(TIMELINE_MIN, |t| now.duration_since(t).unwrap_or_default())
+        .clamp(TIMELINE_MIN, crate::model::uptime::DEFAULT_SPAN);
+    let segments = s.timeline(now, span);
+    let drops = s.drops(now, span);
+    let secs = span.as_secs_f64();
+    let x =
+        |t: SystemTime| -> f64 { secs - now.duration_since(t).unwrap_or_default().as_secs_f64() };
+    let color = |style: ratatui::style::Style| style.fg.unwrap_or(Color::Reset);
+    let [lanes, axis] =
+        Layout::vertical([Constraint::Length(TIMELINE_ROWS - 1), Constraint::Length(1)])
+            .areas(area);
+    let canvas = Canvas::default()
+        .marker(Marker::HalfBlock)
+        .x_bounds([0.0, secs])
+        .y_bounds([0.0, 3.0])
+        .paint(|ctx| {
+            for seg in &segments {
+                let (y, c) = match seg.state {
+                    UptimeCell::Unknown => continue,
+                    UptimeCell::Open => (2.5, color(theme.good())),
+                    UptimeCell::Connecting => (1.5, color(theme.warn())),
+                    UptimeCell::Closed | UptimeCell::Stopped => (0.5, color(theme.bad())),
+                };
+                ctx.draw(&CanvasLine {
+                    x1: x(seg.start),
+                    y1: y,
+                    x2: x(seg.end),
+                    y2: y,
+                    color: c,
+                });
+            }
+            ctx.layer();
+            for d in &drops {
+                // The code just after the drop, on the connecting lane.
+                ctx.print(x(d.at), 1.5, Line::styled(d.code.clone(), theme.bad()));
+            }
+        });
+    frame.render_widget(canvas, lanes);
+    let left = format!("-{}", short_duration(span));
+    let pad = usize::from(axis.width).saturating_sub(left.chars().count() + 3);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!("{left}{}now", " ".repeat(pad)),
+            theme.dim(),
+        )),
+        axis,
+    );
 }
 
 /// One attempt: `22:01:03 #4 closed 1006 network · up 34s · next in 1.2s`.
@@ -82,7 +172,10 @@ fn entry(app: &App, h: &HistoryEntry) -> Line<'static> {
         None => "no retry".into(),
     };
     Line::from(vec![
-        Span::styled(format!("{} ", super::clock(r.started)), theme.dim()),
+        Span::styled(
+            format!("{} ", super::when(app, r.started, false)),
+            theme.dim(),
+        ),
         Span::raw(format!("#{} ", r.attempt)),
         Span::styled(what, style),
         Span::raw(format!(" · {up} · ")),

@@ -7,6 +7,8 @@
 pub mod detail;
 /// The help popup.
 pub mod help;
+/// Filter matches marked in styled lines.
+pub mod highlight;
 /// The reconnect history.
 pub mod history;
 /// One payload, opened; previews; OSC 52.
@@ -21,12 +23,12 @@ pub mod profiles;
 pub mod sessions;
 /// Colours and `NO_COLOR`.
 pub mod theme;
+/// Times in the local zone, or relative (`T`).
+pub mod time;
 /// The token check and its cross-check.
 pub mod token;
 /// The send composer and the reproduce prompt.
 pub mod tools;
-
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -105,6 +107,28 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         }
         return areas;
     }
+    if app.zoom {
+        // `z`: the focused panel between the header and the footer.
+        let [header, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let mut areas = Areas {
+            header,
+            footer,
+            ..Areas::default()
+        };
+        match app.focus {
+            Panel::Sessions => areas.sessions = body,
+            Panel::Detail => areas.detail = body,
+            Panel::Payloads => areas.payloads = body,
+            Panel::History => areas.history = body,
+            Panel::Token => areas.token = body,
+        }
+        return areas;
+    }
     let [header, sessions, middle, bottom, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(n.clamp(1, 8) + 3),
@@ -134,7 +158,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let areas = layout(area, app);
     sessions::render_header(frame, areas.header, app);
-    sessions::render(frame, areas.sessions, app, areas.compact);
+    if !areas.sessions.is_empty() {
+        sessions::render(frame, areas.sessions, app, areas.compact);
+    }
     if !areas.detail.is_empty() {
         detail::render(frame, areas.detail, app);
     }
@@ -163,10 +189,17 @@ fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let line = if let Some(composer) = &app.composer {
         tools::composer_line(app, composer, area.width)
-    } else if app.filter.editing {
+    } else if app.filter.editing || app.rows.filter.editing || app.popup_search.editing {
+        let (what, filter) = if app.popup_search.editing {
+            (" search /", &app.popup_search)
+        } else if app.rows.filter.editing {
+            (" sessions /", &app.rows.filter)
+        } else {
+            (" filter /", &app.filter)
+        };
         Line::from(vec![
-            Span::styled(" filter /", theme.label()),
-            Span::raw(crate::text_safe::visible(&app.filter.text).into_owned()),
+            Span::styled(what, theme.label()),
+            Span::raw(crate::text_safe::visible(&filter.text).into_owned()),
             Span::styled("▏ Enter keep · Esc clear", theme.dim()),
         ])
     } else if let Some(notice) = &app.notice {
@@ -198,25 +231,7 @@ pub fn panel_block<'a>(app: &App, panel: Panel, title: Line<'a>) -> Block<'a> {
         .title(title)
 }
 
-/// `HH:MM:SS` (UTC) of an instant.
-pub fn clock(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() % 86_400;
-    format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
-}
-
-/// `HH:MM:SS.mmm` (UTC) of an instant.
-pub fn clock_ms(at: SystemTime) -> String {
-    let ms = at
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .subsec_millis();
-    format!("{}.{ms:03}", clock(at))
-}
+pub use time::{clock, clock_ms, when};
 
 /// A rectangle of `width`×`height` centred in `area` (clamped to it).
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -245,14 +260,17 @@ pub fn click(app: &mut App, column: u16, row: u16) {
         let first = areas.sessions.y + if areas.compact { 1 } else { 2 };
         if let Some(i) = row.checked_sub(first) {
             let shown = sessions::rows_visible(areas.sessions, areas.compact);
-            let i = i as usize + sessions::first_visible(app.selected_row(), shown);
             if app.is_crew() {
+                let i = usize::from(i) + sessions::first_visible(app.selected_row(), shown);
                 if let Some((member, id)) = app.session_at_row(i) {
                     app.select(member, id);
                 }
-            } else if i < app.model.sessions.len() {
-                let delta = i as i64 - app.selected as i64;
-                app.move_by(delta);
+            } else {
+                let at = app.shown_row().unwrap_or(0);
+                let i = usize::from(i) + sessions::first_visible(at, shown);
+                if let Some(&index) = app.rows().get(i) {
+                    app.select_index(index);
+                }
             }
         }
     }

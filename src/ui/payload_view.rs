@@ -1,12 +1,10 @@
 //! One payload, opened with Enter: JSON indented and coloured, other text
-//! line by line, binary as a hex dump. Also the one-line preview of the
-//! payloads panel and the OSC 52 sequence `y` copies with.
+//! line by line, binary as a hex dump. Also the OSC 52 sequence `y` copies
+//! with. (The payload list's one-line preview is [`crate::model::preview`].)
 //!
 //! Payloads are untrusted: every piece shown passes through
 //! [`visible`], so an ESC or a bidi override in a message is drawn as a
 //! symbol, never interpreted by the terminal.
-
-use std::borrow::Cow;
 
 use base64::Engine as _;
 use ratatui::Frame;
@@ -19,47 +17,8 @@ use crate::app::App;
 use crate::session::{Payload, PayloadData};
 use crate::text_safe::visible;
 
-/// Bytes of a binary payload shown in its one-line preview.
-const PREVIEW_BYTES: usize = 48;
 /// Lines of a payload shown in the popup (a 16 MiB message stays cheap).
 const MAX_LINES: usize = 5000;
-
-/// The text a filter matches and a preview starts from: the text itself,
-/// or the hex of a binary payload's first bytes.
-pub fn preview_source(payload: &Payload) -> Cow<'_, str> {
-    match &payload.data {
-        PayloadData::Text(t) => Cow::Borrowed(t.as_str()),
-        PayloadData::Binary(b) => Cow::Owned(hex(&b[..b.len().min(PREVIEW_BYTES)])),
-    }
-}
-
-/// One line of at most `width` characters, terminal-safe.
-pub fn preview(payload: &Payload, width: usize) -> String {
-    let source = preview_source(payload);
-    let prefix = if matches!(payload.data, PayloadData::Binary(_)) {
-        "bin "
-    } else {
-        ""
-    };
-    // Cut before making visible: a huge message must not be copied whole.
-    let cut: String = source.chars().take(width.max(1) * 2).collect();
-    let shown = format!("{prefix}{}", visible(&cut));
-    if shown.chars().count() <= width {
-        shown
-    } else {
-        let mut s: String = shown.chars().take(width.saturating_sub(1)).collect();
-        s.push('…');
-        s
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// The OSC 52 "set clipboard" sequence for the payload's raw bytes.
 pub fn osc52(payload: &Payload) -> String {
@@ -112,7 +71,7 @@ pub fn lines(payload: &Payload, theme: &Theme) -> Vec<Line<'static>> {
                     .collect();
                 Line::from(vec![
                     Span::styled(format!("{:08x}  ", i * 16), theme.dim()),
-                    Span::raw(format!("{:<48} ", hex(chunk))),
+                    Span::raw(format!("{:<48} ", crate::model::preview::hex(chunk))),
                     Span::styled(ascii, theme.dim()),
                 ])
             })
@@ -173,20 +132,30 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, payload: &Payload, scrol
         PayloadData::Text(_) => "text",
         PayloadData::Binary(_) => "binary",
     };
+    let search = if app.popup_search.is_active() {
+        format!(" · /{}/ n N", visible(&app.popup_search.text))
+    } else {
+        " · / search".into()
+    };
     let title = format!(
-        " Payload · {} · {} {kind} · Esc close · y copy ",
-        super::clock_ms(payload.at),
+        " Payload · {} · {} {kind} · Esc close · y copy{search} ",
+        super::clock_ms(app, payload.at),
         super::payloads::size(payload.len())
     );
+    let lines: Vec<Line> = lines(payload, theme)
+        .into_iter()
+        .map(|line| {
+            let spans = super::highlight::highlight(line.spans, &app.popup_search, theme.matched());
+            Line::from(spans)
+        })
+        .collect();
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
         .title(title);
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines(payload, theme))
-            .block(block)
-            .scroll((scroll, 0)),
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
         popup,
     );
 }
@@ -201,14 +170,6 @@ mod tests {
             at: SystemTime::UNIX_EPOCH,
             data: PayloadData::Text(s.into()),
         }
-    }
-
-    #[test]
-    fn previews_show_escapes_as_symbols() {
-        let p = text("hi\x1b[2J\u{202e}there");
-        let shown = preview(&p, 80);
-        assert_eq!(shown, "hi␛[2J<U+202E>there");
-        assert_eq!(preview(&text("abcdef"), 4), "abc…");
     }
 
     #[test]
@@ -235,7 +196,6 @@ mod tests {
             "{}",
             shown[1]
         );
-        assert_eq!(preview(&p, 20), "bin 00 01 02 03 04 …");
     }
 
     #[test]

@@ -3,22 +3,27 @@
 //! sticks to the newest; the filter hides what does not match; the count of
 //! messages the ring buffer dropped is in the title.
 //!
-//! Only the rows that fit are looked at, so a ring of 100,000 messages costs
-//! a draw no more than a ring of 20.
+//! The preview (what differs first, the event name before it) is decided
+//! by [`crate::model::preview`]; this file only styles and draws it. Only
+//! the rows that fit are looked at, so a ring of 100,000 messages costs a
+//! draw no more than a ring of 20.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::panel_block;
-use super::payload_view::preview;
+use super::theme::Theme;
 use crate::app::cursor::SCAN_LIMIT;
 use crate::app::{App, Panel};
 use crate::config::ProtocolKind;
-use crate::session::PayloadData;
-use crate::session::protocol::decode::decode;
+use crate::model::preview::{self, PartKind, Preview};
 use crate::text_safe::visible;
+
+/// Panels at least this wide show milliseconds and sizes on each row.
+const WIDE: usize = 60;
 
 /// Draws the payload list of the selected endpoint.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -41,45 +46,84 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     let seqs = window(app, cursor, height);
     let width = inner.width as usize;
-    // A protocol endpoint's messages are shown by event name and payload.
-    let kind = app
-        .active
-        .endpoints
-        .get(app.selected)
-        .map_or(ProtocolKind::Raw, |e| e.protocol.kind);
-    let lines: Vec<Line> = seqs
+    let endpoint = app.active.endpoints.get(app.selected);
+    let kind = endpoint.map_or(ProtocolKind::Raw, |e| e.protocol.kind);
+    let chosen: &[String] = endpoint.map_or(&[], |e| &e.preview);
+    let rows: Vec<_> = seqs
         .into_iter()
-        .filter_map(|seq| {
-            let p = app.payload(seq)?;
-            let head = format!("{} {:>7} ", super::clock_ms(p.at), size(p.len()));
+        .filter_map(|seq| app.payload(seq).map(|p| (seq, p)))
+        .map(|(seq, p)| (seq, p, preview::parse(p, kind)))
+        .collect();
+    // What is the same in every row shown (the recent messages when
+    // following) is said last: the rows then start with what differs.
+    let common = preview::common_fields(rows.iter().map(|(_, _, parsed)| parsed));
+    let wrap = app.zoom;
+    let mut lines: Vec<Line> = rows
+        .iter()
+        .map(|(seq, p, parsed)| {
+            // A narrow panel keeps its room for the message itself.
+            let head = if width >= WIDE {
+                format!("{} {:>7} ", super::when(app, p.at, true), size(p.len()))
+            } else {
+                format!("{} ", super::when(app, p.at, false))
+            };
             let room = width.saturating_sub(head.chars().count());
-            let decoded = match (&p.data, kind) {
-                (_, ProtocolKind::Raw) | (PayloadData::Binary(_), _) => None,
-                (PayloadData::Text(text), kind) => decode(kind, text.as_str()),
+            // Zoomed, a row wraps (up to a few lines) so it reads in full.
+            let room = if wrap {
+                room + width * (ZOOM_LINES - 1)
+            } else {
+                room
             };
-            let mut line = match decoded {
-                Some(d) => {
-                    let event = format!("{} ", visible(&d.event));
-                    let room = room.saturating_sub(event.chars().count());
-                    let data: String = visible(&d.data.to_string()).chars().take(room).collect();
-                    Line::from(vec![
-                        Span::styled(head, theme.dim()),
-                        Span::styled(event, theme.label()),
-                        Span::raw(data),
-                    ])
-                }
-                None => Line::from(vec![
-                    Span::styled(head, theme.dim()),
-                    Span::raw(preview(p, room)),
-                ]),
-            };
-            if seq == cursor && (app.focus == Panel::Payloads || !app.follow) {
+            let shown = preview::preview(parsed, &common, chosen).fit(room);
+            let mut spans = vec![Span::styled(head, theme.dim())];
+            let matched =
+                super::highlight::highlight(styled(shown, theme), &app.filter, theme.matched());
+            spans.extend(matched);
+            let mut line = Line::from(spans);
+            if *seq == cursor && (app.focus == Panel::Payloads || !app.follow) {
                 line = line.style(theme.selected());
             }
-            Some(line)
+            line
         })
         .collect();
+    if wrap {
+        // Rows wrap: keep the newest that fit (the cursor's among them).
+        let at = rows
+            .iter()
+            .position(|(seq, _, _)| *seq == cursor)
+            .unwrap_or(0);
+        let rows_of = |l: &Line| l.width().div_ceil(width.max(1)).max(1);
+        let mut used: usize = lines.iter().map(rows_of).sum();
+        let mut first = 0;
+        while used > height && first < at {
+            used -= rows_of(&lines[first]);
+            first += 1;
+        }
+        lines.drain(..first);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        return;
+    }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Lines a row may take in the zoomed list.
+const ZOOM_LINES: usize = 4;
+
+/// The preview's parts as spans: the event name as a label, field names
+/// dim, fields common to every row dim too.
+fn styled(preview: Preview, theme: &Theme) -> Vec<Span<'static>> {
+    preview
+        .parts
+        .into_iter()
+        .map(|part| {
+            let style = match part.kind {
+                PartKind::Event => theme.label(),
+                PartKind::Key | PartKind::Common => theme.dim(),
+                PartKind::Value | PartKind::Plain => Style::default(),
+            };
+            Span::styled(part.text, style)
+        })
+        .collect()
 }
 
 fn title(app: &App) -> Line<'static> {

@@ -34,7 +34,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     };
     let when = format!(
         " · at {} ({} ago)",
-        super::clock(last.sent_at),
+        super::clock(app, last.sent_at),
         short_duration(app.since(last.sent_at))
     );
     let mut first = vec![Span::styled("probe ", theme.label())];
@@ -108,7 +108,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             |p| {
                 format!(
                     " · last delivery {} ({} ago)",
-                    super::clock(p.sent_at),
+                    super::clock(app, p.sent_at),
                     short_duration(app.since(p.sent_at))
                 )
             },

@@ -9,8 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::panel_block;
-use crate::app::{App, Panel};
-use crate::model::{HealthWord, Lifecycle, SessionState};
+use crate::app::{App, Order, Panel};
+use crate::model::uptime::Cell as UptimeCell;
+use crate::model::{HealthWord, Lifecycle, SessionState, Standing};
 use crate::report::short_duration;
 use crate::session::StopReason;
 use crate::text_safe::visible;
@@ -65,6 +66,13 @@ pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
                 .add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED),
         ));
     }
+    // The zone every time on screen is in, said once.
+    let times = if app.relative_times {
+        "times relative".to_string()
+    } else {
+        format!("times {}", super::time::zone_label(app.zone, app.now()))
+    };
+    spans.push(Span::styled(format!("  {times}"), theme.dim()));
     spans.push(Span::styled("  server ", theme.dim()));
     spans.push(Span::raw(visible(&server).into_owned()));
     let line = Line::from(spans);
@@ -145,28 +153,48 @@ pub fn sparkline(counts: &[u64]) -> String {
 
 /// The columns: header, width, and priority (1 = kept longest when the
 /// terminal is narrow).
-const COLUMNS: [(&str, u16, u8); 8] = [
+const COLUMNS: [(&str, u16, u8); 9] = [
     ("endpoint", 0, 1),
     ("state", 12, 1),
     ("for", 13, 2),
+    ("last 60m", STRIP_MIN, 5),
     ("last", 8, 4),
-    ("rtt", 6, 7),
-    ("msg/s", SPARK_SECONDS + 7, 5),
-    ("↻", 3, 6),
+    ("rtt", 6, 8),
+    ("msg/s", SPARK_SECONDS + 7, 6),
+    ("↻", 3, 7),
     ("retry", 9, 3),
 ];
+
+/// Column index of the uptime strip.
+const STRIP: usize = 3;
+/// Cells of the uptime strip: at least 10 (6-minute slices of the hour),
+/// more when the row has room, up to 60 (a minute each).
+const STRIP_MIN: u16 = 10;
+const STRIP_MAX: u16 = 60;
+
+/// The strip's cells for a row `width` wide showing columns `keep`: the
+/// minimum plus whatever room the columns leave.
+fn strip_cells(width: u16, name_width: u16, keep: &[usize]) -> usize {
+    if !keep.contains(&STRIP) {
+        return 0;
+    }
+    let extra = width.saturating_sub(need(keep, name_width));
+    usize::from(STRIP_MIN.saturating_add(extra).min(STRIP_MAX))
+}
+
+/// Width the columns `keep` take, with one space between them.
+fn need(keep: &[usize], name_width: u16) -> u16 {
+    keep.iter()
+        .map(|&i| if i == 0 { name_width } else { COLUMNS[i].1 })
+        .sum::<u16>()
+        + u16::try_from(keep.len().saturating_sub(1)).unwrap_or(u16::MAX)
+}
 
 /// Indexes of the columns that fit in `width`, dropping the least
 /// important first, so the countdown survives at 80 columns.
 fn columns_that_fit(width: u16, name_width: u16) -> Vec<usize> {
     let mut keep: Vec<usize> = (0..COLUMNS.len()).collect();
-    let need = |keep: &[usize]| -> u16 {
-        keep.iter()
-            .map(|&i| if i == 0 { name_width } else { COLUMNS[i].1 })
-            .sum::<u16>()
-            + u16::try_from(keep.len().saturating_sub(1)).unwrap_or(u16::MAX)
-    };
-    while need(&keep) > width && keep.len() > 2 {
+    while need(&keep, name_width) > width && keep.len() > 2 {
         let drop = keep
             .iter()
             .enumerate()
@@ -188,6 +216,7 @@ fn row<'a>(
     i: usize,
     s: &'a SessionState,
     keep: &[usize],
+    cells: usize,
 ) -> Row<'a> {
     let theme = &app.theme;
     let counts = views
@@ -213,6 +242,7 @@ fn row<'a>(
         Cell::from(visible(&s.name).into_owned()),
         Cell::from(Span::styled(session_badge(s), theme.badge(&s.lifecycle))),
         Cell::from(status(app, s)),
+        Cell::from(strip(app, s, cells)),
         Cell::from(close),
         Cell::from(rtt),
         Cell::from(Line::from(vec![
@@ -226,6 +256,28 @@ fn row<'a>(
     Row::new(cells.collect::<Vec<_>>())
 }
 
+/// The uptime strip: the last hour's slices (decided by the model),
+/// oldest left, one character each, coloured by state (and shaped, for
+/// `NO_COLOR`): open `█`, connecting `▒`, closed `░`, stopped `×`.
+fn strip(app: &App, s: &SessionState, cells: usize) -> Line<'static> {
+    let theme = &app.theme;
+    if cells == 0 {
+        return Line::default();
+    }
+    let cells = s.uptime_strip(app.now(), crate::model::uptime::DEFAULT_SPAN, cells);
+    let spans: Vec<Span> = cells
+        .into_iter()
+        .map(|c| match c {
+            UptimeCell::Unknown => Span::styled(" ", theme.dim()),
+            UptimeCell::Open => Span::styled("█", theme.good()),
+            UptimeCell::Connecting => Span::styled("▒", theme.warn()),
+            UptimeCell::Closed => Span::styled("░", theme.bad()),
+            UptimeCell::Stopped => Span::styled("×", theme.bad()),
+        })
+        .collect();
+    Line::from(spans)
+}
+
 /// Session rows that fit in `area` (under the border and the header row).
 pub fn rows_visible(area: Rect, compact: bool) -> usize {
     let chrome = if compact { 1 } else { 3 };
@@ -236,6 +288,43 @@ pub fn rows_visible(area: Rect, compact: bool) -> usize {
 /// selected row in view.
 pub fn first_visible(selected: usize, rows_visible: usize) -> usize {
     (selected + 1).saturating_sub(rows_visible.max(1))
+}
+
+/// `Sessions · 997 open · 2 retrying · 1 stopped · trouble first · /1006/ 3
+/// shown`: the counts by standing (decided by the model), then the order
+/// and filter when they are not the plain ones.
+fn title(app: &App) -> Line<'static> {
+    let theme = &app.theme;
+    let counts = app.model.standing_counts(app.now());
+    let mut spans = vec![Span::raw(format!(" {} · ", Panel::Sessions.title()))];
+    let line = counts.line();
+    let trouble =
+        counts.get(Standing::Open) + counts.get(Standing::Connecting) < app.model.sessions.len();
+    if line.is_empty() {
+        spans.push(Span::raw("no endpoints"));
+    } else if trouble {
+        spans.push(Span::styled(line, theme.warn()));
+    } else {
+        spans.push(Span::raw(line));
+    }
+    if app.rows.order != Order::Configured {
+        spans.push(Span::styled(
+            format!(" · {}", app.rows.order.label()),
+            theme.label(),
+        ));
+    }
+    if app.rows.filter.is_active() {
+        spans.push(Span::styled(
+            format!(
+                " · /{}/ {} shown",
+                visible(&app.rows.filter.text),
+                app.rows().len()
+            ),
+            theme.label(),
+        ));
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
 }
 
 /// The sessions list (bordered in the full layout, bare in the compact one).
@@ -256,19 +345,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let name_width = u16::try_from(name_width).unwrap_or(24);
     let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
     let keep = columns_that_fit(inner, name_width);
+    let cells = strip_cells(inner, name_width, &keep);
     // Only the rows that fit are built: a thousand sessions cost a
     // screenful of rows per frame, not a thousand.
     let visible_rows = rows_visible(area, compact);
-    let first = first_visible(app.selected, visible_rows);
+    let first = first_visible(app.shown_row().unwrap_or(0), visible_rows);
     let rows: Vec<Row> = app
-        .model
-        .sessions
+        .rows()
         .iter()
-        .enumerate()
         .skip(first)
         .take(visible_rows)
+        .filter_map(|&i| app.model.sessions.get(i).map(|s| (i, s)))
         .map(|(i, s)| {
-            let r = row(app, &app.views, i, s, &keep);
+            let r = row(app, &app.views, i, s, &keep, cells);
             if i == app.selected {
                 r.style(theme.selected())
             } else {
@@ -280,14 +369,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let widths = keep.iter().map(|&k| match k {
         0 => Constraint::Length(name_width),
         k if k == COLUMNS.len() - 1 => Constraint::Fill(1),
+        STRIP => Constraint::Length(u16::try_from(cells).unwrap_or(STRIP_MAX)),
         k => Constraint::Length(COLUMNS[k].1),
     });
     let mut table = Table::new(rows, widths).header(header).column_spacing(1);
     if !compact {
-        let n = app.model.sessions.len();
-        let plural = if n == 1 { "" } else { "s" };
-        let title = format!(" {} · {n} endpoint{plural} ", Panel::Sessions.title());
-        table = table.block(panel_block(app, Panel::Sessions, Line::from(title)));
+        table = table.block(panel_block(app, Panel::Sessions, title(app)));
     }
     frame.render_widget(table, area);
 }
@@ -376,6 +463,7 @@ fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let name_width = u16::try_from(name_width).unwrap_or(28);
     let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
     let keep = columns_that_fit(inner, name_width);
+    let strip = strip_cells(inner, name_width, &keep);
     let entries: Vec<Entry> = (members.iter().enumerate())
         .flat_map(|(k, m)| {
             std::iter::once(Entry::Profile(k))
@@ -438,7 +526,7 @@ fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
             Entry::Session(k, i) => {
                 let m = &members[k];
                 let s = &m.model.sessions[i];
-                let r = row(app, m.views, i, s, &keep);
+                let r = row(app, m.views, i, s, &keep, strip);
                 if m.focused && i == app.selected {
                     r.style(theme.selected())
                 } else {
@@ -451,13 +539,14 @@ fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let widths = keep.iter().map(|&k| match k {
         0 => Constraint::Length(name_width),
         k if k == COLUMNS.len() - 1 => Constraint::Fill(1),
+        STRIP => Constraint::Length(u16::try_from(strip).unwrap_or(STRIP_MAX)),
         k => Constraint::Length(COLUMNS[k].1),
     });
     let mut table = Table::new(rows, widths).header(header).column_spacing(1);
     if !compact {
         let n: usize = members.iter().map(|m| m.model.sessions.len()).sum();
         let title = format!(
-            " {} · {} profiles, {n} endpoints · o next profile ",
+            " {} · {} profiles, {n} endpoints · O next profile ",
             Panel::Sessions.title(),
             members.len()
         );
@@ -512,10 +601,10 @@ mod tests {
 
     #[test]
     fn narrow_terminals_drop_rtt_first_and_keep_the_countdown() {
-        assert_eq!(columns_that_fit(200, 13).len(), 8);
+        assert_eq!(columns_that_fit(200, 13).len(), 9);
         let at_80 = columns_that_fit(78, 13);
-        assert!(at_80.contains(&7), "{at_80:?}");
-        assert!(!at_80.contains(&4), "{at_80:?}");
+        assert!(at_80.contains(&8), "{at_80:?}");
+        assert!(!at_80.contains(&5), "{at_80:?}");
         assert_eq!(columns_that_fit(30, 13), [0, 1]);
     }
 

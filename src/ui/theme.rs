@@ -83,6 +83,15 @@ impl Theme {
         Style::new().add_modifier(Modifier::REVERSED)
     }
 
+    /// Text matching the filter or the popup's search.
+    pub fn matched(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Black).bg(Color::Yellow)
+        } else {
+            Style::new().add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+        }
+    }
+
     /// The header bar.
     pub fn header(&self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)

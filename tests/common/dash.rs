@@ -46,6 +46,23 @@ pub fn detached(name: &str, now: SystemTime) -> (App, mpsc::Sender<Event>) {
     let active = config.profiles[live].activate().expect("activate");
     let (mut app, tx) = App::detached(config, live, active);
     app.clock = Clock::Fixed(now);
+    app.zone = wsmon::ui::time::Zone::utc();
+    app.theme = Theme { color: false };
+    (app, tx)
+}
+
+/// [`detached`] on profile `name` of a profiles file given as text.
+pub fn detached_from(text: &str, name: &str, now: SystemTime) -> (App, mpsc::Sender<Event>) {
+    let config = wsmon::config::validate::parse(Path::new("<test>"), text).expect("profiles parse");
+    let live = config
+        .profiles
+        .iter()
+        .position(|p| p.name == name)
+        .expect("profile");
+    let active = config.profiles[live].activate().expect("activate");
+    let (mut app, tx) = App::detached(config, live, active);
+    app.clock = Clock::Fixed(now);
+    app.zone = wsmon::ui::time::Zone::utc();
     app.theme = Theme { color: false };
     (app, tx)
 }

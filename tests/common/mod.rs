@@ -53,6 +53,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
                 subprotocols: vec![],
                 heartbeat: settings.heartbeat,
                 protocol: Default::default(),
+                preview: vec![],
                 expect: Default::default(),
             }
         })

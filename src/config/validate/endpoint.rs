@@ -220,6 +220,7 @@ impl Validator<'_> {
         if uses_token.is_none() {
             uses_token = protocol_token;
         }
+        let preview = self.preview_fields(raw, profile, &field);
         let expect = self.expectations(raw, profile, &field);
         let template = EndpointTemplate {
             name,
@@ -228,6 +229,7 @@ impl Validator<'_> {
             subprotocols,
             heartbeat,
             protocol,
+            preview,
             expect,
         };
         let shared = profile.is_none();
@@ -239,6 +241,27 @@ impl Validator<'_> {
             uses_token,
             url_ok,
         }
+    }
+
+    /// `preview = ["title", "data.level"]`: dotted paths, no empty part.
+    fn preview_fields(
+        &mut self,
+        raw: &RawEndpoint,
+        profile: Option<&str>,
+        field: &str,
+    ) -> Vec<String> {
+        let mut out = Vec::with_capacity(raw.preview.len());
+        for (j, path) in raw.preview.iter().enumerate() {
+            if path.get_ref().split('.').any(str::is_empty) {
+                let message = format!("`{}` is not a field path", path.get_ref());
+                let help = r#"a JSON field name, dotted for nested ones: "title", "data.level""#;
+                let field = format!("{field}.preview[{j}]");
+                self.report(Some(path.span().start), profile, &field, message, help);
+                continue;
+            }
+            out.push(path.get_ref().clone());
+        }
+        out
     }
 
     /// Checks the placeholders of a URL or header template; `None` if bad.

@@ -199,6 +199,47 @@ fn browser_mode_expects_no_pong() {
     assert_eq!(m.health(at(600)).word, HealthWord::Healthy);
 }
 
+#[test]
+fn standings_are_counted_open_first_and_churn_is_its_own() {
+    let p = profile(&["a", "b", "c", "d"], "");
+    let mut m = Model::new(&p);
+    assert_eq!(m.standing_counts(at(0)).line(), "4 connecting");
+    open(&mut m, 0, 1, 0);
+    open(&mut m, 1, 1, 0);
+    // b: two drops in the window, open again: churning.
+    drop_1011(&mut m, 1, 1, 0, 5);
+    open(&mut m, 1, 2, 5);
+    drop_1011(&mut m, 1, 2, 5, 10);
+    open(&mut m, 1, 3, 10);
+    // c: waiting for its retry; d: stopped.
+    drop_1011(&mut m, 2, 1, 0, 3);
+    m.apply(&ev(
+        2,
+        SessionEvent::RetryScheduled {
+            attempt: 2,
+            delay: Duration::from_secs(2),
+            at: at(3),
+        },
+    ));
+    m.apply(&ev(
+        3,
+        SessionEvent::Stopped {
+            why: StopReason::Paused,
+            at: at(4),
+        },
+    ));
+    let counts = m.standing_counts(at(11));
+    assert_eq!(
+        counts.line(),
+        "1 open · 1 churning · 1 retrying · 1 stopped"
+    );
+    assert_eq!(m.sessions[2].last_change(), Some(at(3)));
+    assert_eq!(m.sessions[1].last_change(), Some(at(10)));
+    // Once the drops leave the window, b is just open.
+    assert_eq!(m.standing_counts(at(400)).get(Standing::Open), 2);
+    assert!(Standing::Stopped < Standing::Churning && Standing::Churning < Standing::Open);
+}
+
 /// `expect_message_within`: an open socket silent for longer is DEGRADED,
 /// and a message ends it; a broken `[[endpoints.expect]]` rule too.
 #[test]
@@ -217,6 +258,9 @@ fn a_silent_socket_and_a_broken_rule_degrade() {
         "{:?}",
         h.reasons
     );
+    // The sessions list counts it apart and sorts it with the trouble.
+    assert_eq!(model.standing_counts(at(100)).line(), "1 open");
+    assert_eq!(model.standing_counts(at(133)).line(), "1 silent");
     let message = |t: u64, body: &str| {
         ev(
             0,
