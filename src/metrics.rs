@@ -246,7 +246,7 @@ impl Metrics {
             return;
         };
         match event {
-            Event::ServerLog(_) => {}
+            Event::ServerLog(_) | Event::Login(_) => {}
             Event::Session { endpoint, event } => {
                 let Some(labels) = live.1.get(*endpoint) else {
                     return;

@@ -48,7 +48,7 @@ impl App {
                     self.retry_auth_stops();
                 }
             }
-            Event::Session { .. } | Event::Probe(_) | Event::ServerLog(_) => {}
+            Event::Session { .. } | Event::Probe(_) | Event::ServerLog(_) | Event::Login(_) => {}
         }
         if let Some(metrics) = &self.metrics {
             metrics.apply(event);

@@ -36,8 +36,76 @@ impl Profile {
     /// Resolves the token (reading the environment or running
     /// `token_command`) and renders the endpoints.
     pub fn activate(&self) -> Result<ActiveProfile, ConfigError> {
+        if let Some(login) = &self.login {
+            let login = super::login::ActiveLogin::resolve(self, login, |n| std::env::var_os(n))?;
+            return self.activate_pending(login);
+        }
         let token = self.resolve_token(|name| std::env::var_os(name))?;
         self.activate_with(token)
+    }
+
+    /// A profile that logs in, before its login: rendered with
+    /// [`PENDING_TOKEN`] so its templates are checked now (exit 2 before
+    /// any UI), and with the login attached. Sessions wait for the login's
+    /// first credential and never dial this rendering.
+    pub fn activate_pending(
+        &self,
+        login: super::login::ActiveLogin,
+    ) -> Result<ActiveProfile, ConfigError> {
+        let mut active = self.activate_with(Some(Secret::new(PENDING_TOKEN)))?;
+        learn_login_secrets(&mut active.redactor, &login);
+        active.login = Some(std::sync::Arc::new(login));
+        Ok(active)
+    }
+
+    /// The profile rendered with what its login obtained: `{token}` filled
+    /// with the obtained token; for a Django session, its cookies in a
+    /// `Cookie` header (and the site's own `Origin`, unless the endpoint
+    /// sets one) on every handshake. `old` are earlier secrets of this
+    /// login, still redacted (a server may echo an expired token).
+    pub fn render_logged_in(
+        &self,
+        login: std::sync::Arc<super::login::ActiveLogin>,
+        obtained: &super::login::Obtained,
+        old: &[Secret],
+    ) -> Result<ActiveProfile, ConfigError> {
+        let mut active = self.activate_with(Some(obtained.token.clone()))?;
+        learn_login_secrets(&mut active.redactor, &login);
+        for secret in old {
+            active.redactor.add(secret.expose());
+        }
+        if let Some(cookie) = &obtained.cookie {
+            active.redactor.add(cookie.session.expose());
+            if let Some(csrf) = &cookie.csrf {
+                active.redactor.add(csrf.expose());
+            }
+            let header = cookie.header();
+            for endpoint in &mut active.endpoints {
+                let has = |headers: &[(String, Secret)], name: &str| {
+                    headers
+                        .iter()
+                        .position(|(h, _)| h.eq_ignore_ascii_case(name))
+                };
+                match has(&endpoint.headers, "cookie") {
+                    Some(i) => {
+                        let joined = format!("{}; {header}", endpoint.headers[i].1.expose());
+                        endpoint.headers[i].1 = Secret::new(joined);
+                    }
+                    None => endpoint
+                        .headers
+                        .push(("Cookie".into(), Secret::new(header.clone()))),
+                }
+                if has(&endpoint.headers, "origin").is_none() {
+                    endpoint
+                        .headers
+                        .push(("Origin".into(), Secret::new(cookie.origin.clone())));
+                }
+            }
+            active.session_cookie = Some(cookie.clone());
+        }
+        crate::secret::register(&active.redactor);
+        active.login = Some(login);
+        Ok(active)
     }
 
     /// The token from the profile's source. `env` looks up environment
@@ -174,6 +242,8 @@ impl Profile {
             timeout: p.timeout,
         });
         Ok(ActiveProfile {
+            login: None,
+            session_cookie: None,
             server_log: self.server_log.clone(),
             probe,
             tls,
@@ -191,6 +261,21 @@ impl Profile {
             proxy,
         })
     }
+}
+
+/// What `{token}` holds in a login profile before its first login: never
+/// dialled (sessions wait for the login), only rendered to check templates.
+pub const PENDING_TOKEN: &str = "wsmon-login-pending";
+
+/// The login's password and client secret, redacted wherever they appear.
+fn learn_login_secrets(redactor: &mut Redactor, login: &super::login::ActiveLogin) {
+    for secret in [&login.password, &login.client_secret]
+        .into_iter()
+        .flatten()
+    {
+        redactor.add(secret.expose());
+    }
+    crate::secret::register(redactor);
 }
 
 /// `{server}`: the REST base without a trailing slash.
@@ -250,7 +335,7 @@ pub fn fill_text(template: &str, server: &Url, token: Option<&str>) -> Result<St
 
 /// Runs `token_command` without a shell. The token is the first line of its
 /// trimmed stdout (the `pass show` convention: more lines may follow).
-fn run_token_command(argv: &[String]) -> Result<Secret, String> {
+pub(crate) fn run_token_command(argv: &[String]) -> Result<Secret, String> {
     let Some((program, args)) = argv.split_first() else {
         return Err("token_command is empty".into());
     };

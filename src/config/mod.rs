@@ -13,6 +13,7 @@ pub mod activate;
 pub mod error;
 pub mod file;
 pub mod listing;
+pub mod login;
 pub mod paths;
 pub mod protocol;
 pub mod validate;
@@ -181,6 +182,8 @@ pub struct Profile {
     pub proxy: Option<Secret>,
     /// Where the server's log comes from (`server_log`/`server_log_command`).
     pub server_log: Option<ServerLogSource>,
+    /// `[profiles.NAME.login]`: the token is obtained by logging in.
+    pub login: Option<login::Login>,
 }
 
 /// Where wsmon reads the server's log from.
@@ -245,6 +248,12 @@ pub struct ActiveProfile {
     pub proxy: crate::proxy::Proxies,
     /// Where the server's log comes from, if the profile says.
     pub server_log: Option<ServerLogSource>,
+    /// The profile logs in (`[profiles.NAME.login]`): the session layer
+    /// obtains the token and renders the profile again with it.
+    pub login: Option<std::sync::Arc<login::ActiveLogin>>,
+    /// django_session: the cookies sent on handshakes and REST calls
+    /// instead of `Authorization`.
+    pub session_cookie: Option<login::SessionCookie>,
 }
 
 /// A probe ready to run: `url` and `body` still hold `{nonce}`.

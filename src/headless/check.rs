@@ -65,6 +65,10 @@ pub struct Report {
     /// The model's health word and its reasons.
     pub health: Health,
     pub token_check: Option<Value>,
+    /// The profile's last login or token refresh
+    /// ([`super::login_json::login_value`]); absent without a login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<Value>,
     pub endpoints: Vec<EndpointReport>,
     /// With `--probe`: the delivery probe's result (see
     /// [`super::event_json::probe_value`]); `null` when none finished.
@@ -158,7 +162,9 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
                 .sessions
                 .iter()
                 .all(|s| matches!(s.lifecycle, crate::model::Lifecycle::Stopped { .. }));
-            let token_done = !wait_for_token || model.token_check.is_some();
+            // A failed login means no token check is coming.
+            let login_failed = model.login.as_ref().is_some_and(|l| !l.ok());
+            let token_done = !wait_for_token || model.token_check.is_some() || login_failed;
             if sessions_done && token_done {
                 break;
             }
@@ -286,6 +292,14 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         served_by: report::served_by(model, index).cloned(),
                     };
                 }
+                let diagnosis = match super::login_json::not_dialled(model) {
+                    Some(diagnosis) => diagnosis,
+                    None => Diagnosis::new(
+                        DiagnosisKind::ConnectTimeout,
+                        "The attempt did not finish in time.".into(),
+                        vec!["Raise --timeout, or check that the server answers at all.".into()],
+                    ),
+                };
                 return EndpointReport {
                     name: endpoint.name.clone(),
                     url: endpoint.shown_url.clone(),
@@ -297,11 +311,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     close_reason: None,
                     latency_ms: None,
                     answered_by: None,
-                    diagnosis: Diagnosis::new(
-                        DiagnosisKind::ConnectTimeout,
-                        "The attempt did not finish in time.".into(),
-                        vec!["Raise --timeout, or check that the server answers at all.".into()],
-                    ),
+                    diagnosis,
                     warnings,
                     served_by: report::served_by(model, index).cloned(),
                 };
@@ -376,6 +386,10 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
             .token_check
             .as_ref()
             .map(|t| token_check_value(t, false)),
+        login: model
+            .login
+            .as_ref()
+            .map(|l| super::login_json::login_value(l, false)),
         endpoints,
         probe: None,
     }
@@ -407,6 +421,9 @@ pub fn to_text(report: &Report) -> String {
         )
     };
     let _ = writeln!(out, "profile {}: {health}", report.profile);
+    if let Some(login) = &report.login {
+        let _ = writeln!(out, "{}", super::login_json::login_text(login));
+    }
     match &report.token_check {
         None => {
             let _ = writeln!(out, "token check: not configured (no token_check path)");

@@ -397,7 +397,7 @@ fn now() -> Ts {
     Ts(SystemTime::now())
 }
 
-fn push_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
+pub(crate) fn push_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
     let start = out.len();
     if serde_json::to_writer(&mut *out, value).is_err() {
         out.truncate(start);

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod event_json;
+pub mod login_json;
 pub mod send;
 pub mod tail;
 pub mod watch;

@@ -183,6 +183,12 @@ impl State<'_> {
                     let done = self.write_now(event);
                     return done || self.release();
                 }
+                // A login goes out at once; a failed one means no token
+                // check is coming (it waits for the login).
+                Event::Login(result) => {
+                    let done = self.write_now(event);
+                    return done || (!result.ok() && self.release());
+                }
                 _ if held.len() < HOLD_MAX => {
                     held.push(event.clone());
                     return false;
@@ -217,6 +223,7 @@ impl State<'_> {
                 self.token_check = Some(result.clone());
             }
             Event::Probe(result) => event_json::probe_line(&mut self.buf, self.profile, result),
+            Event::Login(result) => super::login_json::login_line(&mut self.buf, result),
             Event::Session { endpoint, event } => {
                 if let SessionEvent::Messages(batch) = event {
                     let ep = self.profile.endpoints.get(*endpoint);

@@ -234,6 +234,10 @@ pub struct Model {
     pub profile: String,
     pub sessions: Vec<SessionState>,
     pub token_check: Option<TokenCheckResult>,
+    /// The latest login or token refresh (`[profiles.NAME.login]`).
+    pub login: Option<crate::session::login::LoginResult>,
+    /// The profile logs in.
+    pub login_configured: bool,
     /// The latest delivery probe results, newest last (at most [`PROBES_CAP`]).
     pub probes: VecDeque<ProbeResult>,
     /// Bytes held by all payload rings together.
@@ -276,6 +280,8 @@ impl Model {
                 })
                 .collect(),
             token_check: None,
+            login: None,
+            login_configured: profile.login.is_some(),
             probes: VecDeque::new(),
             payload_bytes: 0,
             payload_cap,
@@ -324,6 +330,7 @@ impl Model {
                 }
             }
             Event::TokenCheck(result) => self.token_check = Some(result.clone()),
+            Event::Login(result) => self.login = Some(result.clone()),
             Event::ServerLog(lines) => {
                 for line in lines {
                     if self.server_log.len() == SERVER_LOG_CAP {

@@ -7,6 +7,7 @@ pub mod dial;
 pub mod events;
 pub mod handshake;
 pub mod heartbeat;
+pub mod login;
 pub mod open;
 pub mod policy;
 pub mod probe;

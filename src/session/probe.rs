@@ -198,13 +198,9 @@ pub async fn run_once(
     let url = probe.url.replace(crate::config::NONCE, &nonce);
     let method =
         reqwest::Method::from_bytes(probe.method.as_bytes()).unwrap_or(reqwest::Method::POST);
-    let mut request = client.request(method, url).timeout(probe.timeout);
-    if let Some(token) = &profile.token {
-        request = request.header(
-            reqwest::header::AUTHORIZATION,
-            format!("{} {}", profile.auth_scheme, token.expose()),
-        );
-    }
+    let safe = method.is_safe();
+    let request = client.request(method, url).timeout(probe.timeout);
+    let mut request = crate::token_check::authorize(request, profile, !safe);
     if let Some(body) = &probe.body {
         let body = body.replace(crate::config::NONCE, &nonce);
         let json = body.trim_start().starts_with(['{', '[']);
@@ -258,6 +254,7 @@ pub async fn run_once(
 /// or nobody listens.
 pub async fn run(
     profile: std::sync::Arc<ActiveProfile>,
+    login: Option<super::login::LoginLink>,
     events: tokio::sync::mpsc::Sender<super::Event>,
     matcher: std::sync::Arc<Matcher>,
     poke: std::sync::Arc<Notify>,
@@ -293,11 +290,17 @@ pub async fn run(
             _ = sleep => {}
         }
         first = false;
+        // The newest login's credentials, when the profile logs in.
+        let current = login
+            .as_ref()
+            .and_then(|l| l.current())
+            .unwrap_or_else(|| profile.clone());
         let started = Instant::now();
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
-            result = run_once(&client, &probe, &profile, &matcher) => result,
+            // The newest login's credentials, when the profile logs in.
+            result = run_once(&client, &probe, &current, &matcher) => result,
         };
         match &result.outcome {
             ProbeOutcome::Delivered { latency, endpoint } => tracing::info!(

@@ -71,27 +71,53 @@ pub struct Wiring {
     pub probe: std::sync::Arc<super::probe::Matcher>,
     /// Shared by the profile's sessions: see [`MAX_CONNECTING`].
     pub connecting: std::sync::Arc<Semaphore>,
+    /// The profile's login, when it logs in: the session dials with the
+    /// newest credential and asks for a new one when refused.
+    pub login: Option<super::login::LoginLink>,
 }
 
+/// Auth refusals in a row that a session answers by asking its login
+/// for a new token and reconnecting (not stopping). A socket that opens
+/// resets the count; a fresh token refused twice is a real refusal.
+const RENEWALS: u32 = 2;
+
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
-pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
+pub async fn run(mut spec: SessionSpec, mut wiring: Wiring) {
     let mut backoff = Backoff::new(&spec.settings);
     let mut lookups = super::served_by::Budget::default();
     let mut attempt: u32 = 0;
-    // Whether the endpoint ever answered 101: a 404 after that is a
-    // deploy in progress, not a wrong path (see policy::after).
-    let mut opened_before = false;
+    // How often the endpoint answered 101: a 404 after one is a deploy
+    // in progress, not a wrong path (see policy::after).
+    let mut opens: u32 = 0;
+    let mut renewals = 0;
     loop {
+        let used = match credential(&mut spec, &mut wiring).await {
+            Credential::Cancelled => {
+                stop(&spec, &wiring, StopReason::Cancelled).await;
+                return;
+            }
+            // A one-shot check whose login failed: nothing to dial with.
+            Credential::LoginFailed => {
+                stop(&spec, &wiring, StopReason::Finished).await;
+                return;
+            }
+            Credential::Version(v) => Some(v),
+            Credential::NoLogin => None,
+        };
         attempt += 1;
+        let opens_before = opens;
         let next = one_attempt(
             &spec,
             &mut wiring,
             attempt,
             &mut backoff,
-            &mut opened_before,
+            &mut opens,
             &mut lookups,
         )
         .await;
+        if opens > opens_before {
+            renewals = 0;
+        }
         let Some(next) = next else {
             stop(&spec, &wiring, StopReason::Cancelled).await;
             return;
@@ -109,7 +135,20 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
                 })
                 .await
             }
-            Decision::StopAuth(detail) => {
+            Decision::StopAuth(detail) => 'auth: {
+                // A login renews the token instead: reconnect with a new
+                // one, no stop (a JWT that expired, a session cookie the
+                // server dropped).
+                if let Some(version) = used
+                    && renewals < RENEWALS
+                {
+                    renewals += 1;
+                    match renewed(&spec, &mut wiring, version).await {
+                        Some(true) => break 'auth true,
+                        None => break 'auth false,
+                        Some(false) => {}
+                    }
+                }
                 stop(&spec, &wiring, StopReason::AuthRejected { detail }).await;
                 wiring.token_check.notify_one();
                 wait_for(&spec, &mut wiring, |c| *c != Command::Pause).await
@@ -140,6 +179,91 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
     }
 }
 
+/// What a session dials with (see [`credential`]).
+enum Credential {
+    /// The profile does not log in: the endpoint as activated.
+    NoLogin,
+    /// The endpoint rendered with the login's credential number `n`.
+    Version(u64),
+    /// One-shot mode and the login failed.
+    LoginFailed,
+    Cancelled,
+}
+
+/// With a login, waits for its credential and takes this endpoint as
+/// rendered with the newest one (URL, headers, protocol texts) and the
+/// redactor that knows it. Until the first login succeeds the session
+/// does not dial (its token would be a placeholder).
+async fn credential(spec: &mut SessionSpec, wiring: &mut Wiring) -> Credential {
+    let Some(mut link) = wiring.login.take() else {
+        return Credential::NoLogin;
+    };
+    let got = loop {
+        let state = link.state.borrow_and_update().clone();
+        match state {
+            super::login::LoginState::Ready { profile, version } => {
+                if let Some(endpoint) = profile.endpoints.get(spec.id) {
+                    spec.endpoint = endpoint.clone();
+                }
+                spec.redactor = profile.redactor.clone();
+                break Credential::Version(version);
+            }
+            super::login::LoginState::Failed { .. } if matches!(spec.mode, Mode::Once { .. }) => {
+                break Credential::LoginFailed;
+            }
+            _ => {}
+        }
+        tokio::select! {
+            biased;
+            _ = wiring.cancel.cancelled() => break Credential::Cancelled,
+            changed = link.state.changed() => if changed.is_err() {
+                break Credential::Cancelled;
+            },
+            command = wiring.commands.recv() => match command {
+                None => break Credential::Cancelled,
+                Some(Command::Send(text)) => not_open(spec, wiring, &text).await,
+                // A person asking to reconnect also asks for a login.
+                Some(Command::ReconnectNow | Command::Resume) => link.renew.notify_one(),
+                Some(_) => {}
+            },
+        }
+    };
+    wiring.login = Some(link);
+    got
+}
+
+/// After an auth refusal with credential `used`: asks the login for a new
+/// one and waits for it. `Some(true)`: a newer credential is there;
+/// `Some(false)`: the login failed (or took longer than a connect
+/// timeout twice over); `None`: cancelled.
+async fn renewed(spec: &SessionSpec, wiring: &mut Wiring, used: u64) -> Option<bool> {
+    let link = wiring.login.as_mut()?;
+    let newer = |state: &super::login::LoginState| match state {
+        super::login::LoginState::Ready { version, .. } if *version > used => Some(true),
+        super::login::LoginState::Failed { .. } => Some(false),
+        _ => None,
+    };
+    if let Some(got) = newer(&link.state.borrow_and_update()) {
+        return Some(got);
+    }
+    link.renew.notify_one();
+    let deadline = tokio::time::sleep(spec.settings.connect_timeout * 2);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            biased;
+            _ = wiring.cancel.cancelled() => return None,
+            changed = link.state.changed() => {
+                changed.ok()?;
+                if let Some(got) = newer(&link.state.borrow_and_update()) {
+                    return Some(got);
+                }
+            }
+            _ = &mut deadline => return Some(false),
+        }
+    }
+}
+
 /// What to do once an attempt is over.
 enum Decision {
     Now,
@@ -158,7 +282,7 @@ async fn one_attempt(
     wiring: &mut Wiring,
     attempt: u32,
     backoff: &mut Backoff,
-    opened_before: &mut bool,
+    opens: &mut u32,
     lookups: &mut super::served_by::Budget,
 ) -> Option<Decision> {
     let started = SystemTime::now();
@@ -207,7 +331,7 @@ async fn one_attempt(
         }
         Ok(mut connected) => {
             super::scrub::handshake(&mut connected.info, &spec.redactor);
-            *opened_before = true;
+            *opens += 1;
             let latency = connected.info.latency;
             let subprotocol = connected.info.subprotocol.clone();
             let at = connected.opened_at;
@@ -269,7 +393,7 @@ async fn one_attempt(
         Ok(Next::Pause) => Some(Decision::Pause),
         // Only ever paired with a refusal (above).
         Ok(Next::StopAuth | Next::StopRefused) => Some(Decision::Pause),
-        Ok(Next::Policy) => Some(match policy::after(&record, *opened_before) {
+        Ok(Next::Policy) => Some(match policy::after(&record, *opens > 0) {
             After::StopAuth(detail) => Decision::StopAuth(detail),
             After::StopRefused(detail) => Decision::StopRefused(detail),
             After::Retry(hint) => Decision::After(backoff.next_delay(hint)),
@@ -342,7 +466,7 @@ async fn sleep_or_command(spec: &SessionSpec, wiring: &mut Wiring, delay: Durati
                     stop(spec, wiring, StopReason::Paused).await;
                     return wait_for(spec, wiring, |c| matches!(c, Command::Resume | Command::ReconnectNow)).await;
                 }
-                Some(Command::Resume | Command::TokenNowValid | Command::EndHold) => {}
+                Some(Command::Resume | Command::TokenNowValid | Command::EndHold | Command::NewToken) => {}
             },
             _ = &mut sleep => return true,
         }
@@ -444,6 +568,7 @@ mod tests {
             token_check: Arc::new(Notify::new()),
             probe: Arc::default(),
             connecting: connecting_limit(),
+            login: None,
         };
         (wiring, commands_tx, events_rx)
     }

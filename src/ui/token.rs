@@ -17,7 +17,8 @@ use crate::token_check::Verdict;
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = Line::from(format!(" {} · t re-runs ", Panel::Token.title()));
     let block = panel_block(app, Panel::Token, title);
-    let mut lines = lines(app);
+    let mut lines = super::login::lines(app);
+    lines.extend(self::lines(app));
     lines.extend(super::probe::lines(app));
     frame.render_widget(
         Paragraph::new(lines)

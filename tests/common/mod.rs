@@ -70,6 +70,8 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         probe: None,
         proxy: Default::default(),
         server_log: None,
+        login: None,
+        session_cookie: None,
     }
 }
 
