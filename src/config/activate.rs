@@ -54,6 +54,11 @@ impl Profile {
     ) -> Result<ActiveProfile, ConfigError> {
         let mut active = self.activate_with(Some(Secret::new(PENDING_TOKEN)))?;
         learn_login_secrets(&mut active.redactor, &login);
+        // Shown as a token not known yet ("?token=…"), not as the placeholder.
+        let pending = crate::secret::redact_value(PENDING_TOKEN);
+        for endpoint in &mut active.endpoints {
+            endpoint.shown_url = endpoint.shown_url.replace(&pending, "…");
+        }
         active.login = Some(std::sync::Arc::new(login));
         Ok(active)
     }

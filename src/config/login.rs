@@ -31,6 +31,7 @@ pub enum LoginKind {
     /// `TokenRefreshView` turns `refresh` into a new `access`.
     Jwt,
     /// OAuth 2.0 client credentials grant (RFC 6749 §4.4).
+    #[serde(rename = "oauth2_client_credentials")]
     OAuth2ClientCredentials,
     /// Django's `LoginView`: GET the form for the CSRF token, POST it,
     /// keep the `sessionid` cookie.

@@ -319,6 +319,7 @@ async fn run(
                 redactor = rendered.redactor.clone();
                 version += 1;
                 let renewed = ready;
+                let after_failure = failures > 0;
                 ready = true;
                 failures = 0;
                 state.send_replace(LoginState::Ready {
@@ -329,7 +330,9 @@ async fn run(
                     for session in &wiring.sessions {
                         let _ = session.try_send(Command::NewToken);
                     }
-                } else {
+                } else if after_failure {
+                    // The token check waits for a login; the first one
+                    // it gets by itself (see `supervisor::run_checks`).
                     wiring.token_check.notify_one();
                 }
                 let renew_in = credential.renew_in();
