@@ -25,6 +25,7 @@
 //! Modules: [`server`] (listener, routes, REST, lifecycle), [`sockets`] (the
 //! two WebSocket feeds), [`profiles`] (the generated profiles file).
 
+pub mod login;
 pub mod profiles;
 pub mod server;
 pub mod socketio;
