@@ -202,7 +202,10 @@ async fn credential(spec: &mut SessionSpec, wiring: &mut Wiring) -> Credential {
         let state = link.state.borrow_and_update().clone();
         match state {
             super::login::LoginState::Ready { profile, version } => {
-                if let Some(endpoint) = profile.endpoints.get(spec.id) {
+                // By name: a front end may run a subset of the endpoints
+                // (`send --endpoint`), so ids need not match.
+                let name = &spec.endpoint.name;
+                if let Some(endpoint) = profile.endpoints.iter().find(|e| &e.name == name) {
                     spec.endpoint = endpoint.clone();
                 }
                 spec.redactor = profile.redactor.clone();

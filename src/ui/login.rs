@@ -30,15 +30,20 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         return Vec::new();
     };
     let theme = &app.theme;
-    let mut out = vec![Line::from(vec![
-        Span::styled("login ", theme.label()),
-        Span::raw(format!(
-            "{} POST {} as {}",
-            login.kind.as_str(),
-            visible(&app.active.redactor.redact(login.url.as_str())),
-            visible(login.who())
-        )),
-    ])];
+    let mut out = vec![
+        Line::from(vec![
+            Span::styled("login ", theme.label()),
+            Span::raw(format!(
+                "{} as {}",
+                login.kind.as_str(),
+                visible(login.who())
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled("POST ", theme.label()),
+            Span::raw(visible(&app.active.redactor.redact(login.url.as_str())).into_owned()),
+        ]),
+    ];
     let Some(result) = &app.model.login else {
         out.push(Line::styled("logging in…", theme.dim()));
         return out;
