@@ -230,8 +230,15 @@ async fn each_login_kind_opens_a_socket_that_gets_its_users_notification() {
         assert_eq!(message["endpoint"], "notifications");
         // Obtained secrets never print: not the token in the URL, not the
         // password, not the cookie.
+        let log = std::fs::read_to_string(config.with_file_name("wsmon.log")).unwrap_or_default();
         for (_, secret) in ENV {
             assert!(!tail.raw.contains(secret), "{kind} printed {secret}");
+            assert!(!log.contains(secret), "{kind} logged {secret}");
+        }
+        // The token the DRF login obtained is the user's DRF token.
+        if kind == "drf_token" {
+            assert!(!tail.raw.contains(user_token), "{}", tail.raw);
+            assert!(!log.contains(user_token), "{log}");
         }
         let shown = open["url"].as_str().unwrap_or_default();
         assert!(!shown.contains("wsmon-login-pending"), "{open}");
