@@ -77,8 +77,10 @@ pub struct Wiring {
 }
 
 /// Auth refusals in a row that a session answers by asking its login
-/// for a new token and reconnecting (not stopping). A socket that opens
-/// resets the count; a fresh token refused twice is a real refusal.
+/// for a new token and reconnecting (not stopping). A socket that stays
+/// open for [`STABLE_AFTER`] resets the count; a fresh token refused
+/// twice (or a socket that accepts and closes with 4001 at once) is a
+/// real refusal, not a reason to log in again and again.
 const RENEWALS: u32 = 2;
 
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
@@ -89,6 +91,7 @@ pub async fn run(mut spec: SessionSpec, mut wiring: Wiring) {
     // How often the endpoint answered 101: a 404 after one is a deploy
     // in progress, not a wrong path (see policy::after).
     let mut opens: u32 = 0;
+    let mut stable: u32 = 0;
     let mut renewals = 0;
     loop {
         let used = match credential(&mut spec, &mut wiring).await {
@@ -105,17 +108,17 @@ pub async fn run(mut spec: SessionSpec, mut wiring: Wiring) {
             Credential::NoLogin => None,
         };
         attempt += 1;
-        let opens_before = opens;
+        let stable_before = stable;
         let next = one_attempt(
             &spec,
             &mut wiring,
             attempt,
             &mut backoff,
-            &mut opens,
+            (&mut opens, &mut stable),
             &mut lookups,
         )
         .await;
-        if opens > opens_before {
+        if stable > stable_before {
             renewals = 0;
         }
         let Some(next) = next else {
@@ -285,7 +288,7 @@ async fn one_attempt(
     wiring: &mut Wiring,
     attempt: u32,
     backoff: &mut Backoff,
-    opens: &mut u32,
+    (opens, stable): (&mut u32, &mut u32),
     lookups: &mut super::served_by::Budget,
 ) -> Option<Decision> {
     let started = SystemTime::now();
@@ -362,6 +365,7 @@ async fn one_attempt(
             wiring.probe.socket_closed();
             let open_for = ended.at.duration_since(at).unwrap_or_default();
             if open_for >= STABLE_AFTER {
+                *stable += 1;
                 backoff.reset();
             }
             let record = AttemptRecord {
