@@ -362,11 +362,15 @@ async fn a_jwt_session_outlives_three_token_lifetimes_without_stopping() {
         .expect("expires_at")
         .to_string();
     tail.until_type("open").await;
-    // Three refreshes, each before the token it replaces expires; every
-    // time the socket reconnects with the new token (a close of wsmon's
-    // own, then open again).
+    // Refreshes, each before the token it replaces expires, until three
+    // lifetimes (45 s) have passed since the first login; every time the
+    // socket reconnects with the new token (a close of wsmon's own, then
+    // open again).
+    let started = humantime::parse_rfc3339(first["ts"].as_str().unwrap_or_default()).expect("ts");
     let mut expiry = first_expiry;
-    for n in 1..=3 {
+    let mut n = 0;
+    loop {
+        n += 1;
         let refresh = tail
             .until_within(Duration::from_secs(30), "a refresh", |v| {
                 v["type"] == "login" || v["type"] == "stopped"
@@ -391,7 +395,14 @@ async fn a_jwt_session_outlives_three_token_lifetimes_without_stopping() {
             })
             .await;
         assert_eq!(reopened["type"], "open", "refresh {n}: {}", tail.raw);
+        let now =
+            humantime::parse_rfc3339(reopened["ts"].as_str().unwrap_or_default()).expect("ts");
+        if now.duration_since(started).unwrap_or_default() >= Duration::from_secs(45) {
+            break;
+        }
+        assert!(n < 10, "refreshes come too often: {}", tail.raw);
     }
+    assert!(n >= 3, "{}", tail.raw);
     // Only wsmon's own closes so far: the server never had to close a
     // socket for an expired token.
     let closes: Vec<&Value> = tail.seen.iter().filter(|v| v["type"] == "closed").collect();
