@@ -40,7 +40,10 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
         return f64::NAN;
     }
     v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((v.len() - 1) as f64 * p).round() as usize;
+    // `p` is in 0..=1, so the index is in 0..len (an `as` from f64
+    // saturates; `min` keeps a stray `p` in bounds).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let i = (((v.len() - 1) as f64 * p).round() as usize).min(v.len() - 1);
     v[i]
 }
 

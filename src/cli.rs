@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, ActiveProfile, Config, ConfigError};
-use crate::headless::{check, tail};
+use crate::headless;
 
 /// Exit code for config and usage errors (clap uses 2 for usage errors too).
 const EXIT_CONFIG: u8 = 2;
@@ -22,7 +22,7 @@ const EXIT_CONFIG: u8 = 2;
     about = "Keeps live WebSocket sessions open and says, in plain words, what each one is doing and why.",
     after_help = "Profiles file lookup: --config FILE, then $WSMON_CONFIG, then the platform config dir \
                   (e.g. ~/.config/wsmon/profiles.toml). Try it without one: `wsmon demo`.\n\
-                  Exit codes: 0 ok, 1 unhealthy (check), 2 config or usage error."
+                  Exit codes: 0 ok, 1 unhealthy (check) or a failure while running, 2 config or usage error."
 )]
 pub struct Cli {
     /// Profiles file to use.
@@ -37,8 +37,9 @@ pub struct Cli {
     /// Log file [default: the platform state dir; `--help` shows the path].
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
-    /// Serve Prometheus metrics at http://ADDR/metrics (watch, dashboard, demo), e.g. 127.0.0.1:9464; port 0 picks one.
-    #[arg(long, global = true, value_name = "ADDR")]
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464; port 0 picks one
+    /// (for the dashboard; `watch`, `dashboard` and `demo` take it after the command too).
+    #[arg(long, value_name = "ADDR")]
     pub metrics: Option<SocketAddr>,
     /// Without a command, the dashboard opens.
     #[command(subcommand)]
@@ -49,7 +50,10 @@ pub struct Cli {
 pub enum Command {
     /// The live dashboard (the default): every session at a glance, with
     /// handshakes, close codes, diagnoses, payloads and the token check.
-    Dashboard,
+    Dashboard {
+        #[command(flatten)]
+        metrics: MetricsArg,
+    },
     /// Try every endpoint once and run the token check; report and exit
     /// 0 (all opened, token valid), 1 (something failed) or 2 (config error).
     Check {
@@ -124,11 +128,24 @@ pub enum Command {
         /// Port on 127.0.0.1 (0 picks a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        #[command(flatten)]
+        metrics: MetricsArg,
     },
     /// The engine without a UI (for systemd and containers): sessions,
     /// reconnects, token check and delivery probe, logged to the log file;
     /// with --metrics, Prometheus metrics at http://ADDR/metrics. Exits 0 on SIGTERM/SIGINT.
-    Watch,
+    Watch {
+        #[command(flatten)]
+        metrics: MetricsArg,
+    },
+}
+
+/// `--metrics ADDR`, on the commands that keep running (watch, dashboard, demo).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct MetricsArg {
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464; port 0 picks one.
+    #[arg(long = "metrics", value_name = "ADDR")]
+    pub addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,7 +170,37 @@ pub fn clap_command() -> clap::Command {
 /// usage errors, as clap does).
 pub fn parse() -> Cli {
     let matches = clap_command().get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    cli.metrics_to_command().unwrap_or_else(|e| e.exit())
+}
+
+impl Cli {
+    /// Moves a `--metrics` given before the command (`wsmon --metrics ADDR
+    /// watch`) to the command; a usage error for a command that serves no
+    /// metrics.
+    fn metrics_to_command(mut self) -> Result<Self, clap::Error> {
+        let Some(addr) = self.metrics else {
+            return Ok(self);
+        };
+        match &mut self.command {
+            None => return Ok(self),
+            Some(
+                Command::Dashboard { metrics }
+                | Command::Demo { metrics, .. }
+                | Command::Watch { metrics },
+            ) => {
+                metrics.addr = metrics.addr.or(Some(addr));
+            }
+            Some(_) => {
+                return Err(clap_command().error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--metrics is for `watch`, the dashboard and `demo`",
+                ));
+            }
+        }
+        self.metrics = None;
+        Ok(self)
+    }
 }
 
 /// The program: parse arguments, run, map the outcome to an exit code.
@@ -177,7 +224,10 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
-        Err(e) => fail(&e.to_string()),
+        Err(e) => {
+            eprintln!("wsmon: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
     }
 }
 
@@ -186,117 +236,42 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(EXIT_CONFIG)
 }
 
-/// Errors that end the program with exit code 2.
+/// Errors that end the program: config and usage errors exit 2, the
+/// others (the output or the terminal failing) exit 1.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
     Explain(#[from] crate::diagnose::explain::ExplainError),
+    /// A bad argument: an unknown endpoint, an unreadable `--response`
+    /// file, a `--metrics` address that cannot be bound.
     #[error("{0}")]
-    Io(String),
+    Usage(String),
+    /// Something failed while running (writing the output, the terminal).
+    #[error("{0}")]
+    Runtime(String),
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    if cli.metrics.is_some()
-        && matches!(
-            cli.command,
-            Some(
-                Command::Check { .. }
-                    | Command::Tail { .. }
-                    | Command::Profiles
-                    | Command::Explain { .. }
-                    | Command::Send { .. }
-                    | Command::Completions { .. }
-                    | Command::Man
-            )
-        )
-    {
-        return Err(CliError::Io(
-            "--metrics is for `watch`, the dashboard and `demo`".into(),
-        ));
+impl CliError {
+    /// The process exit code: 2 for config and usage errors, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Explain(_) | Self::Usage(_) => EXIT_CONFIG,
+            Self::Runtime(_) => 1,
+        }
     }
+}
+
+/// Runs one command.
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let config = cli.config.as_deref();
+    let profile = cli.profile.as_deref();
     let Some(command) = cli.command else {
-        return dashboard(cli.config.as_deref(), cli.profile.as_deref(), cli.metrics).await;
+        return dashboard(config, profile, cli.metrics).await;
     };
     match command {
-        Command::Dashboard => {
-            dashboard(cli.config.as_deref(), cli.profile.as_deref(), cli.metrics).await
-        }
-        Command::Explain {
-            response: Some(ref path),
-            ref url,
-            ..
-        } => {
-            let text = if path.as_os_str() == "-" {
-                let mut buf = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                    .map_err(|e| CliError::Io(format!("cannot read stdin: {e}")))?;
-                String::from_utf8_lossy(&buf).into_owned()
-            } else {
-                let bytes = std::fs::read(path)
-                    .map_err(|e| CliError::Io(format!("cannot read {}: {e}", path.display())))?;
-                String::from_utf8_lossy(&bytes).into_owned()
-            };
-            print!(
-                "{}",
-                crate::diagnose::explain::explain_response(&text, url.as_deref())?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Explain { ref code, .. } => {
-            let code = code.as_deref().unwrap_or_default();
-            // A profiles file is optional here; it only adds the profile's
-            // names for application codes.
-            let app_codes = config::paths::load(cli.config.as_deref())
-                .ok()
-                .and_then(|c| {
-                    c.profile(cli.profile.as_deref())
-                        .ok()
-                        .map(|p| p.close_codes.clone())
-                })
-                .unwrap_or_default();
-            println!("{}", crate::diagnose::explain::explain(code, &app_codes)?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Profiles => {
-            let config = load(cli.config.as_deref())?;
-            print!("{}", config::listing::describe(&config));
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Send {
-            ref endpoint,
-            wait,
-            ref text,
-        } => {
-            let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
-            let profile = crate::headless::send::pick_endpoint(profile, endpoint.as_deref())
-                .map_err(CliError::Io)?;
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            let sent = crate::headless::send::run(profile, text, wait, &mut out)
-                .await
-                .map_err(|e| CliError::Io(format!("cannot write the output: {e}")))?;
-            Ok(if sent {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut clap_command(), "wsmon", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Man => {
-            clap_mangen::Man::new(clap_command())
-                .render(&mut std::io::stdout())
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::BrokenPipe => Ok(()),
-                    _ => Err(e),
-                })
-                .map_err(|e| CliError::Io(format!("cannot write the man page: {e}")))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Dashboard { metrics } => dashboard(config, profile, metrics.addr).await,
         Command::Check {
             format,
             timeout,
@@ -304,52 +279,188 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             watch,
             probe,
         } => {
-            let mut profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
-            if let Some(timeout) = timeout {
-                profile.settings.connect_timeout = timeout;
-            }
-            if probe && profile.probe.is_none() {
-                return Err(CliError::Io(format!(
-                    "profile `{}` has no probe: add a [profiles.{}.probe] table (see profiles.example.toml)",
-                    profile.name, profile.name
-                )));
-            }
-            let report = match watch {
-                Some(duration) => check::watch(profile, duration).await,
-                None => {
-                    let hold =
-                        hold.unwrap_or_else(|| check::default_hold(check::known_timers(&profile)));
-                    check::run_with(profile, hold, probe).await
-                }
+            let options = CheckOptions {
+                format,
+                timeout,
+                hold,
+                watch,
+                probe,
             };
-            let text = match format {
-                Format::Json => check::to_json(&report) + "\n",
-                Format::Text => check::to_text(&report),
-            };
-            print!("{text}");
-            Ok(if report.healthy {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            check(config, profile, options).await
         }
         Command::Tail { duration, count } => {
-            let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
-            run_tail(profile, tail::Limits { duration, count }).await
+            tail(config, profile, headless::tail::Limits { duration, count }).await
         }
-        Command::Demo { serve_only, port } => {
-            demo(serve_only, port, cli.profile.as_deref(), cli.metrics).await
+        Command::Profiles => profiles(config),
+        Command::Send {
+            endpoint,
+            wait,
+            text,
+        } => send(config, profile, endpoint.as_deref(), wait, &text).await,
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man(),
+        Command::Explain {
+            response: Some(path),
+            url,
+            ..
+        } => explain_response(&path, url.as_deref()),
+        Command::Explain { code, .. } => {
+            explain_code(config, profile, code.as_deref().unwrap_or_default())
         }
-        Command::Watch => {
-            let profile = activate(&load(cli.config.as_deref())?, cli.profile.as_deref())?;
-            crate::headless::watch::run(profile, cli.metrics, |bound| {
-                eprintln!("wsmon: serving metrics on http://{bound}/metrics");
-            })
-            .await
-            .map_err(CliError::Io)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Demo {
+            serve_only,
+            port,
+            metrics,
+        } => demo(serve_only, port, profile, metrics.addr).await,
+        Command::Watch { metrics } => watch(config, profile, metrics.addr).await,
     }
+}
+
+/// `wsmon explain --response FILE [--url URL]`: a saved handshake answer
+/// (`-` reads stdin), diagnosed offline.
+fn explain_response(path: &Path, url: Option<&str>) -> Result<ExitCode, CliError> {
+    let text = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| CliError::Usage(format!("cannot read stdin: {e}")))?;
+        String::from_utf8_lossy(&buf).into_owned()
+    } else {
+        let bytes = std::fs::read(path)
+            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    print!(
+        "{}",
+        crate::diagnose::explain::explain_response(&text, url)?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wsmon explain CODE`: a close code or handshake status from the catalog.
+fn explain_code(
+    config: Option<&Path>,
+    profile: Option<&str>,
+    code: &str,
+) -> Result<ExitCode, CliError> {
+    // A profiles file is optional here; it only adds the profile's
+    // names for application codes.
+    let app_codes = config::paths::load(config)
+        .ok()
+        .and_then(|c| c.profile(profile).ok().map(|p| p.close_codes.clone()))
+        .unwrap_or_default();
+    println!("{}", crate::diagnose::explain::explain(code, &app_codes)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wsmon profiles`: the profiles and their endpoints, tokens redacted.
+fn profiles(config: Option<&Path>) -> Result<ExitCode, CliError> {
+    let config = load(config)?;
+    print!("{}", config::listing::describe(&config));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wsmon send`: one text frame to one endpoint; exit 1 if not sent.
+async fn send(
+    config: Option<&Path>,
+    profile: Option<&str>,
+    endpoint: Option<&str>,
+    wait: Duration,
+    text: &str,
+) -> Result<ExitCode, CliError> {
+    let profile = activate(&load(config)?, profile)?;
+    let profile = headless::send::pick_endpoint(profile, endpoint).map_err(CliError::Usage)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let sent = headless::send::run(profile, text, wait, &mut out)
+        .await
+        .map_err(|e| CliError::Runtime(format!("cannot write the output: {e}")))?;
+    Ok(if sent {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `wsmon completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode, CliError> {
+    clap_complete::generate(shell, &mut clap_command(), "wsmon", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wsmon man`: the man page (roff); a closed pipe (`| head`) is not an error.
+fn man() -> Result<ExitCode, CliError> {
+    clap_mangen::Man::new(clap_command())
+        .render(&mut std::io::stdout())
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Ok(()),
+            _ => Err(e),
+        })
+        .map_err(|e| CliError::Runtime(format!("cannot write the man page: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The options of `wsmon check`.
+#[derive(Debug, Clone, Copy)]
+struct CheckOptions {
+    format: Format,
+    timeout: Option<Duration>,
+    hold: Option<Duration>,
+    watch: Option<Duration>,
+    probe: bool,
+}
+
+/// `wsmon check`: one attempt each (or `--watch` a while), a report, exit
+/// 0 when healthy, 1 when not.
+async fn check(
+    config: Option<&Path>,
+    profile: Option<&str>,
+    options: CheckOptions,
+) -> Result<ExitCode, CliError> {
+    let mut profile = activate(&load(config)?, profile)?;
+    if let Some(timeout) = options.timeout {
+        profile.settings.connect_timeout = timeout;
+    }
+    if options.probe && profile.probe.is_none() {
+        return Err(CliError::Usage(format!(
+            "profile `{}` has no probe: add a [profiles.{}.probe] table (see profiles.example.toml)",
+            profile.name, profile.name
+        )));
+    }
+    let report = match options.watch {
+        Some(duration) => headless::check::watch(profile, duration).await,
+        None => {
+            let hold = options.hold.unwrap_or_else(|| {
+                headless::check::default_hold(headless::check::known_timers(&profile))
+            });
+            headless::check::run_with(profile, hold, options.probe).await
+        }
+    };
+    let text = match options.format {
+        Format::Json => headless::check::to_json(&report) + "\n",
+        Format::Text => headless::check::to_text(&report),
+    };
+    print!("{text}");
+    Ok(if report.healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `wsmon watch`: the engine without a UI until SIGTERM / SIGINT.
+async fn watch(
+    config: Option<&Path>,
+    profile: Option<&str>,
+    metrics: Option<SocketAddr>,
+) -> Result<ExitCode, CliError> {
+    let profile = activate(&load(config)?, profile)?;
+    headless::watch::run(profile, metrics, |bound| {
+        eprintln!("wsmon: serving metrics on http://{bound}/metrics");
+    })
+    .await
+    // Its only error is a `--metrics` address that cannot be served.
+    .map_err(CliError::Usage)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads the profiles file and shows its warnings (before any UI).
@@ -369,16 +480,24 @@ fn activate(config: &Config, name: Option<&str>) -> Result<ActiveProfile, Config
     config.profile(name)?.activate()
 }
 
-async fn run_tail(profile: ActiveProfile, limits: tail::Limits) -> Result<ExitCode, CliError> {
+/// `wsmon tail`: the sessions with reconnects, one JSON line per event.
+async fn tail(
+    config: Option<&Path>,
+    profile: Option<&str>,
+    limits: headless::tail::Limits,
+) -> Result<ExitCode, CliError> {
+    let profile = activate(&load(config)?, profile)?;
     let stdout = std::io::stdout();
     let out = crate::writer_thread::Output::new(stdout, crate::writer_thread::stdout_may_block())
-        .map_err(|e| CliError::Io(format!("cannot start the output thread: {e}")))?;
-    tail::run(profile, limits, out)
+        .map_err(|e| CliError::Runtime(format!("cannot start the output thread: {e}")))?;
+    headless::tail::run(profile, limits, out)
         .await
-        .map_err(|e| CliError::Io(format!("cannot write the output: {e}")))?;
+        .map_err(|e| CliError::Runtime(format!("cannot write the output: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// `wsmon demo`: the built-in demo server, and the dashboard on it (or
+/// only the server, with a profiles file for it, with `--serve-only`).
 async fn demo(
     serve_only: bool,
     port: u16,
@@ -388,7 +507,7 @@ async fn demo(
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let server = crate::demo::start(addr, crate::demo::DemoOptions::default())
         .await
-        .map_err(|e| CliError::Io(format!("cannot start the demo server on {addr}: {e}")))?;
+        .map_err(|e| CliError::Usage(format!("cannot start the demo server on {addr}: {e}")))?;
     let text = crate::demo::profiles_toml(&server.base_url());
     if serve_only {
         print!("{text}");
@@ -397,7 +516,7 @@ async fn demo(
             "wsmon: demo server listening on {} (Ctrl-C to stop). Save the profiles above to a file and run `wsmon --config FILE tail`.",
             server.base_url()
         );
-        tail::shutdown_signal().await;
+        headless::tail::shutdown_signal().await;
         server.shutdown().await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -408,8 +527,8 @@ async fn demo(
     result
 }
 
-/// Loads and activates before the terminal goes raw: config errors print
-/// on a normal terminal and exit 2.
+/// `wsmon [dashboard]`. Loads and activates before the terminal goes raw:
+/// config errors print on a normal terminal and exit 2.
 async fn dashboard(
     path: Option<&Path>,
     profile: Option<&str>,
@@ -431,6 +550,8 @@ fn pick(config: &Config, name: Option<&str>) -> Result<(usize, ActiveProfile), C
     Ok((live, profile.activate()?))
 }
 
+/// Serves `--metrics` (bound first: a taken port is a plain error, before
+/// the terminal goes raw), then runs the dashboard.
 async fn open_dashboard(
     config: Config,
     live: usize,
@@ -441,7 +562,7 @@ async fn open_dashboard(
     let metrics = match metrics {
         None => None,
         Some(addr) => {
-            let listener = crate::metrics::bind(addr).await.map_err(CliError::Io)?;
+            let listener = crate::metrics::bind(addr).await.map_err(CliError::Usage)?;
             let metrics = crate::metrics::Metrics::new(&active);
             let stop = tokio_util::sync::CancellationToken::new();
             tokio::spawn(crate::metrics::serve(
@@ -454,6 +575,6 @@ async fn open_dashboard(
     };
     crate::tui::dashboard_with_metrics(config, live, active, metrics.as_ref().map(|m| m.0.clone()))
         .await
-        .map_err(|e| CliError::Io(format!("terminal error: {e}")))?;
+        .map_err(|e| CliError::Runtime(format!("terminal error: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,11 @@
 //!
 //! Engine tasks ([`session`]) produce facts; a model ([`model`]) owns state
 //! built from them; knowledge ([`diagnose`]) is pure functions over facts;
-//! front ends ([`headless`], the dashboard) only read the model.
+//! front ends ([`headless`], the dashboard) only read the model, and write
+//! the typed lines and reports of [`output`]. [`units`] holds the one
+//! millisecond rule and the one duration formatter.
+
+#![forbid(unsafe_code)]
 
 pub mod app;
 pub mod cli;
@@ -15,6 +19,7 @@ pub mod headless;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod proxy;
 pub mod report;
 pub mod secret;
@@ -24,4 +29,5 @@ pub mod tls;
 pub mod token_check;
 pub mod tui;
 pub mod ui;
+pub mod units;
 pub mod writer_thread;

@@ -241,25 +241,13 @@ pub fn sent(profile: &ActiveProfile, endpoint: &Endpoint) -> Sent {
     Sent::new(&headers, &endpoint.subprotocols, places)
 }
 
-/// Whole milliseconds, for JSON `*_ms` fields.
-pub fn millis(d: Duration) -> u64 {
-    d.as_millis().min(u128::from(u64::MAX)) as u64
-}
+/// Whole milliseconds, for JSON `*_ms` fields (the one rule, in [`crate::units`]).
+pub use crate::units::millis;
 
-/// A short human duration: `850ms`, `4.2s`, `3m 12s`, `2h 5m`.
+/// A short human duration: `850ms`, `4.2s`, `3m 12s`, `2h 5m`
+/// ([`crate::units::format_duration`], compact).
 pub fn short_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms < 10_000 {
-        format!("{:.1}s", d.as_secs_f64())
-    } else if ms < 60_000 {
-        format!("{}s", d.as_secs())
-    } else if ms < 3_600_000 {
-        format!("{}m {}s", d.as_secs() / 60, d.as_secs() % 60)
-    } else {
-        format!("{}h {}m", d.as_secs() / 3600, (d.as_secs() / 60) % 60)
-    }
+    crate::units::format_duration(d, crate::units::DurationStyle::Compact)
 }
 
 /// Warnings about each endpoint's URL before dialling it (`http://` for

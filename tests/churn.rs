@@ -122,7 +122,8 @@ async fn backoff_holds_the_reconnect_rate_down() {
     sup.shutdown().await;
     // Without backoff a drop-at-once server would see hundreds of attempts
     // in this window; with it, at most window / floor.
-    let ceiling = (window.as_millis() / settings.reconnect_min.as_millis()) as u32 + 1;
+    let ceiling =
+        u32::try_from(window.as_millis() / settings.reconnect_min.as_millis()).expect("small") + 1;
     assert!(
         attempts >= 3 && attempts <= ceiling,
         "{attempts} attempts (ceiling {ceiling})"

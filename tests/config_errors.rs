@@ -332,6 +332,8 @@ fn a_token_never_appears_in_errors_or_debug() {
 }
 
 #[test]
+// `std::env::set_var` is unsafe (edition 2024); see the SAFETY note below.
+#[allow(unsafe_code)]
 fn lookup_order_config_then_env_then_platform() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.toml"), dir.path().join("b.toml"));

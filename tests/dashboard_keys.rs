@@ -162,7 +162,7 @@ async fn an_insecure_profile_is_marked_in_red_in_the_header() {
         .map(|x| buffer[(x, 0)].symbol().to_string())
         .collect();
     let at = header.find("INSECURE TLS").expect("marked in the header");
-    let x = header[..at].chars().count() as u16;
+    let x = u16::try_from(header[..at].chars().count()).expect("fits the screen");
     assert_eq!(buffer[(x, 0)].fg, ratatui::style::Color::Red, "{header}");
 }
 

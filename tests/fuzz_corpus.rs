@@ -18,7 +18,8 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        // The remainder is below `n`, a usize.
+        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
     }
 }
 

@@ -70,7 +70,7 @@ impl App {
             return None;
         }
         let s = self.model.sessions.get(self.selected)?;
-        s.payloads.get((seq - first) as usize)
+        s.payloads.get(usize::try_from(seq - first).ok()?)
     }
 
     /// Payload cursor moves skip what the filter hides; moving up leaves

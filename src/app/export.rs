@@ -10,12 +10,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde_json::json;
-
 use super::state::SessionView;
 use crate::config::ActiveProfile;
-use crate::headless::event_json::{self, Ts};
 use crate::model::{Model, SessionState};
+use crate::output::TailLine;
+use crate::output::tail_line as event_json;
 use crate::session::SessionEvent;
 use crate::token_check::TokenCheckResult;
 
@@ -58,21 +57,15 @@ impl Transcript<'_> {
     /// The JSON lines (token scrubbed) and how many there are.
     pub fn to_json_lines(&self) -> (Vec<u8>, usize) {
         let mut buf = Vec::new();
-        let header = json!({
-            "ts": Ts(self.now),
-            "type": "transcript",
-            "profile": self.profile.name,
-            "endpoint": self.session.name,
-            "url": self.session.shown_url,
-            "messages_received": self.session.messages,
-            "messages_not_kept": self.session.payloads.dropped(),
-            "wsmon": env!("CARGO_PKG_VERSION"),
-        });
-        if let Ok(mut line) = serde_json::to_vec(&header) {
-            crate::text_safe::json_line(&mut line);
-            buf.extend_from_slice(&line);
-            buf.push(b'\n');
-        }
+        let header = TailLine::Transcript {
+            profile: &self.profile.name,
+            endpoint: &self.session.name,
+            url: &self.session.shown_url,
+            messages_received: self.session.messages,
+            messages_not_kept: self.session.payloads.dropped(),
+            wsmon: env!("CARGO_PKG_VERSION"),
+        };
+        event_json::push_line(&mut buf, &header.at(self.now, None));
         let mut lines = 1;
         let mut events = self.view.journal.iter().peekable();
         let mut payloads = self.session.payloads.iter().peekable();

@@ -8,7 +8,7 @@ use crate::model::Lifecycle;
 use crate::session::Command;
 
 /// Rows a page key moves.
-const PAGE: usize = 10;
+const PAGE: u16 = 10;
 
 impl App {
     /// Handles one user request.
@@ -43,13 +43,13 @@ impl App {
                 // The last line stays on screen: scrolling stops there.
                 let last = crate::ui::payload_view::lines(payload, &self.theme)
                     .len()
-                    .saturating_sub(1)
-                    .min(u16::MAX as usize) as u16;
+                    .saturating_sub(1);
+                let last = u16::try_from(last).unwrap_or(u16::MAX);
                 match action {
                     Action::Up => *scroll = scroll.saturating_sub(1),
                     Action::Down => *scroll = scroll.saturating_add(1).min(last),
-                    Action::PageUp => *scroll = scroll.saturating_sub(PAGE as u16),
-                    Action::PageDown => *scroll = scroll.saturating_add(PAGE as u16).min(last),
+                    Action::PageUp => *scroll = scroll.saturating_sub(PAGE),
+                    Action::PageDown => *scroll = scroll.saturating_add(PAGE).min(last),
                     Action::Top => *scroll = 0,
                     Action::Bottom => *scroll = last,
                     Action::Back | Action::Confirm => self.popup = None,
@@ -78,8 +78,8 @@ impl App {
             Action::TogglePause => self.toggle_pause(),
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-(PAGE as i64)),
-            Action::PageDown => self.move_by(PAGE as i64),
+            Action::PageUp => self.move_by(-i64::from(PAGE)),
+            Action::PageDown => self.move_by(i64::from(PAGE)),
             Action::Top => self.move_by(i64::MIN / 2),
             Action::Bottom => self.move_by(i64::MAX / 2),
             Action::NextPanel => self.cycle_focus(1),
@@ -203,8 +203,10 @@ impl App {
             Panel::Sessions | Panel::Token => {
                 let last = self.model.sessions.len().saturating_sub(1) as i64;
                 let next = (self.selected as i64).saturating_add(delta).clamp(0, last);
-                if next as usize != self.selected {
-                    self.selected = next as usize;
+                // Clamped to 0..=last just above.
+                let next = usize::try_from(next).unwrap_or(0);
+                if next != self.selected {
+                    self.selected = next;
                     self.follow = true;
                     self.detail_scroll = 0;
                     self.history_scroll = 0;
@@ -214,7 +216,8 @@ impl App {
                 let next = (self.detail_scroll as i64)
                     .saturating_add(delta)
                     .clamp(0, 500);
-                self.detail_scroll = next as u16;
+                // Clamped to 0..=500 just above.
+                self.detail_scroll = u16::try_from(next).unwrap_or(0);
             }
             Panel::History => {
                 let len = self
@@ -225,7 +228,8 @@ impl App {
                 let next = (self.history_scroll as i64)
                     .saturating_add(delta)
                     .clamp(0, (len - 1).max(0));
-                self.history_scroll = next as usize;
+                // Clamped to 0..len just above.
+                self.history_scroll = usize::try_from(next).unwrap_or(0);
             }
             Panel::Payloads => self.move_payload(delta),
         }

@@ -150,8 +150,8 @@ pub(crate) fn random_between((lo, hi): (Duration, Duration)) -> Duration {
         return lo;
     }
     // Millisecond resolution is plenty for a demo and keeps the range in u64.
-    let lo_ms = u64::try_from(lo.as_millis()).unwrap_or(u64::MAX);
-    let hi_ms = u64::try_from(hi.as_millis()).unwrap_or(u64::MAX);
+    let lo_ms = crate::units::millis(lo);
+    let hi_ms = crate::units::millis(hi);
     Duration::from_millis(rand::random_range(lo_ms..=hi_ms))
 }
 

@@ -51,8 +51,8 @@ async fn session(app: &AppState, mut socket: WebSocket) {
     let open = serde_json::json!({
         "sid": sid(),
         "upgrades": [],
-        "pingInterval": PING_INTERVAL.as_millis() as u64,
-        "pingTimeout": PING_TIMEOUT.as_millis() as u64,
+        "pingInterval": crate::units::millis(PING_INTERVAL),
+        "pingTimeout": crate::units::millis(PING_TIMEOUT),
         "maxPayload": 1_000_000,
     });
     if socket

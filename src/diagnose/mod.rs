@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod explain;
 pub mod failure;
 pub mod lint;
+pub mod login;
 pub mod pattern;
 pub mod protocol;
 pub mod server_log;

@@ -58,15 +58,10 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     out
 }
 
-/// A duration as a person says it: `850 ms`, `12.5 s`, `3 min 20 s`, `2 h 5 min`.
+/// A duration as a person says it: `850 ms`, `12.5 s`, `3 min 20 s`, `2 h 5 min`
+/// ([`crate::units::format_duration`], in words).
 pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        0 => format!("{} ms", d.as_millis()),
-        1..=59 => format!("{:.1} s", d.as_secs_f64()),
-        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
-        _ => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
-    }
+    crate::units::format_duration(d, crate::units::DurationStyle::Words)
 }
 
 #[cfg(test)]

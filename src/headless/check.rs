@@ -5,19 +5,17 @@
 //! reconnects for that long instead and judges by the same word, so churn
 //! (sessions that keep ending and reopening) exits 1.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::Value;
-
-use super::event_json::token_check_value;
 use crate::config::ActiveProfile;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
-use crate::model::{Health, Model};
+use crate::model::Model;
+pub use crate::output::check_report::{
+    CheckReport, EndpointReport, EndpointState, to_json, to_text,
+};
+use crate::output::{CheckProbe, TokenCheckReport};
 use crate::report::{self, millis};
 use crate::session::{self, Event, LocalCause, Mode, SessionEvent, StopReason, Supervisor};
-use crate::text_safe::visible;
 
 /// The shortest hold: long enough to catch a server that accepts and
 /// then closes at once.
@@ -56,65 +54,15 @@ pub fn default_hold(known_timers: impl IntoIterator<Item = Duration>) -> Duratio
         .fold(DEFAULT_HOLD, Duration::max)
 }
 
-/// The whole report (`--format json` prints exactly this).
-#[derive(Debug, Serialize)]
-pub struct Report {
-    pub profile: String,
-    /// `health.word` is healthy (the exit code).
-    pub healthy: bool,
-    /// The model's health word and its reasons.
-    pub health: Health,
-    pub token_check: Option<Value>,
-    /// The profile's last login or token refresh
-    /// ([`super::login_json::login_value`]); absent without a login.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub login: Option<Value>,
-    pub endpoints: Vec<EndpointReport>,
-    /// With `--probe`: the delivery probe's result (see
-    /// [`super::event_json::probe_value`]); `null` when none finished.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub probe: Option<Value>,
-}
-
-/// One endpoint's line of the report.
-#[derive(Debug, Serialize)]
-pub struct EndpointReport {
-    pub name: String,
-    pub url: String,
-    /// `open` when the socket opened (and was closed by wsmon after the
-    /// hold), `closed` otherwise.
-    pub state: &'static str,
-    pub ready_state: u8,
-    /// The application protocol's handshake completed (Socket.IO
-    /// namespace connected, graphql connection_ack, Action Cable
-    /// confirm_subscription, STOMP CONNECTED, on_open expectations met);
-    /// `null` for a raw endpoint without on_open steps.
-    pub ready: Option<bool>,
-    pub handshake_status: Option<u16>,
-    pub close_code: Option<u16>,
-    pub close_reason: Option<String>,
-    pub latency_ms: Option<u64>,
-    /// Who answered the upgrade (`FastAPI/Starlette on uvicorn`, `Django
-    /// behind nginx/1.22.1`), when the answer identifies it; the same as
-    /// `diagnosis.answered_by`.
-    pub answered_by: Option<String>,
-    pub diagnosis: Diagnosis,
-    /// URL lint found before dialling (missing `/ws/` prefix, token…).
-    pub warnings: Vec<String>,
-    /// The process listening on the endpoint's port (`{"pid", "command",
-    /// "user"}`), for an endpoint on this machine; `null` otherwise.
-    pub served_by: Option<crate::session::served_by::Listener>,
-}
-
 /// Runs the check and builds the report.
-pub async fn run(profile: ActiveProfile, hold: Duration) -> Report {
+pub async fn run(profile: ActiveProfile, hold: Duration) -> CheckReport {
     run_with(profile, hold, false).await
 }
 
 /// Runs the check; with `probe` (and a probe in the profile) the opened
 /// sockets are held until one delivery probe, sent once every attempt has
 /// opened or failed, is delivered or times out.
-pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Report {
+pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> CheckReport {
     let (tx, mut rx) = session::channel();
     let probe_timeout = profile.probe.as_ref().filter(|_| probe).map(|p| p.timeout);
     // The sockets stay open through the probe; its result ends the hold.
@@ -218,9 +166,7 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
                 .push("delivery probe: no result in time".into());
             report.healthy = false;
         }
-        report.probe = Some(result.map_or(Value::Null, |r| {
-            super::event_json::probe_value(&profile, r, false)
-        }));
+        report.probe = Some(result.map(|r| CheckProbe::new(&profile, r)));
     }
     report
 }
@@ -229,7 +175,7 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Re
 /// (as the dashboard runs it), then the report of what happened, judged
 /// by the health word at the end: a session that ended more than once in
 /// the window (churn), one not open, a refused token… exit 1.
-pub async fn watch(profile: ActiveProfile, duration: Duration) -> Report {
+pub async fn watch(profile: ActiveProfile, duration: Duration) -> CheckReport {
     let (tx, mut rx) = session::channel();
     let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
     let mut model = Model::without_payloads(&profile);
@@ -252,13 +198,13 @@ pub async fn watch(profile: ActiveProfile, duration: Duration) -> Report {
     report
 }
 
-fn build(profile: &ActiveProfile, model: &Model) -> Report {
+fn build(profile: &ActiveProfile, model: &Model) -> CheckReport {
     build_at(profile, model, std::time::SystemTime::now())
 }
 
 /// The report of what `model` holds, judged at `now` by the model's
 /// health word (as the dashboard, `watch` and the metrics judge).
-pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTime) -> Report {
+pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTime) -> CheckReport {
     let lint = report::url_warnings(profile);
     let endpoints: Vec<EndpointReport> = profile
         .endpoints
@@ -273,8 +219,8 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     return EndpointReport {
                         name: endpoint.name.clone(),
                         url: endpoint.shown_url.clone(),
-                        state: "open",
-                        ready_state: 1,
+                        state: EndpointState::Open,
+                        ready_state: EndpointState::Open.ready_state(),
                         ready: state
                             .expects_ready
                             .then(|| state.protocol_ready() == Some(true)),
@@ -292,7 +238,11 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         served_by: report::served_by(model, index).cloned(),
                     };
                 }
-                let diagnosis = match super::login_json::not_dialled(model) {
+                let not_dialled = model
+                    .login
+                    .as_ref()
+                    .and_then(crate::diagnose::login::not_dialled);
+                let diagnosis = match not_dialled {
                     Some(diagnosis) => diagnosis,
                     None => Diagnosis::new(
                         DiagnosisKind::ConnectTimeout,
@@ -303,8 +253,8 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 return EndpointReport {
                     name: endpoint.name.clone(),
                     url: endpoint.shown_url.clone(),
-                    state: "closed",
-                    ready_state: 3,
+                    state: EndpointState::Closed,
+                    ready_state: EndpointState::Closed.ready_state(),
                     ready: state.expects_ready.then_some(false),
                     handshake_status: None,
                     close_code: None,
@@ -352,11 +302,16 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 && record
                     .close()
                     .is_some_and(|c| c.cause == Some(LocalCause::CheckDone));
+            let end_state = if up {
+                EndpointState::Open
+            } else {
+                EndpointState::Closed
+            };
             EndpointReport {
                 name: endpoint.name.clone(),
                 url: endpoint.shown_url.clone(),
-                state: if up { "open" } else { "closed" },
-                ready_state: if up { 1 } else { 3 },
+                state: end_state,
+                ready_state: end_state.ready_state(),
                 ready,
                 handshake_status: record.handshake_status(),
                 close_code: if held {
@@ -378,180 +333,15 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
         })
         .collect();
     let health = model.health(now);
-    Report {
+    CheckReport {
         profile: profile.name.clone(),
         healthy: health.word.is_healthy(),
         health,
-        token_check: model
-            .token_check
-            .as_ref()
-            .map(|t| token_check_value(t, false)),
-        login: model
-            .login
-            .as_ref()
-            .map(|l| super::login_json::login_value(l, false)),
+        token_check: model.token_check.as_ref().map(TokenCheckReport::from),
+        login: model.login.as_ref().map(crate::output::LoginReport::from),
         endpoints,
         probe: None,
     }
-}
-
-/// The report as JSON (one object, terminal-safe).
-pub fn to_json(report: &Report) -> String {
-    let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
-    crate::text_safe::json_line(&mut out);
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// The report as text for people.
-pub fn to_text(report: &Report) -> String {
-    let mut out = String::new();
-    let health = if report.healthy {
-        report.health.word.as_str().to_string()
-    } else {
-        let reasons: Vec<String> = report
-            .health
-            .reasons
-            .iter()
-            .map(|r| visible(r).into_owned())
-            .collect();
-        format!(
-            "UNHEALTHY, {}: {}",
-            report.health.word.as_str().to_uppercase(),
-            reasons.join("; ")
-        )
-    };
-    let _ = writeln!(out, "profile {}: {health}", report.profile);
-    if let Some(login) = &report.login {
-        let _ = writeln!(out, "{}", super::login_json::login_text(login));
-    }
-    match &report.token_check {
-        None => {
-            let _ = writeln!(out, "token check: not configured (no token_check path)");
-        }
-        Some(t) => {
-            let verdict = t["verdict"].as_str().unwrap_or("?");
-            let status = t["status"]
-                .as_u64()
-                .map_or("no answer".to_string(), |s| format!("HTTP {s}"));
-            let detail = t["detail"]
-                .as_str()
-                .map(|d| format!(": {}", visible(d)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "token check: {verdict} ({status}, {} ms){detail}",
-                t["latency_ms"]
-            );
-        }
-    }
-    if let Some(p) = &report.probe {
-        let _ = match p["outcome"].as_str() {
-            Some("delivered") => writeln!(
-                out,
-                "probe: delivered in {} ms on {} (nonce {})",
-                p["latency_ms"],
-                p["endpoint"].as_str().map_or("?".into(), visible),
-                p["nonce"].as_str().unwrap_or("?"),
-            ),
-            Some(_) => writeln!(
-                out,
-                "probe: FAILED, {}: {}",
-                p["reason"].as_str().unwrap_or("?"),
-                p["summary"].as_str().map_or("".into(), visible),
-            ),
-            None => writeln!(out, "probe: FAILED, no result in time"),
-        };
-    }
-    for e in &report.endpoints {
-        let mark = match (e.state, e.diagnosis.kind) {
-            ("open", DiagnosisKind::Ok) => "ok  ",
-            // Open now, but it kept ending (--watch).
-            ("open", _) => "WARN",
-            _ => "FAIL",
-        };
-        let status = e
-            .handshake_status
-            .map_or("-".to_string(), |s| s.to_string());
-        let code = e
-            .close_code
-            .map(|c| format!(" close {c}"))
-            .unwrap_or_default();
-        let latency = e
-            .latency_ms
-            .map(|l| format!(" in {l} ms"))
-            .unwrap_or_default();
-        let ready = match e.ready {
-            Some(true) => "·READY",
-            Some(false) => "·NOT READY",
-            None => "",
-        };
-        let _ = writeln!(
-            out,
-            "{mark} {}  readyState {} {}{ready}  HTTP {status}{latency}{code}  {}",
-            e.name,
-            e.ready_state,
-            e.state.to_uppercase(),
-            e.url
-        );
-        for warning in &e.warnings {
-            let _ = writeln!(out, "     warning: {}", visible(warning));
-        }
-        if let Some(who) = &e.served_by {
-            let _ = writeln!(
-                out,
-                "     served by: {}",
-                visible(&crate::diagnose::server_side::describe(who))
-            );
-        }
-        if let Some(reason) = e.close_reason.as_deref().filter(|r| !r.is_empty()) {
-            let _ = writeln!(out, "     reason: {}", visible(reason));
-        }
-        if e.diagnosis.kind != DiagnosisKind::Ok {
-            let _ = writeln!(
-                out,
-                "     {}: {}",
-                e.diagnosis.kind.as_str(),
-                visible(&e.diagnosis.summary)
-            );
-            if let Some(p) = &e.diagnosis.pattern {
-                let ev = &p.evidence;
-                let idle: Vec<String> = ev.idle_ms.iter().map(|ms| format!("{ms}")).collect();
-                let _ = writeln!(
-                    out,
-                    "     pattern {}: {} times{}{}",
-                    p.kind.as_str(),
-                    ev.count,
-                    ev.window_ms
-                        .map(|w| format!(" in {w} ms"))
-                        .unwrap_or_default(),
-                    if idle.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", idle {} ms", idle.join("/"))
-                    }
-                );
-            }
-            for fix in &e.diagnosis.fixes {
-                let _ = writeln!(out, "     - {}", visible(fix));
-            }
-            if let Some(by) = &e.answered_by {
-                let _ = writeln!(out, "     answered by: {}", visible(by));
-            }
-            if !e.diagnosis.evidence.is_empty() {
-                let _ = writeln!(out, "     evidence:");
-                for fact in &e.diagnosis.evidence {
-                    let _ = writeln!(out, "       · {}", visible(fact));
-                }
-            }
-            if !e.diagnosis.server_log.is_empty() {
-                let _ = writeln!(out, "     server log:");
-                for line in &e.diagnosis.server_log {
-                    let _ = writeln!(out, "       | {}", visible(line));
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

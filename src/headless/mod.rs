@@ -1,11 +1,10 @@
 //! Front ends without a terminal UI, for scripts, CI and on-call use:
 //! [`check`] (one attempt per endpoint, a report, an exit code) and
 //! [`tail`] (the engine with reconnects, one JSON line per event) and
-//! [`watch`] (the engine serving Prometheus metrics).
+//! [`watch`] (the engine serving Prometheus metrics). The lines and the
+//! report they write are typed in [`crate::output`].
 
 pub mod check;
-pub mod event_json;
-pub mod login_json;
 pub mod send;
 pub mod tail;
 pub mod watch;

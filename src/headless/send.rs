@@ -8,9 +8,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::event_json;
 use crate::config::activate::fill_text;
 use crate::config::{ActiveProfile, ProtocolKind};
+use crate::output::tail_line as event_json;
 use crate::session::{
     self, Command, Event, Mode, ProtocolEvent, SendOutcome, SessionEvent, Supervisor,
 };

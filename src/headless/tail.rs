@@ -22,9 +22,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::event_json;
 use crate::config::{ActiveProfile, ProtocolKind};
 use crate::model::Model;
+use crate::output::tail_line as event_json;
 use crate::session::{self, Event, Mode, SessionEvent, Supervisor};
 use crate::token_check::TokenCheckResult;
 use crate::writer_thread::Output;
@@ -223,7 +223,7 @@ impl State<'_> {
                 self.token_check = Some(result.clone());
             }
             Event::Probe(result) => event_json::probe_line(&mut self.buf, self.profile, result),
-            Event::Login(result) => super::login_json::login_line(&mut self.buf, result),
+            Event::Login(result) => event_json::login_line(&mut self.buf, result),
             Event::Session { endpoint, event } => {
                 if let SessionEvent::Messages(batch) = event {
                     let ep = self.profile.endpoints.get(*endpoint);

@@ -67,7 +67,8 @@ impl Backoff {
         if high <= low {
             return low;
         }
-        let millis = rand::rng().random_range(low.as_millis() as u64..=high.as_millis() as u64);
+        let ms = crate::units::millis;
+        let millis = rand::rng().random_range(ms(low)..=ms(high));
         Duration::from_millis(millis)
     }
 

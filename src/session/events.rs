@@ -261,7 +261,7 @@ pub struct HandshakeInfo {
     /// Always 101 for an open socket.
     pub status: u16,
     /// Time from the start of the attempt to the 101.
-    #[serde(serialize_with = "crate::session::serde_ms")]
+    #[serde(serialize_with = "crate::units::serde_millis")]
     pub latency: Duration,
     pub headers: Vec<(String, String)>,
     /// The subprotocol the server picked, if any.
@@ -415,7 +415,7 @@ pub enum Outcome {
     /// Opened, then closed.
     Closed {
         close: CloseInfo,
-        #[serde(serialize_with = "crate::session::serde_ms")]
+        #[serde(serialize_with = "crate::units::serde_millis")]
         open_for: Duration,
     },
 }

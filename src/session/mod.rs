@@ -23,10 +23,3 @@ pub use events::*;
 pub use probe::{ProbeFailure, ProbeOutcome, ProbeResult};
 pub use supervisor::{Supervisor, channel};
 pub use task::{MAX_CONNECTING, Mode};
-
-use std::time::Duration;
-
-/// Serializes a duration as whole milliseconds (JSON `*_ms` fields).
-pub fn serde_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_millis() as u64)
-}

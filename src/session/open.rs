@@ -120,7 +120,8 @@ impl Pending {
 
     /// Bytes to reserve from the in-flight budget for the current batch.
     fn budget_needed(&self) -> u32 {
-        self.bytes.clamp(1, IN_FLIGHT_BYTES) as u32
+        // IN_FLIGHT_BYTES (2 MiB) fits a u32 (the semaphore's permit count).
+        u32::try_from(self.bytes.clamp(1, IN_FLIGHT_BYTES)).unwrap_or(u32::MAX)
     }
 
     fn take(&mut self, budget: Option<OwnedSemaphorePermit>) -> MessageBatch {

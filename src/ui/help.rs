@@ -35,7 +35,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
     }
     lines.push(Line::styled("Esc or ? closes this help", theme.dim()));
-    let height = lines.len() as u16 + 2;
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let popup = super::centered(area, 72, height);
     let block = Block::new()
         .borders(Borders::ALL)

@@ -80,7 +80,7 @@ impl Areas {
 
 /// Lays the screen out for `app` in `area`.
 pub fn layout(area: Rect, app: &App) -> Areas {
-    let n = app.model.sessions.len() as u16;
+    let n = u16::try_from(app.model.sessions.len()).unwrap_or(u16::MAX);
     let compact = area.width < MIN_FULL.0 || area.height < MIN_FULL.1;
     if compact {
         // Header, a borderless sessions list, the focused panel, footer.

@@ -40,7 +40,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
         "Enter switch (old sessions close with 1000) · Esc cancel",
         theme.dim(),
     ));
-    let height = lines.len() as u16 + 2;
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let width = area.width.saturating_sub(4).min(100);
     let popup = super::centered(area, width, height);
     let block = Block::new()
@@ -49,7 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
         .title(format!(" Profiles · {} ", app.config.source.display()));
     frame.render_widget(Clear, popup);
     let visible_rows = popup.height.saturating_sub(2) as usize;
-    let scroll = (cursor_line + 2).saturating_sub(visible_rows) as u16;
+    let scroll = u16::try_from((cursor_line + 2).saturating_sub(visible_rows)).unwrap_or(u16::MAX);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

@@ -16,7 +16,7 @@ use crate::session::StopReason;
 use crate::text_safe::visible;
 
 /// Seconds of history in the rate sparkline.
-const SPARK_SECONDS: usize = 8;
+const SPARK_SECONDS: u16 = 8;
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// The top line: which profile is live, against which server, and how it is.
@@ -148,7 +148,7 @@ const COLUMNS: [(&str, u16, u8); 8] = [
     ("for", 13, 2),
     ("last", 8, 4),
     ("rtt", 6, 7),
-    ("msg/s", SPARK_SECONDS as u16 + 7, 5),
+    ("msg/s", SPARK_SECONDS + 7, 5),
     ("↻", 3, 6),
     ("retry", 9, 3),
 ];
@@ -161,7 +161,7 @@ fn columns_that_fit(width: u16, name_width: u16) -> Vec<usize> {
         keep.iter()
             .map(|&i| if i == 0 { name_width } else { COLUMNS[i].1 })
             .sum::<u16>()
-            + keep.len().saturating_sub(1) as u16
+            + u16::try_from(keep.len().saturating_sub(1)).unwrap_or(u16::MAX)
     };
     while need(&keep) > width && keep.len() > 2 {
         let drop = keep
@@ -184,7 +184,7 @@ fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'
     let counts = app
         .views
         .get(i)
-        .map(|v| v.rate.last(app.now(), SPARK_SECONDS))
+        .map(|v| v.rate.last(app.now(), usize::from(SPARK_SECONDS)))
         .unwrap_or_default();
     let rate = counts.last().copied().unwrap_or(0);
     let close = s
@@ -240,7 +240,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         .map(|s| visible(&s.name).chars().count())
         .max()
         .unwrap_or(8)
-        .clamp(8, 24) as u16;
+        .clamp(8, 24);
+    // Clamped to 8..=24 just above.
+    let name_width = u16::try_from(name_width).unwrap_or(24);
     let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
     let keep = columns_that_fit(inner, name_width);
     // Only the rows that fit are built: a thousand sessions cost a

@@ -63,13 +63,15 @@ pub async fn handshake(stream: &mut TcpStream) {
 pub fn frame(first: u8, payload: &[u8], masked: bool) -> Vec<u8> {
     let mut out = vec![first];
     let mask_bit = if masked { 0x80 } else { 0 };
-    match payload.len() {
-        n if n < 126 => out.push(mask_bit | n as u8),
-        n if n <= 0xffff => {
+    // RFC 6455 section 5.2: 7-bit length, else 126 + 16 bits, else 127 + 64 bits.
+    let n = payload.len();
+    match (u8::try_from(n), u16::try_from(n)) {
+        (Ok(short), _) if short < 126 => out.push(mask_bit | short),
+        (_, Ok(medium)) => {
             out.push(mask_bit | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
+            out.extend_from_slice(&medium.to_be_bytes());
         }
-        n => {
+        _ => {
             out.push(mask_bit | 127);
             out.extend_from_slice(&(n as u64).to_be_bytes());
         }

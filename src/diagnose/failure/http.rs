@@ -191,7 +191,7 @@ pub(super) fn malformed(facts: &Facts<'_>, t: &Target, a: &Answer) -> Diagnosis 
         "Server side: refuse the upgrade with a real HTTP status (401, 403…), or accept it and close with the WebSocket close code.".to_string()
     };
     let auth = a.said.meaning.is_some_and(Meaning::is_auth)
-        || (close_code && super::is_auth_close(code as u16));
+        || (close_code && super::is_auth_close(u16::try_from(code).unwrap_or(0)));
     if auth {
         let mut d = auth::refused_in_words(facts, t, &head, a);
         d.fixes.push(server_fix);

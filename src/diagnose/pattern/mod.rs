@@ -133,9 +133,7 @@ pub fn detect(h: &History<'_>) -> Option<Pattern> {
         .or_else(|| churn(h))
 }
 
-fn ms(d: Duration) -> u64 {
-    d.as_millis().min(u128::from(u64::MAX)) as u64
-}
+use crate::units::millis as ms;
 
 /// Whether wsmon itself ended the socket (user, shutdown, check, a
 /// violation it noticed): those say nothing about the path's timers.
@@ -157,7 +155,7 @@ fn agree(values: &[Duration]) -> Option<Duration> {
     let mut sorted = values.to_vec();
     sorted.sort();
     let median = *sorted.get(sorted.len() / 2)?;
-    let spread = *sorted.last()? - *sorted.first()?;
+    let spread = sorted.last()?.saturating_sub(*sorted.first()?);
     (spread <= (median / 20).max(Duration::from_millis(750))).then_some(median)
 }
 

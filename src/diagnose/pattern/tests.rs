@@ -57,7 +57,14 @@ fn series(
     let mut start = 0;
     let mut out = Vec::new();
     for (i, &open) in opens.iter().enumerate() {
-        out.push(opened(i as u32 + 1, start, open, code, by, last_rx(i)));
+        out.push(opened(
+            u32::try_from(i).unwrap() + 1,
+            start,
+            open,
+            code,
+            by,
+            last_rx(i),
+        ));
         start += 10 + open + 300;
     }
     out

@@ -167,7 +167,7 @@ fn an_unanswered_ping_and_a_not_ready_protocol_are_named() {
     for n in 0..3 {
         record.ended = at(400 + n);
         m.apply(&ev(0, SessionEvent::Closed(Box::new(record.clone()))));
-        open(&mut m, 0, 3 + n as u32, 400 + n);
+        open(&mut m, 0, 3 + u32::try_from(n).unwrap(), 400 + n);
     }
     assert_eq!(m.health(at(404)).word, HealthWord::Healthy);
 }

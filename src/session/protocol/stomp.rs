@@ -158,7 +158,7 @@ impl Stomp {
     fn heart_beat_ms(&self) -> u64 {
         self.options
             .heart_beat
-            .map_or(HEART_BEAT_MS, |d| d.as_millis().max(1) as u64)
+            .map_or(HEART_BEAT_MS, |d| crate::units::millis(d).max(1))
     }
 
     pub fn deadline(&self) -> Option<Instant> {
