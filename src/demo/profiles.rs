@@ -154,9 +154,17 @@ auth = '{{"token": "{{token}}"}}'
                 name = profile.name,
             );
         }
+        if profile.name == "demo-omar" {
+            login_profile(&mut out, &server);
+        }
     }
-    // A second user who logs in (DRF's obtain_auth_token shape) instead
-    // of holding a token, to watch beside a token profile.
+    out
+}
+
+/// A second user who logs in (DRF's obtain_auth_token shape) instead of
+/// holding a token, to watch beside a token profile; written right after
+/// `demo-omar`.
+fn login_profile(out: &mut String, server: &str) {
     let _ = write!(
         out,
         r#"
@@ -178,7 +186,6 @@ password_command = ["echo", "{password}"]
 "#,
         password = super::login::password("omar"),
     );
-    out
 }
 
 /// A TOML basic string: quotes, backslashes and control characters escaped.
