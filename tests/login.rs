@@ -164,14 +164,14 @@ fn kinds() -> [(
     [
         (
             "drf_token",
-            "token_check = \"/api/notifications/\"",
+            "token_check = \"/api/me/\"",
             "kind = \"drf_token\"\nurl = \"/api-token-auth/\"\nusername = \"sandra\"\npassword_env = \"SANDRA_PASSWORD\"",
             "{ws}/ws/notifications/?token={token}",
             SANDRA,
         ),
         (
             "jwt",
-            "auth_scheme = \"Bearer\"\ntoken_check = \"/api/notifications/\"",
+            "auth_scheme = \"Bearer\"\ntoken_check = \"/api/me/\"",
             "kind = \"jwt\"\nurl = \"/api/jwt/\"\nusername = \"omar\"\npassword_env = \"OMAR_PASSWORD\"\nrefresh_url = \"/api/jwt/refresh/\"",
             "{ws}/ws/jwt/notifications/?token={token}",
             OMAR,
@@ -187,7 +187,7 @@ fn kinds() -> [(
         ),
         (
             "django_session",
-            "token_check = \"/api/notifications/\"",
+            "token_check = \"/api/me/\"",
             "kind = \"django_session\"\nurl = \"/accounts/login/\"\nusername = \"sandra\"\npassword_env = \"SANDRA_PASSWORD\"",
             "{ws}/ws/session/notifications/",
             SANDRA,
