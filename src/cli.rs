@@ -31,6 +31,15 @@ pub struct Cli {
     /// Profile to use instead of the file's default_profile.
     #[arg(long, short = 'p', global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Several profiles live together, e.g. `--profiles sandra,omar` (dashboard, check, tail, watch, demo).
+    #[arg(
+        long,
+        global = true,
+        value_name = "A,B",
+        conflicts_with = "profile",
+        value_delimiter = ','
+    )]
+    pub profiles: Option<Vec<String>>,
     /// Log filter (error, warn, info, debug, trace, or tracing directives).
     #[arg(long, global = true, value_name = "FILTER", default_value = "info")]
     pub log_level: String,
@@ -130,6 +139,23 @@ pub enum Command {
         port: u16,
         #[command(flatten)]
         metrics: MetricsArg,
+    },
+    /// Inspect a Django project with its own interpreter: ASGI_APPLICATION,
+    /// INSTALLED_APPS (daphne, channels), CHANNEL_LAYERS and its Redis,
+    /// ALLOWED_HOSTS, and the WebSocket routes matched against the
+    /// profile's endpoints. Exit 0 (nothing wrong), 1 (something is), 2
+    /// (usage, config, or the project could not be inspected).
+    Doctor {
+        /// The project folder (the one holding manage.py) [default: the
+        /// profile's django_project].
+        #[arg(long, value_name = "DIR")]
+        django: Option<PathBuf>,
+        /// The project's interpreter [default: $VIRTUAL_ENV/bin/python,
+        /// else .venv or venv in DIR, else python3 on PATH].
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// The engine without a UI (for systemd and containers): sessions,
     /// reconnects, token check and delivery probe, logged to the log file;
@@ -267,11 +293,28 @@ impl CliError {
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let config = cli.config.as_deref();
     let profile = cli.profile.as_deref();
+    if cli.profiles.is_some()
+        && matches!(
+            cli.command,
+            Some(
+                Command::Send { .. }
+                    | Command::Explain { .. }
+                    | Command::Profiles
+                    | Command::Doctor { .. }
+            )
+        )
+    {
+        return Err(CliError::Usage(
+            "--profiles is for the dashboard, `check`, `tail`, `watch` and `demo`; `send`, `explain` and `doctor` take one --profile".into(),
+        ));
+    }
+    // The profiles to run live: `--profiles`, `--profile`, or the default.
+    let names = wanted(profile, cli.profiles.as_deref());
     let Some(command) = cli.command else {
-        return dashboard(config, profile, cli.metrics).await;
+        return dashboard(config, &names, cli.metrics).await;
     };
     match command {
-        Command::Dashboard { metrics } => dashboard(config, profile, metrics.addr).await,
+        Command::Dashboard { metrics } => dashboard(config, &names, metrics.addr).await,
         Command::Check {
             format,
             timeout,
@@ -286,10 +329,10 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 watch,
                 probe,
             };
-            check(config, profile, options).await
+            check(config, &names, options).await
         }
         Command::Tail { duration, count } => {
-            tail(config, profile, headless::tail::Limits { duration, count }).await
+            tail(config, &names, headless::tail::Limits { duration, count }).await
         }
         Command::Profiles => profiles(config),
         Command::Send {
@@ -311,9 +354,73 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             serve_only,
             port,
             metrics,
-        } => demo(serve_only, port, profile, metrics.addr).await,
-        Command::Watch { metrics } => watch(config, profile, metrics.addr).await,
+        } => demo(serve_only, port, &names, metrics.addr).await,
+        Command::Watch { metrics } => watch(config, &names, metrics.addr).await,
+        Command::Doctor {
+            django,
+            python,
+            format,
+        } => {
+            doctor(
+                config,
+                profile,
+                django.as_deref(),
+                python.as_deref(),
+                format == Format::Json,
+            )
+            .await
+        }
     }
+}
+
+/// `wsmon doctor`: the project from `--django` or the profile's
+/// `django_project`; the profile (its endpoints, Origin, server) when
+/// `--django` is absent or `--config`/`--profile` name one. Exit 0 when
+/// no finding is an error, 1 otherwise; a project that cannot be read at
+/// all is a usage error (2).
+async fn doctor(
+    config: Option<&Path>,
+    profile_name: Option<&str>,
+    django: Option<&Path>,
+    python: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let wants_profile = django.is_none() || config.is_some() || profile_name.is_some();
+    let profile = if wants_profile {
+        Some(activate(&load(config)?, profile_name)?)
+    } else {
+        None
+    };
+    let project = match (django, &profile) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(p)) => p.django_project.clone().ok_or_else(|| {
+            CliError::Usage(format!(
+                "profile `{}` has no django_project: pass --django DIR (the folder of manage.py) or add django_project = \"DIR\" to the profile",
+                p.name
+            ))
+        })?,
+        (None, None) => return Err(CliError::Usage("pass --django DIR".into())),
+    };
+    let doctor = headless::doctor::run(&project, python, profile.as_ref())
+        .await
+        .map_err(|e| {
+            let fixes = e.fixes().join(" ");
+            CliError::Usage(format!(
+                "doctor: {e}{}{fixes}",
+                if fixes.is_empty() { "" } else { ". " }
+            ))
+        })?;
+    let text = if json {
+        headless::doctor::to_json(&doctor) + "\n"
+    } else {
+        headless::doctor::to_text(&doctor)
+    };
+    print!("{text}");
+    Ok(if doctor.healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `wsmon explain --response FILE [--url URL]`: a saved handshake answer
@@ -413,10 +520,16 @@ struct CheckOptions {
 /// 0 when healthy, 1 when not.
 async fn check(
     config: Option<&Path>,
-    profile: Option<&str>,
+    names: &[String],
     options: CheckOptions,
 ) -> Result<ExitCode, CliError> {
-    let mut profile = activate(&load(config)?, profile)?;
+    let lineup = activate_lineup(&load(config)?, names)?;
+    if lineup.len() > 1 {
+        return check_many(lineup, options).await;
+    }
+    let Some(mut profile) = lineup.into_iter().next() else {
+        return Err(CliError::Usage("no profile to check".into()));
+    };
     if let Some(timeout) = options.timeout {
         profile.settings.connect_timeout = timeout;
     }
@@ -450,11 +563,11 @@ async fn check(
 /// `wsmon watch`: the engine without a UI until SIGTERM / SIGINT.
 async fn watch(
     config: Option<&Path>,
-    profile: Option<&str>,
+    names: &[String],
     metrics: Option<SocketAddr>,
 ) -> Result<ExitCode, CliError> {
-    let profile = activate(&load(config)?, profile)?;
-    headless::watch::run(profile, metrics, |bound| {
+    let lineup = activate_lineup(&load(config)?, names)?;
+    headless::watch::run_many(lineup, metrics, |bound| {
         eprintln!("wsmon: serving metrics on http://{bound}/metrics");
     })
     .await
@@ -483,14 +596,14 @@ fn activate(config: &Config, name: Option<&str>) -> Result<ActiveProfile, Config
 /// `wsmon tail`: the sessions with reconnects, one JSON line per event.
 async fn tail(
     config: Option<&Path>,
-    profile: Option<&str>,
+    names: &[String],
     limits: headless::tail::Limits,
 ) -> Result<ExitCode, CliError> {
-    let profile = activate(&load(config)?, profile)?;
+    let lineup = activate_lineup(&load(config)?, names)?;
     let stdout = std::io::stdout();
     let out = crate::writer_thread::Output::new(stdout, crate::writer_thread::stdout_may_block())
         .map_err(|e| CliError::Runtime(format!("cannot start the output thread: {e}")))?;
-    headless::tail::run(profile, limits, out)
+    headless::tail::run_many(lineup, limits, out)
         .await
         .map_err(|e| CliError::Runtime(format!("cannot write the output: {e}")))?;
     Ok(ExitCode::SUCCESS)
@@ -498,10 +611,81 @@ async fn tail(
 
 /// `wsmon demo`: the built-in demo server, and the dashboard on it (or
 /// only the server, with a profiles file for it, with `--serve-only`).
+/// The profile names asked for: `--profiles`, `--profile`, or none (the
+/// file's default).
+fn wanted(profile: Option<&str>, profiles: Option<&[String]>) -> Vec<String> {
+    match (profiles, profile) {
+        (Some(names), _) => config::profile_list(&names.join(",")),
+        (None, Some(name)) => vec![name.to_string()],
+        (None, None) => Vec::new(),
+    }
+}
+
+/// Activates the profiles to run live together: those named, then the
+/// profiles their isolation probes name (see [`Config::lineup`]). Any
+/// that cannot be activated is a config error (exit 2).
+fn activate_lineup(config: &Config, names: &[String]) -> Result<Vec<ActiveProfile>, CliError> {
+    let lineup = config.lineup(names)?;
+    let mut active = Vec::with_capacity(lineup.len());
+    for (i, profile) in lineup.into_iter().enumerate() {
+        // Asked for (or the default): its own error; else it is there
+        // for another profile's isolation probe, and the error says so.
+        let asked = names.contains(&profile.name) || (names.is_empty() && i == 0);
+        active.push(profile.activate().map_err(|e| {
+            if asked {
+                CliError::Config(e)
+            } else {
+                CliError::Usage(format!(
+                    "profile `{}` must run live for an isolation probe, but cannot: {e}",
+                    profile.name
+                ))
+            }
+        })?);
+    }
+    Ok(active)
+}
+
+/// `check` with several profiles live: one report each, one exit code.
+async fn check_many(
+    mut lineup: Vec<ActiveProfile>,
+    options: CheckOptions,
+) -> Result<ExitCode, CliError> {
+    for profile in &mut lineup {
+        if let Some(timeout) = options.timeout {
+            profile.settings.connect_timeout = timeout;
+        }
+    }
+    if options.probe && lineup.iter().all(|p| p.probe.is_none()) {
+        return Err(CliError::Usage(
+            "none of these profiles has a probe: add a [profiles.NAME.probe] table (see profiles.example.toml)".into(),
+        ));
+    }
+    let reports = match options.watch {
+        Some(duration) => headless::check::watch_many(lineup, duration).await,
+        None => {
+            let timers = lineup.iter().flat_map(headless::check::known_timers);
+            let hold = options
+                .hold
+                .unwrap_or_else(|| headless::check::default_hold(timers));
+            headless::check::run_many(lineup, hold, options.probe).await
+        }
+    };
+    let text = match options.format {
+        Format::Json => headless::check::many_to_json(&reports) + "\n",
+        Format::Text => headless::check::many_to_text(&reports),
+    };
+    print!("{text}");
+    Ok(if reports.iter().all(|r| r.healthy) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 async fn demo(
     serve_only: bool,
     port: u16,
-    profile: Option<&str>,
+    names: &[String],
     metrics: Option<SocketAddr>,
 ) -> Result<ExitCode, CliError> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -521,8 +705,8 @@ async fn demo(
         return Ok(ExitCode::SUCCESS);
     }
     let config = config::validate::parse(Path::new("<demo>"), &text)?;
-    let (live, profile) = pick(&config, profile)?;
-    let result = open_dashboard(config, live, profile, metrics).await;
+    let lineup = pick(&config, names)?;
+    let result = open_dashboard(config, lineup, metrics).await;
     server.shutdown().await;
     result
 }
@@ -531,39 +715,41 @@ async fn demo(
 /// config errors print on a normal terminal and exit 2.
 async fn dashboard(
     path: Option<&Path>,
-    profile: Option<&str>,
+    names: &[String],
     metrics: Option<SocketAddr>,
 ) -> Result<ExitCode, CliError> {
     let config = load(path)?;
-    let (live, active) = pick(&config, profile)?;
-    open_dashboard(config, live, active, metrics).await
+    let lineup = pick(&config, names)?;
+    open_dashboard(config, lineup, metrics).await
 }
 
-/// The profile to start on, with its index in file order.
-fn pick(config: &Config, name: Option<&str>) -> Result<(usize, ActiveProfile), ConfigError> {
-    let profile = config.profile(name)?;
-    let live = config
-        .profiles
-        .iter()
-        .position(|p| p.name == profile.name)
-        .unwrap_or(0);
-    Ok((live, profile.activate()?))
+/// The profiles to start on (the first focused), activated, with their
+/// indexes in file order.
+fn pick(config: &Config, names: &[String]) -> Result<Vec<(usize, ActiveProfile)>, CliError> {
+    let active = activate_lineup(config, names)?;
+    Ok(active
+        .into_iter()
+        .map(|a| {
+            let live = (config.profiles.iter())
+                .position(|p| p.name == a.name)
+                .unwrap_or(0);
+            (live, a)
+        })
+        .collect())
 }
 
 /// Serves `--metrics` (bound first: a taken port is a plain error, before
 /// the terminal goes raw), then runs the dashboard.
 async fn open_dashboard(
     config: Config,
-    live: usize,
-    active: ActiveProfile,
+    lineup: Vec<(usize, ActiveProfile)>,
     metrics: Option<SocketAddr>,
 ) -> Result<ExitCode, CliError> {
     // Bound before the terminal goes raw, so a taken port is a plain error.
-    let metrics = match metrics {
-        None => None,
-        Some(addr) => {
+    let metrics = match (metrics, lineup.first()) {
+        (Some(addr), Some((_, active))) => {
             let listener = crate::metrics::bind(addr).await.map_err(CliError::Usage)?;
-            let metrics = crate::metrics::Metrics::new(&active);
+            let metrics = crate::metrics::Metrics::new(active);
             let stop = tokio_util::sync::CancellationToken::new();
             tokio::spawn(crate::metrics::serve(
                 listener,
@@ -572,8 +758,9 @@ async fn open_dashboard(
             ));
             Some((metrics, stop.drop_guard()))
         }
+        _ => None,
     };
-    crate::tui::dashboard_with_metrics(config, live, active, metrics.as_ref().map(|m| m.0.clone()))
+    crate::tui::dashboard_lineup(config, lineup, metrics.as_ref().map(|m| m.0.clone()))
         .await
         .map_err(|e| CliError::Runtime(format!("terminal error: {e}")))?;
     Ok(ExitCode::SUCCESS)

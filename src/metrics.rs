@@ -8,8 +8,11 @@
 //! [`Metrics::set_health`]) and `delivery_failures_total` are per profile (`delivery_failures_total`
 //! adds `reason`); `delivery_seconds` names the endpoint that delivered.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -43,12 +46,17 @@ pub struct FailureLabels {
     pub reason: String,
 }
 
-/// The `reason` label values of `delivery_failures_total`.
-pub const PROBE_FAILURES: [&str; 4] = [
+/// The `reason` label values of `delivery_failures_total`: why the
+/// message did not arrive, or, for an isolation probe, `leaked` (it
+/// arrived on another profile's socket) and `unproven` (a listed profile
+/// had no socket open).
+pub const PROBE_FAILURES: [&str; 6] = [
     "rest_refused",
     "socket_closed",
     "not_delivered",
     "unreachable",
+    "leaked",
+    "unproven",
 ];
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -92,8 +100,14 @@ pub struct Metrics {
     delivery_failures: Family<FailureLabels, Counter>,
     lifetime: HistogramFamily<SessionLabels>,
     health: Family<ProfileLabels, Gauge>,
-    /// The live profile's labels, one per endpoint (index = endpoint id).
-    live: RwLock<(ProfileLabels, Vec<SessionLabels>)>,
+    /// `last_message_age_seconds`, set from `last_message` at each scrape.
+    last_message_age: Family<SessionLabels, Gauge<f64, AtomicU64>>,
+    /// Per open session: its newest application message, or its open
+    /// when none came yet on this connection.
+    last_message: Mutex<HashMap<SessionLabels, SystemTime>>,
+    /// Each live profile's labels, with one per endpoint (index =
+    /// endpoint id); several with `--profiles`.
+    live: RwLock<Vec<(ProfileLabels, Vec<SessionLabels>)>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -121,12 +135,9 @@ impl Metrics {
             delivery_failures: Family::default(),
             lifetime: Family::new_with_constructor(lifetime_histogram),
             health: Family::default(),
-            live: RwLock::new((
-                ProfileLabels {
-                    profile: String::new(),
-                },
-                Vec::new(),
-            )),
+            last_message_age: Family::default(),
+            last_message: Mutex::new(HashMap::new()),
+            live: RwLock::new(Vec::new()),
             registry: Registry::with_prefix("wsmon"),
         };
         let registry = &mut m.registry;
@@ -196,6 +207,11 @@ impl Metrics {
             "The profile's health word: 0 healthy, 1 degraded (or starting), 2 down; the same word as the dashboard and `check`",
             m.health.clone(),
         );
+        registry.register(
+            "last_message_age_seconds",
+            "Seconds since the open socket's newest application message (since its open when none came yet); absent while closed. Alert on it beside expect_message_within",
+            m.last_message_age.clone(),
+        );
         let m = Arc::new(m);
         m.set_profile(profile);
         m
@@ -204,17 +220,33 @@ impl Metrics {
     /// Switches to `profile`: the old profile's gauges go away (its
     /// counters and histograms stay), the new sessions start at down.
     pub fn set_profile(&self, profile: &ActiveProfile) {
+        self.set_profiles(&[profile]);
+    }
+
+    /// [`Metrics::set_profile`] for several profiles live together
+    /// (`--profiles`): member `i` of [`Metrics::apply_in`] is `profiles[i]`.
+    pub fn set_profiles(&self, profiles: &[&ActiveProfile]) {
         let Ok(mut live) = self.live.write() else {
             return;
         };
-        for labels in &live.1 {
-            self.session_up.remove(labels);
-            self.ready_state.remove(labels);
-            self.last_close_code.remove(labels);
+        if let Ok(mut last) = self.last_message.lock() {
+            last.clear();
         }
-        self.token_check_valid.remove(&live.0);
-        self.login_ok.remove(&live.0);
-        self.health.remove(&live.0);
+        for (profile, sessions) in live.iter() {
+            for labels in sessions {
+                self.last_message_age.remove(labels);
+                self.session_up.remove(labels);
+                self.ready_state.remove(labels);
+                self.last_close_code.remove(labels);
+            }
+            self.token_check_valid.remove(profile);
+            self.login_ok.remove(profile);
+            self.health.remove(profile);
+        }
+        *live = profiles.iter().map(|p| self.labels_of(p)).collect();
+    }
+
+    fn labels_of(&self, profile: &ActiveProfile) -> (ProfileLabels, Vec<SessionLabels>) {
         let sessions: Vec<SessionLabels> = profile
             .endpoints
             .iter()
@@ -237,25 +269,35 @@ impl Metrics {
         };
         // Starting, until the first judgement.
         self.health.get_or_create(&profile_labels).set(1);
-        if profile.probe.is_some() {
-            // At 0 from the start, so `increase()` sees the first failure.
-            for reason in PROBE_FAILURES {
+        if let Some(probe) = &profile.probe {
+            // At 0 from the start, so `increase()` sees the first failure;
+            // `leaked` and `unproven` only for an isolation probe.
+            let reasons = if probe.isolation.is_empty() { 4 } else { 6 };
+            for reason in &PROBE_FAILURES[..reasons] {
                 let _ = self.delivery_failures.get_or_create(&FailureLabels {
                     profile: profile.name.clone(),
                     reason: reason.to_string(),
                 });
             }
         }
-        *live = (profile_labels, sessions);
+        (profile_labels, sessions)
     }
 
     /// Updates the metrics from one engine event.
     pub fn apply(&self, event: &Event) {
+        self.apply_in(0, event);
+    }
+
+    /// Updates the metrics from one event of live profile `member`.
+    pub fn apply_in(&self, member: usize, event: &Event) {
         let Ok(live) = self.live.read() else {
             return;
         };
+        let Some(live) = live.get(member) else {
+            return;
+        };
         match event {
-            Event::ServerLog(_) => {}
+            Event::ServerLog(_) | Event::Django(_) => {}
             Event::Login(result) => {
                 self.login_ok
                     .get_or_create(&live.0)
@@ -271,33 +313,44 @@ impl Metrics {
                 let valid = i64::from(result.verdict == Verdict::Valid);
                 self.token_check_valid.get_or_create(&live.0).set(valid);
             }
-            Event::Probe(result) => match &result.outcome {
-                ProbeOutcome::Delivered { latency, endpoint } => {
-                    if let Some(labels) = live.1.get(*endpoint) {
-                        self.delivery
-                            .get_or_create(labels)
-                            .observe(latency.as_secs_f64());
-                    }
+            Event::Probe(result) => {
+                if let ProbeOutcome::Delivered { latency, endpoint } = &result.outcome
+                    && let Some(labels) = live.1.get(*endpoint)
+                {
+                    self.delivery
+                        .get_or_create(labels)
+                        .observe(latency.as_secs_f64());
                 }
-                ProbeOutcome::Failed { reason } => {
-                    let labels = FailureLabels {
-                        profile: live.0.profile.clone(),
-                        reason: reason.as_str().to_string(),
-                    };
-                    self.delivery_failures.get_or_create(&labels).inc();
-                }
-            },
+                use crate::diagnose::isolation::{Judgement, judge};
+                let reason = match judge(result) {
+                    Judgement::Delivered => return,
+                    Judgement::Failed(reason) => reason.as_str(),
+                    other => other.outcome(),
+                };
+                let labels = FailureLabels {
+                    profile: live.0.profile.clone(),
+                    reason: reason.to_string(),
+                };
+                self.delivery_failures.get_or_create(&labels).inc();
+            }
         }
     }
 
     /// Sets `wsmon_health` of the live profile from the model's word.
     pub fn set_health(&self, health: &Health) {
+        self.set_health_in(0, health);
+    }
+
+    /// Sets `wsmon_health` of live profile `member`.
+    pub fn set_health_in(&self, member: usize, health: &Health) {
         let Ok(live) = self.live.read() else {
             return;
         };
-        self.health
-            .get_or_create(&live.0)
-            .set(health.word.as_gauge());
+        if let Some(live) = live.get(member) {
+            self.health
+                .get_or_create(&live.0)
+                .set(health.word.as_gauge());
+        }
     }
 
     fn session_event(&self, labels: &SessionLabels, event: &SessionEvent) {
@@ -313,8 +366,9 @@ impl Metrics {
                     self.reconnects.get_or_create(labels).inc();
                 }
             }
-            SessionEvent::Open { handshake, .. } => {
+            SessionEvent::Open { handshake, at } => {
                 state(1, 1);
+                self.heard(labels, *at, true);
                 self.handshake
                     .get_or_create(labels)
                     .observe(handshake.latency.as_secs_f64());
@@ -324,6 +378,10 @@ impl Metrics {
                 let bytes: u64 = batch.messages.iter().map(|p| p.len() as u64).sum();
                 self.messages.get_or_create(labels).inc_by(count);
                 self.bytes.get_or_create(labels).inc_by(bytes);
+                // In arrival order: the last is the newest.
+                if let Some(newest) = batch.messages.last().map(|p| p.at) {
+                    self.heard(labels, newest, false);
+                }
             }
             SessionEvent::Rtt(rtt) => self
                 .ping_rtt
@@ -332,6 +390,10 @@ impl Metrics {
             SessionEvent::Closing { .. } => state(0, 2),
             SessionEvent::Closed(record) => {
                 state(0, 3);
+                if let Ok(mut last) = self.last_message.lock() {
+                    last.remove(labels);
+                }
+                self.last_message_age.remove(labels);
                 self.last_close_code
                     .get_or_create(labels)
                     .set(i64::from(record.browser_close_code()));
@@ -345,8 +407,28 @@ impl Metrics {
         }
     }
 
+    /// Notes an application message (or the open, `reset`) at `at`.
+    fn heard(&self, labels: &SessionLabels, at: SystemTime, reset: bool) {
+        if let Ok(mut last) = self.last_message.lock() {
+            let slot = last.entry(labels.clone()).or_insert(at);
+            if reset || at > *slot {
+                *slot = at;
+            }
+        }
+    }
+
     /// The Prometheus text exposition (OpenMetrics flavour).
     pub fn encode(&self) -> String {
+        // Ages are of the scrape's moment.
+        let now = SystemTime::now();
+        if let Ok(last) = self.last_message.lock() {
+            for (labels, at) in last.iter() {
+                let age = now.duration_since(*at).unwrap_or_default();
+                self.last_message_age
+                    .get_or_create(labels)
+                    .set(age.as_secs_f64());
+            }
+        }
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
@@ -406,6 +488,67 @@ mod tests {
     }
 
     #[test]
+    fn the_last_message_age_is_of_the_scrape_and_gone_when_closed() {
+        let m = Metrics::new(&profile());
+        let session = |event| Event::Session { endpoint: 0, event };
+        let now = SystemTime::now();
+        let handshake = crate::session::HandshakeInfo {
+            status: 101,
+            latency: Duration::from_millis(2),
+            headers: vec![],
+            subprotocol: None,
+        };
+        let age = |m: &Metrics| {
+            m.encode()
+                .lines()
+                .find(|l| l.starts_with("wsmon_last_message_age_seconds{"))
+                .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        };
+        m.apply(&session(SessionEvent::Open {
+            at: now - Duration::from_secs(30),
+            handshake,
+        }));
+        assert!(
+            age(&m).is_some_and(|a| (30.0..60.0).contains(&a)),
+            "{:?}",
+            age(&m)
+        );
+        let batch = crate::session::MessageBatch {
+            messages: vec![crate::session::Payload {
+                at: now - Duration::from_secs(10),
+                data: crate::session::PayloadData::Text("{}".into()),
+            }],
+            dropped: 0,
+            budget: None,
+        };
+        m.apply(&session(SessionEvent::Messages(batch)));
+        assert!(
+            age(&m).is_some_and(|a| (10.0..30.0).contains(&a)),
+            "{:?}",
+            age(&m)
+        );
+        m.apply(&session(SessionEvent::Closed(Box::new(AttemptRecord {
+            attempt: 1,
+            started: now,
+            ended: now,
+            handshake_latency: None,
+            activity: Default::default(),
+            outcome: Outcome::Closed {
+                close: CloseInfo {
+                    code: 1006,
+                    reason: String::new(),
+                    by: Closer::Network,
+                    clean: false,
+                    cause: None,
+                    note: None,
+                },
+                open_for: Duration::from_secs(30),
+            },
+        }))));
+        assert_eq!(age(&m), None);
+    }
+
+    #[test]
     fn events_move_the_series() {
         let m = Metrics::new(&profile());
         let session = |event| Event::Session { endpoint: 0, event };
@@ -448,6 +591,7 @@ mod tests {
             outcome: ProbeOutcome::Failed {
                 reason: ProbeFailure::SocketClosed,
             },
+            isolation: vec![],
         }));
         let text = m.encode();
         assert!(
@@ -471,6 +615,51 @@ mod tests {
             "wsmon_ping_rtt_seconds_count{profile=\"p\",endpoint=\"a\"} 1",
             "wsmon_delivery_failures_total{profile=\"p\",reason=\"socket_closed\"} 1",
             "wsmon_delivery_failures_total{profile=\"p\",reason=\"not_delivered\"} 0",
+        ] {
+            assert!(text.contains(want), "{want}\n{text}");
+        }
+    }
+
+    #[test]
+    fn several_profiles_are_labelled_apart_and_a_leak_is_a_reason() {
+        let text = "[profiles.sandra]\nserver = \"http://h:1\"\n[[profiles.sandra.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/\"\n[profiles.sandra.probe]\npath = \"/n/{nonce}\"\nisolation = [\"omar\"]\n[profiles.omar]\nserver = \"http://h:1\"\n[[profiles.omar.endpoints]]\nname = \"a\"\nurl = \"{ws}/ws/\"\n";
+        let config = crate::config::validate::parse(std::path::Path::new("p.toml"), text).unwrap();
+        let sandra = config.profiles[0].activate_with(None).unwrap();
+        let omar = config.profiles[1].activate_with(None).unwrap();
+        let m = Metrics::new(&sandra);
+        m.set_profiles(&[&sandra, &omar]);
+        let at = SystemTime::now();
+        let open = Event::Session {
+            endpoint: 0,
+            event: SessionEvent::Connecting { attempt: 1, at },
+        };
+        m.apply_in(1, &open);
+        m.apply_in(
+            0,
+            &Event::Probe(ProbeResult {
+                nonce: "n".into(),
+                sent_at: at,
+                outcome: ProbeOutcome::Delivered {
+                    latency: Duration::from_millis(5),
+                    endpoint: 0,
+                },
+                isolation: vec![crate::session::probe::PeerWatch {
+                    profile: "omar".into(),
+                    open_sockets: 1,
+                    sightings: vec![crate::session::probe::Sighting {
+                        endpoint: "a".into(),
+                        latency: Duration::from_millis(6),
+                    }],
+                }],
+            }),
+        );
+        let text = m.encode();
+        for want in [
+            "wsmon_ready_state{profile=\"omar\",endpoint=\"a\"} 0",
+            "wsmon_ready_state{profile=\"sandra\",endpoint=\"a\"} 3",
+            "wsmon_delivery_failures_total{profile=\"sandra\",reason=\"leaked\"} 1",
+            "wsmon_delivery_failures_total{profile=\"sandra\",reason=\"unproven\"} 0",
+            "wsmon_delivery_seconds_count{profile=\"sandra\",endpoint=\"a\"} 1",
         ] {
             assert!(text.contains(want), "{want}\n{text}");
         }

@@ -94,6 +94,7 @@ pub fn with_server_side(
     let kind = diagnosis.kind;
     let mut diagnosis =
         server_side::with_finding(diagnosis, server_side::finding(&facts, record, kind));
+    diagnosis = with_django(diagnosis, model, index, record);
     if model.server_log.is_empty() {
         return diagnosis;
     }
@@ -107,6 +108,36 @@ pub fn with_server_side(
     let log: Vec<_> = model.server_log.iter().collect();
     let silence = server_log::silence(&log, record, &path, std::time::SystemTime::now());
     server_side::with_finding(diagnosis, silence)
+}
+
+/// `diagnosis` with what the Django doctor (`django_project`) says about
+/// a failed `record`: a refused upgrade by its status, a socket that
+/// dropped with 1006/1011 as dropped.
+fn with_django(
+    diagnosis: Diagnosis,
+    model: &Model,
+    index: usize,
+    record: &AttemptRecord,
+) -> Diagnosis {
+    let Some(doctor) = &model.django else {
+        return diagnosis;
+    };
+    let status = match record.handshake_status() {
+        Some(101) if matches!(record.browser_close_code(), 1006 | 1011) => None,
+        Some(101) | None => return diagnosis,
+        refused => refused,
+    };
+    let finding = crate::diagnose::django::for_attempt(doctor, index, status);
+    crate::diagnose::server_side::with_finding(diagnosis, finding)
+}
+
+/// What the Django doctor says about a failed delivery probe (the
+/// `InMemoryChannelLayer` across processes, an unreachable Redis…).
+pub fn probe_explained(
+    model: &Model,
+    failure: &crate::session::ProbeFailure,
+) -> Option<crate::diagnose::server_side::Finding> {
+    crate::diagnose::django::for_probe(model.django.as_deref()?, failure)
 }
 
 /// The process listening on endpoint `index`'s port at the latest lookup

@@ -104,10 +104,20 @@ pub async fn dashboard_with_metrics(
     active: ActiveProfile,
     metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 ) -> io::Result<()> {
+    dashboard_lineup(config, vec![(live, active)], metrics).await
+}
+
+/// [`dashboard_with_metrics`] with several profiles live together
+/// (config index and activated profile; the first is focused).
+pub async fn dashboard_lineup(
+    config: Config,
+    lineup: Vec<(usize, ActiveProfile)>,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
+) -> io::Result<()> {
     let writer = WriterThread::spawn(io::stdout())?;
     let (mut terminal, guard) = init(&writer)?;
-    let mut app = App::start(config, live, active);
-    app.metrics = metrics;
+    // Metrics first: a crew labels them with every live profile.
+    let mut app = App::start_lineup_with_metrics(config, lineup, metrics);
     // The clipboard's OSC 52 goes through the same thread, in order with
     // the frames.
     let mut clipboard = writer.writer();
@@ -232,6 +242,18 @@ where
                     }
                 }
                 None => events_open = false,
+            },
+            tagged = crate::app::crew::next(&mut app.crew_events) => match tagged {
+                Some((member, event)) => {
+                    dirty |= app.apply_tagged(member, &event);
+                    for _ in 0..DRAIN_MAX {
+                        match app.crew_events.as_mut().map(|rx| rx.try_recv()) {
+                            Some(Ok((member, event))) => dirty |= app.apply_tagged(member, &event),
+                            _ => break,
+                        }
+                    }
+                }
+                None => app.crew_events = None,
             },
             reload = crate::app::reload::next(&mut app.reloads) => match reload {
                 Some(reload) => {

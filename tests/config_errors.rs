@@ -294,7 +294,7 @@ fn unknown_keys_everywhere_are_located() {
     at(&p, 9, 1, Some("p"), "endpoints[1].header");
     assert_eq!(
         help(&p),
-        "one of: name, url, headers, subprotocols, heartbeat, protocol, socketio, graphql, actioncable, stomp, on_open"
+        "one of: name, url, headers, subprotocols, heartbeat, protocol, socketio, graphql, actioncable, stomp, on_open, expect_message_within, expect"
     );
     let p = one(&format!("{PROFILE}[profiles.p.settings]\nping = \"1s\"\n"));
     at(&p, 4, 1, Some("p"), "settings.ping");

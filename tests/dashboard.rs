@@ -232,3 +232,80 @@ async fn served_by_and_a_restart_in_the_detail_panel() {
     );
     assert!(screen.contains("restarted (pid 4242 → 4343)"), "{screen}");
 }
+
+/// The Django doctor's reading (`django_project`): its findings in the
+/// detail panel's `django` lines, and the one that explains a refused
+/// upgrade in the diagnosis.
+#[tokio::test]
+async fn the_django_doctor_in_the_detail_panel_and_the_diagnosis() {
+    use wsmon::diagnose::django::{Context, EndpointFacts, Inspection, diagnose};
+    let inspection: Inspection =
+        serde_json::from_str(include_str!("../src/diagnose/django/channels-4.3.json"))
+            .expect("the recorded inspection");
+    let context = Context {
+        endpoints: vec![EndpointFacts {
+            name: "notifications".into(),
+            path: "/ws/strict/notifications/".into(),
+            origin: None,
+        }],
+        rest_host: Some("127.0.0.1".into()),
+        serving: vec![],
+    };
+    let doctor = diagnose("backend", "python", inspection, vec![], &context);
+    let (mut app, tx) = detached("demo-omar", at(5_000));
+    let events = vec![
+        wsmon::session::Event::Django(std::sync::Arc::new(doctor)),
+        connecting(0, 1, 0),
+        closed(0, refused_403(1, 0)),
+    ];
+    feed(&tx, events).await;
+    let screen = drive(&mut app, 220, 60, vec![]).await;
+    assert!(
+        screen.contains("django     `/ws/strict/notifications/` is behind an OriginValidator"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("django     Channel layer `default` is InMemoryChannelLayer"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Server side: the Django doctor (backend):"),
+        "{screen}"
+    );
+}
+
+/// `expect_message_within` and `[[endpoints.expect]]`: the detail panel's
+/// `silence`, `rule` and `violation` lines, and the word in the header.
+#[tokio::test]
+async fn a_silent_socket_and_a_broken_rule_in_the_detail_panel() {
+    let toml = "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\n\
+        [[profiles.p.endpoints]]\nname = \"feed\"\nurl = \"{ws}/ws/feed/\"\nexpect_message_within = \"2m\"\n\
+        [[profiles.p.endpoints.expect]]\npath = \"title\"\nregex = \".\"\n";
+    let config = wsmon::config::validate::parse(std::path::Path::new("<t>"), toml).expect("parse");
+    let active = config.profiles[0].activate().expect("activate");
+    let (mut app, tx) = wsmon::app::App::detached(config, 0, active);
+    app.clock = wsmon::app::Clock::Fixed(at(136_000));
+    app.theme = wsmon::ui::theme::Theme { color: false };
+    let events = vec![
+        connecting(0, 1, 0),
+        open(0, 0),
+        messages(0, vec![text(1_000, r#"{"headline": "x"}"#)], 0),
+    ];
+    feed(&tx, events).await;
+    let screen = drive(&mut app, 220, 60, vec![]).await;
+    assert!(
+        screen.contains(
+            "silence    open but silent for 2m 15s (last message at 2025-11-24T16:00:01Z"
+        ),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("rule       title ~ /./  0 matched · 1 violated"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("violation  title is missing at 16:00:01: {\"headline\": \"x\"}"),
+        "{screen}"
+    );
+    assert!(screen.to_uppercase().contains("DEGRADED"), "{screen}");
+}

@@ -238,3 +238,77 @@ fn config_errors_print_before_the_ui_and_exit_2() {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b[?1049h"));
     }
 }
+
+/// Two users side by side: `wsmon demo --profiles demo-sandra,demo-omar`
+/// shows both profiles' sessions grouped under their names with their
+/// health words, `j` moves across into omar's sessions, and `o` brings
+/// the next profile's token check into its panel.
+#[test]
+fn two_profiles_side_by_side_in_a_real_terminal() {
+    if !have_tmux() {
+        eprintln!("tmux not installed: skipping the terminal end-to-end test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("wsmon.log");
+    let tmux = Tmux {
+        socket: format!("wsmon-e2e-two-{}", std::process::id()),
+    };
+    let script = format!(
+        "{BIN} demo --profiles demo-sandra,demo-omar --log-file {}; echo EXIT=$?; echo END; sleep 30",
+        log.display()
+    );
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "36",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+
+    // Both live at once: one heading per profile, each followed by its
+    // own sessions (demo-sandra: notifications and orders; demo-omar:
+    // notifications), both token checks valid.
+    let screen = tmux.wait_for(&[
+        "profiles demo-sandra",
+        "· demo-omar",
+        "2 profiles, 3 endpoints",
+        "Token check · demo-sandra",
+    ]);
+    let rows: Vec<&str> = screen.lines().collect();
+    let at = |text: &str| rows.iter().position(|l| l.contains(text));
+    let sandra = at("▸ demo-sandra").expect(&screen);
+    let omar = at("  demo-omar").expect(&screen);
+    assert!(sandra < omar, "{screen}");
+    let between = &rows[sandra + 1..omar];
+    assert!(
+        between.iter().any(|l| l.contains("notifications")),
+        "{screen}"
+    );
+    assert!(between.iter().any(|l| l.contains("orders")), "{screen}");
+    assert!(rows[omar + 1].contains("notifications"), "{screen}");
+    tmux.wait_until("both sessions of each open", |s| {
+        s.matches("1 OPEN").count() >= 3 && s.matches("token valid").count() == 2
+    });
+
+    // j j: past sandra's last session into omar's first.
+    tmux.keys(&["j", "j"]);
+    tmux.wait_for(&[
+        "▸ demo-omar",
+        "Detail · demo-omar/notifications",
+        "Token check · demo-omar",
+    ]);
+    // o: the next profile (back to sandra), its token check one key away.
+    tmux.keys(&["o"]);
+    tmux.wait_for(&["focused profile: demo-sandra", "Token check · demo-sandra"]);
+
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["EXIT=0", "END"]);
+}

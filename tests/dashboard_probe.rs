@@ -16,6 +16,7 @@ fn probe(ms: u64, outcome: ProbeOutcome) -> Event {
         nonce: format!("wsmon-{ms}"),
         sent_at: at(ms),
         outcome,
+        isolation: vec![],
     })
 }
 
@@ -37,6 +38,7 @@ fn app_with_probe(now_ms: u64) -> (wsmon::app::App, tokio::sync::mpsc::Sender<Ev
         body: Some(r#"{"message": "{nonce}"}"#.into()),
         every: Duration::from_secs(60),
         timeout: Duration::from_secs(5),
+        isolation: vec![],
     });
     (app, tx)
 }
@@ -113,4 +115,88 @@ async fn the_dashboard_feeds_its_metrics_from_the_events() {
     ] {
         assert!(text.contains(want), "{want}\n{text}");
     }
+}
+
+#[tokio::test]
+async fn a_leak_to_another_profile_is_red_and_named_in_the_token_panel() {
+    use wsmon::session::probe::{PeerWatch, Sighting};
+    let (mut app, tx) = app_with_probe(200_000);
+    if let Some(p) = &mut app.active.probe {
+        p.isolation = vec!["demo-omar".into()];
+    }
+    // The model judges health with the probe in it.
+    app.model = wsmon::model::Model::new(&app.active);
+    let watched = |sightings: Vec<Sighting>| PeerWatch {
+        profile: "demo-omar".into(),
+        open_sockets: 1,
+        sightings,
+    };
+    let isolated = Event::Probe(ProbeResult {
+        nonce: "wsmon-1".into(),
+        sent_at: at(60_000),
+        outcome: ProbeOutcome::Delivered {
+            latency: Duration::from_millis(12),
+            endpoint: 0,
+        },
+        isolation: vec![watched(vec![])],
+    });
+    feed(
+        &tx,
+        vec![
+            connecting(0, 1, 0),
+            open(0, 12),
+            connecting(1, 1, 0),
+            open(1, 12),
+            token_check(Verdict::Valid, 200, None, 20),
+            isolated,
+        ],
+    )
+    .await;
+    let screen = drive(&mut app, 160, 34, vec![]).await;
+    assert!(
+        screen.contains("isolated: not seen on demo-omar"),
+        "{screen}"
+    );
+    let leaked = Event::Probe(ProbeResult {
+        nonce: "wsmon-2".into(),
+        sent_at: at(120_000),
+        outcome: ProbeOutcome::Delivered {
+            latency: Duration::from_millis(11),
+            endpoint: 0,
+        },
+        isolation: vec![watched(vec![Sighting {
+            endpoint: "notifications".into(),
+            latency: Duration::from_millis(14),
+        }])],
+    });
+    feed(&tx, vec![leaked]).await;
+    let screen = drive(&mut app, 160, 34, vec![]).await;
+    assert!(
+        screen.contains("LEAKED to demo-omar/notifications (14 ms)"),
+        "{screen}"
+    );
+    // The header's reason says it too, and the sparkline marks it failed.
+    assert!(
+        screen.contains("delivery probe: leaked to demo-omar/notifications"),
+        "{screen}"
+    );
+    assert!(screen.contains("recent █✗"), "{screen}");
+    // Red, in colour.
+    app.theme = wsmon::ui::theme::Theme { color: true };
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 34)).expect("terminal");
+    wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let (x, y) = (0..34u16)
+        .flat_map(|y| (0..160u16).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            (0..6u16).all(|i| {
+                buffer
+                    .cell((x + i, y))
+                    .is_some_and(|c| c.symbol() == &"LEAKED"[i as usize..i as usize + 1])
+            })
+        })
+        .expect("LEAKED on screen");
+    let cell = buffer.cell((x, y)).expect("cell");
+    assert_eq!(cell.fg, ratatui::style::Color::Red, "{cell:?}");
 }

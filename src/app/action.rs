@@ -17,6 +17,9 @@ pub enum Action {
     ToggleHelp,
     /// Open the profile picker (`p`).
     OpenProfiles,
+    /// Several profiles live: focus the next one, its sessions and token
+    /// check (`o`).
+    NextProfile,
     /// Re-run the REST token check (`t`).
     CheckToken,
     /// Reconnect the selected session now (`r`).

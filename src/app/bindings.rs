@@ -69,6 +69,13 @@ pub static BINDINGS: &[Binding] = &[
         Some("p profiles"),
     ),
     bind(
+        "o",
+        &[(Char('o'), Action::NextProfile)],
+        "General",
+        "focus the next live profile (--profiles)",
+        None,
+    ),
+    bind(
         "Esc",
         &[(Esc, Action::Back)],
         "General",

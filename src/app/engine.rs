@@ -48,10 +48,14 @@ impl App {
                     self.retry_auth_stops();
                 }
             }
-            Event::Session { .. } | Event::Probe(_) | Event::ServerLog(_) | Event::Login(_) => {}
+            Event::Session { .. }
+            | Event::Probe(_)
+            | Event::ServerLog(_)
+            | Event::Django(_)
+            | Event::Login(_) => {}
         }
         if let Some(metrics) = &self.metrics {
-            metrics.apply(event);
+            metrics.apply_in(self.focused, event);
         }
         self.model.apply(event);
         redraw
@@ -62,8 +66,9 @@ impl App {
     /// and ten thousand of them open with twenty thousand events).
     pub fn judge_health(&self) {
         if let Some(metrics) = &self.metrics {
-            metrics.set_health(&self.model.health(self.now()));
+            metrics.set_health_in(self.focused, &self.model.health(self.now()));
         }
+        self.judge_crew_health();
     }
 
     fn retry_auth_stops(&self) {
@@ -108,8 +113,26 @@ impl App {
                 return false;
             }
         };
+        // The profiles its isolation probe names go live beside it.
+        let peers = match self.isolation_peers(&active).await {
+            Ok(peers) => peers,
+            Err(e) => {
+                self.notice = Some(format!("cannot switch to {name}: {e}"));
+                return false;
+            }
+        };
+        self.end_crew().await;
         if let Some(old) = self.supervisor.take() {
             old.shutdown().await;
+        }
+        if !peers.is_empty() {
+            let mut lineup = vec![(index, active)];
+            lineup.extend(peers);
+            let engine = self.has_engine_mode();
+            self.start_crew(lineup, engine);
+            self.token_requested = false;
+            self.notice = Some(format!("live profiles: {name} and its isolation profiles"));
+            return true;
         }
         let (tx, rx) = session::channel();
         if self.has_engine_mode() {
@@ -142,6 +165,37 @@ impl App {
         if let Some(s) = self.supervisor.take() {
             s.shutdown().await;
         }
+        self.shutdown_crew().await;
+    }
+
+    /// The profiles `active`'s isolation probe names, activated (config
+    /// index and profile), to run live beside it.
+    async fn isolation_peers(
+        &self,
+        active: &crate::config::ActiveProfile,
+    ) -> Result<Vec<(usize, crate::config::ActiveProfile)>, String> {
+        let Ok(lineup) = self.config.lineup(std::slice::from_ref(&active.name)) else {
+            return Ok(Vec::new());
+        };
+        let mut peers = Vec::new();
+        for profile in lineup.into_iter().skip(1) {
+            let index = (self.config.profiles.iter())
+                .position(|p| p.name == profile.name)
+                .unwrap_or(0);
+            let profile = profile.clone();
+            let peer = crate::text_safe::visible(&profile.name).into_owned();
+            match tokio::task::spawn_blocking(move || profile.activate()).await {
+                Ok(Ok(a)) => peers.push((index, a)),
+                Ok(Err(e)) => {
+                    return Err(format!(
+                        "its isolation profile {peer} cannot run: {}",
+                        crate::text_safe::visible(&e.to_string())
+                    ));
+                }
+                Err(e) => return Err(format!("its isolation profile {peer} cannot run: {e}")),
+            }
+        }
+        Ok(peers)
     }
 
     /// The event receiver (the loop selects on it).

@@ -67,6 +67,8 @@ impl Transcript<'_> {
         };
         event_json::push_line(&mut buf, &header.at(self.now, None));
         let mut lines = 1;
+        // Each line names its profile, as `tail` lines do.
+        let header_end = buf.len();
         let mut events = self.view.journal.iter().peekable();
         let mut payloads = self.session.payloads.iter().peekable();
         loop {
@@ -94,6 +96,9 @@ impl Transcript<'_> {
             }
             lines += 1;
         }
+        let body = buf.split_off(header_end);
+        let prefix = crate::output::profile_tag::profile_prefix(&self.profile.name);
+        crate::output::profile_tag::tagged_lines(&mut buf, &body, &prefix);
         let text = String::from_utf8_lossy(&buf);
         let scrubbed = self.profile.redactor.redact(&text).into_owned();
         (scrubbed.into_bytes(), lines)

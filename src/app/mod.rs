@@ -6,6 +6,8 @@
 pub mod action;
 /// The one key-binding table (keymap, help, footer, README).
 pub mod bindings;
+/// Several profiles live: the focused one and the others.
+pub mod crew;
 /// The payload cursor and filter.
 pub mod cursor;
 /// Engine events in, profile switches, shutdown.

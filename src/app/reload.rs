@@ -136,6 +136,16 @@ impl App {
                 return;
             }
         };
+        if self.is_crew() {
+            // Several profiles live: their sessions are kept; the picker
+            // sees the new file (`p` restarts with what it says).
+            self.relocate_crew(&config);
+            self.config = config;
+            self.notice = Some(
+                "profiles file reloaded; the live profiles keep running (pick one with p to apply changes)".into(),
+            );
+            return;
+        }
         let Some(live) = self.config.profiles.get(self.live) else {
             return;
         };

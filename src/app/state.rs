@@ -190,6 +190,14 @@ pub struct App {
     pub quit: bool,
     /// Prometheus metrics fed from the events (`--metrics ADDR`).
     pub metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
+    /// Several profiles live (see [`super::crew`]): one place per profile
+    /// in lineup order, `None` at the focused one (whose state is the
+    /// app's own fields). Empty with one profile live.
+    pub crew: Vec<Option<super::crew::Member>>,
+    /// The focused profile's place in `crew`.
+    pub focused: usize,
+    /// The crew's events, tagged with the profile's place.
+    pub(crate) crew_events: Option<mpsc::Receiver<crate::session::crew::Tagged>>,
 }
 
 /// Work `update` cannot do synchronously; the event loop awaits it.
@@ -262,7 +270,55 @@ impl App {
             watcher: None,
             quit: false,
             metrics: None,
+            crew: Vec::new(),
+            focused: 0,
+            crew_events: None,
         }
+    }
+
+    /// Starts several profiles live together (`lineup`: config index and
+    /// activated profile, the first focused), and watches the profiles
+    /// file. With one profile this is [`App::start`].
+    pub fn start_lineup(config: Config, lineup: Vec<(usize, ActiveProfile)>) -> App {
+        App::start_lineup_with_metrics(config, lineup, None)
+    }
+
+    /// [`App::start_lineup`] feeding `metrics` (labelled with every live profile).
+    pub fn start_lineup_with_metrics(
+        config: Config,
+        lineup: Vec<(usize, ActiveProfile)>,
+        metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
+    ) -> App {
+        let mut lineup = lineup;
+        if lineup.len() <= 1 {
+            let (live, active) = lineup.remove(0);
+            let mut app = App::start(config, live, active);
+            app.metrics = metrics;
+            return app;
+        }
+        let (live, active) = lineup[0].clone();
+        let (_, rx) = session::channel();
+        let mut app = App::with_engine(config, live, active, None, rx);
+        app.detached = false;
+        app.metrics = metrics;
+        app.start_crew(lineup, true);
+        app.watch_config_file();
+        app
+    }
+
+    /// [`App::detached`] with several profiles: fed through the returned
+    /// sender with events tagged by the profile's place in `lineup`.
+    pub fn detached_lineup(
+        config: Config,
+        lineup: Vec<(usize, ActiveProfile)>,
+    ) -> (App, mpsc::Sender<crate::session::crew::Tagged>) {
+        let (live, active) = lineup[0].clone();
+        let (_, rx) = session::channel();
+        let mut app = App::with_engine(config, live, active, None, rx);
+        app.start_crew(lineup, false);
+        let (tx, rx) = crate::session::crew::channel();
+        app.crew_events = Some(rx);
+        (app, tx)
     }
 
     /// Now, by the app's clock.

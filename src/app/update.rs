@@ -67,11 +67,18 @@ impl App {
             Action::OpenProfiles => {
                 self.popup = Some(Popup::Profiles { cursor: self.live });
             }
+            Action::NextProfile => self.next_member(),
             Action::CheckToken => self.check_token(),
             Action::ReconnectSelected => self.command(Command::ReconnectNow),
             Action::ReconnectAll => {
                 if let Some(s) = &self.supervisor {
                     s.command_all(Command::ReconnectNow);
+                }
+                // Several profiles live: theirs too.
+                for m in self.crew.iter().flatten() {
+                    if let Some(s) = &m.supervisor {
+                        s.command_all(Command::ReconnectNow);
+                    }
                 }
                 self.notice = Some("reconnecting every session".into());
             }
@@ -200,6 +207,7 @@ impl App {
     /// Moves the cursor of the focused panel by `delta` rows (clamped).
     pub(crate) fn move_by(&mut self, delta: i64) {
         match self.focus {
+            Panel::Sessions | Panel::Token if self.is_crew() => self.move_across(delta),
             Panel::Sessions | Panel::Token => {
                 let last = self.model.sessions.len().saturating_sub(1) as i64;
                 let next = (self.selected as i64).saturating_add(delta).clamp(0, last);

@@ -219,6 +219,7 @@ impl Profile {
                     subprotocols,
                     heartbeat: template.heartbeat.unwrap_or(self.settings.heartbeat),
                     protocol,
+                    expect: template.expect.clone(),
                 },
             )
             .collect();
@@ -245,11 +246,13 @@ impl Profile {
             body: p.body.clone(),
             every: p.every,
             timeout: p.timeout,
+            isolation: p.isolation.clone(),
         });
         Ok(ActiveProfile {
             login: None,
             session_cookie: None,
             server_log: self.server_log.clone(),
+            django_project: self.django_project.clone(),
             probe,
             tls,
             insecure: self.tls.insecure,

@@ -73,6 +73,22 @@ pub struct RawEndpoint {
     /// `[[endpoints.on_open]]`: raw frames sent after every open.
     #[serde(default)]
     pub on_open: Vec<RawOnOpen>,
+    /// `expect_message_within = "2m"`: an open socket silent for longer
+    /// is degraded.
+    pub expect_message_within: Option<Spanned<String>>,
+    /// `[[endpoints.expect]]`: rules every JSON message must meet.
+    #[serde(default)]
+    pub expect: Vec<RawExpect>,
+}
+
+/// `[[endpoints.expect]]`: `path` (dotted) with `regex` and/or `type`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub path: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
 }
 
 /// `[endpoints.socketio]`.
@@ -181,6 +197,9 @@ pub struct RawProfile {
     pub server_log: Option<Spanned<String>>,
     /// A command printing the server's log, followed (`docker logs -f web`).
     pub server_log_command: Option<Spanned<Vec<String>>>,
+    /// The Django project serving this profile (the folder of its
+    /// `manage.py`): the doctor inspects it at start.
+    pub django_project: Option<Spanned<String>>,
 }
 
 /// `[profiles.NAME.probe]`: a REST request that makes the server push a
@@ -193,6 +212,9 @@ pub struct RawProbe {
     pub body: Option<Spanned<String>>,
     pub every: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
+    /// Profiles whose sockets must NOT receive this probe's message (the
+    /// isolation probe); they run live beside this one.
+    pub isolation: Option<Vec<Spanned<String>>>,
 }
 
 /// `[profiles.NAME.login]`, as written (see `profiles.example.toml`).

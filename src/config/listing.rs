@@ -96,6 +96,13 @@ fn describe_profile(out: &mut String, profile: &Profile, is_default: bool) {
             humantime::format_duration(probe.timeout)
         );
         row(out, "probe", &text);
+        if !probe.isolation.is_empty() {
+            let text = format!(
+                "must not reach {} (run live beside it)",
+                probe.isolation.join(", ")
+            );
+            row(out, "isolation", &text);
+        }
     }
     let tls = &profile.tls;
     if tls.insecure {

@@ -142,6 +142,81 @@ pub struct EndpointTemplate {
     pub heartbeat: Option<HeartbeatMode>,
     /// The application protocol spoken over the socket (templates).
     pub protocol: ProtocolConfig,
+    /// What its messages are expected to be.
+    pub expect: Expectations,
+}
+
+/// What an endpoint's messages are expected to be: how often
+/// (`expect_message_within`) and what shape (`[[endpoints.expect]]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expectations {
+    /// An open socket with no message for longer is degraded.
+    pub message_within: Option<std::time::Duration>,
+    pub rules: Vec<ExpectRule>,
+}
+
+/// One `[[endpoints.expect]]` rule over a text message parsed as JSON:
+/// the value at `path` (dotted; the whole message when absent) matches
+/// `regex` (strings as they are, other values as JSON text) and/or is of
+/// JSON `type` (`string`, `number`, `boolean`, `object`, `array`, `null`).
+#[derive(Debug, Clone)]
+pub struct ExpectRule {
+    pub path: Vec<String>,
+    pub regex: Option<regex::Regex>,
+    pub kind: Option<JsonType>,
+    /// The rule as people read it: `data.title ~ /^.+$/`, `id: number`.
+    pub shown: String,
+}
+
+/// Rules are equal when written the same (a regex compares by its text).
+impl PartialEq for ExpectRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+            && self.kind == other.kind
+            && self.regex.as_ref().map(regex::Regex::as_str)
+                == other.regex.as_ref().map(regex::Regex::as_str)
+    }
+}
+
+impl Eq for ExpectRule {}
+
+/// A JSON value's type, as `[[endpoints.expect]]` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    String,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    Null,
+}
+
+impl JsonType {
+    pub const NAMES: &'static str =
+        "\"string\", \"number\", \"boolean\", \"object\", \"array\", \"null\"";
+
+    pub fn parse(name: &str) -> Option<JsonType> {
+        Some(match name {
+            "string" => JsonType::String,
+            "number" => JsonType::Number,
+            "boolean" | "bool" => JsonType::Boolean,
+            "object" => JsonType::Object,
+            "array" => JsonType::Array,
+            "null" => JsonType::Null,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Boolean => "boolean",
+            JsonType::Object => "object",
+            JsonType::Array => "array",
+            JsonType::Null => "null",
+        }
+    }
 }
 
 /// TLS options of a profile; the default is verified TLS with the Mozilla
@@ -182,6 +257,9 @@ pub struct Profile {
     pub proxy: Option<Secret>,
     /// Where the server's log comes from (`server_log`/`server_log_command`).
     pub server_log: Option<ServerLogSource>,
+    /// `django_project = "DIR"`: the folder of the project's `manage.py`
+    /// (absolute; a relative one is taken from the profiles file's folder).
+    pub django_project: Option<PathBuf>,
     /// `[profiles.NAME.login]`: the token is obtained by logging in.
     pub login: Option<login::Login>,
 }
@@ -212,6 +290,10 @@ pub struct Probe {
     pub every: Duration,
     /// Request sent → message received, at most.
     pub timeout: Duration,
+    /// `isolation = ["omar", …]`: profiles whose sockets must NOT receive
+    /// the probe's message (a notification for one user reaching another
+    /// is a data leak). They are run live beside this profile.
+    pub isolation: Vec<String>,
 }
 
 /// The placeholder of a probe's `path` or `body` replaced by a fresh
@@ -248,6 +330,8 @@ pub struct ActiveProfile {
     pub proxy: crate::proxy::Proxies,
     /// Where the server's log comes from, if the profile says.
     pub server_log: Option<ServerLogSource>,
+    /// The Django project the doctor inspects at start (`django_project`).
+    pub django_project: Option<PathBuf>,
     /// The profile logs in (`[profiles.NAME.login]`): the session layer
     /// obtains the token and renders the profile again with it.
     pub login: Option<std::sync::Arc<login::ActiveLogin>>,
@@ -264,6 +348,8 @@ pub struct ActiveProbe {
     pub body: Option<String>,
     pub every: Duration,
     pub timeout: Duration,
+    /// Profiles whose sockets must not receive the message (see [`Probe::isolation`]).
+    pub isolation: Vec<String>,
 }
 
 /// One endpoint ready to dial.
@@ -281,6 +367,8 @@ pub struct Endpoint {
     pub heartbeat: HeartbeatMode,
     /// The application protocol, `{token}` filled in (may be secret).
     pub protocol: ProtocolConfig,
+    /// What its messages are expected to be (silence, shape).
+    pub expect: Expectations,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -308,4 +396,47 @@ impl Config {
                 available: self.profiles.iter().map(|p| p.name.clone()).collect(),
             })
     }
+
+    /// The profiles to run live together: `names` in the order given
+    /// (none: the default profile), then every profile an isolation probe
+    /// among them names (`[profiles.NAME.probe] isolation`), which must be
+    /// live for the probe to look at its sockets. Each appears once.
+    pub fn lineup(&self, names: &[String]) -> Result<Vec<&Profile>, ConfigError> {
+        let mut lineup: Vec<&Profile> = Vec::new();
+        if names.is_empty() {
+            lineup.push(self.profile(None)?);
+        }
+        for name in names {
+            let p = self.profile(Some(name))?;
+            if !lineup.iter().any(|q| q.name == p.name) {
+                lineup.push(p);
+            }
+        }
+        // Peers of peers too: each added profile's own isolation list.
+        let mut i = 0;
+        while i < lineup.len() {
+            let peers = lineup[i]
+                .probe
+                .as_ref()
+                .map(|p| p.isolation.clone())
+                .unwrap_or_default();
+            for peer in peers {
+                let p = self.profile(Some(&peer))?;
+                if !lineup.iter().any(|q| q.name == p.name) {
+                    lineup.push(p);
+                }
+            }
+            i += 1;
+        }
+        Ok(lineup)
+    }
+}
+
+/// Splits `--profiles a,b` (commas, spaces around names ignored).
+pub fn profile_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
 }

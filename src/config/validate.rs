@@ -8,6 +8,7 @@
 //! valid. Nothing here resolves a token or touches the network.
 
 mod endpoint;
+mod expect;
 mod login;
 mod probe;
 mod protocol;
@@ -41,6 +42,7 @@ pub fn parse(source: &Path, text: &str) -> Result<Config, ConfigError> {
         locator: Locator::new(text),
         problems: Vec::new(),
         warnings: Vec::new(),
+        names: raw.profiles.keys().map(|k| k.get_ref().clone()).collect(),
     };
     let config = v.file(&raw);
     // A shared endpoint is checked once per profile; say each thing once,
@@ -82,6 +84,8 @@ pub(super) struct Validator<'a> {
     locator: Locator<'a>,
     problems: Vec<Problem>,
     warnings: Vec<String>,
+    /// Every profile's name (an isolation probe names others).
+    names: Vec<String>,
 }
 
 impl Validator<'_> {
@@ -207,7 +211,9 @@ impl Validator<'_> {
         let endpoints = self.profile_endpoints(name, shared, &own, has_token, server.as_ref());
         let probe = raw.probe.as_ref().and_then(|p| self.probe(p, name));
         let server_log = self.server_log(raw, name);
+        let django_project = self.django_project(raw, name);
         Some(Profile {
+            django_project,
             login,
             server_log,
             probe,

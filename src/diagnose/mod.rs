@@ -3,8 +3,11 @@
 //!
 //! - [`codes`]: the close-code catalog (`assets/close-codes.toml`) and HTTP
 //!   statuses seen at the handshake; `wsmon explain` prints from it.
+//! - [`django`]: the Django doctor: a project's settings and routes → findings.
 //! - [`evidence`]: who answered, what they said, what wsmon sent.
 //! - [`failure`]: facts of one attempt (+ the token check) → [`Diagnosis`].
+//! - [`isolation`]: a delivery probe's facts → delivered, leaked to
+//!   another profile, or not proven.
 //! - [`explain`]: the text `wsmon explain CODE` prints.
 //! - [`lint`]: warnings about an endpoint URL before connecting.
 //! - [`pattern`]: an endpoint's history → the pattern that leads the
@@ -16,9 +19,11 @@
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
 pub mod codes;
+pub mod django;
 pub mod evidence;
 pub mod explain;
 pub mod failure;
+pub mod isolation;
 pub mod lint;
 pub mod login;
 pub mod pattern;

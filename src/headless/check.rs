@@ -10,12 +10,13 @@ use std::time::Duration;
 use crate::config::ActiveProfile;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
 use crate::model::Model;
+use crate::output::check_report::ExpectReport;
 pub use crate::output::check_report::{
-    CheckReport, EndpointReport, EndpointState, to_json, to_text,
+    CheckReport, EndpointReport, EndpointState, many_to_json, many_to_text, to_json, to_text,
 };
 use crate::output::{CheckProbe, TokenCheckReport};
 use crate::report::{self, millis};
-use crate::session::{self, Event, LocalCause, Mode, SessionEvent, StopReason, Supervisor};
+use crate::session::{self, Crew, Event, LocalCause, Mode, SessionEvent, StopReason};
 
 /// The shortest hold: long enough to catch a server that accepts and
 /// then closes at once.
@@ -63,26 +64,50 @@ pub async fn run(profile: ActiveProfile, hold: Duration) -> CheckReport {
 /// sockets are held until one delivery probe, sent once every attempt has
 /// opened or failed, is delivered or times out.
 pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> CheckReport {
-    let (tx, mut rx) = session::channel();
-    let probe_timeout = profile.probe.as_ref().filter(|_| probe).map(|p| p.timeout);
+    let mut reports = run_many(vec![profile], hold, probe).await;
+    reports.swap_remove(0)
+}
+
+/// [`run_with`] for several profiles live together (`--profiles a,b`):
+/// one report each, in lineup order. With `probe`, each profile's probe
+/// goes once every session of every profile has opened or failed (an
+/// isolation probe needs the listed profiles' sockets open too).
+pub async fn run_many(
+    profiles: Vec<ActiveProfile>,
+    hold: Duration,
+    probe: bool,
+) -> Vec<CheckReport> {
+    let (tx, mut rx) = session::crew::channel();
+    let probe_timeout = (profiles.iter())
+        .filter_map(|p| p.probe.as_ref().filter(|_| probe).map(|p| p.timeout))
+        .max();
+    let connect_timeout = (profiles.iter())
+        .map(|p| p.settings.connect_timeout)
+        .max()
+        .unwrap_or_default();
     // The sockets stay open through the probe; its result ends the hold.
     let held = match probe_timeout {
-        Some(t) => hold + profile.settings.connect_timeout + t + Duration::from_secs(2),
+        Some(t) => hold + connect_timeout + t + Duration::from_secs(2),
         None => hold,
     };
-    let supervisor = Supervisor::start(profile.clone(), Mode::Once { hold: held }, tx);
-    let mut model = Model::new(&profile);
-    let wait_for_token = profile.token_check.is_some();
+    let crew = Crew::start(profiles.clone(), Mode::Once { hold: held }, tx);
+    let mut models: Vec<Model> = profiles.iter().map(Model::new).collect();
+    let probing: Vec<bool> = (profiles.iter())
+        .map(|p| probe && p.probe.is_some())
+        .collect();
     let mut probe_sent = false;
     // Every part is bounded by connect_timeout; the margin covers closing.
-    let limit = profile.settings.connect_timeout * 2 + held + Duration::from_secs(3);
+    let limit = connect_timeout * 2 + held + Duration::from_secs(3);
     let _ = tokio::time::timeout(limit, async {
-        while let Some(event) = rx.recv().await {
+        while let Some((member, event)) = rx.recv().await {
+            let Some(model) = models.get_mut(member) else {
+                continue;
+            };
             model.apply(&event);
             if probe_timeout.is_some() {
                 // A protocol session counts once ready: before that the
                 // server delivers nothing to it.
-                let settled = model.sessions.iter().all(|s| {
+                let settled = models.iter().flat_map(|m| &m.sessions).all(|s| {
                     let waiting = matches!(
                         s.lifecycle,
                         crate::model::Lifecycle::Idle | crate::model::Lifecycle::Connecting { .. }
@@ -93,27 +118,39 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Ch
                     !waiting && !not_ready
                 });
                 if settled && !probe_sent {
-                    supervisor.probe_now();
+                    for (i, _) in probing.iter().enumerate().filter(|(_, p)| **p) {
+                        if let Some(s) = crew.member(i) {
+                            s.probe_now();
+                        }
+                    }
                     probe_sent = true;
                 }
-                if let Event::Probe(_) = event {
+                let probes_done = (models.iter().zip(&probing))
+                    .all(|(m, probing)| !probing || !m.probes.is_empty());
+                if let Event::Probe(_) = event
+                    && probes_done
+                {
                     // Every socket still gets its full hold (a server that
                     // accepts and then closes is caught as without --probe).
                     tokio::time::sleep(hold).await;
-                    supervisor.command_all(session::Command::EndHold);
+                    for s in crew.members() {
+                        s.command_all(session::Command::EndHold);
+                    }
                 }
-                if model.probes.is_empty() {
+                if !probes_done {
                     continue;
                 }
             }
-            let sessions_done = model
-                .sessions
-                .iter()
-                .all(|s| matches!(s.lifecycle, crate::model::Lifecycle::Stopped { .. }));
-            // A failed login means no token check is coming.
-            let login_failed = model.login.as_ref().is_some_and(|l| !l.ok());
-            let token_done = !wait_for_token || model.token_check.is_some() || login_failed;
-            if sessions_done && token_done {
+            let done = (models.iter().zip(&profiles)).all(|(model, profile)| {
+                let sessions_done = (model.sessions.iter())
+                    .all(|s| matches!(s.lifecycle, crate::model::Lifecycle::Stopped { .. }));
+                // A failed login means no token check is coming.
+                let login_failed = model.login.as_ref().is_some_and(|l| !l.ok());
+                let token_done =
+                    profile.token_check.is_none() || model.token_check.is_some() || login_failed;
+                sessions_done && token_done
+            });
+            if done {
                 break;
             }
             if let Event::Session {
@@ -133,12 +170,12 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Ch
     // The server's log lines of the last attempt may still be on their
     // way: read on until its window (see `diagnose::server_log::AFTER`)
     // is over.
-    if profile.server_log.is_some()
-        && let Some(end) = (model.sessions.iter())
-            .filter_map(|s| s.last_attempt())
-            .map(|r| r.ended)
-            .max()
-    {
+    let last_end = (models.iter().zip(&profiles))
+        .filter(|(_, p)| p.server_log.is_some())
+        .flat_map(|(m, _)| m.sessions.iter().filter_map(|s| s.last_attempt()))
+        .map(|r| r.ended)
+        .max();
+    if let Some(end) = last_end {
         let settle = (end + crate::diagnose::server_log::AFTER)
             .duration_since(std::time::SystemTime::now())
             .unwrap_or_default();
@@ -148,27 +185,44 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Ch
                 biased;
                 _ = tokio::time::sleep_until(deadline) => break,
                 event = rx.recv() => match event {
-                    Some(event) => model.apply(&event),
+                    Some((member, event)) => {
+                        if let Some(model) = models.get_mut(member) {
+                            model.apply(&event);
+                        }
+                    }
                     None => break,
                 },
             }
         }
     }
+    await_doctors(&profiles, &mut models, &mut rx).await;
     drop(rx);
-    supervisor.shutdown().await;
-    let mut report = build(&profile, &model);
-    if probe_timeout.is_some() {
-        let result = model.probes.back();
-        if result.is_none() {
-            report
-                .health
-                .reasons
-                .push("delivery probe: no result in time".into());
-            report.healthy = false;
+    crew.shutdown().await;
+    let mut reports = Vec::with_capacity(profiles.len());
+    for ((profile, model), probing) in profiles.iter().zip(&models).zip(&probing) {
+        let mut report = build(profile, model);
+        if *probing {
+            let result = model.probes.back();
+            if result.is_none() {
+                report
+                    .health
+                    .reasons
+                    .push("delivery probe: no result in time".into());
+                report.healthy = false;
+            }
+            report.probe = Some(result.map(|r| {
+                let mut probe = CheckProbe::new(profile, r);
+                // A failed probe with the Django doctor's explanation.
+                if let session::ProbeOutcome::Failed { reason } = &r.outcome {
+                    let finding = report::probe_explained(model, reason);
+                    probe.probe = probe.probe.with_doctor(finding);
+                }
+                probe
+            }));
         }
-        report.probe = Some(result.map(|r| CheckProbe::new(&profile, r)));
+        reports.push(report);
     }
-    report
+    reports
 }
 
 /// `check --watch DURATION`: the engine with reconnects for `duration`
@@ -176,26 +230,68 @@ pub async fn run_with(profile: ActiveProfile, hold: Duration, probe: bool) -> Ch
 /// by the health word at the end: a session that ended more than once in
 /// the window (churn), one not open, a refused token… exit 1.
 pub async fn watch(profile: ActiveProfile, duration: Duration) -> CheckReport {
-    let (tx, mut rx) = session::channel();
-    let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
-    let mut model = Model::without_payloads(&profile);
+    let mut reports = watch_many(vec![profile], duration).await;
+    reports.swap_remove(0)
+}
+
+/// [`watch`] for several profiles live together: one report each.
+pub async fn watch_many(profiles: Vec<ActiveProfile>, duration: Duration) -> Vec<CheckReport> {
+    let (tx, mut rx) = session::crew::channel();
+    let crew = Crew::start(profiles.clone(), Mode::Monitor, tx);
+    let mut models: Vec<Model> = profiles.iter().map(Model::without_payloads).collect();
     let deadline = tokio::time::Instant::now() + duration;
     loop {
         tokio::select! {
             biased;
             _ = tokio::time::sleep_until(deadline) => break,
             event = rx.recv() => match event {
-                Some(event) => model.apply(&event),
+                Some((member, event)) => {
+                    if let Some(model) = models.get_mut(member) {
+                        model.apply(&event);
+                    }
+                }
                 None => break,
             },
         }
     }
+    await_doctors(&profiles, &mut models, &mut rx).await;
     // Judged before the sockets close: wsmon's own closes are not churn,
     // but a session must be open at the end.
-    let report = build(&profile, &model);
+    let reports = (profiles.iter().zip(&models))
+        .map(|(p, m)| build(p, m))
+        .collect();
     drop(rx);
-    supervisor.shutdown().await;
-    report
+    crew.shutdown().await;
+    reports
+}
+
+/// With `django_project`, reads events on until each such profile's
+/// Django doctor reading is in (it runs once at start, at most
+/// [`crate::session::django::TIMEOUT`] plus its connects).
+async fn await_doctors(
+    profiles: &[ActiveProfile],
+    models: &mut [Model],
+    rx: &mut tokio::sync::mpsc::Receiver<session::crew::Tagged>,
+) {
+    let pending = |models: &[Model]| {
+        (profiles.iter().zip(models)).any(|(p, m)| p.django_project.is_some() && m.django.is_none())
+    };
+    let deadline =
+        tokio::time::Instant::now() + crate::session::django::TIMEOUT + Duration::from_secs(10);
+    while pending(models) {
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(deadline) => break,
+            event = rx.recv() => match event {
+                Some((member, event)) => {
+                    if let Some(model) = models.get_mut(member) {
+                        model.apply(&event);
+                    }
+                }
+                None => break,
+            },
+        }
+    }
 }
 
 fn build(profile: &ActiveProfile, model: &Model) -> CheckReport {
@@ -217,6 +313,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 if state.is_up() {
                     // --watch: open the whole time, nothing ended.
                     return EndpointReport {
+                        profile: profile.name.clone(),
                         name: endpoint.name.clone(),
                         url: endpoint.shown_url.clone(),
                         state: EndpointState::Open,
@@ -236,6 +333,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         ),
                         warnings,
                         served_by: report::served_by(model, index).cloned(),
+                        expect: ExpectReport::of(state, now),
                     };
                 }
                 let not_dialled = model
@@ -251,6 +349,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     ),
                 };
                 return EndpointReport {
+                    profile: profile.name.clone(),
                     name: endpoint.name.clone(),
                     url: endpoint.shown_url.clone(),
                     state: EndpointState::Closed,
@@ -264,6 +363,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     diagnosis,
                     warnings,
                     served_by: report::served_by(model, index).cloned(),
+                    expect: ExpectReport::of(state, now),
                 };
             };
             // Held open and closed by us, or open now (--watch): the socket
@@ -308,6 +408,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 EndpointState::Closed
             };
             EndpointReport {
+                profile: profile.name.clone(),
                 name: endpoint.name.clone(),
                 url: endpoint.shown_url.clone(),
                 state: end_state,
@@ -329,6 +430,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                 diagnosis,
                 warnings,
                 served_by: report::served_by(model, index).cloned(),
+                expect: ExpectReport::of(state, now),
             }
         })
         .collect();
@@ -341,6 +443,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
         login: model.login.as_ref().map(crate::output::LoginReport::from),
         endpoints,
         probe: None,
+        django: model.django.as_deref().cloned(),
     }
 }
 

@@ -10,8 +10,12 @@
 //! without stalling the runtime; hand-overs to that thread are at most one
 //! per [`HANDOVER_EVERY`] (the first after a quiet spell at once).
 //!
+//! With several profiles live (`--profiles`, or an isolation probe's
+//! profiles) one stream carries them all: every line starts with its
+//! `"profile"` ([`crate::output::profile_tag`]).
+//!
 //! With a `token_check` in the profile, output starts with its first
-//! result: events before it are held (at most `connect_timeout`, the
+//! result (each profile's with its own): events before it are held (at most `connect_timeout`, the
 //! check's own bound), so every `closed` line's diagnosis can cross-check
 //! the token. Against a local Daphne a refused handshake (~10 ms) beats the
 //! REST answer (~20 ms), and without this the first 403 could not tell a
@@ -24,8 +28,9 @@ use tokio::time::Instant;
 
 use crate::config::{ActiveProfile, ProtocolKind};
 use crate::model::Model;
+use crate::output::profile_tag;
 use crate::output::tail_line as event_json;
-use crate::session::{self, Event, Mode, SessionEvent, Supervisor};
+use crate::session::{self, Crew, Event, Mode, SessionEvent};
 use crate::token_check::TokenCheckResult;
 use crate::writer_thread::Output;
 
@@ -59,11 +64,14 @@ const HANDOVER_BYTES: usize = 64 * 1024;
 
 /// What woke tail's loop.
 enum Wake {
-    Event(Event),
+    /// An event of lineup member `.0`.
+    Event(usize, Event),
     /// The first token check did not answer in time: release the held events.
     HoldOver,
     /// Output held for the next hand-over is due.
     Flush,
+    /// Time to look for silent sockets (`expect_message_within`).
+    SilenceTick,
 }
 
 /// Runs tail, writing to `out` (see [`Output`]). Returns when a limit is
@@ -71,35 +79,66 @@ enum Wake {
 pub async fn run<W: Write + Send + 'static>(
     profile: ActiveProfile,
     limits: Limits,
+    out: Output<W>,
+) -> std::io::Result<()> {
+    run_many(vec![profile], limits, out).await
+}
+
+/// [`run`] for several profiles live together (`--profiles a,b`): every
+/// line starts with its `"profile"`, and each profile's lines wait for its
+/// own first token check.
+pub async fn run_many<W: Write + Send + 'static>(
+    profiles: Vec<ActiveProfile>,
+    limits: Limits,
     mut out: Output<W>,
 ) -> std::io::Result<()> {
-    let (tx, mut rx) = session::channel();
+    let (tx, mut rx) = session::crew::channel();
     // Every message is written: a session waits for tail rather than drop.
-    let supervisor = Supervisor::start(profile.clone(), Mode::Record, tx);
+    let crew = Crew::start(profiles.clone(), Mode::Record, tx);
     let deadline = limits.duration.map(|d| Instant::now() + d);
     // The token check is bounded by connect_timeout; the margin covers
     // scheduling on a loaded machine.
-    let hold_until = Instant::now() + profile.settings.connect_timeout + Duration::from_secs(1);
+    let longest = (profiles.iter())
+        .map(|p| p.settings.connect_timeout)
+        .max()
+        .unwrap_or_default();
+    let hold_until = Instant::now() + longest + Duration::from_secs(1);
     let mut state = State {
-        profile: &profile,
-        model: Model::without_payloads(&profile),
-        token_check: None,
+        members: profiles
+            .iter()
+            .map(|profile| Member {
+                profile,
+                model: Model::without_payloads(profile),
+                token_check: None,
+                held: profile.token_check.is_some().then(Vec::new),
+                prefix: profile_tag::profile_prefix(&profile.name),
+                silent: vec![false; profile.endpoints.len()],
+            })
+            .collect(),
         remaining: limits.count,
         buf: Vec::with_capacity(64 * 1024),
-        held: profile.token_check.is_some().then(Vec::new),
+        scratch: Vec::new(),
     };
-    let lint = crate::report::url_warnings(&profile);
-    for (endpoint, warnings) in profile.endpoints.iter().zip(&lint) {
-        if !warnings.is_empty() {
-            event_json::url_warning_line(&mut state.buf, &endpoint.name, warnings);
+    for member in &state.members {
+        let lint = crate::report::url_warnings(member.profile);
+        for (endpoint, warnings) in member.profile.endpoints.iter().zip(&lint) {
+            if !warnings.is_empty() {
+                state.scratch.clear();
+                event_json::url_warning_line(&mut state.scratch, &endpoint.name, warnings);
+                profile_tag::tagged_lines(&mut state.buf, &state.scratch, &member.prefix);
+            }
         }
     }
+    // A clock only when some endpoint expects messages within a time.
+    let watches_silence =
+        (profiles.iter().flat_map(|p| &p.endpoints)).any(|e| e.expect.message_within.is_some());
+    let mut silence_tick = watches_silence.then(|| Instant::now() + SILENCE_TICK);
     let stop = shutdown_signal();
     tokio::pin!(stop);
     let throttled = out.is_threaded();
     let mut last_handover: Option<Instant> = None;
     let result = loop {
-        let holding = state.held.is_some().then_some(hold_until);
+        let holding = state.holding().then_some(hold_until);
         let flush_at = (!state.buf.is_empty())
             .then(|| last_handover.map_or_else(Instant::now, |t| t + HANDOVER_EVERY));
         let wake = tokio::select! {
@@ -109,20 +148,26 @@ pub async fn run<W: Write + Send + 'static>(
             // The token check did not answer in time: write what waited.
             _ = sleep_until_opt(holding) => Wake::HoldOver,
             _ = sleep_until_opt(flush_at) => Wake::Flush,
+            _ = sleep_until_opt(silence_tick) => Wake::SilenceTick,
             event = rx.recv() => match event {
-                Some(event) => Wake::Event(event),
+                Some((member, event)) => Wake::Event(member, event),
                 None => break Ok(()),
             },
         };
         let mut done = match wake {
-            Wake::Event(event) => state.write(&event),
-            Wake::HoldOver => state.release(),
+            Wake::Event(member, event) => state.write(member, &event),
+            Wake::HoldOver => state.release_all(),
             Wake::Flush => false,
+            Wake::SilenceTick => {
+                silence_tick = Some(Instant::now() + SILENCE_TICK);
+                state.silence_lines(std::time::SystemTime::now());
+                false
+            }
         };
         // Drain what is already queued before one write + flush.
         while !done && state.buf.len() < (1 << 20) {
             match rx.try_recv() {
-                Ok(event) => done = state.write(&event),
+                Ok((member, event)) => done = state.write(member, &event),
                 Err(_) => break,
             }
         }
@@ -151,7 +196,7 @@ pub async fn run<W: Write + Send + 'static>(
         other => other,
     };
     drop(rx);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, supervisor.shutdown()).await;
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, crew.shutdown()).await;
     let written = out.finish().await;
     match result.and(written) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -160,73 +205,150 @@ pub async fn run<W: Write + Send + 'static>(
 }
 
 struct State<'a> {
+    /// One per live profile, in lineup order.
+    members: Vec<Member<'a>>,
+    remaining: Option<u64>,
+    buf: Vec<u8>,
+    /// Lines of a rare event before their `"profile"` is put in.
+    scratch: Vec<u8>,
+}
+
+/// One live profile's part of tail.
+struct Member<'a> {
     profile: &'a ActiveProfile,
     /// Histories (no payloads), so `closed` lines name the pattern.
     model: Model,
     token_check: Option<TokenCheckResult>,
-    remaining: Option<u64>,
-    buf: Vec<u8>,
     /// `Some` while waiting for the first token check: the events so far.
     held: Option<Vec<Event>>,
+    /// Per endpoint: its current silence has had its `silent` line.
+    silent: Vec<bool>,
+    /// `{"profile":"NAME"`: what each of its lines starts with.
+    prefix: Vec<u8>,
 }
 
+/// How often `tail` looks for silent sockets (only with
+/// `expect_message_within`).
+const SILENCE_TICK: Duration = Duration::from_secs(1);
+
 impl State<'_> {
-    /// Appends the lines of one event (or holds it until the first token
-    /// check); `true` when the count is reached.
-    fn write(&mut self, event: &Event) -> bool {
-        if let Some(held) = &mut self.held {
+    fn holding(&self) -> bool {
+        self.members.iter().any(|m| m.held.is_some())
+    }
+
+    /// Appends the lines of one event of `member` (or holds it until its
+    /// first token check); `true` when the count is reached.
+    fn write(&mut self, member: usize, event: &Event) -> bool {
+        let Some(m) = self.members.get_mut(member) else {
+            return false;
+        };
+        if let Some(held) = &mut m.held {
             match event {
                 // The token check first (its `ts` is when it started,
                 // before the held events ended), then what waited,
                 // diagnosed with it.
                 Event::TokenCheck(_) => {
-                    let done = self.write_now(event);
-                    return done || self.release();
+                    let done = self.write_now(member, event);
+                    return done || self.release(member);
                 }
                 // A login goes out at once; a failed one means no token
                 // check is coming (it waits for the login).
                 Event::Login(result) => {
-                    let done = self.write_now(event);
-                    return done || (!result.ok() && self.release());
+                    let done = self.write_now(member, event);
+                    return done || (!result.ok() && self.release(member));
                 }
                 _ if held.len() < HOLD_MAX => {
                     held.push(event.clone());
                     return false;
                 }
                 _ => {
-                    if self.release() {
+                    if self.release(member) {
                         return true;
                     }
                 }
             }
         }
-        self.write_now(event)
+        self.write_now(member, event)
     }
 
-    /// Writes the held events; `true` when the count is reached.
-    fn release(&mut self) -> bool {
-        for event in self.held.take().unwrap_or_default() {
-            if self.write_now(&event) {
+    /// Writes every member's held events; `true` when the count is reached.
+    fn release_all(&mut self) -> bool {
+        (0..self.members.len()).any(|i| self.release(i))
+    }
+
+    /// Writes the held events of `member`; `true` when the count is reached.
+    fn release(&mut self, member: usize) -> bool {
+        let held = (self.members.get_mut(member)).and_then(|m| m.held.take());
+        for event in held.unwrap_or_default() {
+            if self.write_now(member, &event) {
                 return true;
             }
         }
         false
     }
 
-    fn write_now(&mut self, event: &Event) -> bool {
-        self.model.apply(event);
+    /// One `silent` line per stretch of silence longer than an endpoint's
+    /// `expect_message_within` (again after a message or a reopen).
+    fn silence_lines(&mut self, now: std::time::SystemTime) {
+        for m in &mut self.members {
+            for (i, s) in m.model.sessions.iter().enumerate() {
+                let silence = s.silence(now);
+                let Some(flag) = m.silent.get_mut(i) else {
+                    continue;
+                };
+                match silence {
+                    Some(silence) if !*flag => {
+                        *flag = true;
+                        self.scratch.clear();
+                        event_json::silent_line(&mut self.scratch, &s.name, &silence);
+                        profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+                    }
+                    Some(_) => {}
+                    None => *flag = false,
+                }
+            }
+        }
+    }
+
+    fn write_now(&mut self, member: usize, event: &Event) -> bool {
+        let Some(m) = self.members.get_mut(member) else {
+            return false;
+        };
+        m.model.apply(event);
         match event {
             // Kept in the model: pinned to the `closed` lines it explains.
             Event::ServerLog(_) => {}
-            Event::TokenCheck(result) => {
-                event_json::token_check_line(&mut self.buf, result);
-                self.token_check = Some(result.clone());
+            Event::Django(doctor) => {
+                self.scratch.clear();
+                event_json::django_line(&mut self.scratch, doctor);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
             }
-            Event::Probe(result) => event_json::probe_line(&mut self.buf, self.profile, result),
-            Event::Login(result) => event_json::login_line(&mut self.buf, result),
+            Event::TokenCheck(result) => {
+                self.scratch.clear();
+                event_json::token_check_line(&mut self.scratch, result);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+                m.token_check = Some(result.clone());
+            }
+            Event::Probe(result) => {
+                // A failed one with the Django doctor's explanation.
+                let finding = match &result.outcome {
+                    session::ProbeOutcome::Failed { reason } => {
+                        crate::report::probe_explained(&m.model, reason)
+                    }
+                    _ => None,
+                };
+                self.scratch.clear();
+                event_json::probe_line_explained(&mut self.scratch, m.profile, result, finding);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+            }
+            Event::Login(result) => {
+                self.scratch.clear();
+                event_json::login_line(&mut self.scratch, result);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+            }
             Event::Session { endpoint, event } => {
                 if let SessionEvent::Messages(batch) = event {
-                    let ep = self.profile.endpoints.get(*endpoint);
+                    let ep = m.profile.endpoints.get(*endpoint);
                     let name = ep.map_or("", |e| e.name.as_str());
                     // Decoded per protocol; raw endpoints keep the fast line.
                     let kind = ep.map_or(ProtocolKind::Raw, |e| e.protocol.kind);
@@ -234,24 +356,30 @@ impl State<'_> {
                         if self.remaining == Some(0) {
                             return true;
                         }
+                        // One line each: the profile goes in front at no
+                        // extra pass over the line.
+                        let at = profile_tag::open_tagged(&mut self.buf, &m.prefix);
                         if kind == ProtocolKind::Raw {
                             event_json::message_line(&mut self.buf, name, payload);
                         } else {
                             event_json::protocol_message_line(&mut self.buf, name, kind, payload);
                         }
+                        profile_tag::close_tagged(&mut self.buf, at, &m.prefix);
                         if let Some(n) = &mut self.remaining {
                             *n -= 1;
                         }
                     }
                 }
+                self.scratch.clear();
                 event_json::session_line_in(
-                    &mut self.buf,
-                    self.profile,
+                    &mut self.scratch,
+                    m.profile,
                     *endpoint,
                     event,
-                    self.token_check.as_ref(),
-                    Some(&self.model),
+                    m.token_check.as_ref(),
+                    Some(&m.model),
                 );
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
             }
         }
         self.remaining == Some(0)

@@ -14,7 +14,7 @@ use super::tail::shutdown_signal;
 use crate::config::ActiveProfile;
 use crate::metrics::{self, Metrics};
 use crate::model::{HealthWord, Model};
-use crate::session::{self, Event, Mode, Supervisor};
+use crate::session::{self, Crew, Event, Mode};
 
 /// How often the health word is judged (and `wsmon_health` set).
 const HEALTH_EVERY: Duration = Duration::from_secs(1);
@@ -29,7 +29,22 @@ pub async fn run(
     addr: Option<SocketAddr>,
     on_listen: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
-    let metrics = Metrics::new(&profile);
+    run_many(vec![profile], addr, on_listen).await
+}
+
+/// [`run`] for several profiles live together (`--profiles a,b`): one
+/// health word per profile (`wsmon_health{profile=…}`), every series
+/// labelled with its profile.
+pub async fn run_many(
+    profiles: Vec<ActiveProfile>,
+    addr: Option<SocketAddr>,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<(), String> {
+    let Some(first) = profiles.first() else {
+        return Err("no profile to watch".into());
+    };
+    let metrics = Metrics::new(first);
+    metrics.set_profiles(&profiles.iter().collect::<Vec<_>>());
     let stop = CancellationToken::new();
     let server = match addr {
         Some(addr) => {
@@ -45,12 +60,14 @@ pub async fn run(
         }
         None => None,
     };
-    tracing::info!(profile = %profile.name, endpoints = profile.endpoints.len(), "watch started");
-    let (tx, mut rx) = session::channel();
-    let supervisor = Supervisor::start(profile.clone(), Mode::Monitor, tx);
+    for profile in &profiles {
+        tracing::info!(profile = %profile.name, endpoints = profile.endpoints.len(), "watch started");
+    }
+    let (tx, mut rx) = session::crew::channel();
+    let crew = Crew::start(profiles.clone(), Mode::Monitor, tx);
     // States and histories (no payloads) for the health word.
-    let mut model = Model::without_payloads(&profile);
-    let mut word = None;
+    let mut models: Vec<Model> = profiles.iter().map(Model::without_payloads).collect();
+    let mut words = vec![None; profiles.len()];
     // Health is judged once a second (it also changes with time: churn
     // leaves the window), not per message.
     let mut judge = tokio::time::interval(HEALTH_EVERY);
@@ -62,24 +79,29 @@ pub async fn run(
             biased;
             _ = &mut signal => break,
             _ = judge.tick() => {
-                let health = model.health(std::time::SystemTime::now());
-                metrics.set_health(&health);
-                if word != Some(health.word) {
-                    word = Some(health.word);
-                    let reasons = health.reasons.join("; ");
-                    match health.word {
-                        HealthWord::Degraded | HealthWord::Down => {
-                            tracing::warn!(health = health.word.as_str(), %reasons, "health changed")
+                for (i, (model, word)) in models.iter().zip(&mut words).enumerate() {
+                    let health = model.health(std::time::SystemTime::now());
+                    metrics.set_health_in(i, &health);
+                    if *word != Some(health.word) {
+                        *word = Some(health.word);
+                        let reasons = health.reasons.join("; ");
+                        let profile = &profiles[i].name;
+                        match health.word {
+                            HealthWord::Degraded | HealthWord::Down => {
+                                tracing::warn!(%profile, health = health.word.as_str(), %reasons, "health changed")
+                            }
+                            _ => tracing::info!(%profile, health = health.word.as_str(), %reasons, "health changed"),
                         }
-                        _ => tracing::info!(health = health.word.as_str(), %reasons, "health changed"),
                     }
                 }
             }
             event = rx.recv() => match event {
-                Some(event) => {
-                    log(&profile, &event);
-                    metrics.apply(&event);
-                    model.apply(&event);
+                Some((member, event)) => {
+                    if let (Some(profile), Some(model)) = (profiles.get(member), models.get_mut(member)) {
+                        log(profile, &event);
+                        metrics.apply_in(member, &event);
+                        model.apply(&event);
+                    }
                 }
                 None => break,
             },
@@ -87,7 +109,7 @@ pub async fn run(
     }
     tracing::info!("watch stopping");
     drop(rx);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, supervisor.shutdown()).await;
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, crew.shutdown()).await;
     stop.cancel();
     if let Some(server) = server {
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
@@ -103,12 +125,31 @@ fn log(profile: &ActiveProfile, event: &Event) {
             endpoint,
             event: session::SessionEvent::Open { handshake, .. },
         } => {
-            tracing::info!(endpoint = name(*endpoint), latency = ?handshake.latency, "socket open")
+            tracing::info!(profile = %profile.name, endpoint = name(*endpoint), latency = ?handshake.latency, "socket open")
         }
         Event::Session {
             endpoint,
             event: session::SessionEvent::Stopped { why, .. },
-        } => tracing::warn!(endpoint = name(*endpoint), ?why, "session stopped"),
+        } => {
+            tracing::warn!(profile = %profile.name, endpoint = name(*endpoint), ?why, "session stopped")
+        }
+        // The Django doctor's reading (`django_project`), once: what is wrong.
+        Event::Django(doctor) => {
+            use crate::diagnose::django::Severity;
+            for f in (doctor.findings.iter()).filter(|f| f.severity != Severity::Ok) {
+                match f.severity {
+                    Severity::Error => {
+                        tracing::warn!(profile = %profile.name, project = %doctor.project, code = ?f.code, "django doctor: {}", f.summary)
+                    }
+                    _ => {
+                        tracing::info!(profile = %profile.name, project = %doctor.project, code = ?f.code, "django doctor: {}", f.summary)
+                    }
+                }
+            }
+            if doctor.healthy {
+                tracing::info!(profile = %profile.name, project = %doctor.project, "django doctor: no errors");
+            }
+        }
         // Probes and token checks are logged by their own tasks.
         _ => {}
     }

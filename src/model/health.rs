@@ -130,6 +130,15 @@ impl SessionState {
             })
     }
 
+    /// An open socket silent for longer than `expect_message_within` at
+    /// `now` (see [`super::expect`]).
+    pub fn silence(&self, now: SystemTime) -> Option<super::expect::Silence> {
+        let Lifecycle::Open { since } = self.lifecycle else {
+            return None;
+        };
+        self.expect.silence(since, now)
+    }
+
     /// Whether the socket is open now (or a one-shot check held it open).
     pub fn is_up(&self) -> bool {
         matches!(self.lifecycle, Lifecycle::Open { .. }) || held_fine(self)
@@ -260,6 +269,27 @@ impl Model {
                 names(&not_ready, not_ready.len())
             ));
         }
+        // `expect_message_within`: open, but nothing came for too long.
+        for s in sessions {
+            if let Some(silence) = s.silence(now) {
+                reasons.push(format!("silent: {} {}", s.name, silence.describe()));
+            }
+        }
+        // `[[endpoints.expect]]`: a message broke a rule in the window.
+        for s in sessions {
+            if let Some(v) = &s.expect.last_violation
+                && v.at >= now.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH)
+            {
+                let rule = s.expect.rules.get(v.rule).map_or("?", |r| r.shown.as_str());
+                reasons.push(format!(
+                    "content: {} message{} on {} broke `{rule}` ({})",
+                    s.expect.violations(),
+                    if s.expect.violations() == 1 { "" } else { "s" },
+                    s.name,
+                    v.why
+                ));
+            }
+        }
         if self.token_check_configured {
             match &self.token_check {
                 Some(t) if t.verdict != Verdict::Valid => {
@@ -271,9 +301,23 @@ impl Model {
         }
         if self.probe_configured
             && let Some(last) = self.probes.back()
-            && !last.delivered()
         {
-            reasons.push("delivery probe: not delivered".into());
+            // Judged in one place: delivered, leaked to another profile
+            // (isolation), or not proven.
+            match crate::diagnose::isolation::judge(last) {
+                crate::diagnose::isolation::Judgement::Delivered => {}
+                crate::diagnose::isolation::Judgement::Leaked(leaks) => reasons.push(format!(
+                    "delivery probe: leaked to {}",
+                    crate::diagnose::isolation::where_leaked(&leaks)
+                )),
+                crate::diagnose::isolation::Judgement::Unproven(peers) => reasons.push(format!(
+                    "delivery probe: isolation not proven ({} had no socket open)",
+                    peers.join(", ")
+                )),
+                crate::diagnose::isolation::Judgement::Failed(_) => {
+                    reasons.push("delivery probe: not delivered".into())
+                }
+            }
         }
         let word = if up == 0 {
             HealthWord::Down

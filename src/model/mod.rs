@@ -2,6 +2,7 @@
 //! endpoint, built only by applying [`Event`]s. Headless commands and the
 //! dashboard share it, so they cannot disagree about what happened.
 
+pub mod expect;
 pub mod health;
 pub mod lifecycle;
 pub mod ring;
@@ -79,6 +80,8 @@ pub struct SessionState {
     /// When the latest lookup found another listener (or none) than the
     /// one before it (`tail` prints a line then).
     pub served_by_changed: Option<std::time::SystemTime>,
+    /// Silence and content rules of the endpoint, and what arrived.
+    pub expect: expect::Expecting,
 }
 
 impl SessionState {
@@ -107,6 +110,7 @@ impl SessionState {
             keepalives: 0,
             protocol_error: None,
             detected: None,
+            expect: expect::Expecting::default(),
         }
     }
 
@@ -138,6 +142,7 @@ impl SessionState {
                 self.was_ready = false;
             }
             SessionEvent::Messages(batch) => {
+                self.expect.saw(&batch.messages);
                 self.payloads.add_dropped(batch.dropped);
                 self.messages += batch.dropped;
                 for payload in &batch.messages {
@@ -254,6 +259,8 @@ pub struct Model {
     /// The server's latest log lines (`server_log`), oldest first, at most
     /// [`SERVER_LOG_CAP`].
     pub server_log: VecDeque<LogLine>,
+    /// The Django doctor's reading of `django_project`, once it finished.
+    pub django: Option<std::sync::Arc<crate::diagnose::django::Doctor>>,
 }
 
 /// Server log lines kept: enough for a few tracebacks around a minute of
@@ -276,6 +283,7 @@ impl Model {
                 .map(|e| {
                     let mut s = SessionState::new(&e.name, &e.shown_url);
                     s.expects_ready = e.protocol.has_ready();
+                    s.expect = expect::Expecting::new(&e.expect);
                     s
                 })
                 .collect(),
@@ -291,6 +299,7 @@ impl Model {
             token_check_configured: profile.token_check.is_some(),
             probe_configured: profile.probe.is_some(),
             server_log: VecDeque::new(),
+            django: None,
         }
     }
 
@@ -319,6 +328,7 @@ impl Model {
                 {
                     session.messages += batch.messages.len() as u64 + batch.dropped;
                     session.bytes += batch.messages.iter().map(|p| p.len() as u64).sum::<u64>();
+                    session.expect.saw(&batch.messages);
                     return;
                 }
                 let before = session.payloads.bytes();
@@ -331,6 +341,7 @@ impl Model {
             }
             Event::TokenCheck(result) => self.token_check = Some(result.clone()),
             Event::Login(result) => self.login = Some(result.clone()),
+            Event::Django(doctor) => self.django = Some(doctor.clone()),
             Event::ServerLog(lines) => {
                 for line in lines {
                     if self.server_log.len() == SERVER_LOG_CAP {

@@ -33,11 +33,17 @@ pub struct CheckReport {
     /// finished (absent without `--probe`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<Option<CheckProbe>>,
+    /// With `django_project`: the Django doctor's reading (as `wsmon
+    /// doctor --format json` prints it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub django: Option<crate::diagnose::django::Doctor>,
 }
 
 /// One endpoint's line of the report.
 #[derive(Debug, Serialize)]
 pub struct EndpointReport {
+    /// The profile it belongs to (several may be live: `--profiles`).
+    pub profile: String,
     pub name: String,
     pub url: String,
     /// `open` when the socket opened (and was closed by wsmon after the
@@ -63,6 +69,81 @@ pub struct EndpointReport {
     /// The process listening on the endpoint's port (`{"pid", "command",
     /// "user"}`), for an endpoint on this machine; `null` otherwise.
     pub served_by: Option<crate::session::served_by::Listener>,
+    /// With `expect_message_within` or `[[endpoints.expect]]` (absent
+    /// without): the silence and the rules' counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ExpectReport>,
+}
+
+/// An endpoint's expectations in the report: `silent` (`summary`,
+/// `silent_for_ms`; `null` when not silent), `rules` (`rule`, `matched`,
+/// `violated`) and `last_violation` (`at`, `rule`, `why`, `message`) or
+/// `null`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectReport {
+    pub silent: Option<SilentReport>,
+    pub rules: Vec<RuleReport>,
+    pub last_violation: Option<ViolationReport>,
+}
+
+/// An open socket silent for too long.
+#[derive(Debug, Clone, Serialize)]
+pub struct SilentReport {
+    pub summary: String,
+    pub silent_for_ms: u64,
+}
+
+/// One `[[endpoints.expect]]` rule's counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleReport {
+    pub rule: String,
+    pub matched: u64,
+    pub violated: u64,
+}
+
+/// The last message that broke a rule (raw: shown with `visible`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ViolationReport {
+    pub at: Ts,
+    pub rule: Option<String>,
+    pub why: String,
+    pub message: String,
+}
+
+impl ExpectReport {
+    /// The expectations of `state` at `now`; `None` without any.
+    pub fn of(state: &crate::model::SessionState, now: std::time::SystemTime) -> Option<Self> {
+        let e = &state.expect;
+        if e.within.is_none() && e.rules.is_empty() {
+            return None;
+        }
+        Some(ExpectReport {
+            silent: state.silence(now).map(|s| SilentReport {
+                summary: s.describe(),
+                silent_for_ms: millis(s.quiet),
+            }),
+            rules: (e.rules.iter().zip(&e.counts))
+                .map(|(r, c)| RuleReport {
+                    rule: r.shown.clone(),
+                    matched: c.matched,
+                    violated: c.violated,
+                })
+                .collect(),
+            last_violation: e.last_violation.as_ref().map(|v| ViolationReport {
+                at: Ts(v.at),
+                rule: e.rules.get(v.rule).map(|r| r.shown.clone()),
+                why: v.why.clone(),
+                message: v.message.clone(),
+            }),
+        })
+    }
+}
+
+/// What the Django doctor says about a failed probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorNote {
+    pub summary: String,
+    pub fixes: Vec<String>,
 }
 
 /// Whether an endpoint's socket worked during the check.
@@ -119,13 +200,38 @@ impl From<&TokenCheckResult> for TokenCheckReport {
 }
 
 /// A delivery probe result: `nonce`, then `outcome` (`delivered` /
-/// `failed`) and its fields (see [`ProbeOutcomeReport`]). The fields of
-/// `tail`'s `probe` line; the `check` report adds `sent_at` ([`CheckProbe`]).
+/// `failed`, or for an isolation probe `leaked` / `unproven`) and its
+/// fields (see [`ProbeOutcomeReport`]), and with `isolation` in the
+/// profile's probe the profiles watched. The fields of `tail`'s `probe`
+/// line; the `check` report adds `sent_at` ([`CheckProbe`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
     pub nonce: String,
     #[serde(flatten)]
     pub outcome: ProbeOutcomeReport,
+    /// A failed probe explained by the Django doctor (`django_project`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doctor: Option<DoctorNote>,
+    /// The isolation profiles watched, with their open sockets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub isolation: Vec<IsolationWatchReport>,
+}
+
+/// One isolation profile watched during a probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct IsolationWatchReport {
+    pub profile: String,
+    /// Its sockets open when the request was sent.
+    pub open_sockets: usize,
+}
+
+/// Where an isolation probe's message arrived that it must not have.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeakReport {
+    pub profile: String,
+    pub endpoint: String,
+    /// Request sent → message received there, whole milliseconds.
+    pub latency_ms: u64,
 }
 
 /// How a probe ended, tagged by `outcome`: `delivered` with `latency_ms`
@@ -142,6 +248,19 @@ pub enum ProbeOutcomeReport {
     Failed {
         #[serde(flatten)]
         reason: ProbeFailure,
+        summary: String,
+    },
+    /// The message arrived on a listed isolation profile's socket (see
+    /// [`crate::diagnose::isolation`]): `leaks` says where, `summary` in
+    /// words.
+    Leaked {
+        leaks: Vec<LeakReport>,
+        summary: String,
+    },
+    /// Delivered here, but a listed isolation profile had no socket open.
+    Unproven {
+        latency_ms: f64,
+        endpoint: Option<String>,
         summary: String,
     },
 }
@@ -162,10 +281,55 @@ impl ProbeReport {
                 }
             }
         };
+        // The isolation probe's verdict, judged in one place.
+        use crate::diagnose::isolation::{Judgement, judge};
+        let judged = judge(result);
+        let summary = judged.describe().unwrap_or_default();
+        let outcome = match (judged, outcome) {
+            (Judgement::Leaked(leaks), _) => ProbeOutcomeReport::Leaked {
+                leaks: (leaks.iter())
+                    .map(|l| LeakReport {
+                        profile: l.profile.to_string(),
+                        endpoint: l.endpoint.to_string(),
+                        latency_ms: millis(l.latency),
+                    })
+                    .collect(),
+                summary,
+            },
+            (
+                Judgement::Unproven(_),
+                ProbeOutcomeReport::Delivered {
+                    latency_ms,
+                    endpoint,
+                },
+            ) => ProbeOutcomeReport::Unproven {
+                latency_ms,
+                endpoint,
+                summary,
+            },
+            (_, outcome) => outcome,
+        };
         ProbeReport {
             nonce: result.nonce.clone(),
             outcome,
+            doctor: None,
+            isolation: (result.isolation.iter())
+                .map(|p| IsolationWatchReport {
+                    profile: p.profile.clone(),
+                    open_sockets: p.open_sockets,
+                })
+                .collect(),
         }
+    }
+
+    /// With the Django doctor's explanation (see
+    /// [`crate::report::probe_explained`]).
+    pub fn with_doctor(mut self, finding: Option<crate::diagnose::server_side::Finding>) -> Self {
+        self.doctor = finding.map(|f| DoctorNote {
+            summary: f.summary,
+            fixes: f.fixes,
+        });
+        self
     }
 }
 
@@ -198,6 +362,53 @@ pub fn to_json(report: &CheckReport) -> String {
     let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
     crate::text_safe::json_line(&mut out);
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// `, not seen on omar (isolated)` for a delivered isolation probe.
+fn isolated_from(isolation: &[IsolationWatchReport]) -> String {
+    if isolation.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = (isolation.iter())
+        .map(|p| visible(&p.profile).into_owned())
+        .collect();
+    format!(", not seen on {} (isolated)", names.join(", "))
+}
+
+/// Several profiles' reports as one JSON object: `healthy` (all of
+/// them) and `profiles`, each a whole report as for one profile.
+pub fn many_to_json(reports: &[CheckReport]) -> String {
+    #[derive(Serialize)]
+    struct Many<'a> {
+        healthy: bool,
+        profiles: &'a [CheckReport],
+    }
+    let all = Many {
+        healthy: reports.iter().all(|r| r.healthy),
+        profiles: reports,
+    };
+    let mut out = serde_json::to_vec_pretty(&all).unwrap_or_default();
+    crate::text_safe::json_line(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Several profiles' reports as text: each in turn, then one line with
+/// the overall verdict.
+pub fn many_to_text(reports: &[CheckReport]) -> String {
+    let mut out = String::new();
+    for report in reports {
+        out.push_str(&to_text(report));
+    }
+    let failing: Vec<&str> = (reports.iter())
+        .filter(|r| !r.healthy)
+        .map(|r| r.profile.as_str())
+        .collect();
+    let _ = if failing.is_empty() {
+        writeln!(out, "all {} profiles healthy", reports.len())
+    } else {
+        writeln!(out, "UNHEALTHY: {}", visible(&failing.join(", ")))
+    };
+    out
 }
 
 /// The report as text for people.
@@ -254,14 +465,33 @@ pub fn to_text(report: &CheckReport) -> String {
                                 latency_ms,
                                 endpoint,
                             },
+                        isolation,
+                        ..
                     },
                 ..
             }) => writeln!(
                 out,
-                "probe: delivered in {} ms on {} (nonce {nonce})",
+                "probe: delivered in {} ms on {} (nonce {nonce}){}",
                 json_number(*latency_ms),
                 endpoint.as_deref().map_or("?".into(), visible),
+                isolated_from(isolation),
             ),
+            Some(CheckProbe {
+                probe:
+                    ProbeReport {
+                        outcome:
+                            ProbeOutcomeReport::Leaked { summary, .. }
+                            | ProbeOutcomeReport::Unproven { summary, .. },
+                        ..
+                    },
+                ..
+            }) => {
+                let word = match p.as_ref().map(|c| &c.probe.outcome) {
+                    Some(ProbeOutcomeReport::Leaked { .. }) => "LEAKED",
+                    _ => "UNPROVEN",
+                };
+                writeln!(out, "probe: {word}, {}", visible(summary))
+            }
             Some(CheckProbe {
                 probe:
                     ProbeReport {
@@ -277,6 +507,27 @@ pub fn to_text(report: &CheckReport) -> String {
             ),
             None => writeln!(out, "probe: FAILED, no result in time"),
         };
+        if let Some(Some(note)) = p.as_ref().map(|p| p.probe.doctor.as_ref()) {
+            let _ = writeln!(out, "     {}", visible(&note.summary));
+            for fix in &note.fixes {
+                let _ = writeln!(out, "     - {}", visible(fix));
+            }
+        }
+    }
+    if let Some(d) = &report.django {
+        // What is not fine (errors and warnings); a failed endpoint's
+        // diagnosis carries the finding that explains it, too.
+        let shown: Vec<_> = (d.findings.iter())
+            .filter(|f| f.severity != crate::diagnose::django::Severity::Ok)
+            .cloned()
+            .collect();
+        let _ = writeln!(
+            out,
+            "django doctor ({}): {}",
+            visible(&d.project),
+            if d.healthy { "no errors" } else { "ERRORS" }
+        );
+        super::doctor_report::findings_text(&mut out, &shown, "  ");
     }
     for e in &report.endpoints {
         let mark = match (e.state, e.diagnosis.kind) {
@@ -318,6 +569,28 @@ pub fn to_text(report: &CheckReport) -> String {
                 "     served by: {}",
                 visible(&crate::diagnose::server_side::describe(who))
             );
+        }
+        if let Some(x) = &e.expect {
+            if let Some(s) = &x.silent {
+                let _ = writeln!(out, "     silent: {}", visible(&s.summary));
+            }
+            for r in &x.rules {
+                let _ = writeln!(
+                    out,
+                    "     rule {}: {} matched, {} violated",
+                    visible(&r.rule),
+                    r.matched,
+                    r.violated
+                );
+            }
+            if let Some(v) = &x.last_violation {
+                let _ = writeln!(
+                    out,
+                    "     last violation: {}: {}",
+                    visible(&v.why),
+                    visible(&v.message)
+                );
+            }
         }
         if let Some(reason) = e.close_reason.as_deref().filter(|r| !r.is_empty()) {
             let _ = writeln!(out, "     reason: {}", visible(reason));

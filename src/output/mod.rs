@@ -1,19 +1,22 @@
 //! Typed output shared by every front end that writes it: the `tail` line
 //! format ([`TailLine`], also `send`'s output and the dashboard's
-//! transcripts) and the `check` report ([`CheckReport`], as JSON or text),
-//! both built from the model's and the engine's types. Field names are
+//! transcripts), the `check` report ([`CheckReport`], as JSON or text) and
+//! the Django doctor's reading ([`doctor_report`]), all built from the
+//! model's and the engine's types. Field names are
 //! fixed: scripts rely on them.
 //!
 //! Layer: below the front ends (`headless`, `app`), above `model`,
 //! `diagnose` and `session` (whose types it serializes).
 
 pub mod check_report;
+pub mod doctor_report;
 pub mod login_report;
+pub mod profile_tag;
 pub mod tail_line;
 
 pub use check_report::{
-    CheckProbe, CheckReport, EndpointReport, EndpointState, ProbeOutcomeReport, ProbeReport,
-    TokenCheckReport,
+    CheckProbe, CheckReport, EndpointReport, EndpointState, IsolationWatchReport, LeakReport,
+    ProbeOutcomeReport, ProbeReport, TokenCheckReport,
 };
 pub use login_report::LoginReport;
 pub use tail_line::{ClosedEnd, ClosedLine, MessageData, Stamped, TailLine, Ts};

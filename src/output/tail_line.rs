@@ -5,7 +5,8 @@
 //!
 //! Field names are fixed: scripts rely on them. Every line has `ts`
 //! (RFC 3339, milliseconds), `endpoint` (absent for profile-wide events) and
-//! `type`. Message lines of raw endpoints are written by hand
+//! `type`; `tail` and transcripts put the line's `profile` in front of
+//! them ([`super::profile_tag`]). Message lines of raw endpoints are written by hand
 //! ([`message_line`]): they are the hot path under a flood, and a test
 //! holds them byte for byte to what serde writes for [`TailLine::Message`].
 
@@ -142,6 +143,25 @@ pub enum TailLine<'a> {
     Probe(ProbeReport),
     /// A login or token refresh of the profile (`[profiles.NAME.login]`).
     Login(super::LoginReport),
+    /// The Django doctor's reading (`django_project`), once at start:
+    /// `project`, `healthy`, `findings` (`severity`, `code`, `endpoint`,
+    /// `summary`, `fixes`) and `endpoints` (each path's `route` and
+    /// `consumer`, or the `nearest` route).
+    Django {
+        project: &'a str,
+        healthy: bool,
+        findings: &'a [crate::diagnose::django::Finding],
+        endpoints: &'a [crate::diagnose::django::EndpointRoute],
+    },
+    /// An open socket silent for longer than its `expect_message_within`
+    /// (once per stretch of silence).
+    Silent {
+        silent_for_ms: u64,
+        /// The newest message ever (`null`: none since it opened).
+        last_message_at: Option<Ts>,
+        expected_within_ms: u64,
+        summary: String,
+    },
     /// The header line of a dashboard transcript (`e`).
     Transcript {
         profile: &'a str,
@@ -541,6 +561,40 @@ pub fn login_line(out: &mut Vec<u8>, result: &crate::session::login::LoginResult
 pub fn probe_line(out: &mut Vec<u8>, profile: &ActiveProfile, result: &ProbeResult) {
     let line = TailLine::Probe(ProbeReport::new(profile, result));
     push_line(out, &line.at(result.sent_at, None));
+}
+
+/// A failed probe's line with what the Django doctor says about it
+/// (`doctor`: `summary`, `fixes`).
+pub fn probe_line_explained(
+    out: &mut Vec<u8>,
+    profile: &ActiveProfile,
+    result: &ProbeResult,
+    finding: Option<crate::diagnose::server_side::Finding>,
+) {
+    let line = TailLine::Probe(ProbeReport::new(profile, result).with_doctor(finding));
+    push_line(out, &line.at(result.sent_at, None));
+}
+
+/// The line of the Django doctor's reading (`type`: `django`).
+pub fn django_line(out: &mut Vec<u8>, doctor: &crate::diagnose::django::Doctor) {
+    let line = TailLine::Django {
+        project: &doctor.project,
+        healthy: doctor.healthy,
+        findings: &doctor.findings,
+        endpoints: &doctor.endpoints,
+    };
+    push_line(out, &line.at(SystemTime::now(), None));
+}
+
+/// The line of an open socket silent for too long (`type`: `silent`).
+pub fn silent_line(out: &mut Vec<u8>, endpoint: &str, silence: &crate::model::expect::Silence) {
+    let line = TailLine::Silent {
+        silent_for_ms: millis(silence.quiet),
+        last_message_at: silence.last_message_at.map(Ts),
+        expected_within_ms: millis(silence.expected_within),
+        summary: silence.describe(),
+    };
+    push_line(out, &line.at(SystemTime::now(), Some(endpoint)));
 }
 
 /// Appends one line (any [`Serialize`], usually a [`Stamped`]), made

@@ -34,6 +34,9 @@ pub enum Event {
     /// New lines of the server's log (`server_log`/`server_log_command`),
     /// oldest first.
     ServerLog(Vec<super::server_log::LogLine>),
+    /// The Django doctor's reading of the profile's `django_project`
+    /// (once, at start; see [`super::django`]).
+    Django(std::sync::Arc<crate::diagnose::django::Doctor>),
 }
 
 /// One endpoint's lifecycle facts, in the order they happen.

@@ -3,7 +3,9 @@
 //! [`Event`]s; a [`Supervisor`] owns the tasks of the active profile.
 
 pub mod backoff;
+pub mod crew;
 pub mod dial;
+pub mod django;
 pub mod events;
 pub mod handshake;
 pub mod heartbeat;
@@ -19,6 +21,7 @@ pub mod server_log;
 pub mod supervisor;
 pub mod task;
 
+pub use crew::Crew;
 pub use events::*;
 pub use probe::{ProbeFailure, ProbeOutcome, ProbeResult};
 pub use supervisor::{Supervisor, channel};

@@ -6,6 +6,12 @@
 //! costs one atomic load per message while no probe is outstanding and a
 //! substring search while one is. The probe task ([`run`]) is owned by the
 //! supervisor and cancelled with it.
+//!
+//! The isolation probe (`isolation = ["omar"]`) also hands the nonce to
+//! the listed profiles' matchers ([`Peer`]) for the same wait: where it
+//! arrives there is recorded as a [`Sighting`]. Whether that is a leak is
+//! judged elsewhere ([`crate::diagnose::isolation`]); this module only
+//! reports what each socket saw.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -26,6 +32,38 @@ pub struct ProbeResult {
     /// When the request was sent.
     pub sent_at: SystemTime,
     pub outcome: ProbeOutcome,
+    /// The isolation probe: what each listed profile's sockets saw of the
+    /// nonce (empty without `isolation`).
+    pub isolation: Vec<PeerWatch>,
+}
+
+/// One isolation profile's sockets during a probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerWatch {
+    /// The profile's name.
+    pub profile: String,
+    /// Its sockets open when the request was sent: none open proves nothing.
+    pub open_sockets: usize,
+    /// Where the nonce arrived on its sockets (first time per endpoint).
+    pub sightings: Vec<Sighting>,
+}
+
+/// The probe's nonce seen on another profile's socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// The endpoint's name in that profile.
+    pub endpoint: String,
+    /// Request sent → message received there.
+    pub latency: Duration,
+}
+
+/// An isolation profile as the probe sees it: its name, its endpoints'
+/// names (by endpoint id) and the matcher its sessions offer messages to.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub profile: String,
+    pub endpoints: Vec<String>,
+    pub matcher: std::sync::Arc<Matcher>,
 }
 
 /// Delivered, or why not.
@@ -101,6 +139,18 @@ pub struct Matcher {
     open: AtomicUsize,
     opened: Notify,
     waiting: Mutex<Option<Waiting>>,
+    /// Another profile's probe nonces are outstanding (isolation).
+    foreign_armed: AtomicBool,
+    foreign: Mutex<Vec<Foreign>>,
+}
+
+/// Hits of a foreign nonce: endpoint id and when, first per endpoint.
+type Hits = std::sync::Arc<Mutex<Vec<(EndpointId, Instant)>>>;
+
+#[derive(Debug)]
+struct Foreign {
+    nonce: String,
+    hits: Hits,
 }
 
 #[derive(Debug)]
@@ -131,21 +181,56 @@ impl Matcher {
     /// Looks for the outstanding nonce in a received message. Nearly free
     /// while no probe is outstanding.
     pub fn offer(&self, endpoint: EndpointId, payload: &Payload) {
+        if self.foreign_armed.load(Ordering::Acquire) {
+            self.offer_foreign(endpoint, payload);
+        }
         if !self.armed.load(Ordering::Acquire) {
             return;
         }
         let Ok(mut waiting) = self.waiting.lock() else {
             return;
         };
-        let hit = waiting.as_ref().is_some_and(|w| match &payload.data {
-            PayloadData::Text(t) => t.as_str().contains(w.nonce.as_str()),
-            PayloadData::Binary(b) => b
-                .windows(w.nonce.len())
-                .any(|window| window == w.nonce.as_bytes()),
-        });
+        let hit = waiting
+            .as_ref()
+            .is_some_and(|w| holds(payload, w.nonce.as_str()));
         if hit && let Some(w) = waiting.take() {
             self.armed.store(false, Ordering::Release);
             let _ = w.found.send((endpoint, Instant::now()));
+        }
+    }
+
+    fn offer_foreign(&self, endpoint: EndpointId, payload: &Payload) {
+        let Ok(foreign) = self.foreign.lock() else {
+            return;
+        };
+        for f in foreign.iter().filter(|f| holds(payload, &f.nonce)) {
+            if let Ok(mut hits) = f.hits.lock()
+                && !hits.iter().any(|(e, _)| *e == endpoint)
+            {
+                hits.push((endpoint, Instant::now()));
+            }
+        }
+    }
+
+    /// Looks for another profile's probe nonce in this profile's
+    /// messages until [`Matcher::unwatch`]; the hits land in the result.
+    fn watch(&self, nonce: &str) -> Hits {
+        let hits = Hits::default();
+        if let Ok(mut foreign) = self.foreign.lock() {
+            foreign.push(Foreign {
+                nonce: nonce.to_string(),
+                hits: hits.clone(),
+            });
+            self.foreign_armed.store(true, Ordering::Release);
+        }
+        hits
+    }
+
+    fn unwatch(&self, nonce: &str) {
+        if let Ok(mut foreign) = self.foreign.lock() {
+            foreign.retain(|f| f.nonce != nonce);
+            self.foreign_armed
+                .store(!foreign.is_empty(), Ordering::Release);
         }
     }
 
@@ -169,6 +254,69 @@ impl Matcher {
     }
 }
 
+/// Whether a message holds `nonce` (text, or the bytes of a binary one).
+fn holds(payload: &Payload, nonce: &str) -> bool {
+    match &payload.data {
+        PayloadData::Text(t) => t.as_str().contains(nonce),
+        PayloadData::Binary(b) => b.windows(nonce.len()).any(|w| w == nonce.as_bytes()),
+    }
+}
+
+/// The peers' watches of one probe; dropping it stops them.
+struct PeerWatches<'a> {
+    nonce: &'a str,
+    sent: Instant,
+    watches: Vec<(&'a Peer, usize, Hits)>,
+}
+
+impl<'a> PeerWatches<'a> {
+    fn start(peers: &'a [Peer], nonce: &'a str) -> Self {
+        let watches = (peers.iter())
+            .map(|p| (p, p.matcher.open_sockets(), p.matcher.watch(nonce)))
+            .collect();
+        PeerWatches {
+            nonce,
+            sent: Instant::now(),
+            watches,
+        }
+    }
+
+    /// What each peer saw so far.
+    fn facts(&self) -> Vec<PeerWatch> {
+        (self.watches.iter())
+            .map(|(peer, open, hits)| PeerWatch {
+                profile: peer.profile.clone(),
+                open_sockets: *open,
+                sightings: hits
+                    .lock()
+                    .map(|hits| {
+                        (hits.iter())
+                            .map(|(id, at)| Sighting {
+                                endpoint: peer.endpoints.get(*id).cloned().unwrap_or_default(),
+                                latency: at.saturating_duration_since(self.sent),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+impl Drop for PeerWatches<'_> {
+    fn drop(&mut self) {
+        for (peer, _, _) in &self.watches {
+            peer.matcher.unwatch(self.nonce);
+        }
+    }
+}
+
+/// How long the isolation profiles' sockets are still watched after the
+/// message reached this profile's: a broadcast reaches every socket at
+/// about the same time, a slower path may lag; at least this, or the
+/// delivery time again if that is longer (never past the probe's timeout).
+pub const ISOLATION_GRACE: Duration = Duration::from_secs(1);
+
 /// A fresh nonce: 16 hex digits, unlikely to appear in any other message.
 pub fn nonce() -> String {
     format!("wsmon-{:016x}", rand::random::<u64>())
@@ -182,13 +330,28 @@ pub async fn run_once(
     profile: &ActiveProfile,
     matcher: &Matcher,
 ) -> ProbeResult {
+    run_isolated(client, probe, profile, matcher, &[]).await
+}
+
+/// [`run_once`], also watching the isolation profiles' sockets (`peers`)
+/// for the nonce: until the probe's timeout when it is not delivered,
+/// else [`ISOLATION_GRACE`] (or the delivery time, if longer) after.
+pub async fn run_isolated(
+    client: &reqwest::Client,
+    probe: &ActiveProbe,
+    profile: &ActiveProfile,
+    matcher: &Matcher,
+    peers: &[Peer],
+) -> ProbeResult {
     let nonce = nonce();
     let found = matcher.arm(&nonce);
+    let watches = PeerWatches::start(peers, &nonce);
     let sent_at = SystemTime::now();
     let result = |outcome| ProbeResult {
         nonce: nonce.clone(),
         sent_at,
         outcome,
+        isolation: watches.facts(),
     };
     let failed = |reason| ProbeOutcome::Failed { reason };
     if matcher.open_sockets() == 0 {
@@ -232,10 +395,14 @@ pub async fn run_once(
         Ok(_) => {}
     }
     match tokio::time::timeout_at(deadline, found).await {
-        Ok(Ok((endpoint, at))) => result(ProbeOutcome::Delivered {
-            latency: at.saturating_duration_since(sent),
-            endpoint,
-        }),
+        Ok(Ok((endpoint, at))) => {
+            let latency = at.saturating_duration_since(sent);
+            if !peers.is_empty() {
+                let until = (at + ISOLATION_GRACE.max(latency)).min(deadline);
+                tokio::time::sleep_until(until).await;
+            }
+            result(ProbeOutcome::Delivered { latency, endpoint })
+        }
         _ => {
             matcher.disarm();
             let reason = if matcher.open_sockets() == 0 {
@@ -253,14 +420,15 @@ pub async fn run_once(
 /// (the only trigger when `periodic` is false). Ends when `cancel` fires
 /// or nobody listens.
 pub async fn run(
-    profile: std::sync::Arc<ActiveProfile>,
-    login: Option<super::login::LoginLink>,
+    current: super::login::Current,
     events: tokio::sync::mpsc::Sender<super::Event>,
     matcher: std::sync::Arc<Matcher>,
+    peers: Vec<Peer>,
     poke: std::sync::Arc<Notify>,
     periodic: bool,
     cancel: tokio_util::sync::CancellationToken,
 ) {
+    let profile = current.profile.clone();
     let Some(probe) = profile.probe.clone() else {
         return;
     };
@@ -281,6 +449,11 @@ pub async fn run(
             if matcher.open_sockets() == 0 {
                 matcher.opened.notified().await;
             }
+            // The isolation profiles' sockets too: a probe they cannot
+            // receive proves nothing about them.
+            while peers.iter().any(|p| p.matcher.open_sockets() == 0) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         };
         tokio::select! {
             biased;
@@ -291,16 +464,12 @@ pub async fn run(
         }
         first = false;
         // The newest login's credentials, when the profile logs in.
-        let current = login
-            .as_ref()
-            .and_then(|l| l.current())
-            .unwrap_or_else(|| profile.clone());
+        let with_credential = current.now();
         let started = Instant::now();
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
-            // The newest login's credentials, when the profile logs in.
-            result = run_once(&client, &probe, &current, &matcher) => result,
+            result = run_isolated(&client, &probe, &with_credential, &matcher, &peers) => result,
         };
         match &result.outcome {
             ProbeOutcome::Delivered { latency, endpoint } => tracing::info!(
@@ -361,6 +530,40 @@ mod tests {
         };
         m.offer(1, &binary);
         assert_eq!(found.try_recv().map(|(e, _)| e), Ok(1));
+    }
+
+    #[tokio::test]
+    async fn a_peer_records_where_another_profiles_nonce_arrived_until_unwatched() {
+        let peer = Peer {
+            profile: "omar".into(),
+            endpoints: vec!["notifications".into(), "broadcast".into()],
+            matcher: std::sync::Arc::new(Matcher::default()),
+        };
+        peer.matcher.socket_opened();
+        let peers = [peer];
+        let watches = PeerWatches::start(&peers, "wsmon-7");
+        let m = &peers[0].matcher;
+        m.offer(0, &text("omar's own notification"));
+        m.offer(1, &text("broadcast: wsmon-7"));
+        m.offer(1, &text("again: wsmon-7"));
+        let facts = watches.facts();
+        assert_eq!(facts[0].profile, "omar");
+        assert_eq!(facts[0].open_sockets, 1);
+        let seen: Vec<&str> = facts[0]
+            .sightings
+            .iter()
+            .map(|s| s.endpoint.as_str())
+            .collect();
+        assert_eq!(
+            seen,
+            ["broadcast"],
+            "first per endpoint, only where it arrived"
+        );
+        drop(watches);
+        assert!(
+            !m.foreign_armed.load(Ordering::Acquire),
+            "unwatched on drop"
+        );
     }
 
     #[tokio::test]

@@ -43,6 +43,8 @@ pub struct Supervisor {
     prober: JoinHandle<()>,
     /// Follows the server's log, when the profile names one.
     server_log: Option<JoinHandle<()>>,
+    /// The Django doctor, when the profile names a `django_project`.
+    doctor: Option<JoinHandle<()>>,
     /// Logs in and renews the token, when the profile logs in.
     login: Option<JoinHandle<()>>,
 }
@@ -51,10 +53,22 @@ impl Supervisor {
     /// Starts one task per endpoint and the token-check task (which runs
     /// the check once right away). Must be called inside a tokio runtime.
     pub fn start(profile: ActiveProfile, mode: Mode, events: mpsc::Sender<Event>) -> Supervisor {
+        Supervisor::start_with(profile, mode, events, Arc::default(), Vec::new())
+    }
+
+    /// [`Supervisor::start`] with the matcher its sessions offer messages
+    /// to (other profiles' isolation probes watch it) and the isolation
+    /// profiles its own probe watches (`peers`, see [`super::probe::Peer`]).
+    pub fn start_with(
+        profile: ActiveProfile,
+        mode: Mode,
+        events: mpsc::Sender<Event>,
+        matcher: Arc<super::probe::Matcher>,
+        peers: Vec<super::probe::Peer>,
+    ) -> Supervisor {
         let profile = Arc::new(profile);
         let cancel = CancellationToken::new();
         let token_check = Arc::new(Notify::new());
-        let matcher = Arc::new(super::probe::Matcher::default());
         let connecting = task::connecting_limit();
         // Before any session dials: the log is read from here on, so the
         // lines of the first attempt are never skipped.
@@ -67,6 +81,19 @@ impl Supervisor {
                 events.clone(),
                 cancel.child_token(),
             ))
+        });
+        // Once at start, beside the sessions (a child process and a few
+        // connects: nothing here blocks the engine's thread).
+        let doctor = profile.django_project.clone().map(|project| {
+            let (profile, events, cancel) = (profile.clone(), events.clone(), cancel.child_token());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = cancel.cancelled() => {}
+                    doctor = super::django::for_profile(&profile, &project) => {
+                        let _ = events.send(Event::Django(Arc::new(doctor))).await;
+                    }
+                }
+            })
         });
         let mut sessions = Vec::with_capacity(profile.endpoints.len());
         let mut senders = Vec::with_capacity(profile.endpoints.len());
@@ -112,10 +139,13 @@ impl Supervisor {
         }
         let probe = Arc::new(Notify::new());
         let prober = tokio::spawn(super::probe::run(
-            profile.clone(),
-            link.clone(),
+            super::login::Current {
+                profile: profile.clone(),
+                login: link.clone(),
+            },
             events.clone(),
             matcher,
+            peers,
             probe.clone(),
             // Long-running modes probe on a schedule; `check` asks once.
             matches!(mode, Mode::Monitor | Mode::Record),
@@ -140,6 +170,7 @@ impl Supervisor {
             probe,
             prober,
             server_log,
+            doctor,
             login: login.map(|(_, task)| task),
         }
     }
@@ -183,6 +214,9 @@ impl Supervisor {
         let _ = self.prober.await;
         if let Some(follower) = self.server_log {
             let _ = follower.await;
+        }
+        if let Some(doctor) = self.doctor {
+            let _ = doctor.await;
         }
         if let Some(login) = self.login {
             let _ = login.await;

@@ -556,6 +556,7 @@ mod tests {
                 subprotocols: vec![],
                 heartbeat: Default::default(),
                 protocol: Default::default(),
+                expect: Default::default(),
             },
             settings: Settings::default(),
             mode: Mode::Monitor,

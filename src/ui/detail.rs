@@ -54,6 +54,13 @@ fn pattern_evidence(p: &crate::diagnose::pattern::Pattern) -> String {
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // The endpoint's name goes in the title: one line less to scroll.
     let title = match app.model.sessions.get(app.selected) {
+        // Several profiles live: whose session this is.
+        Some(s) if app.is_crew() => format!(
+            " {} · {}/{} ",
+            Panel::Detail.title(),
+            visible(&app.active.name),
+            visible(&s.name)
+        ),
         Some(s) => format!(" {} · {} ", Panel::Detail.title(), visible(&s.name)),
         None => format!(" {} ", Panel::Detail.title()),
     };
@@ -75,6 +82,115 @@ fn field<'a>(app: &App, name: &'a str, value: impl Into<Span<'a>>) -> Line<'a> {
         Span::styled(format!("{name:<10} "), app.theme.label()),
         value.into(),
     ])
+}
+
+/// The Django doctor's findings (`django_project`) that concern the
+/// selected endpoint: its own and the project's errors and warnings; a
+/// `django` line saying it is fine otherwise.
+fn django_lines(app: &App, out: &mut Vec<Line<'_>>) {
+    use crate::diagnose::django::Severity;
+    let Some(doctor) = &app.model.django else {
+        if app.active.django_project.is_some() {
+            out.push(field(
+                app,
+                "django",
+                Span::styled("the doctor is reading the project…", app.theme.dim()),
+            ));
+        }
+        return;
+    };
+    let mine = (doctor.findings.iter())
+        .filter(|f| f.severity != Severity::Ok)
+        .filter(|f| f.endpoint_index.is_none() || f.endpoint_index == Some(app.selected));
+    let mut any = false;
+    for f in mine {
+        any = true;
+        let style = match f.severity {
+            Severity::Error => app.theme.bad(),
+            _ => app.theme.warn(),
+        };
+        // Summaries are escaped where they are made.
+        out.push(field(app, "django", Span::styled(f.summary.clone(), style)));
+    }
+    if !any {
+        let name = app
+            .active
+            .endpoints
+            .get(app.selected)
+            .map(|e| e.name.as_str());
+        let route = (doctor.endpoints.iter())
+            .find(|e| Some(e.endpoint.as_str()) == name)
+            .and_then(|e| e.consumer.as_deref())
+            .map_or(String::new(), |c| format!(": served by {}", visible(c)));
+        out.push(field(
+            app,
+            "django",
+            Span::styled(
+                format!("the doctor found nothing wrong{route}"),
+                app.theme.dim(),
+            ),
+        ));
+    }
+}
+
+/// The endpoint's expectations (`expect_message_within`,
+/// `[[endpoints.expect]]`): the silence, each rule's counts and the last
+/// message that broke one.
+fn expect_lines<'a>(app: &App, s: &SessionState, out: &mut Vec<Line<'a>>) {
+    let theme = &app.theme;
+    let e = &s.expect;
+    if let Some(within) = e.within {
+        let line = match s.silence(app.now()) {
+            Some(silence) => Span::styled(silence.describe(), theme.bad()),
+            None => Span::styled(
+                format!(
+                    "expects a message within {}{}",
+                    humantime::format_duration(within),
+                    e.last_message_at.map_or(String::new(), |at| format!(
+                        "; last at {}",
+                        super::clock(at)
+                    ))
+                ),
+                theme.dim(),
+            ),
+        };
+        out.push(field(app, "silence", line));
+    }
+    for (rule, count) in e.rules.iter().zip(&e.counts) {
+        let style = if count.violated > 0 {
+            theme.bad()
+        } else {
+            theme.dim()
+        };
+        out.push(field(
+            app,
+            "rule",
+            Span::styled(
+                format!(
+                    "{}  {} matched · {} violated",
+                    visible(&rule.shown),
+                    count.matched,
+                    count.violated
+                ),
+                style,
+            ),
+        ));
+    }
+    if let Some(v) = &e.last_violation {
+        out.push(field(
+            app,
+            "violation",
+            Span::styled(
+                format!(
+                    "{} at {}: {}",
+                    visible(&v.why),
+                    super::clock(v.at),
+                    visible(&v.message)
+                ),
+                theme.bad(),
+            ),
+        ));
+    }
 }
 
 /// Every line of the panel for session `s`.
@@ -200,6 +316,8 @@ pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         };
         out.push(field(app, "served by", Span::raw(text)));
     }
+    django_lines(app, &mut out);
+    expect_lines(app, s, &mut out);
     let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());
     if let Some(http) = refused {
         for (k, v) in http.headers.iter().take(MAX_HEADERS) {

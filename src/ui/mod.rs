@@ -80,7 +80,7 @@ impl Areas {
 
 /// Lays the screen out for `app` in `area`.
 pub fn layout(area: Rect, app: &App) -> Areas {
-    let n = u16::try_from(app.model.sessions.len()).unwrap_or(u16::MAX);
+    let n = u16::try_from(app.session_rows()).unwrap_or(u16::MAX);
     let compact = area.width < MIN_FULL.0 || area.height < MIN_FULL.1;
     if compact {
         // Header, a borderless sessions list, the focused panel, footer.
@@ -247,8 +247,12 @@ pub fn click(app: &mut App, column: u16, row: u16) {
         let first = areas.sessions.y + if areas.compact { 1 } else { 2 };
         if let Some(i) = row.checked_sub(first) {
             let shown = sessions::rows_visible(areas.sessions, areas.compact);
-            let i = i as usize + sessions::first_visible(app.selected, shown);
-            if i < app.model.sessions.len() {
+            let i = i as usize + sessions::first_visible(app.selected_row(), shown);
+            if app.is_crew() {
+                if let Some((member, id)) = app.session_at_row(i) {
+                    app.select(member, id);
+                }
+            } else if i < app.model.sessions.len() {
                 let delta = i as i64 - app.selected as i64;
                 app.move_by(delta);
             }

@@ -38,7 +38,23 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         short_duration(app.since(last.sent_at))
     );
     let mut first = vec![Span::styled("probe ", theme.label())];
+    // Judged in one place (`diagnose::isolation`): a leak to another
+    // profile leads, whatever happened here.
+    use crate::diagnose::isolation::{Judgement, judge, where_leaked};
+    let judged = judge(last);
     match &last.outcome {
+        _ if let Judgement::Leaked(leaks) = &judged => {
+            first.push(Span::styled(
+                "LEAKED",
+                theme.bad().add_modifier(
+                    ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED,
+                ),
+            ));
+            first.push(Span::styled(
+                format!(" to {}", visible(&where_leaked(leaks))),
+                theme.bad(),
+            ));
+        }
         ProbeOutcome::Delivered { latency, endpoint } => {
             let name = app
                 .active
@@ -66,6 +82,23 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     }
     first.push(Span::styled(when, theme.dim()));
     let mut out = vec![Line::from(first)];
+    match judged {
+        Judgement::Unproven(peers) => out.push(Line::styled(
+            format!(
+                "isolation NOT PROVEN: {} had no socket open",
+                visible(&peers.join(", "))
+            ),
+            theme.warn(),
+        )),
+        Judgement::Delivered if !last.isolation.is_empty() => {
+            let peers: Vec<&str> = last.isolation.iter().map(|p| p.profile.as_str()).collect();
+            out.push(Line::from(vec![
+                Span::styled("isolated", theme.good()),
+                Span::raw(format!(": not seen on {}", visible(&peers.join(", ")))),
+            ]));
+        }
+        Judgement::Delivered | Judgement::Failed(_) | Judgement::Leaked(_) => {}
+    }
     let mut spark = vec![Span::styled("recent ", theme.label())];
     spark.extend(sparkline(app));
     if !last.delivered() {
@@ -83,6 +116,12 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         spark.push(Span::styled(text, theme.bad()));
     }
     out.push(Line::from(spark));
+    // A failed probe with the Django doctor's explanation of it.
+    if let ProbeOutcome::Failed { reason } = &last.outcome
+        && let Some(f) = crate::report::probe_explained(&app.model, reason)
+    {
+        out.push(Line::styled(format!("why: {}", f.summary), theme.bad()));
+    }
     out
 }
 
@@ -110,6 +149,9 @@ fn sparkline(app: &App) -> Vec<Span<'static>> {
     recent
         .iter()
         .map(|p| match p.outcome {
+            _ if !p.isolation.is_empty() && !crate::diagnose::isolation::judge(p).passed() => {
+                Span::styled("✗", theme.bad())
+            }
             ProbeOutcome::Delivered { latency, .. } => {
                 let step = (latency.as_micros() * 8).saturating_sub(1) / max;
                 Span::styled(SPARKS[step.min(7) as usize].to_string(), theme.good())

@@ -19,7 +19,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
         if i == cursor {
             cursor_line = lines.len();
         }
-        let live = i == app.live;
+        // Several profiles may be live (`--profiles`).
+        let live = i == app.live || app.crew.iter().flatten().any(|m| m.live == i);
         let marker = if i == cursor { "▶ " } else { "  " };
         let mut name = Line::from(vec![
             Span::raw(marker),

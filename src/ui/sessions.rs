@@ -21,6 +21,9 @@ const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█
 
 /// The top line: which profile is live, against which server, and how it is.
 pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
+    if app.is_crew() {
+        return render_crew_header(frame, area, app);
+    }
     let theme = &app.theme;
     // Decided by the model (the same word `check`, `watch` and the
     // metrics give); drawn here.
@@ -179,10 +182,15 @@ fn columns_that_fit(width: u16, name_width: u16) -> Vec<usize> {
     keep
 }
 
-fn row<'a>(app: &'a App, i: usize, s: &'a SessionState, keep: &[usize]) -> Row<'a> {
+fn row<'a>(
+    app: &'a App,
+    views: &[crate::app::state::SessionView],
+    i: usize,
+    s: &'a SessionState,
+    keep: &[usize],
+) -> Row<'a> {
     let theme = &app.theme;
-    let counts = app
-        .views
+    let counts = views
         .get(i)
         .map(|v| v.rate.last(app.now(), usize::from(SPARK_SECONDS)))
         .unwrap_or_default();
@@ -232,6 +240,9 @@ pub fn first_visible(selected: usize, rows_visible: usize) -> usize {
 
 /// The sessions list (bordered in the full layout, bare in the compact one).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
+    if app.is_crew() {
+        return render_crew(frame, area, app, compact);
+    }
     let theme = &app.theme;
     let name_width = app
         .model
@@ -257,7 +268,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         .skip(first)
         .take(visible_rows)
         .map(|(i, s)| {
-            let r = row(app, i, s, &keep);
+            let r = row(app, &app.views, i, s, &keep);
             if i == app.selected {
                 r.style(theme.selected())
             } else {
@@ -276,6 +287,180 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         let n = app.model.sessions.len();
         let plural = if n == 1 { "" } else { "s" };
         let title = format!(" {} · {n} endpoint{plural} ", Panel::Sessions.title());
+        table = table.block(panel_block(app, Panel::Sessions, Line::from(title)));
+    }
+    frame.render_widget(table, area);
+}
+
+/// The style of a health word.
+fn word_style(app: &App, word: HealthWord) -> ratatui::style::Style {
+    match word {
+        HealthWord::Healthy | HealthWord::Empty => app.theme.good(),
+        HealthWord::Degraded | HealthWord::Starting => app.theme.warn(),
+        HealthWord::Down => app.theme.bad(),
+    }
+}
+
+/// The top line with several profiles live: each profile's name and
+/// health word side by side (the focused one highlighted), then the
+/// focused profile's server.
+fn render_crew_header(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.theme;
+    let now = app.now();
+    let mut spans = vec![
+        Span::styled(" wsmon ", theme.header()),
+        Span::styled("profiles ", theme.dim()),
+    ];
+    for (k, m) in app.members().iter().enumerate() {
+        if k > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        let name = visible(&m.active.name).into_owned();
+        spans.push(if m.focused {
+            Span::styled(
+                name,
+                theme
+                    .header()
+                    .add_modifier(ratatui::style::Modifier::UNDERLINED),
+            )
+        } else {
+            Span::raw(name)
+        });
+        let health = m.model.health(now);
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            health.word.as_str().to_uppercase(),
+            word_style(app, health.word).add_modifier(ratatui::style::Modifier::BOLD),
+        ));
+        if m.active.insecure {
+            spans.push(Span::styled(" INSECURE TLS", theme.bad()));
+        }
+    }
+    let server = app
+        .active
+        .redactor
+        .redact(app.active.server.as_str())
+        .into_owned();
+    spans.push(Span::styled("  server ", theme.dim()));
+    spans.push(Span::raw(visible(&server).into_owned()));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// One line of the grouped sessions list.
+enum Entry {
+    /// A profile's heading (its place in the lineup).
+    Profile(usize),
+    /// A session: the profile's place, the endpoint id.
+    Session(usize, usize),
+}
+
+/// The sessions list with several profiles live: a heading per profile
+/// (name, health word and first reason, token verdict, probe), then its
+/// sessions; the focused profile's selected session is highlighted.
+fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
+    let theme = &app.theme;
+    let now = app.now();
+    let members = app.members();
+    let name_width = (members.iter())
+        .flat_map(|m| &m.model.sessions)
+        .map(|s| visible(&s.name).chars().count())
+        .chain(
+            members
+                .iter()
+                .map(|m| visible(&m.active.name).chars().count() + 2),
+        )
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 28);
+    // Clamped to 8..=28 just above.
+    let name_width = u16::try_from(name_width).unwrap_or(28);
+    let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
+    let keep = columns_that_fit(inner, name_width);
+    let entries: Vec<Entry> = (members.iter().enumerate())
+        .flat_map(|(k, m)| {
+            std::iter::once(Entry::Profile(k))
+                .chain((0..m.model.sessions.len()).map(move |i| Entry::Session(k, i)))
+        })
+        .collect();
+    let visible_rows = rows_visible(area, compact);
+    let first = first_visible(app.selected_row(), visible_rows);
+    let rows: Vec<Row> = (entries.iter().skip(first).take(visible_rows))
+        .map(|entry| match *entry {
+            Entry::Profile(k) => {
+                // A table has no spans across columns: the word goes in
+                // the state column, the token verdict in the next, the
+                // probe and the first reason in the last (widest) one.
+                let m = &members[k];
+                let health = m.model.health(now);
+                let style = word_style(app, health.word);
+                let mut cells: Vec<Cell> = vec![Cell::default(); keep.len()];
+                let marker = if m.focused { "▸ " } else { "  " };
+                cells[0] = Cell::from(Span::styled(
+                    format!("{marker}{}", visible(&m.active.name)),
+                    theme.header(),
+                ));
+                cells[1] = Cell::from(Span::styled(
+                    health.word.as_str().to_uppercase(),
+                    style.add_modifier(ratatui::style::Modifier::BOLD),
+                ));
+                let mut last = Vec::new();
+                if let Some(t) = &m.model.token_check {
+                    let token = Span::styled(format!("token {}", t.verdict.as_str()), theme.dim());
+                    if keep.len() > 3 {
+                        cells[2] = Cell::from(token);
+                    } else {
+                        last.push(token);
+                    }
+                }
+                if let Some(probe) = m.model.probes.back() {
+                    let judged = crate::diagnose::isolation::judge(probe);
+                    let style = if judged.passed() {
+                        theme.good()
+                    } else {
+                        theme.bad()
+                    };
+                    last.push(Span::styled(
+                        format!("probe {} ", judged.outcome().to_uppercase()),
+                        style,
+                    ));
+                }
+                if let Some(reason) = health.reasons.first()
+                    && health.word != HealthWord::Starting
+                {
+                    last.push(Span::styled(visible(reason).into_owned(), style));
+                }
+                if keep.len() > 2 {
+                    let at = keep.len() - 1;
+                    cells[at] = Cell::from(Line::from(last));
+                }
+                Row::new(cells)
+            }
+            Entry::Session(k, i) => {
+                let m = &members[k];
+                let s = &m.model.sessions[i];
+                let r = row(app, m.views, i, s, &keep);
+                if m.focused && i == app.selected {
+                    r.style(theme.selected())
+                } else {
+                    r
+                }
+            }
+        })
+        .collect();
+    let header = Row::new(keep.iter().map(|&k| COLUMNS[k].0)).style(theme.dim());
+    let widths = keep.iter().map(|&k| match k {
+        0 => Constraint::Length(name_width),
+        k if k == COLUMNS.len() - 1 => Constraint::Fill(1),
+        k => Constraint::Length(COLUMNS[k].1),
+    });
+    let mut table = Table::new(rows, widths).header(header).column_spacing(1);
+    if !compact {
+        let n: usize = members.iter().map(|m| m.model.sessions.len()).sum();
+        let title = format!(
+            " {} · {} profiles, {n} endpoints · o next profile ",
+            Panel::Sessions.title(),
+            members.len()
+        );
         table = table.block(panel_block(app, Panel::Sessions, Line::from(title)));
     }
     frame.render_widget(table, area);

@@ -15,7 +15,16 @@ use crate::token_check::Verdict;
 
 /// Draws the token check panel.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let title = Line::from(format!(" {} · t re-runs ", Panel::Token.title()));
+    let title = if app.is_crew() {
+        // Several profiles live: whose token, and the key to the next's.
+        Line::from(format!(
+            " {} · {} · t re-runs · o next profile ",
+            Panel::Token.title(),
+            crate::text_safe::visible(&app.active.name)
+        ))
+    } else {
+        Line::from(format!(" {} · t re-runs ", Panel::Token.title()))
+    };
     let block = panel_block(app, Panel::Token, title);
     let mut lines = super::login::lines(app);
     lines.extend(self::lines(app));

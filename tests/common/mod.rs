@@ -51,6 +51,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
                 subprotocols: vec![],
                 heartbeat: settings.heartbeat,
                 protocol: Default::default(),
+                expect: Default::default(),
             }
         })
         .collect();
@@ -70,6 +71,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         probe: None,
         proxy: Default::default(),
         server_log: None,
+        django_project: None,
         login: None,
         session_cookie: None,
     }

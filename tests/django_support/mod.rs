@@ -40,7 +40,8 @@ pub const UNKNOWN: &str = "ffffffffffffffffffffffffffffffffffffffff";
 /// 2-core machine imports Django, Twisted and DRF).
 const START_TIMEOUT: Duration = Duration::from_secs(90);
 
-fn project_dir() -> PathBuf {
+/// `tests/django/`, the project folder (its manage.py).
+pub fn project_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/django")
 }
 
@@ -250,6 +251,32 @@ impl Server {
             cmd.args(["manage.py", "runserver", "--noreload"])
                 .arg(format!("127.0.0.1:{port}"));
             Server::start("runserver (daphne)", cmd, port, log)
+        })
+    }
+
+    /// `manage.py runserver --noreload` with the settings module
+    /// `settings` (e.g. `project.settings_nodaphne`) and extra `env`.
+    pub fn runserver_with(db: &Db, settings: &str, env: &[(&str, String)]) -> Server {
+        on_a_free_port(|port| {
+            let log = db.log_path(&format!("runserver-{port}-{}.log", nonce()));
+            let mut cmd = django(settings, &db.path);
+            cmd.envs(env.iter().map(|(k, v)| (k, v)));
+            cmd.args(["manage.py", "runserver", "--noreload"])
+                .arg(format!("127.0.0.1:{port}"));
+            Server::start("runserver", cmd, port, log)
+        })
+    }
+
+    /// Daphne with the settings module `settings` and extra `env`.
+    pub fn daphne_with(db: &Db, settings: &str, env: &[(&str, String)]) -> Server {
+        on_a_free_port(|port| {
+            let log = db.log_path(&format!("daphne-{port}-{}.log", nonce()));
+            let mut cmd = django(settings, &db.path);
+            cmd.envs(env.iter().map(|(k, v)| (k, v)));
+            cmd.args(["-m", "daphne", "-b", "127.0.0.1", "-p"])
+                .arg(port.to_string())
+                .arg("project.asgi:application");
+            Server::start("daphne", cmd, port, log)
         })
     }
 

@@ -259,6 +259,7 @@ impl Validator<'_> {
         if uses_token.is_none() {
             uses_token = protocol_token;
         }
+        let expect = self.expectations(raw, profile, &field);
         let template = EndpointTemplate {
             name,
             url,
@@ -266,6 +267,7 @@ impl Validator<'_> {
             subprotocols,
             heartbeat,
             protocol,
+            expect,
         };
         let shared = profile.is_none();
         Prepared {

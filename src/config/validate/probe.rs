@@ -86,13 +86,48 @@ impl Validator<'_> {
                 "a timeout at most `every`",
             );
         }
+        let isolation = self.isolation(raw.isolation.as_deref().unwrap_or_default(), profile);
         (self.problems.len() == problems).then(|| Probe {
             method,
             path: path.clone(),
             body,
             every,
             timeout,
+            isolation,
         })
+    }
+
+    /// `isolation = [...]`: other profiles of this file, each once.
+    fn isolation(&mut self, raw: &[Spanned<String>], profile: &str) -> Vec<String> {
+        let mut names: Vec<String> = Vec::with_capacity(raw.len());
+        for name in raw {
+            let at = Some(name.span().start);
+            let text = name.get_ref();
+            let message = if text == profile {
+                Some("a profile cannot be isolated from itself".to_string())
+            } else if !self.names.iter().any(|n| n == text) {
+                Some(format!("there is no profile named `{text}`"))
+            } else if names.contains(text) {
+                Some(format!("`{text}` is listed twice"))
+            } else {
+                None
+            };
+            match message {
+                Some(message) => {
+                    let others: Vec<&str> = (self.names.iter())
+                        .map(String::as_str)
+                        .filter(|n| *n != profile)
+                        .collect();
+                    let help = format!(
+                        "names of other profiles whose sockets must not receive this probe's message: {}",
+                        others.join(", ")
+                    );
+                    self.report(at, Some(profile), "probe.isolation", message, &help);
+                }
+                None => names.push(text.clone()),
+            }
+        }
+        names
     }
 
     fn probe_duration(
@@ -149,6 +184,41 @@ mod tests {
         assert_eq!(probe.timeout, std::time::Duration::from_secs(5));
         let active = config.profiles[0].activate_with(None).unwrap();
         assert_eq!(active.probe.unwrap().url, "http://h:1/api/n/");
+    }
+
+    #[test]
+    fn isolation_names_other_profiles_of_the_file() {
+        let two = |list: &str| {
+            format!(
+                "[profiles.p]\nserver = \"http://h:1\"\n[profiles.p.probe]\npath = \"/n/{{nonce}}\"\nisolation = {list}\n[profiles.omar]\nserver = \"http://h:1\"\n"
+            )
+        };
+        let config = parse(Path::new("p.toml"), &two(r#"["omar"]"#)).unwrap();
+        assert_eq!(
+            config.profiles[0].probe.as_ref().unwrap().isolation,
+            ["omar"]
+        );
+        let active = config.profiles[0].activate_with(None).unwrap();
+        assert_eq!(active.probe.unwrap().isolation, ["omar"]);
+        let lineup = config.lineup(&["p".into()]).unwrap();
+        let names: Vec<&str> = lineup.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["p", "omar"], "the isolation profile runs beside");
+        let lineup = config.lineup(&["omar".into(), "p".into()]).unwrap();
+        assert_eq!(lineup.len(), 2);
+        let err = parse(
+            Path::new("p.toml"),
+            &two(r#"["nobody", "p", "omar", "omar"]"#),
+        )
+        .unwrap_err()
+        .to_string();
+        for want in [
+            "p.toml:5:14: profile `p`, field `probe.isolation`: there is no profile named `nobody`",
+            "p.toml:5:24: profile `p`, field `probe.isolation`: a profile cannot be isolated from itself",
+            "p.toml:5:37: profile `p`, field `probe.isolation`: `omar` is listed twice",
+            "valid: names of other profiles whose sockets must not receive this probe's message: omar",
+        ] {
+            assert!(err.contains(want), "{want}\n{err}");
+        }
     }
 
     #[test]

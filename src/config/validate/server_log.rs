@@ -1,5 +1,6 @@
 //! `server_log` / `server_log_command` of a profile: where the server's
-//! log comes from (one of them at most).
+//! log comes from (one of them at most); and `django_project`, the
+//! server's own project folder.
 
 use std::path::PathBuf;
 
@@ -8,6 +9,31 @@ use super::super::file::RawProfile;
 use super::Validator;
 
 impl Validator<'_> {
+    /// `django_project`: a folder, taken from the profiles file's folder
+    /// when relative. Whether it holds a `manage.py` is the doctor's to
+    /// say (the folder may be on another machine for other profiles).
+    pub(super) fn django_project(&mut self, raw: &RawProfile, profile: &str) -> Option<PathBuf> {
+        let dir = raw.django_project.as_ref()?;
+        if dir.get_ref().trim().is_empty() {
+            self.report(
+                Some(dir.span().start),
+                Some(profile),
+                "django_project",
+                "is empty".into(),
+                r#"the folder of the project's manage.py, e.g. "../backend""#,
+            );
+            return None;
+        }
+        let written = PathBuf::from(dir.get_ref());
+        Some(if written.is_absolute() {
+            written
+        } else {
+            self.source
+                .parent()
+                .map_or(written.clone(), |d| d.join(&written))
+        })
+    }
+
     pub(super) fn server_log(
         &mut self,
         raw: &RawProfile,
@@ -98,6 +124,23 @@ mod tests {
                 ["docker", "logs", "-f", "web"].map(String::from).to_vec()
             )))
         );
+    }
+
+    #[test]
+    fn a_django_project_is_taken_from_the_profiles_folder() {
+        let text =
+            "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\ndjango_project = \"../backend\"\n";
+        let config = parse(Path::new("/etc/wsmon/profiles.toml"), text).expect("valid");
+        assert_eq!(
+            config.profiles[0].django_project.as_deref(),
+            Some(Path::new("/etc/wsmon/../backend"))
+        );
+        let empty = parse(
+            Path::new("/etc/wsmon/profiles.toml"),
+            "[profiles.p]\nserver = \"http://h:1\"\ndjango_project = \" \"\n",
+        )
+        .expect_err("empty");
+        assert!(empty.to_string().contains("django_project"), "{empty}");
     }
 
     #[test]

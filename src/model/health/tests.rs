@@ -198,3 +198,45 @@ fn browser_mode_expects_no_pong() {
     ));
     assert_eq!(m.health(at(600)).word, HealthWord::Healthy);
 }
+
+/// `expect_message_within`: an open socket silent for longer is DEGRADED,
+/// and a message ends it; a broken `[[endpoints.expect]]` rule too.
+#[test]
+fn a_silent_socket_and_a_broken_rule_degrade() {
+    let text = "[profiles.p]\nserver = \"http://127.0.0.1:9\"\n[[profiles.p.endpoints]]\nname = \"feed\"\nurl = \"{ws}/ws/\"\nexpect_message_within = \"2m\"\n[[profiles.p.endpoints.expect]]\npath = \"title\"\nregex = \".\"\n";
+    let config = crate::config::validate::parse(std::path::Path::new("t.toml"), text).expect("p");
+    let p = config.profiles[0].activate().expect("activate");
+    let mut model = Model::new(&p);
+    open(&mut model, 0, 1, 0);
+    assert_eq!(model.health(at(100)).word, HealthWord::Healthy);
+    let h = model.health(at(133));
+    assert_eq!(h.word, HealthWord::Degraded);
+    assert!(
+        h.reasons[0]
+            .starts_with("silent: feed open but silent for 2m 13s (no message since it opened"),
+        "{:?}",
+        h.reasons
+    );
+    let message = |t: u64, body: &str| {
+        ev(
+            0,
+            SessionEvent::Messages(crate::session::MessageBatch {
+                messages: vec![crate::session::Payload {
+                    at: at(t),
+                    data: crate::session::PayloadData::Text(body.into()),
+                }],
+                dropped: 0,
+                budget: None,
+            }),
+        )
+    };
+    model.apply(&message(140, r#"{"title": "hello"}"#));
+    assert_eq!(model.health(at(150)).word, HealthWord::Healthy);
+    model.apply(&message(160, r#"{"headline": "hello"}"#));
+    let h = model.health(at(170));
+    assert_eq!(h.word, HealthWord::Degraded);
+    assert_eq!(
+        h.reasons,
+        ["content: 1 message on feed broke `title ~ /./` (title is missing)"]
+    );
+}

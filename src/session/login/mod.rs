@@ -220,6 +220,25 @@ impl LoginLink {
     }
 }
 
+/// A profile as activated and, when it logs in, its login: what the REST
+/// calls (token check, probe) authenticate with.
+#[derive(Clone)]
+pub struct Current {
+    pub profile: Arc<ActiveProfile>,
+    pub login: Option<LoginLink>,
+}
+
+impl Current {
+    /// The profile with the newest credential (as activated without a
+    /// login, or before the first one succeeds).
+    pub fn now(&self) -> Arc<ActiveProfile> {
+        self.login
+            .as_ref()
+            .and_then(LoginLink::current)
+            .unwrap_or_else(|| self.profile.clone())
+    }
+}
+
 /// Starts the login of `profile` (which must have one): the link for
 /// sessions, and the task's future.
 pub fn start(

@@ -40,3 +40,23 @@ class CrashConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         raise RuntimeError("connect() crashed on purpose (wsmon test)")
+
+
+# The one group every user's broadcast socket joins: the bug the isolation
+# probe exists to catch (a notification for one user reaches everyone).
+BROADCAST_GROUP = "broadcast_everyone"
+
+
+class BroadcastConsumer(NotificationConsumer):
+    """A WRONG notification socket, on purpose: an authenticated user's
+    socket joins a group shared by all users, so what POST /api/broadcast/
+    sends for one user arrives on every user's socket."""
+
+    async def connect(self):
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            await self.close()
+            return
+        self.group = BROADCAST_GROUP
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()

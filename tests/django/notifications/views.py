@@ -10,6 +10,10 @@
                             stored (201) but no longer sent to the sockets
                             (a broken delivery path, for the probe tests);
                             {"enabled": true} turns pushing back on.
+- POST /api/broadcast/      {"message": "..."}: stores one for the token's
+                            user and sends it to the ws/broadcast/ group,
+                            which WRONGLY holds every user's socket (the
+                            leak the isolation probe catches).
 
 The channel layer is in memory, so these must run in the Daphne process
 that holds the sockets: tests call them over HTTP on the same port."""
@@ -18,7 +22,7 @@ from channels.layers import get_channel_layer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .consumers import group_name
+from .consumers import BROADCAST_GROUP, group_name
 from .models import Notification
 
 # Whether POST /api/notifications/ pushes to the sockets (per process).
@@ -60,3 +64,13 @@ class Push(APIView):
     def post(self, request):
         PUSH["enabled"] = bool(request.data.get("enabled", True))
         return Response({"enabled": PUSH["enabled"]})
+
+
+class Broadcast(APIView):
+    def post(self, request):
+        message = str(request.data.get("message", ""))
+        n = Notification.objects.create(user=request.user, message=message)
+        async_to_sync(get_channel_layer().group_send)(
+            BROADCAST_GROUP, {"type": "notify", "id": n.id, "message": message}
+        )
+        return Response({"id": n.id, "message": message}, status=201)

@@ -1,0 +1,103 @@
+//! Two profiles live in one dashboard, driven through the real event loop
+//! with tagged events at exact times: the sessions list groups them under
+//! a heading per profile, an event of one profile never lands on the
+//! other's same-named endpoint, `j` moves across the groups and `o`
+//! focuses the next profile (its token check in the panel).
+
+mod common;
+
+use common::dash::*;
+use wsmon::app::{App, Clock};
+use wsmon::token_check::Verdict;
+use wsmon::ui::theme::Theme;
+
+fn two_users(now_ms: u64) -> (App, tokio::sync::mpsc::Sender<wsmon::session::crew::Tagged>) {
+    let config = demo_config();
+    let lineup: Vec<_> = ["demo-sandra", "demo-omar"]
+        .iter()
+        .map(|name| {
+            let i = (config.profiles.iter())
+                .position(|p| p.name == *name)
+                .expect("profile");
+            (i, config.profiles[i].activate().expect("activate"))
+        })
+        .collect();
+    let (mut app, tx) = App::detached_lineup(config, lineup);
+    app.clock = Clock::Fixed(at(now_ms));
+    app.theme = Theme { color: false };
+    (app, tx)
+}
+
+#[tokio::test]
+async fn two_profiles_are_grouped_and_keyed_apart() {
+    let (mut app, tx) = two_users(10_000);
+    for tagged in [
+        (0, connecting(0, 1, 0)),
+        (0, open(0, 10)),
+        (0, token_check(Verdict::Valid, 200, None, 20)),
+        // omar's endpoint 0 is also called "notifications": refused.
+        (1, connecting(0, 1, 0)),
+        (1, closed(0, refused_403(1, 0))),
+        (
+            1,
+            token_check(Verdict::Invalid, 401, Some("Invalid token."), 20),
+        ),
+    ] {
+        tx.send(tagged).await.expect("app listening");
+    }
+    let screen = drive(&mut app, 120, 36, vec![]).await;
+    let rows: Vec<&str> = screen.lines().collect();
+    let at_row = |text: &str| {
+        rows.iter()
+            .position(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("{text}\n{screen}"))
+    };
+    let sandra = at_row("▸ demo-sandra");
+    let omar = at_row("  demo-omar");
+    assert!(sandra < omar, "{screen}");
+    assert!(
+        rows[sandra + 1].contains("notifications") && rows[sandra + 1].contains("1 OPEN"),
+        "{screen}"
+    );
+    assert!(
+        rows[omar + 1].contains("notifications") && rows[omar + 1].contains("403 http"),
+        "{screen}"
+    );
+    assert!(rows[sandra].contains("token valid"), "{screen}");
+    assert!(rows[omar].contains("token invalid"), "{screen}");
+    assert!(screen.contains("Token check · demo-sandra"), "{screen}");
+    assert!(
+        screen.contains("Detail · demo-sandra/notifications"),
+        "{screen}"
+    );
+
+    // Down twice: past sandra's orders into omar's notifications.
+    let screen = drive(&mut app, 120, 36, vec![key('j'), key('j')]).await;
+    assert!(screen.contains("▸ demo-omar"), "{screen}");
+    assert!(
+        screen.contains("Detail · demo-omar/notifications"),
+        "{screen}"
+    );
+    assert!(screen.contains("Token check · demo-omar"), "{screen}");
+    assert!(screen.contains("401 INVALID"), "{screen}");
+    assert_eq!(app.model.profile, "demo-omar");
+    assert_eq!(app.selected, 0);
+
+    // o: the next profile (round to sandra), its token check one key away.
+    let screen = drive(&mut app, 120, 36, vec![key('o')]).await;
+    assert!(screen.contains("focused profile: demo-sandra"), "{screen}");
+    assert!(screen.contains("Token check · demo-sandra"), "{screen}");
+    assert!(screen.contains("200 VALID"), "{screen}");
+
+    // p: one profile to go on with; the crew ends.
+    let screen = drive(
+        &mut app,
+        120,
+        36,
+        vec![key('p'), key('j'), code(crossterm::event::KeyCode::Enter)],
+    )
+    .await;
+    assert!(!app.is_crew(), "{screen}");
+    assert!(screen.contains(" wsmon profile demo-omar "), "{screen}");
+    assert!(!screen.contains("demo-sandra"), "{screen}");
+}
