@@ -3,7 +3,7 @@
 //! and served at `/metrics` by [`serve`] (`wsmon watch --metrics ADDR`, or
 //! the dashboard's `--metrics ADDR`).
 //!
-//! Per-session series carry `profile` and `endpoint`; `token_check_valid`,
+//! Per-session series carry `profile` and `endpoint`; `token_check_valid`, `login_ok`,
 //! `health` (set by the front end from the model's health word, see
 //! [`Metrics::set_health`]) and `delivery_failures_total` are per profile (`delivery_failures_total`
 //! adds `reason`); `delivery_seconds` names the endpoint that delivered.
@@ -94,6 +94,8 @@ pub struct Metrics {
     ping_rtt: HistogramFamily<SessionLabels>,
     handshake: HistogramFamily<SessionLabels>,
     token_check_valid: Family<ProfileLabels, Gauge>,
+    /// 1 when the profile's last login (or token refresh) succeeded.
+    login_ok: Family<ProfileLabels, Gauge>,
     delivery: HistogramFamily<SessionLabels>,
     delivery_failures: Family<FailureLabels, Counter>,
     lifetime: HistogramFamily<SessionLabels>,
@@ -128,6 +130,7 @@ impl Metrics {
             ping_rtt: Family::new_with_constructor(rtt_histogram),
             handshake: Family::new_with_constructor(handshake_histogram),
             token_check_valid: Family::default(),
+            login_ok: Family::default(),
             delivery: Family::new_with_constructor(delivery_histogram),
             delivery_failures: Family::default(),
             lifetime: Family::new_with_constructor(lifetime_histogram),
@@ -178,6 +181,11 @@ impl Metrics {
             "token_check_valid",
             "1 when the last REST token check said valid",
             m.token_check_valid.clone(),
+        );
+        registry.register(
+            "login_ok",
+            "1 when the profile's last login or token refresh succeeded ([profiles.NAME.login])",
+            m.login_ok.clone(),
         );
         registry.register(
             "delivery_seconds",
@@ -232,6 +240,7 @@ impl Metrics {
                 self.last_close_code.remove(labels);
             }
             self.token_check_valid.remove(profile);
+            self.login_ok.remove(profile);
             self.health.remove(profile);
         }
         *live = profiles.iter().map(|p| self.labels_of(p)).collect();
@@ -289,6 +298,11 @@ impl Metrics {
         };
         match event {
             Event::ServerLog(_) | Event::Django(_) => {}
+            Event::Login(result) => {
+                self.login_ok
+                    .get_or_create(&live.0)
+                    .set(i64::from(result.ok()));
+            }
             Event::Session { endpoint, event } => {
                 let Some(labels) = live.1.get(*endpoint) else {
                     return;
@@ -559,6 +573,18 @@ mod tests {
                 open_for: Duration::from_secs(1),
             },
         }))));
+        m.apply(&Event::Login(crate::session::login::LoginResult {
+            at,
+            kind: crate::config::login::LoginKind::Jwt,
+            step: crate::session::login::LoginStep::Login,
+            url: "http://h:1/api/jwt/".into(),
+            who: "omar".into(),
+            status: Some(401),
+            verdict: crate::session::login::LoginVerdict::WrongPassword,
+            detail: None,
+            expires_at: None,
+            latency: Duration::from_millis(5),
+        }));
         m.apply(&Event::Probe(ProbeResult {
             nonce: "n".into(),
             sent_at: at,
@@ -579,6 +605,7 @@ mod tests {
         let text = m.encode();
         for want in [
             "wsmon_health{profile=\"p\"} 2",
+            "wsmon_login_ok{profile=\"p\"} 0",
             "wsmon_session_lifetime_seconds_count{profile=\"p\",endpoint=\"a\"} 1",
             "wsmon_session_lifetime_seconds_bucket{le=\"1.0\",profile=\"p\",endpoint=\"a\"} 1",
             "wsmon_reconnects_total{profile=\"p\",endpoint=\"a\"} 1",

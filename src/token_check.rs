@@ -51,13 +51,7 @@ pub async fn run(
     let started = std::time::Instant::now();
     let at = SystemTime::now();
     let shown = redactor.redact(url.as_str()).into_owned();
-    let mut request = client.get(url.clone());
-    if let Some(token) = &profile.token {
-        request = request.header(
-            reqwest::header::AUTHORIZATION,
-            format!("{} {}", profile.auth_scheme, token.expose()),
-        );
-    }
+    let request = authorize(client.get(url.clone()), profile, false);
     let response = match request.send().await {
         Ok(response) => response,
         Err(e) => {
@@ -89,6 +83,36 @@ pub async fn run(
         detail,
         latency,
     }
+}
+
+/// Adds the profile's credentials to a REST request: `Authorization:
+/// <auth_scheme> <token>`, or for a Django session login its cookies and
+/// the site's `Origin` (and, on an `unsafe` method, `X-CSRFToken` and a
+/// same-origin `Referer`, which Django's CSRF check asks of a
+/// session-authenticated POST).
+pub fn authorize(
+    mut request: reqwest::RequestBuilder,
+    profile: &crate::config::ActiveProfile,
+    unsafe_method: bool,
+) -> reqwest::RequestBuilder {
+    if let Some(cookie) = &profile.session_cookie {
+        request = request
+            .header(reqwest::header::COOKIE, cookie.header())
+            .header(reqwest::header::ORIGIN, &cookie.origin);
+        if unsafe_method && let Some(csrf) = &cookie.csrf {
+            request = request
+                .header("X-CSRFToken", csrf.expose())
+                .header(reqwest::header::REFERER, format!("{}/", cookie.origin));
+        }
+        return request;
+    }
+    if let Some(token) = &profile.token {
+        request = request.header(
+            reqwest::header::AUTHORIZATION,
+            format!("{} {}", profile.auth_scheme, token.expose()),
+        );
+    }
+    request
 }
 
 /// The verdict for an HTTP status and the API's `detail` text.

@@ -87,6 +87,14 @@ async fn the_demo_users_tell_their_stories() {
         "User inactive or deleted."
     );
 
+    // The second user logs in (POST /api-token-auth/) for his token.
+    let (code, omar) = check(&config, "demo-omar-login").await;
+    assert_eq!(code, Some(0), "{omar:#}");
+    assert_eq!(omar["login"]["verdict"], "logged_in", "{omar:#}");
+    assert_eq!(omar["login"]["user"], "omar", "{omar:#}");
+    assert_eq!(omar["token_check"]["verdict"], "valid", "{omar:#}");
+    assert_eq!(omar["endpoints"][0]["handshake_status"], 101, "{omar:#}");
+
     let _ = server.kill().await;
 }
 

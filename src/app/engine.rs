@@ -55,7 +55,11 @@ impl App {
                     self.retry_auth_stops();
                 }
             }
-            Event::Session { .. } | Event::Probe(_) | Event::ServerLog(_) | Event::Django(_) => {}
+            Event::Session { .. }
+            | Event::Probe(_)
+            | Event::ServerLog(_)
+            | Event::Django(_)
+            | Event::Login(_) => {}
         }
         if let Some(metrics) = &self.metrics {
             metrics.apply_in(self.focused, event);

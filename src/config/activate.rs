@@ -7,7 +7,6 @@
 //! output is only ever shown redacted, and URL errors are fixed texts.
 
 use std::ffi::OsString;
-use std::process::{Command, Stdio};
 
 use url::Url;
 
@@ -35,8 +34,81 @@ impl Profile {
     /// Resolves the token (reading the environment or running
     /// `token_command`) and renders the endpoints.
     pub fn activate(&self) -> Result<ActiveProfile, ConfigError> {
+        if let Some(login) = &self.login {
+            let login = super::login::ActiveLogin::resolve(self, login, |n| std::env::var_os(n))?;
+            return self.activate_pending(login);
+        }
         let token = self.resolve_token(|name| std::env::var_os(name))?;
         self.activate_with(token)
+    }
+
+    /// A profile that logs in, before its login: rendered with
+    /// [`PENDING_TOKEN`] so its templates are checked now (exit 2 before
+    /// any UI), and with the login attached. Sessions wait for the login's
+    /// first credential and never dial this rendering.
+    pub fn activate_pending(
+        &self,
+        login: super::login::ActiveLogin,
+    ) -> Result<ActiveProfile, ConfigError> {
+        let mut active = self.activate_with(Some(Secret::new(PENDING_TOKEN)))?;
+        learn_login_secrets(&mut active.redactor, &login);
+        // Shown as a token not known yet ("?token=…"), not as the placeholder.
+        let pending = crate::secret::redact_value(PENDING_TOKEN);
+        for endpoint in &mut active.endpoints {
+            endpoint.shown_url = endpoint.shown_url.replace(&pending, "…");
+        }
+        active.login = Some(std::sync::Arc::new(login));
+        Ok(active)
+    }
+
+    /// The profile rendered with what its login obtained: `{token}` filled
+    /// with the obtained token; for a Django session, its cookies in a
+    /// `Cookie` header (and the site's own `Origin`, unless the endpoint
+    /// sets one) on every handshake. `old` are earlier secrets of this
+    /// login, still redacted (a server may echo an expired token).
+    pub fn render_logged_in(
+        &self,
+        login: std::sync::Arc<super::login::ActiveLogin>,
+        obtained: &super::login::Obtained,
+        old: &[Secret],
+    ) -> Result<ActiveProfile, ConfigError> {
+        let mut active = self.activate_with(Some(obtained.token.clone()))?;
+        learn_login_secrets(&mut active.redactor, &login);
+        for secret in old {
+            active.redactor.add(secret.expose());
+        }
+        if let Some(cookie) = &obtained.cookie {
+            active.redactor.add(cookie.session.expose());
+            if let Some(csrf) = &cookie.csrf {
+                active.redactor.add(csrf.expose());
+            }
+            let header = cookie.header();
+            for endpoint in &mut active.endpoints {
+                let has = |headers: &[(String, Secret)], name: &str| {
+                    headers
+                        .iter()
+                        .position(|(h, _)| h.eq_ignore_ascii_case(name))
+                };
+                match has(&endpoint.headers, "cookie") {
+                    Some(i) => {
+                        let joined = format!("{}; {header}", endpoint.headers[i].1.expose());
+                        endpoint.headers[i].1 = Secret::new(joined);
+                    }
+                    None => endpoint
+                        .headers
+                        .push(("Cookie".into(), Secret::new(header.clone()))),
+                }
+                if has(&endpoint.headers, "origin").is_none() {
+                    endpoint
+                        .headers
+                        .push(("Origin".into(), Secret::new(cookie.origin.clone())));
+                }
+            }
+            active.session_cookie = Some(cookie.clone());
+        }
+        crate::secret::register(&active.redactor);
+        active.login = Some(login);
+        Ok(active)
     }
 
     /// The token from the profile's source. `env` looks up environment
@@ -176,6 +248,8 @@ impl Profile {
             isolation: p.isolation.clone(),
         });
         Ok(ActiveProfile {
+            login: None,
+            session_cookie: None,
             server_log: self.server_log.clone(),
             django_project: self.django_project.clone(),
             probe,
@@ -200,44 +274,23 @@ impl Profile {
 // with validation; these names stay importable from here.
 pub use super::template::{fill, fill_text, server_base, ws_base};
 
-/// Runs `token_command` without a shell. The token is the first line of its
-/// trimmed stdout (the `pass show` convention: more lines may follow).
-fn run_token_command(argv: &[String]) -> Result<Secret, String> {
-    let Some((program, args)) = argv.split_first() else {
-        return Err("token_command is empty".into());
-    };
-    let shown = argv.join(" ");
-    // stdin stays the terminal so a password manager can prompt; stderr is
-    // captured so a failure can be explained.
-    let output = Command::new(program)
-        .args(args)
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-    let stdout = String::from_utf8(output.stdout)
-        .map_err(|_| format!("`{shown}` printed something that is not UTF-8 text"))?;
-    let token = stdout.trim().lines().next().unwrap_or("").trim();
-    // Whatever stdout held is scrubbed from stderr, in case a failing
-    // command echoes it.
-    let (whole, first) = (Secret::new(stdout.trim()), Secret::new(token));
-    let redactor = Redactor::new([&whole, &first]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let first_err = stderr
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| format!(": {}", redactor.redact(l)))
-        .unwrap_or_default();
-    if !output.status.success() {
-        return Err(format!("`{shown}` failed ({}){first_err}", output.status));
+/// What `{token}` holds in a login profile before its first login: never
+/// dialled (sessions wait for the login), only rendered to check templates.
+pub const PENDING_TOKEN: &str = "wsmon-login-pending";
+
+/// The login's password and client secret, redacted wherever they appear.
+fn learn_login_secrets(redactor: &mut Redactor, login: &super::login::ActiveLogin) {
+    for secret in [&login.password, &login.client_secret]
+        .into_iter()
+        .flatten()
+    {
+        redactor.add(secret.expose());
     }
-    if token.is_empty() {
-        return Err(format!("`{shown}` printed nothing{first_err}"));
-    }
-    Ok(Secret::new(token))
+    crate::secret::register(redactor);
 }
+
+// Shared with logins' `password_command`, which must not import this file.
+pub(crate) use super::secret_command::run_token_command;
 
 #[cfg(test)]
 mod tests {

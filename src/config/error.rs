@@ -75,6 +75,11 @@ pub enum ConfigError {
     #[error("profile `{profile}`: cannot get its token: {message}")]
     Token { profile: String, message: String },
 
+    /// The login of the profile being activated cannot start: its
+    /// username or password variable is unset, its command failed.
+    #[error("profile `{profile}`: cannot log in: {message}")]
+    Login { profile: String, message: String },
+
     /// A profile could not be rendered into URLs. Validation checks all of
     /// this, so it happens only to profiles built some other way.
     #[error("profile `{profile}`, {what}: {message}")]

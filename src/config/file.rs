@@ -195,6 +195,8 @@ pub struct RawProfile {
     pub endpoints: Vec<RawEndpoint>,
     /// `[profiles.NAME.probe]`: the end-to-end delivery probe.
     pub probe: Option<RawProbe>,
+    /// `[profiles.NAME.login]`: log in for the token instead of holding one.
+    pub login: Option<RawLogin>,
     /// The server's log file, followed (`tail -F` style).
     pub server_log: Option<Spanned<String>>,
     /// A command printing the server's log, followed (`docker logs -f web`).
@@ -217,6 +219,24 @@ pub struct RawProbe {
     /// Profiles whose sockets must NOT receive this probe's message (the
     /// isolation probe); they run live beside this one.
     pub isolation: Option<Vec<Spanned<String>>>,
+}
+
+/// `[profiles.NAME.login]`, as written (see `profiles.example.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogin {
+    pub kind: Spanned<String>,
+    pub url: Option<Spanned<String>>,
+    pub username: Option<Spanned<String>>,
+    pub username_env: Option<Spanned<String>>,
+    pub password_env: Option<Spanned<String>>,
+    pub password_command: Option<Spanned<Vec<String>>>,
+    pub refresh_url: Option<Spanned<String>>,
+    pub access_field: Option<Spanned<String>>,
+    pub refresh_field: Option<Spanned<String>>,
+    pub client_id: Option<Spanned<String>>,
+    pub client_secret_env: Option<Spanned<String>>,
+    pub scope: Option<Spanned<String>>,
 }
 
 /// An inline `token = "…"`, wrapped as a [`Secret`] the moment it is read so

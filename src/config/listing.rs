@@ -58,12 +58,30 @@ fn describe_profile(out: &mut String, profile: &Profile, is_default: bool) {
         TokenSource::Env(name) => format!("env {name}"),
         TokenSource::Command(argv) => format!("command {}", argv.join(" ")),
     };
-    row(out, "token", &token);
-    row(
-        out,
-        "auth",
-        &format!("Authorization: {} <token>", profile.auth_scheme),
-    );
+    match &profile.login {
+        // Said, not done: no variable read, no command run, no request.
+        Some(login) => {
+            row(out, "login", &login.describe(&profile.server));
+            let auth = match login.kind {
+                super::login::LoginKind::DjangoSession => {
+                    "Cookie: sessionid=<from the login> (and the site's Origin)".to_string()
+                }
+                _ => format!(
+                    "Authorization: {} <token from the login>",
+                    profile.auth_scheme
+                ),
+            };
+            row(out, "auth", &auth);
+        }
+        None => {
+            row(out, "token", &token);
+            row(
+                out,
+                "auth",
+                &format!("Authorization: {} <token>", profile.auth_scheme),
+            );
+        }
+    }
     row(
         out,
         "token check",
@@ -182,7 +200,9 @@ mod tests {
                 "local-ci",
                 "staging",
                 "prod-jwt",
-                "protocols"
+                "protocols",
+                "local-omar",
+                "service"
             ]
         );
         let protocols = config.profile(Some("protocols")).unwrap();

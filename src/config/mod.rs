@@ -13,8 +13,10 @@ pub mod activate;
 pub mod error;
 pub mod file;
 pub mod listing;
+pub mod login;
 pub mod paths;
 pub mod protocol;
+mod secret_command;
 pub mod template;
 pub mod validate;
 
@@ -251,6 +253,8 @@ pub struct Profile {
     /// `django_project = "DIR"`: the folder of the project's `manage.py`
     /// (absolute; a relative one is taken from the profiles file's folder).
     pub django_project: Option<PathBuf>,
+    /// `[profiles.NAME.login]`: the token is obtained by logging in.
+    pub login: Option<login::Login>,
 }
 
 /// Where wsmon reads the server's log from.
@@ -321,6 +325,12 @@ pub struct ActiveProfile {
     pub server_log: Option<ServerLogSource>,
     /// The Django project the doctor inspects at start (`django_project`).
     pub django_project: Option<PathBuf>,
+    /// The profile logs in (`[profiles.NAME.login]`): the session layer
+    /// obtains the token and renders the profile again with it.
+    pub login: Option<std::sync::Arc<login::ActiveLogin>>,
+    /// django_session: the cookies sent on handshakes and REST calls
+    /// instead of `Authorization`.
+    pub session_cookie: Option<login::SessionCookie>,
 }
 
 /// A probe ready to run: `url` and `body` still hold `{nonce}`.

@@ -9,6 +9,7 @@
 
 mod endpoint;
 mod expect;
+mod login;
 mod probe;
 mod protocol;
 mod proxy;
@@ -204,12 +205,16 @@ impl Validator<'_> {
         let own: Vec<Prepared> = (raw.endpoints.iter().enumerate())
             .map(|(i, e)| self.endpoint(e, i, Some(name)))
             .collect();
-        let endpoints = self.profile_endpoints(name, shared, &own, &token, server.as_ref());
+        let login = self.login(raw, name);
+        // A login obtains the token that `{token}` stands for.
+        let has_token = token != TokenSource::None || raw.login.is_some();
+        let endpoints = self.profile_endpoints(name, shared, &own, has_token, server.as_ref());
         let probe = raw.probe.as_ref().and_then(|p| self.probe(p, name));
         let server_log = self.server_log(raw, name);
         let django_project = self.django_project(raw, name);
         Some(Profile {
             django_project,
+            login,
             server_log,
             probe,
             name: name.to_string(),

@@ -26,6 +26,7 @@
 //! two WebSocket feeds), [`profiles`] (the generated profiles file).
 
 pub mod feed;
+pub mod login;
 pub mod profiles;
 pub mod server;
 pub mod socketio;

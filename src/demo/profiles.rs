@@ -154,8 +154,38 @@ auth = '{{"token": "{{token}}"}}'
                 name = profile.name,
             );
         }
+        if profile.name == "demo-omar" {
+            login_profile(&mut out, &server);
+        }
     }
     out
+}
+
+/// A second user who logs in (DRF's obtain_auth_token shape) instead of
+/// holding a token, to watch beside a token profile; written right after
+/// `demo-omar`.
+fn login_profile(out: &mut String, server: &str) {
+    let _ = write!(
+        out,
+        r#"
+# Omar again, logging in with his username and password instead of a
+# token (the token panel shows the login). The password comes from a
+# command here; a real profile would use password_env or a password
+# manager (password_command = ["pass", "show", "omar"]).
+[profiles.demo-omar-login]
+description = "Active user who logs in (POST /api-token-auth/) for his token"
+server = {server}
+auth_scheme = "Token"
+token_check = "/api/notifications/"
+
+[profiles.demo-omar-login.login]
+kind = "drf_token"
+url = "/api-token-auth/"
+username = "omar"
+password_command = ["echo", "{password}"]
+"#,
+        password = super::login::password("omar"),
+    );
 }
 
 /// A TOML basic string: quotes, backslashes and control characters escaped.
@@ -217,12 +247,18 @@ mod tests {
                 "demo-bad-token",
                 "demo-inactive",
                 "demo-omar",
+                "demo-omar-login",
                 "demo-sandra",
                 "demo-socketio"
             ]
         );
         for (name, profile) in profiles {
             assert_eq!(profile["server"].as_str(), Some("http://127.0.0.1:40123"));
+            if let Some(login) = profile.get("login") {
+                assert_eq!(login["kind"].as_str(), Some("drf_token"), "{name}");
+                assert!(profile.get("token").is_none(), "{name}");
+                continue;
+            }
             assert_eq!(profile["auth_scheme"].as_str(), Some("Token"));
             assert_eq!(profile["token_check"].as_str(), Some("/api/notifications/"));
             let token = profile["token"].as_str().expect("token");

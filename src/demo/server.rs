@@ -57,6 +57,10 @@ pub async fn start(addr: SocketAddr, options: DemoOptions) -> io::Result<DemoSer
         .route("/ws/orders/", get(sockets::orders_ws))
         .route("/socket.io/", get(super::socketio::socketio_ws))
         .route("/api/notifications/", get(notifications_api))
+        .route(
+            "/api-token-auth/",
+            axum::routing::post(super::login::obtain_auth_token),
+        )
         .fallback(not_found)
         .with_state(state);
     let stop = cancel.clone().cancelled_owned();

@@ -25,6 +25,7 @@ pub mod explain;
 pub mod failure;
 pub mod isolation;
 pub mod lint;
+pub mod login;
 pub mod pattern;
 pub mod protocol;
 pub mod server_log;

@@ -28,6 +28,9 @@ pub enum Event {
     TokenCheck(TokenCheckResult),
     /// A delivery probe finished (delivered or failed).
     Probe(super::probe::ProbeResult),
+    /// A login (or token refresh) of the profile finished
+    /// (`[profiles.NAME.login]`).
+    Login(super::login::LoginResult),
     /// New lines of the server's log (`server_log`/`server_log_command`),
     /// oldest first.
     ServerLog(Vec<super::server_log::LogLine>),
@@ -249,6 +252,10 @@ pub enum Command {
     TokenNowValid,
     /// One-shot mode: end the hold now (as if it had run out).
     EndHold,
+    /// The profile's login obtained a new token (a JWT refreshed before
+    /// it expires): an open socket closes with 1000 and reconnects with
+    /// it; a session waiting on an auth stop connects.
+    NewToken,
 }
 
 /// The server's answer to a successful upgrade.
@@ -387,6 +394,9 @@ pub enum LocalCause {
     MessageTooBig,
     /// The user asked (reconnect, pause).
     UserRequest,
+    /// The login obtained a new token; the socket reconnects with it
+    /// before the old one expires.
+    NewToken,
     /// Profile switch or quit.
     Shutdown,
     /// A one-shot check held the socket long enough.

@@ -7,6 +7,7 @@
 
 pub mod django;
 pub mod events;
+pub mod login;
 pub mod probe;
 pub mod server_log;
 pub mod token_check;

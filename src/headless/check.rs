@@ -144,7 +144,10 @@ pub async fn run_many(
             let done = (models.iter().zip(&profiles)).all(|(model, profile)| {
                 let sessions_done = (model.sessions.iter())
                     .all(|s| matches!(s.lifecycle, crate::model::Lifecycle::Stopped { .. }));
-                let token_done = profile.token_check.is_none() || model.token_check.is_some();
+                // A failed login means no token check is coming.
+                let login_failed = model.login.as_ref().is_some_and(|l| !l.ok());
+                let token_done =
+                    profile.token_check.is_none() || model.token_check.is_some() || login_failed;
                 sessions_done && token_done
             });
             if done {
@@ -333,6 +336,18 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                         expect: ExpectReport::of(state, now),
                     };
                 }
+                let not_dialled = model
+                    .login
+                    .as_ref()
+                    .and_then(crate::diagnose::login::not_dialled);
+                let diagnosis = match not_dialled {
+                    Some(diagnosis) => diagnosis,
+                    None => Diagnosis::new(
+                        DiagnosisKind::ConnectTimeout,
+                        "The attempt did not finish in time.".into(),
+                        vec!["Raise --timeout, or check that the server answers at all.".into()],
+                    ),
+                };
                 return EndpointReport {
                     profile: profile.name.clone(),
                     name: endpoint.name.clone(),
@@ -345,11 +360,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
                     close_reason: None,
                     latency_ms: None,
                     answered_by: None,
-                    diagnosis: Diagnosis::new(
-                        DiagnosisKind::ConnectTimeout,
-                        "The attempt did not finish in time.".into(),
-                        vec!["Raise --timeout, or check that the server answers at all.".into()],
-                    ),
+                    diagnosis,
                     warnings,
                     served_by: report::served_by(model, index).cloned(),
                     expect: ExpectReport::of(state, now),
@@ -429,6 +440,7 @@ pub fn build_at(profile: &ActiveProfile, model: &Model, now: std::time::SystemTi
         healthy: health.word.is_healthy(),
         health,
         token_check: model.token_check.as_ref().map(TokenCheckReport::from),
+        login: model.login.as_ref().map(crate::output::LoginReport::from),
         endpoints,
         probe: None,
         django: model.django.as_deref().cloned(),

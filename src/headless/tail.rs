@@ -251,6 +251,12 @@ impl State<'_> {
                     let done = self.write_now(member, event);
                     return done || self.release(member);
                 }
+                // A login goes out at once; a failed one means no token
+                // check is coming (it waits for the login).
+                Event::Login(result) => {
+                    let done = self.write_now(member, event);
+                    return done || (!result.ok() && self.release(member));
+                }
                 _ if held.len() < HOLD_MAX => {
                     held.push(event.clone());
                     return false;
@@ -333,6 +339,11 @@ impl State<'_> {
                 };
                 self.scratch.clear();
                 event_json::probe_line_explained(&mut self.scratch, m.profile, result, finding);
+                profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
+            }
+            Event::Login(result) => {
+                self.scratch.clear();
+                event_json::login_line(&mut self.scratch, result);
                 profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
             }
             Event::Session { endpoint, event } => {

@@ -79,7 +79,12 @@ fn ended_by_wsmon(r: &AttemptRecord) -> bool {
         c.by == Closer::Client
             && matches!(
                 c.cause,
-                Some(LocalCause::UserRequest | LocalCause::Shutdown | LocalCause::CheckDone)
+                Some(
+                    LocalCause::UserRequest
+                        | LocalCause::Shutdown
+                        | LocalCause::CheckDone
+                        | LocalCause::NewToken
+                )
             )
     })
 }
@@ -197,13 +202,26 @@ impl Model {
             s.history.is_empty()
                 && matches!(s.lifecycle, Lifecycle::Idle | Lifecycle::Connecting { .. })
         });
+        // A failed login comes first: no session dials without it.
+        let login = self
+            .login
+            .as_ref()
+            .filter(|l| !l.ok())
+            .map(|l| format!("login failed: {}", l.summary()));
+        let never_tried = sessions.iter().all(|s| s.history.is_empty());
+        if let (Some(reason), true) = (&login, never_tried) {
+            return Health {
+                word: HealthWord::Down,
+                reasons: vec![reason.clone()],
+            };
+        }
         if starting {
             return Health {
                 word: HealthWord::Starting,
                 reasons: vec!["first attempts under way".into()],
             };
         }
-        let mut reasons = Vec::new();
+        let mut reasons: Vec<String> = login.into_iter().collect();
         let up = sessions.iter().filter(|s| s.is_up()).count();
         // Each with its state: `orders (waiting)`, `feed (stopped)`.
         let down: Vec<String> = (sessions.iter())

@@ -252,6 +252,10 @@ pub struct Model {
     /// The latest REST token checks, newest last (at most
     /// [`TOKEN_CHECKS_CAP`]): the token panel's latency chart.
     pub token_checks: VecDeque<TokenCheckResult>,
+    /// The latest login or token refresh (`[profiles.NAME.login]`).
+    pub login: Option<crate::session::login::LoginResult>,
+    /// The profile logs in.
+    pub login_configured: bool,
     /// The latest delivery probe results, newest last (at most [`PROBES_CAP`]).
     pub probes: VecDeque<ProbeResult>,
     /// Bytes held by all payload rings together.
@@ -298,6 +302,8 @@ impl Model {
                 .collect(),
             token_check: None,
             token_checks: VecDeque::new(),
+            login: None,
+            login_configured: profile.login.is_some(),
             probes: VecDeque::new(),
             payload_bytes: 0,
             payload_cap,
@@ -354,6 +360,7 @@ impl Model {
                 self.token_checks.push_back(result.clone());
                 self.token_check = Some(result.clone());
             }
+            Event::Login(result) => self.login = Some(result.clone()),
             Event::Django(doctor) => self.django = Some(doctor.clone()),
             Event::ServerLog(lines) => {
                 for line in lines {

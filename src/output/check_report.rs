@@ -24,6 +24,10 @@ pub struct CheckReport {
     pub health: Health,
     /// The last REST token check; `null` when none is configured (or none finished).
     pub token_check: Option<TokenCheckReport>,
+    /// The profile's last login or token refresh; absent without a
+    /// `[profiles.NAME.login]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<super::LoginReport>,
     pub endpoints: Vec<EndpointReport>,
     /// With `--probe`: the delivery probe's result; `null` when none
     /// finished (absent without `--probe`).
@@ -424,6 +428,9 @@ pub fn to_text(report: &CheckReport) -> String {
         )
     };
     let _ = writeln!(out, "profile {}: {health}", report.profile);
+    if let Some(login) = &report.login {
+        let _ = writeln!(out, "{}", login.text());
+    }
     match &report.token_check {
         None => {
             let _ = writeln!(out, "token check: not configured (no token_check path)");

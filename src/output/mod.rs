@@ -10,6 +10,7 @@
 
 pub mod check_report;
 pub mod doctor_report;
+pub mod login_report;
 pub mod profile_tag;
 pub mod tail_line;
 
@@ -17,4 +18,5 @@ pub use check_report::{
     CheckProbe, CheckReport, EndpointReport, EndpointState, IsolationWatchReport, LeakReport,
     ProbeOutcomeReport, ProbeReport, TokenCheckReport,
 };
+pub use login_report::LoginReport;
 pub use tail_line::{ClosedEnd, ClosedLine, MessageData, Stamped, TailLine, Ts};

@@ -141,6 +141,8 @@ pub enum TailLine<'a> {
     TokenCheck(TokenCheckReport),
     /// A delivery probe result.
     Probe(ProbeReport),
+    /// A login or token refresh of the profile (`[profiles.NAME.login]`).
+    Login(super::LoginReport),
     /// The Django doctor's reading (`django_project`), once at start:
     /// `project`, `healthy`, `findings` (`severity`, `code`, `endpoint`,
     /// `summary`, `fixes`) and `endpoints` (each path's `route` and
@@ -546,6 +548,12 @@ pub fn url_warning_line(out: &mut Vec<u8>, endpoint: &str, warnings: &[String]) 
 /// The line of a token check result.
 pub fn token_check_line(out: &mut Vec<u8>, result: &TokenCheckResult) {
     let line = TailLine::TokenCheck(TokenCheckReport::from(result));
+    push_line(out, &line.at(result.at, None));
+}
+
+/// The line of a login or token refresh (`type`: `login`).
+pub fn login_line(out: &mut Vec<u8>, result: &crate::session::login::LoginResult) {
+    let line = TailLine::Login(super::LoginReport::from(result));
     push_line(out, &line.at(result.at, None));
 }
 

@@ -8,6 +8,7 @@ pub mod dial;
 pub mod django;
 pub mod handshake;
 pub mod heartbeat;
+pub mod login;
 pub mod next;
 pub mod open;
 pub mod policy;

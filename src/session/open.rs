@@ -212,6 +212,10 @@ pub async fn run(
                     None => Next::Stop,
                     Some(Command::Send(_)) => continue,
                     Some(Command::ReconnectNow) => Next::Reconnect,
+                    Some(Command::NewToken) => {
+                        let close = close_ourselves(&mut ws, spec, wiring, &mut pending, LocalCause::NewToken).await;
+                        break (close, Next::Reconnect);
+                    }
                     Some(Command::Pause) => Next::Pause,
                     Some(Command::EndHold) if hold.is_some() => {
                         let close = close_ourselves(&mut ws, spec, wiring, &mut pending, LocalCause::CheckDone).await;
@@ -608,6 +612,7 @@ async fn close_ourselves(
 ) -> CloseInfo {
     let reason = match cause {
         LocalCause::UserRequest => "wsmon: reconnect requested",
+        LocalCause::NewToken => "wsmon: reconnecting with a new token",
         // Both `check` and `send` end a one-attempt session this way.
         LocalCause::CheckDone => "wsmon: done",
         _ => "wsmon: closing",

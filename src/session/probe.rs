@@ -263,13 +263,9 @@ pub async fn run_isolated(
     let url = probe.url.replace(crate::config::NONCE, &nonce);
     let method =
         reqwest::Method::from_bytes(probe.method.as_bytes()).unwrap_or(reqwest::Method::POST);
-    let mut request = client.request(method, url).timeout(probe.timeout);
-    if let Some(token) = &profile.token {
-        request = request.header(
-            reqwest::header::AUTHORIZATION,
-            format!("{} {}", profile.auth_scheme, token.expose()),
-        );
-    }
+    let safe = method.is_safe();
+    let request = client.request(method, url).timeout(probe.timeout);
+    let mut request = crate::token_check::authorize(request, profile, !safe);
     if let Some(body) = &probe.body {
         let body = body.replace(crate::config::NONCE, &nonce);
         let json = body.trim_start().starts_with(['{', '[']);
@@ -326,7 +322,7 @@ pub async fn run_isolated(
 /// (the only trigger when `periodic` is false). Ends when `cancel` fires
 /// or nobody listens.
 pub async fn run(
-    profile: std::sync::Arc<ActiveProfile>,
+    current: super::login::Current,
     events: tokio::sync::mpsc::Sender<super::Event>,
     matcher: std::sync::Arc<Matcher>,
     peers: Vec<Peer>,
@@ -334,6 +330,7 @@ pub async fn run(
     periodic: bool,
     cancel: tokio_util::sync::CancellationToken,
 ) {
+    let profile = current.profile.clone();
     let Some(probe) = profile.probe.clone() else {
         return;
     };
@@ -368,11 +365,13 @@ pub async fn run(
             _ = sleep => {}
         }
         first = false;
+        // The newest login's credentials, when the profile logs in.
+        let with_credential = current.now();
         let started = Instant::now();
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
-            result = run_isolated(&client, &probe, &profile, &matcher, &peers) => result,
+            result = run_isolated(&client, &probe, &with_credential, &matcher, &peers) => result,
         };
         match &result.outcome {
             ProbeOutcome::Delivered { latency, endpoint } => tracing::info!(

@@ -72,6 +72,9 @@ pub struct Wiring {
     pub probe: std::sync::Arc<super::probe::Matcher>,
     /// Shared by the profile's sessions: see [`MAX_CONNECTING`].
     pub connecting: std::sync::Arc<Semaphore>,
+    /// The profile's login, when it logs in: the session dials with the
+    /// newest credential and asks for a new one when refused.
+    pub login: Option<super::login::LoginLink>,
 }
 
 /// Sends one event. A closed channel means nobody listens any more (the

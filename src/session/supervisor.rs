@@ -45,6 +45,8 @@ pub struct Supervisor {
     server_log: Option<JoinHandle<()>>,
     /// The Django doctor, when the profile names a `django_project`.
     doctor: Option<JoinHandle<()>>,
+    /// Logs in and renews the token, when the profile logs in.
+    login: Option<JoinHandle<()>>,
 }
 
 impl Supervisor {
@@ -95,8 +97,24 @@ impl Supervisor {
         });
         let mut sessions = Vec::with_capacity(profile.endpoints.len());
         let mut senders = Vec::with_capacity(profile.endpoints.len());
-        for (id, endpoint) in profile.endpoints.iter().enumerate() {
-            let (tx, rx) = mpsc::channel(COMMAND_CHANNEL);
+        // The login (if the profile has one) hears of every session, and
+        // every session of the login: channels first, tasks after.
+        let channels: Vec<_> = (0..profile.endpoints.len())
+            .map(|_| mpsc::channel(COMMAND_CHANNEL))
+            .collect();
+        let login = profile.login.clone().map(|login| {
+            let wiring = super::login::TaskWiring {
+                events: events.clone(),
+                sessions: channels.iter().map(|(tx, _)| tx.clone()).collect(),
+                token_check: token_check.clone(),
+                cancel: cancel.child_token(),
+                long_running: !matches!(mode, Mode::Once { .. }),
+            };
+            let (link, task) = super::login::start(&profile, login, wiring);
+            (link, tokio::spawn(task))
+        });
+        let link = login.as_ref().map(|(link, _)| link.clone());
+        for ((id, endpoint), (tx, rx)) in profile.endpoints.iter().enumerate().zip(channels) {
             let spec = SessionSpec {
                 id,
                 endpoint: endpoint.clone(),
@@ -120,6 +138,7 @@ impl Supervisor {
                 token_check: token_check.clone(),
                 probe: matcher.clone(),
                 connecting: connecting.clone(),
+                login: link.clone(),
             };
             let task = tokio::spawn(task::run(spec, wiring));
             senders.push(tx.clone());
@@ -127,7 +146,10 @@ impl Supervisor {
         }
         let probe = Arc::new(Notify::new());
         let prober = tokio::spawn(super::probe::run(
-            profile.clone(),
+            super::login::Current {
+                profile: profile.clone(),
+                login: link.clone(),
+            },
             events.clone(),
             matcher,
             peers,
@@ -138,6 +160,7 @@ impl Supervisor {
         ));
         let checker = tokio::spawn(run_checks(
             profile.clone(),
+            link,
             events,
             senders,
             token_check.clone(),
@@ -155,6 +178,7 @@ impl Supervisor {
             prober,
             server_log,
             doctor,
+            login: login.map(|(_, task)| task),
         }
     }
 
@@ -201,6 +225,9 @@ impl Supervisor {
         if let Some(doctor) = self.doctor {
             let _ = doctor.await;
         }
+        if let Some(login) = self.login {
+            let _ = login.await;
+        }
     }
 }
 
@@ -208,6 +235,7 @@ impl Supervisor {
 /// not being valid, sessions stopped by an auth rejection get another try.
 async fn run_checks(
     profile: Arc<ActiveProfile>,
+    mut login: Option<super::login::LoginLink>,
     events: mpsc::Sender<Event>,
     sessions: Vec<mpsc::Sender<Command>>,
     poke: Arc<Notify>,
@@ -228,10 +256,26 @@ async fn run_checks(
             _ = cancel.cancelled() => return,
             _ = poke.notified() => {}
         }
+        // With a login: the token it obtained (after the first login;
+        // none when that failed, and the check waits for the next).
+        let current = match &mut login {
+            None => profile.clone(),
+            Some(link) => {
+                let first = tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return,
+                    first = link.first() => first,
+                };
+                match first.or_else(|| link.current()) {
+                    Some(current) => current,
+                    None => continue,
+                }
+            }
+        };
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => return,
-            result = token_check::run(&client, &url, &profile) => result,
+            result = token_check::run(&client, &url, &current) => result,
         };
         tracing::info!(url = %result.url, status = ?result.status, verdict = ?result.verdict, "token check");
         let newly_valid =

@@ -16,25 +16,51 @@ use super::policy;
 pub(crate) use super::spec::emit;
 pub use super::spec::{MAX_CONNECTING, Mode, SessionSpec, Wiring, connecting_limit};
 
+/// Auth refusals in a row that a session answers by asking its login
+/// for a new token and reconnecting (not stopping). A socket that stays
+/// open for [`STABLE_AFTER`] resets the count; a fresh token refused
+/// twice (or a socket that accepts and closes with 4001 at once) is a
+/// real refusal, not a reason to log in again and again.
+const RENEWALS: u32 = 2;
+
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
-pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
+pub async fn run(mut spec: SessionSpec, mut wiring: Wiring) {
     let mut backoff = Backoff::new(&spec.settings);
     let mut lookups = super::served_by::Budget::default();
     let mut attempt: u32 = 0;
-    // Whether the endpoint ever answered 101: a 404 after that is a
-    // deploy in progress, not a wrong path (see policy::after).
-    let mut opened_before = false;
+    // How often the endpoint answered 101: a 404 after one is a deploy
+    // in progress, not a wrong path (see policy::after).
+    let mut opens: u32 = 0;
+    let mut stable: u32 = 0;
+    let mut renewals = 0;
     loop {
+        let used = match credential(&mut spec, &mut wiring).await {
+            Credential::Cancelled => {
+                stop(&spec, &wiring, StopReason::Cancelled).await;
+                return;
+            }
+            // A one-shot check whose login failed: nothing to dial with.
+            Credential::LoginFailed => {
+                stop(&spec, &wiring, StopReason::Finished).await;
+                return;
+            }
+            Credential::Version(v) => Some(v),
+            Credential::NoLogin => None,
+        };
         attempt += 1;
+        let stable_before = stable;
         let next = one_attempt(
             &spec,
             &mut wiring,
             attempt,
             &mut backoff,
-            &mut opened_before,
+            (&mut opens, &mut stable),
             &mut lookups,
         )
         .await;
+        if stable > stable_before {
+            renewals = 0;
+        }
         let Some(next) = next else {
             stop(&spec, &wiring, StopReason::Cancelled).await;
             return;
@@ -55,7 +81,20 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
                 })
                 .await
             }
-            Next::StopAuth(detail) => {
+            Next::StopAuth(detail) => 'auth: {
+                // A login renews the token instead: reconnect with a new
+                // one, no stop (a JWT that expired, a session cookie the
+                // server dropped).
+                if let Some(version) = used
+                    && renewals < RENEWALS
+                {
+                    renewals += 1;
+                    match renewed(&spec, &mut wiring, version).await {
+                        Some(true) => break 'auth true,
+                        None => break 'auth false,
+                        Some(false) => {}
+                    }
+                }
                 stop(&spec, &wiring, StopReason::AuthRejected { detail }).await;
                 wiring.token_check.notify_one();
                 wait_for(&spec, &mut wiring, |c| *c != Command::Pause).await
@@ -86,6 +125,94 @@ pub async fn run(spec: SessionSpec, mut wiring: Wiring) {
     }
 }
 
+/// What a session dials with (see [`credential`]).
+enum Credential {
+    /// The profile does not log in: the endpoint as activated.
+    NoLogin,
+    /// The endpoint rendered with the login's credential number `n`.
+    Version(u64),
+    /// One-shot mode and the login failed.
+    LoginFailed,
+    Cancelled,
+}
+
+/// With a login, waits for its credential and takes this endpoint as
+/// rendered with the newest one (URL, headers, protocol texts) and the
+/// redactor that knows it. Until the first login succeeds the session
+/// does not dial (its token would be a placeholder).
+async fn credential(spec: &mut SessionSpec, wiring: &mut Wiring) -> Credential {
+    let Some(mut link) = wiring.login.take() else {
+        return Credential::NoLogin;
+    };
+    let got = loop {
+        let state = link.state.borrow_and_update().clone();
+        match state {
+            super::login::LoginState::Ready { profile, version } => {
+                // By name: a front end may run a subset of the endpoints
+                // (`send --endpoint`), so ids need not match.
+                let name = &spec.endpoint.name;
+                if let Some(endpoint) = profile.endpoints.iter().find(|e| &e.name == name) {
+                    spec.endpoint = endpoint.clone();
+                }
+                spec.redactor = profile.redactor.clone();
+                break Credential::Version(version);
+            }
+            super::login::LoginState::Failed { .. } if matches!(spec.mode, Mode::Once { .. }) => {
+                break Credential::LoginFailed;
+            }
+            _ => {}
+        }
+        tokio::select! {
+            biased;
+            _ = wiring.cancel.cancelled() => break Credential::Cancelled,
+            changed = link.state.changed() => if changed.is_err() {
+                break Credential::Cancelled;
+            },
+            command = wiring.commands.recv() => match command {
+                None => break Credential::Cancelled,
+                Some(Command::Send(text)) => not_open(spec, wiring, &text).await,
+                // A person asking to reconnect also asks for a login.
+                Some(Command::ReconnectNow | Command::Resume) => link.renew.notify_one(),
+                Some(_) => {}
+            },
+        }
+    };
+    wiring.login = Some(link);
+    got
+}
+
+/// After an auth refusal with credential `used`: asks the login for a new
+/// one and waits for it. `Some(true)`: a newer credential is there;
+/// `Some(false)`: the login failed (or took longer than a connect
+/// timeout twice over); `None`: cancelled.
+async fn renewed(spec: &SessionSpec, wiring: &mut Wiring, used: u64) -> Option<bool> {
+    let link = wiring.login.as_mut()?;
+    let newer = |state: &super::login::LoginState| match state {
+        super::login::LoginState::Ready { version, .. } if *version > used => Some(true),
+        super::login::LoginState::Failed { .. } => Some(false),
+        _ => None,
+    };
+    if let Some(got) = newer(&link.state.borrow_and_update()) {
+        return Some(got);
+    }
+    link.renew.notify_one();
+    let deadline = tokio::time::sleep(spec.settings.connect_timeout * 2);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            biased;
+            _ = wiring.cancel.cancelled() => return None,
+            changed = link.state.changed() => {
+                changed.ok()?;
+                if let Some(got) = newer(&link.state.borrow_and_update()) {
+                    return Some(got);
+                }
+            }
+            _ = &mut deadline => return Some(false),
+        }
+    }
+}
+
 /// Connects once and stays open as long as the connection lives.
 /// `None` means cancelled.
 async fn one_attempt(
@@ -93,7 +220,7 @@ async fn one_attempt(
     wiring: &mut Wiring,
     attempt: u32,
     backoff: &mut Backoff,
-    opened_before: &mut bool,
+    (opens, stable): (&mut u32, &mut u32),
     lookups: &mut super::served_by::Budget,
 ) -> Option<Next> {
     let started = SystemTime::now();
@@ -142,7 +269,7 @@ async fn one_attempt(
         }
         Ok(mut connected) => {
             super::scrub::handshake(&mut connected.info, &spec.redactor);
-            *opened_before = true;
+            *opens += 1;
             let latency = connected.info.latency;
             let subprotocol = connected.info.subprotocol.clone();
             let at = connected.opened_at;
@@ -170,6 +297,7 @@ async fn one_attempt(
             wiring.probe.socket_closed();
             let open_for = ended.at.duration_since(at).unwrap_or_default();
             if open_for >= STABLE_AFTER {
+                *stable += 1;
                 backoff.reset();
             }
             let record = AttemptRecord {
@@ -192,7 +320,7 @@ async fn one_attempt(
     super::scrub::record(&mut record, &spec.redactor);
     let decision = match next {
         Next::Stop => None,
-        Next::Policy => Some(match policy::after(&record, *opened_before) {
+        Next::Policy => Some(match policy::after(&record, *opens > 0) {
             Next::Retry(hint) => Next::After(backoff.next_delay(hint)),
             other => other,
         }),
@@ -266,7 +394,7 @@ async fn sleep_or_command(spec: &SessionSpec, wiring: &mut Wiring, delay: Durati
                     stop(spec, wiring, StopReason::Paused).await;
                     return wait_for(spec, wiring, |c| matches!(c, Command::Resume | Command::ReconnectNow)).await;
                 }
-                Some(Command::Resume | Command::TokenNowValid | Command::EndHold) => {}
+                Some(Command::Resume | Command::TokenNowValid | Command::EndHold | Command::NewToken) => {}
             },
             _ = &mut sleep => return true,
         }
@@ -357,6 +485,7 @@ mod tests {
             token_check: Arc::new(Notify::new()),
             probe: Arc::default(),
             connecting: connecting_limit(),
+            login: None,
         };
         (wiring, commands_tx, events_rx)
     }

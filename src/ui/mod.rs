@@ -11,6 +11,8 @@ pub mod help;
 pub mod highlight;
 /// The reconnect history.
 pub mod history;
+/// The login lines (in the token check panel).
+pub mod login;
 /// One payload, opened; previews; OSC 52.
 pub mod payload_view;
 /// The payload list.

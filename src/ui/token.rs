@@ -31,7 +31,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let block = panel_block(app, Panel::Token, title);
     let mut inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines = lines(app);
+    let mut lines = super::login::lines(app);
+    lines.extend(self::lines(app));
     lines.extend(super::probe::lines(app));
     // The charts at the bottom, when the text leaves them room.
     let charts = charts(app);

@@ -75,6 +75,8 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         proxy: Default::default(),
         server_log: None,
         django_project: None,
+        login: None,
+        session_cookie: None,
     }
 }
 

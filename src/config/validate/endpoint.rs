@@ -7,9 +7,9 @@ use toml::Spanned;
 use url::Url;
 
 use super::Validator;
+use crate::config::EndpointTemplate;
 use crate::config::file::RawEndpoint;
 use crate::config::template::fill;
-use crate::config::{EndpointTemplate, TokenSource};
 
 pub(super) const PLACEHOLDER_HELP: &str =
     "placeholders: {ws} (the server as ws:// or wss://), {server} (the REST base), {token}";
@@ -39,7 +39,7 @@ impl Validator<'_> {
         name: &str,
         shared: &[Prepared],
         own: &[Prepared],
-        token: &TokenSource,
+        has_token: bool,
         server: Option<&Url>,
     ) -> Vec<EndpointTemplate> {
         let all: Vec<&Prepared> = shared.iter().chain(own.iter()).collect();
@@ -58,7 +58,7 @@ impl Validator<'_> {
                 let at = Some(ep.raw.name.span().start);
                 self.report(at, who, &format!("{}.name", ep.field), message, help);
             }
-            if let (Some((at, field)), TokenSource::None) = (&ep.uses_token, &token) {
+            if let (Some((at, field)), false) = (&ep.uses_token, has_token) {
                 let kind = if ep.shared {
                     "shared endpoint"
                 } else {

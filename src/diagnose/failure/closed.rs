@@ -94,6 +94,7 @@ impl Closed<'_> {
     fn why(&self) -> &'static str {
         match self.close.cause {
             Some(LocalCause::UserRequest) => " because you asked (reconnect or pause)",
+            Some(LocalCause::NewToken) => " to reconnect with the token its login just renewed",
             Some(LocalCause::Shutdown) => " on a profile switch or quit",
             _ => "",
         }
@@ -222,7 +223,9 @@ impl Closed<'_> {
 
     fn by_client(&self) -> Diagnosis {
         let fixes = match self.close.cause {
-            Some(LocalCause::UserRequest | LocalCause::Shutdown) => Vec::new(),
+            Some(LocalCause::UserRequest | LocalCause::Shutdown | LocalCause::NewToken) => {
+                Vec::new()
+            }
             _ => codes::close_code(self.close.code).fixes,
         };
         diag(

@@ -13,10 +13,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from notifications.middleware import TokenAuthMiddleware  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
+from accounts.routing import websocket_urlpatterns as login_patterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": TokenAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": TokenAuthMiddleware(URLRouter(websocket_urlpatterns + login_patterns)),
     }
 )

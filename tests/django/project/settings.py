@@ -15,11 +15,36 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "channels",
     "notifications",
+    # Logging in (wsmon's [login] kinds): sessions, OAuth2, the login views.
+    "django.contrib.sessions",
+    "oauth2_provider",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
+    # For accounts' LoginView (CSRF, the sessionid cookie).
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+# accounts: access tokens that expire while a test watches.
+from datetime import timedelta  # noqa: E402
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=1),
+}
+OAUTH2_PROVIDER = {"SCOPES": {"read": "Read", "write": "Write"}, "ACCESS_TOKEN_EXPIRE_SECONDS": 3600}
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"

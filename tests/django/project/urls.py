@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from notifications import views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("api/kick/", views.Kick.as_view()),
     path("api/push/", views.Push.as_view()),
     path("api/broadcast/", views.Broadcast.as_view()),
+    path("", include("accounts.urls")),
 ]

@@ -28,3 +28,4 @@ class Command(BaseCommand):
             Token.objects.filter(user=user).delete()
             Token.objects.create(user=user, key=key)
         self.stdout.write(f"seeded {len(USERS)} users")
+        call_command("setup_accounts")
