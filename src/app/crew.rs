@@ -9,8 +9,6 @@
 //! arrive tagged with the profile's place in the lineup, so two profiles
 //! with the same endpoint names never collide.
 
-use tokio::sync::mpsc;
-
 use super::state::{App, SessionView};
 use crate::config::ActiveProfile;
 use crate::model::Model;
@@ -47,13 +45,12 @@ impl App {
     /// the first focused; with `engine`, their sessions start (tagged
     /// events on [`App::crew_events`]).
     pub(crate) fn start_crew(&mut self, lineup: Vec<(usize, ActiveProfile)>, engine: bool) {
-        let (tx, rx) = crate::session::crew::channel();
+        let mut rx = crate::session::crew::Events::default();
         let actives: Vec<ActiveProfile> = lineup.iter().map(|(_, a)| a.clone()).collect();
         let mut supervisors: Vec<Option<Supervisor>> = if engine {
-            let crew = Crew::start(actives.clone(), Mode::Monitor, tx);
+            let crew = Crew::start(actives.clone(), Mode::Monitor, &mut rx);
             crew.into_members().into_iter().map(Some).collect()
         } else {
-            drop(tx);
             actives.iter().map(|_| None).collect()
         };
         if let Some(metrics) = &self.metrics {
@@ -336,7 +333,7 @@ impl App {
 }
 
 /// The next tagged event, or never when no crew runs.
-pub(crate) async fn next(events: &mut Option<mpsc::Receiver<Tagged>>) -> Option<Tagged> {
+pub(crate) async fn next(events: &mut Option<crate::session::crew::Events>) -> Option<Tagged> {
     match events {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

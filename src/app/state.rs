@@ -207,7 +207,7 @@ pub struct App {
     /// The focused profile's place in `crew`.
     pub focused: usize,
     /// The crew's events, tagged with the profile's place.
-    pub(crate) crew_events: Option<mpsc::Receiver<crate::session::crew::Tagged>>,
+    pub(crate) crew_events: Option<crate::session::crew::Events>,
 }
 
 /// Work `update` cannot do synchronously; the event loop awaits it.

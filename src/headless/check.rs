@@ -77,7 +77,7 @@ pub async fn run_many(
     hold: Duration,
     probe: bool,
 ) -> Vec<CheckReport> {
-    let (tx, mut rx) = session::crew::channel();
+    let mut rx = session::crew::Events::default();
     let probe_timeout = (profiles.iter())
         .filter_map(|p| p.probe.as_ref().filter(|_| probe).map(|p| p.timeout))
         .max();
@@ -90,7 +90,7 @@ pub async fn run_many(
         Some(t) => hold + connect_timeout + t + Duration::from_secs(2),
         None => hold,
     };
-    let crew = Crew::start(profiles.clone(), Mode::Once { hold: held }, tx);
+    let crew = Crew::start(profiles.clone(), Mode::Once { hold: held }, &mut rx);
     let mut models: Vec<Model> = profiles.iter().map(Model::new).collect();
     let probing: Vec<bool> = (profiles.iter())
         .map(|p| probe && p.probe.is_some())
@@ -236,8 +236,8 @@ pub async fn watch(profile: ActiveProfile, duration: Duration) -> CheckReport {
 
 /// [`watch`] for several profiles live together: one report each.
 pub async fn watch_many(profiles: Vec<ActiveProfile>, duration: Duration) -> Vec<CheckReport> {
-    let (tx, mut rx) = session::crew::channel();
-    let crew = Crew::start(profiles.clone(), Mode::Monitor, tx);
+    let mut rx = session::crew::Events::default();
+    let crew = Crew::start(profiles.clone(), Mode::Monitor, &mut rx);
     let mut models: Vec<Model> = profiles.iter().map(Model::without_payloads).collect();
     let deadline = tokio::time::Instant::now() + duration;
     loop {
@@ -271,7 +271,7 @@ pub async fn watch_many(profiles: Vec<ActiveProfile>, duration: Duration) -> Vec
 async fn await_doctors(
     profiles: &[ActiveProfile],
     models: &mut [Model],
-    rx: &mut tokio::sync::mpsc::Receiver<session::crew::Tagged>,
+    rx: &mut session::crew::Events,
 ) {
     let pending = |models: &[Model]| {
         (profiles.iter().zip(models)).any(|(p, m)| p.django_project.is_some() && m.django.is_none())

@@ -92,9 +92,9 @@ pub async fn run_many<W: Write + Send + 'static>(
     limits: Limits,
     mut out: Output<W>,
 ) -> std::io::Result<()> {
-    let (tx, mut rx) = session::crew::channel();
+    let mut rx = session::crew::Events::default();
     // Every message is written: a session waits for tail rather than drop.
-    let crew = Crew::start(profiles.clone(), Mode::Record, tx);
+    let crew = Crew::start(profiles.clone(), Mode::Record, &mut rx);
     let deadline = limits.duration.map(|d| Instant::now() + d);
     // The token check is bounded by connect_timeout; the margin covers
     // scheduling on a loaded machine.

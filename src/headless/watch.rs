@@ -63,8 +63,8 @@ pub async fn run_many(
     for profile in &profiles {
         tracing::info!(profile = %profile.name, endpoints = profile.endpoints.len(), "watch started");
     }
-    let (tx, mut rx) = session::crew::channel();
-    let crew = Crew::start(profiles.clone(), Mode::Monitor, tx);
+    let mut rx = session::crew::Events::default();
+    let crew = Crew::start(profiles.clone(), Mode::Monitor, &mut rx);
     // States and histories (no payloads) for the health word.
     let mut models: Vec<Model> = profiles.iter().map(Model::without_payloads).collect();
     let mut words = vec![None; profiles.len()];
