@@ -432,6 +432,9 @@ pub fn to_text(report: &CheckReport) -> String {
         let _ = writeln!(out, "{}", login.text());
     }
     match &report.token_check {
+        None if report.login.as_ref().is_some_and(|l| !l.ok) => {
+            let _ = writeln!(out, "token check: skipped (the login failed)");
+        }
         None => {
             let _ = writeln!(out, "token check: not configured (no token_check path)");
         }

@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let title = if app.is_crew() {
         // Several profiles live: whose token, and the key to the next's.
         Line::from(format!(
-            " {} · {} · t re-runs · o next profile ",
+            " {} · {} · t re-runs · O next profile ",
             Panel::Token.title(),
             crate::text_safe::visible(&app.active.name)
         ))

@@ -267,13 +267,20 @@ async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut s: S)
 /// What `profile` sends and which local processes serve it (looked up
 /// now; blocking reads of `/proc` run off the async thread).
 pub async fn context(profile: &ActiveProfile) -> Context {
+    // A Django session login sends the site's own Origin on every
+    // handshake that sets none (see `Profile::render_logged_in`); the
+    // profile as activated before the login does not carry it yet.
+    let login_origin = (profile.login.as_ref())
+        .filter(|l| l.kind == crate::config::login::LoginKind::DjangoSession)
+        .map(|l| l.url.origin().ascii_serialization());
     let endpoints = (profile.endpoints.iter())
         .map(|e| EndpointFacts {
             name: e.name.clone(),
             path: e.url.path().to_string(),
             origin: (e.headers.iter())
                 .find(|(k, _)| k.eq_ignore_ascii_case("origin"))
-                .map(|(_, v)| v.expose().to_string()),
+                .map(|(_, v)| v.expose().to_string())
+                .or_else(|| login_origin.clone()),
         })
         .collect();
     let mut targets: Vec<(Role, url::Url)> = Vec::new();
