@@ -469,3 +469,49 @@ async fn profiles_says_how_a_profile_logs_in_without_doing_it() {
         "{err}"
     );
 }
+
+/// A Django session login sends the site's own Origin on its handshakes:
+/// the doctor (`django_project`) must count it as sent, not report "the
+/// profile sends no Origin header" for a socket behind
+/// `AllowedHostsOriginValidator` that opens.
+#[tokio::test]
+async fn the_doctor_counts_a_session_logins_origin_as_sent() {
+    let db = Db::fresh();
+    let daphne = Server::daphne(&db);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, extra, login, url, _) = kinds()[3];
+    let project = django_support::project_dir();
+    let extra = format!("{extra}\ndjango_project = \"{}\"", project.display());
+    let config = profiles(dir.path(), &daphne.base(), &extra, login, url);
+    let venv = django_support::python()
+        .parent()
+        .and_then(Path::parent)
+        .expect("the venv of the interpreter")
+        .to_path_buf();
+    let out = command(&config)
+        .env("VIRTUAL_ENV", venv)
+        .args(["check", "--format", "json"])
+        .output()
+        .await
+        .expect("run wsmon check");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(
+        report["endpoints"][0]["handshake_status"], 101,
+        "{report:#}"
+    );
+    let findings = report["django"]["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no doctor findings: {report:#}"));
+    let codes: Vec<&str> = (findings.iter())
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"route_found"), "{codes:?}");
+    assert!(!codes.contains(&"origin_refused"), "{:#}", report["django"]);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+}
