@@ -87,4 +87,10 @@ async fn a_refused_login_shows_the_servers_words() {
     );
     // The header's word says why nothing is open.
     assert!(screen.contains("DOWN"), "{screen}");
+    // The session row says what it waits for, not "starting"; the token
+    // check (which needs the login's credential) says it was skipped.
+    assert!(screen.contains("login failed"), "{screen}");
+    assert!(!screen.contains("starting"), "{screen}");
+    let tall = drive(&mut app, W, 60, vec![]).await;
+    assert!(tall.contains("skipped: the login failed"), "{tall}");
 }

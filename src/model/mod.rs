@@ -327,6 +327,15 @@ impl Model {
     }
 
     /// Bytes held by all payload rings together.
+    /// The failed login that keeps the sessions from dialling: with a
+    /// `[profiles.NAME.login]`, sessions wait for a credential, and after
+    /// a refused login none comes until it is retried.
+    pub fn login_failed(&self) -> Option<&crate::facts::login::LoginResult> {
+        self.login
+            .as_ref()
+            .filter(|l| self.login_configured && !l.ok())
+    }
+
     pub fn payload_bytes(&self) -> usize {
         self.payload_bytes
     }

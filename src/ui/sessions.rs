@@ -103,6 +103,8 @@ pub fn session_badge(s: &SessionState) -> String {
 /// What the session is doing, for the "for" column.
 fn status(app: &App, s: &SessionState) -> String {
     match &s.lifecycle {
+        Lifecycle::Idle if app.model.login_failed().is_some() => "login failed".into(),
+        Lifecycle::Idle if app.model.login_configured => "logging in".into(),
         Lifecycle::Idle => "starting".into(),
         Lifecycle::Connecting { attempt, since } => {
             format!("try #{attempt} {}", short_duration(app.since(*since)))

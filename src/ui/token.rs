@@ -141,7 +141,11 @@ fn lines(app: &App) -> Vec<Line<'static>> {
         Span::raw(visible(&app.active.redactor.redact(url.as_str())).into_owned()),
     ])];
     let Some(check) = &app.model.token_check else {
-        out.push(Line::styled("checking…", theme.dim()));
+        let waiting = match app.model.login_failed() {
+            Some(_) => "skipped: the login failed (r retries it)",
+            None => "checking…",
+        };
+        out.push(Line::styled(waiting, theme.dim()));
         return out;
     };
     let style = match check.verdict {
