@@ -64,19 +64,21 @@ impl Drop for Tmux {
     }
 }
 
-fn have_tmux() -> bool {
-    Command::new("tmux")
+/// Fails (never skips) without tmux, naming the package to install.
+fn need_tmux() {
+    let ok = Command::new("tmux")
         .arg("-V")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "tmux is not installed: these end-to-end tests drive the real dashboard in it (apt-get install tmux; .ci/run does)"
+    );
 }
 
 #[test]
 fn demo_dashboard_in_a_real_terminal() {
-    if !have_tmux() {
-        eprintln!("tmux not installed: skipping the terminal end-to-end test");
-        return;
-    }
+    need_tmux();
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("wsmon.log");
     let tmux = Tmux {
@@ -176,10 +178,7 @@ fn panic_with_the_terminal_raw() {
 
 #[test]
 fn the_panic_hook_restores_the_terminal() {
-    if !have_tmux() {
-        eprintln!("tmux not installed: skipping the panic end-to-end test");
-        return;
-    }
+    need_tmux();
     let exe = std::env::current_exe().expect("test binary");
     let tmux = Tmux {
         socket: format!("wsmon-panic-{}", std::process::id()),
@@ -247,10 +246,7 @@ fn config_errors_print_before_the_ui_and_exit_2() {
 /// the next profile's token check into its panel.
 #[test]
 fn two_profiles_side_by_side_in_a_real_terminal() {
-    if !have_tmux() {
-        eprintln!("tmux not installed: skipping the terminal end-to-end test");
-        return;
-    }
+    need_tmux();
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("wsmon.log");
     let tmux = Tmux {
@@ -321,10 +317,7 @@ fn two_profiles_side_by_side_in_a_real_terminal() {
 /// every message has the same (`type`) comes after it.
 #[test]
 fn a_posted_notification_is_readable_in_the_payload_list() {
-    assert!(
-        have_tmux(),
-        "tmux is not installed: apt-get install tmux (the terminal end-to-end tests need it)"
-    );
+    need_tmux();
     let db = django_support::Db::fresh();
     let daphne = django_support::Server::daphne(&db);
     let dir = tempfile::tempdir().expect("tempdir");
