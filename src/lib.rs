@@ -19,8 +19,8 @@
 //! 3. [`protocol`] (application protocols over the socket: rules, codecs)
 //!    and [`served_by`] (who listens on a local port).
 //! 4. [`facts`]: what the engine reports (events, attempt and close
-//!    records, handshake records, probe runs, token checks, log lines), as
-//!    plain data.
+//!    records, handshake records, probe runs, token checks, logins, log
+//!    lines, the Django doctor's reading), as plain data.
 //! 5. [`session`] (the engine: tasks, dial, handshake, TLS, the delivery
 //!    probe) and [`token_check`] (the REST token check). `session` still
 //!    re-exports the moved paths (`session::events`, `session::protocol`,
