@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = wsmon::config::validate::parse(Path::new("<demo>"), &text)?;
     let active = config.profile(None)?.activate()?;
     let mut app = App::start(config, 0, active);
-    app.theme = wsmon::ui::theme::Theme { color: true };
+    app.theme = wsmon::app::theme::Theme { color: true };
     let mut terminal = Terminal::new(TestBackend::new(COLS, ROWS))?;
     let cancel = CancellationToken::new();
     let stop = cancel.clone();

@@ -6,12 +6,11 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use crate::config::ProtocolKind;
+use crate::model::pretty;
 use crate::model::preview;
 use crate::secret::Secret;
 use crate::session::{Payload, PayloadData};
 use crate::text_safe::is_unsafe;
-use crate::ui::payload_view;
-use crate::ui::theme::Theme;
 
 /// Parses `data` as a profiles file; on success activates every profile
 /// with a fixed token (no env, no commands) and lists them.
@@ -46,7 +45,6 @@ pub fn payload(data: &[u8]) {
             data: PayloadData::Text(text.into()),
         });
     }
-    let theme = Theme { color: true };
     for payload in &payloads {
         let mut shown = String::new();
         for kind in [
@@ -58,10 +56,8 @@ pub fn payload(data: &[u8]) {
             let common = preview::common_fields(std::slice::from_ref(&parsed));
             shown.push_str(&preview::preview(&parsed, &common, &[]).fit(80).text());
         }
-        for line in payload_view::lines(payload, &theme) {
-            for span in line.spans {
-                shown.push_str(&span.content);
-            }
+        for line in pretty::lines(payload) {
+            shown.push_str(&line.text());
         }
         if let Some(c) = shown.chars().find(|c| is_unsafe(*c)) {
             panic!("unsafe character {c:?} in the rendering of {data:?}");

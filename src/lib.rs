@@ -11,7 +11,8 @@
 //!
 //! Imports point down this list, never up (`tests/layers.rs` fails on a
 //! circle between these modules, inside `session/`, `config/` and `demo/`,
-//! and on `diagnose` importing `session`):
+//! on `diagnose` importing `session`, on `app` importing `ui`, and on `ui`
+//! naming the parts of `app` that act):
 //!
 //! 1. Leaves: [`units`], [`text_safe`], [`secret`], [`tls`] (rustls configs
 //!    and their options), [`proxy`].
@@ -32,9 +33,9 @@
 //! 6. [`model`]: state built only from facts (lifecycle, rings, health).
 //! 7. [`diagnose`]: pure knowledge over facts and the model.
 //! 8. [`report`], [`output`], [`metrics`]: what front ends show and write.
-//! 9. Front ends: [`headless`]; the dashboard's [`app`] (state), [`ui`]
-//!    (drawing; still imports `app` for helpers beside its state, the one
-//!    circle left, see issue 16) and [`tui`] (the loop), with
+//! 9. Front ends: [`headless`]; the dashboard's [`app`] (state, keys,
+//!    actions; never imports `ui`), [`ui`] (pure drawing of `&App`,
+//!    returning the areas it drew for the mouse) and [`tui`] (the loop), with
 //!    [`writer_thread`]; [`cli`] on top. [`demo`] stands beside (a server),
 //!    [`fuzz`] (the fuzz targets' bodies) and [`logging`] with the front ends.
 

@@ -12,14 +12,15 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use crossterm::clipboard::CopyToClipboard;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
     Event as TermEvent, EventStream,
 };
-use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
+use crossterm::{QueueableCommand, execute};
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend};
@@ -170,7 +171,7 @@ fn terminal_input() -> (
 
 /// The event loop. Returns when the user quits, the input ends, or
 /// `cancel` fires; the engine is shut down (sockets closed with 1000)
-/// before it returns. `clipboard` receives OSC 52 sequences (`y`).
+/// before it returns. `clipboard` receives OSC 52 sequences (`y`, `Y`).
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -271,10 +272,12 @@ where
                 dirty = true;
             }
         }
-        if let Some(seq) = app.take_clipboard() {
+        if let Some(bytes) = app.take_clipboard() {
+            // OSC 52: the bytes travel base64-encoded, so nothing in them
+            // can reach the terminal as a control sequence.
             let _ = clipboard
-                .write_all(seq.as_bytes())
-                .and_then(|()| clipboard.flush());
+                .queue(CopyToClipboard::to_clipboard_from(bytes))
+                .and_then(|w| w.flush());
         }
         if app.quit {
             break Ok(());
@@ -298,11 +301,11 @@ fn key_waiting<S: Stream + Unpin>(input: &mut futures_util::stream::Peekable<S>)
     )
 }
 
-/// Draws one frame and remembers the size for mouse hit-testing.
+/// Draws one frame and remembers where its regions went, for the mouse.
 pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(), B::Error> {
-    let size = terminal.size()?;
-    app.size = (size.width, size.height);
     app.refresh_rows();
-    terminal.draw(|f| crate::ui::render(f, app))?;
+    let mut areas = app.areas;
+    terminal.draw(|f| areas = crate::ui::render(f, app))?;
+    app.areas = areas;
     Ok(())
 }

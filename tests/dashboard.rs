@@ -286,7 +286,7 @@ async fn a_silent_socket_and_a_broken_rule_in_the_detail_panel() {
     let active = config.profiles[0].activate().expect("activate");
     let (mut app, tx) = wsmon::app::App::detached(config, 0, active);
     app.clock = wsmon::app::Clock::Fixed(at(136_000));
-    app.theme = wsmon::ui::theme::Theme { color: false };
+    app.theme = wsmon::app::theme::Theme { color: false };
     let events = vec![
         connecting(0, 1, 0),
         open(0, 0),

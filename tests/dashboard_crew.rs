@@ -7,9 +7,9 @@
 mod common;
 
 use common::dash::*;
+use wsmon::app::theme::Theme;
 use wsmon::app::{App, Clock};
 use wsmon::token_check::Verdict;
-use wsmon::ui::theme::Theme;
 
 fn two_users(now_ms: u64) -> (App, tokio::sync::mpsc::Sender<wsmon::session::crew::Tagged>) {
     let config = demo_config();

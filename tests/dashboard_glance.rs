@@ -295,7 +295,7 @@ async fn the_payload_popup_searches_its_lines() {
 async fn times_are_local_and_t_makes_them_relative() {
     let (mut app, tx) = detached("demo-sandra", at(6_000));
     let cet = chrono::FixedOffset::east_opt(3600).expect("offset");
-    app.zone = wsmon::ui::time::Zone::Fixed(cet);
+    app.zone = wsmon::app::zone::Zone::Fixed(cet);
     feed(&tx, demo_open()).await;
     let screen = drive(&mut app, 120, 40, vec![]).await;
     assert!(screen.contains("times UTC+01:00"), "{screen}");

@@ -60,7 +60,8 @@ async fn y_copies_the_payload_with_osc52() {
     let (screen, clipboard) = drive_clipboard(&mut app, 110, 34, keys).await;
     let clipboard = String::from_utf8(clipboard).expect("utf-8");
     let data = base64::engine::general_purpose::STANDARD.encode(r#"{"id":2}"#);
-    assert_eq!(clipboard, format!("\u{1b}]52;c;{data}\u{7}"));
+    // OSC 52 ended by ST (ESC \), as crossterm writes it.
+    assert_eq!(clipboard, format!("\u{1b}]52;c;{data}\u{1b}\\"));
     assert!(screen.contains("copied 8 bytes (OSC 52)"), "{screen}");
 }
 
@@ -152,11 +153,15 @@ async fn tiny_terminals_never_panic() {
 async fn an_insecure_profile_is_marked_in_red_in_the_header() {
     let (mut app, tx) = detached("demo-sandra", at(5_000));
     app.active.insecure = true;
-    app.theme = wsmon::ui::theme::Theme { color: true };
+    app.theme = wsmon::app::theme::Theme { color: true };
     feed(&tx, open_events()).await;
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(110, 34)).expect("terminal");
-    terminal.draw(|f| wsmon::ui::render(f, &app)).expect("draw");
+    terminal
+        .draw(|f| {
+            wsmon::ui::render(f, &app);
+        })
+        .expect("draw");
     let buffer = terminal.backend().buffer().clone();
     let header: String = (0..110)
         .map(|x| buffer[(x, 0)].symbol().to_string())
@@ -203,7 +208,7 @@ async fn url_warnings_show_in_the_detail_panel() {
     let active = config.profiles[0].activate().expect("activate");
     let (mut app, _tx) = App::detached(config, 0, active);
     app.clock = wsmon::app::Clock::Fixed(at(1_000));
-    app.theme = wsmon::ui::theme::Theme { color: false };
+    app.theme = wsmon::app::theme::Theme { color: false };
     let screen = drive(&mut app, 120, 34, vec![]).await;
     assert!(screen.contains("⚠") && screen.contains("/ws/"), "{screen}");
 }

@@ -182,7 +182,7 @@ async fn a_leak_to_another_profile_is_red_and_named_in_the_token_panel() {
     );
     assert!(screen.contains("recent █✗"), "{screen}");
     // Red, in colour.
-    app.theme = wsmon::ui::theme::Theme { color: true };
+    app.theme = wsmon::app::theme::Theme { color: true };
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 34)).expect("terminal");
     wsmon::tui::draw(&mut terminal, &mut app).expect("draw");

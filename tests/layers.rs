@@ -230,11 +230,6 @@ fn circles(g: &Graph) -> Vec<String> {
     found
 }
 
-/// Circles still left (issue 16: `ui` is to import nothing from `app` but
-/// the state it draws). An edge listed here is allowed; remove it when the
-/// circle is gone, which [`known_circles_are_still_there`] asks for.
-const KNOWN_CIRCLES: &[&str] = &["app -> ui ", "ui -> app "];
-
 fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
@@ -248,10 +243,7 @@ fn no_circle_between_top_level_modules() {
         g.get("session").is_some_and(|n| n.contains_key("config")),
         "the scan found no session -> config import: is it reading src/?"
     );
-    let found: Vec<String> = circles(&g)
-        .into_iter()
-        .filter(|edge| !KNOWN_CIRCLES.iter().any(|known| edge.starts_with(known)))
-        .collect();
+    let found = circles(&g);
     assert!(
         found.is_empty(),
         "imports between top-level modules must point down (src/lib.rs, Layout); \
@@ -260,31 +252,72 @@ fn no_circle_between_top_level_modules() {
     );
 }
 
+/// Edges that must not exist even without a circle: (from, to, why).
+const FORBIDDEN: &[(&str, &str, &str)] = &[
+    (
+        "diagnose",
+        "session",
+        "diagnose is pure knowledge over facts: import the fact types from \
+         crate::facts, not crate::session",
+    ),
+    (
+        "app",
+        "ui",
+        "the app owns state and never draws: ui returns what it drew \
+         (app::Areas), and what both need lives in app or below",
+    ),
+];
+
 #[test]
-fn known_circles_are_still_there() {
+fn forbidden_imports_are_absent() {
     let all = sources(&src_dir());
-    let found = circles(&graph(&all, &[]));
-    for known in KNOWN_CIRCLES {
+    let g = graph(&all, &[]);
+    assert!(
+        g.get("ui").is_some_and(|n| n.contains_key("app")),
+        "the scan found no ui -> app import: is it reading src/ui?"
+    );
+    for (from, to, why) in FORBIDDEN {
+        let bad = g
+            .get(*from)
+            .and_then(|n| n.get(*to))
+            .cloned()
+            .unwrap_or_default();
         assert!(
-            found.iter().any(|edge| edge.starts_with(known)),
-            "`{known}` is no longer on a circle: remove it from KNOWN_CIRCLES"
+            bad.is_empty(),
+            "{from} must not import {to}: {why}; found in {bad:?}"
         );
     }
 }
 
+/// The parts of `app` that act (keys, updates, the engine, files); `ui`
+/// draws the state and names none of them.
+const APP_BEHAVIOUR: &[&str] = &[
+    "action",
+    "crew",
+    "engine",
+    "export",
+    "keymap",
+    "mouse",
+    "reload",
+    "reproduce",
+    "search",
+    "update",
+];
+
 #[test]
-fn diagnose_imports_nothing_from_session() {
-    let all = sources(&src_dir());
-    let g = graph(&all, &[]);
-    let bad = g
-        .get("diagnose")
-        .and_then(|n| n.get("session"))
-        .cloned()
-        .unwrap_or_default();
+fn ui_imports_from_app_only_the_state_it_draws() {
+    let mut bad = Vec::new();
+    for s in sources(&src_dir()).iter().filter(|s| s.module[0] == "ui") {
+        for name in first_segments(&s.code, "crate::app::") {
+            if APP_BEHAVIOUR.contains(&name.as_str()) {
+                bad.push(format!("{} names app::{name}", s.rel));
+            }
+        }
+    }
     assert!(
         bad.is_empty(),
-        "diagnose is pure knowledge over facts: import the fact types from \
-         crate::facts, not crate::session; found in {bad:?}"
+        "ui draws &App and what it holds; it does not act:\n  {}",
+        bad.join("\n  ")
     );
 }
 

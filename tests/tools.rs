@@ -317,7 +317,7 @@ async fn e_exports_the_transcript_with_the_token_scrubbed_and_escapes_escaped() 
 fn decode_osc52(seq: &str) -> String {
     let data = seq
         .strip_prefix("\u{1b}]52;c;")
-        .and_then(|s| s.strip_suffix('\u{7}'))
+        .and_then(|s| s.strip_suffix("\u{1b}\\"))
         .expect("an OSC 52 sequence");
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)

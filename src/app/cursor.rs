@@ -169,7 +169,11 @@ impl App {
     }
 
     pub(crate) fn copy(&mut self, payload: &crate::session::Payload) {
-        self.clipboard = Some(crate::ui::payload_view::osc52(payload));
+        let bytes = match &payload.data {
+            crate::session::PayloadData::Text(t) => t.as_bytes().to_vec(),
+            crate::session::PayloadData::Binary(b) => b.to_vec(),
+        };
+        self.clipboard = Some(bytes);
         self.notice = Some(format!("copied {} bytes (OSC 52)", payload.len()));
     }
 }

@@ -4,6 +4,8 @@
 
 /// What the user can ask for.
 pub mod action;
+/// Where the last frame drew each region (for the mouse).
+pub mod areas;
 /// The one key-binding table (keymap, help, footer, README).
 pub mod bindings;
 /// Several profiles live: the focused one and the others.
@@ -16,6 +18,8 @@ pub mod engine;
 pub mod export;
 /// Keys and mouse → actions.
 pub mod keymap;
+/// Clicks and the wheel.
+pub mod mouse;
 /// Profiles file hot reload.
 pub mod reload;
 /// `Y`: equivalent websocat and curl commands.
@@ -26,12 +30,17 @@ pub mod rows;
 pub mod search;
 /// The state itself.
 pub mod state;
+/// Colours and `NO_COLOR`.
+pub mod theme;
 /// `i` (send composer), `e` (export), `Y` (reproduce) as app state changes.
 pub mod tools;
 /// Actions → state changes.
 pub mod update;
+/// The time zone wall-clock times are shown in.
+pub mod zone;
 
 pub use action::Action;
+pub use areas::{Areas, ListRows};
 pub use cursor::Filter;
 pub use rows::{Order, Rows};
 pub use state::{App, Clock, Effect, Panel, Popup};

@@ -118,11 +118,6 @@ pub fn commands(
     out
 }
 
-/// The OSC 52 "set clipboard" sequence for `text`.
-pub fn osc52(text: &str) -> String {
-    crate::ui::payload_view::osc52_bytes(text.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,13 +41,10 @@ impl App {
         let Some(Popup::Payload { payload, scroll }) = &self.popup else {
             return;
         };
-        let hits: Vec<usize> = crate::ui::payload_view::lines(payload, &self.theme)
+        let hits: Vec<usize> = crate::model::pretty::lines(payload)
             .iter()
             .enumerate()
-            .filter(|(_, line)| {
-                let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-                self.popup_search.matches_text(&text)
-            })
+            .filter(|(_, line)| self.popup_search.matches_text(&line.text()))
             .map(|(i, _)| i)
             .collect();
         let at = usize::from(*scroll);

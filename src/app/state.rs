@@ -168,7 +168,7 @@ pub struct App {
     /// The focused panel fills the screen (`z`).
     pub zoom: bool,
     /// The time zone times are shown in (local unless fixed).
-    pub zone: crate::ui::time::Zone,
+    pub zone: crate::app::zone::Zone,
     /// Times are shown relative to now (`T`).
     pub relative_times: bool,
     /// The popup shown over the panels, if any.
@@ -180,12 +180,13 @@ pub struct App {
     /// Where "now" comes from (fixed in snapshot tests).
     pub clock: Clock,
     /// Colours, or none with `NO_COLOR`.
-    pub theme: crate::ui::theme::Theme,
-    /// Terminal size at the last draw (mouse hit-testing lays out again).
-    pub size: (u16, u16),
+    pub theme: crate::app::theme::Theme,
+    /// Where the last frame drew each region (mouse hit-testing).
+    pub areas: super::areas::Areas,
     pub(crate) pending: Option<Effect>,
-    /// OSC 52 sequences waiting to be written to the terminal.
-    pub(crate) clipboard: Option<String>,
+    /// Bytes waiting to be copied to the clipboard (`y`, `Y`); the
+    /// terminal loop writes them as OSC 52.
+    pub(crate) clipboard: Option<Vec<u8>>,
     /// The one-line send composer (`i`), while open.
     pub composer: Option<super::tools::Composer>,
     /// Texts sent from the composer, oldest first (Up/Down recall them).
@@ -268,14 +269,14 @@ impl App {
             rows: super::rows::Rows::default(),
             popup_search: Filter::default(),
             zoom: false,
-            zone: crate::ui::time::Zone::Local,
+            zone: crate::app::zone::Zone::Local,
             relative_times: false,
             popup: None,
             notice: None,
             token_requested: false,
             clock: Clock::System,
-            theme: crate::ui::theme::Theme::from_env(),
-            size: (80, 24),
+            theme: crate::app::theme::Theme::from_env(),
+            areas: super::areas::Areas::default(),
             pending: None,
             clipboard: None,
             composer: None,

@@ -217,7 +217,7 @@ impl App {
             .map(|p| p.tls.clone())
             .unwrap_or_default();
         let text = super::reproduce::commands(&self.active, &tls, self.selected, include_token);
-        self.clipboard = Some(super::reproduce::osc52(&text));
+        self.clipboard = Some(text.into_bytes());
         let name = self
             .active
             .endpoints

@@ -42,9 +42,7 @@ impl App {
             }
             Some(Popup::Payload { scroll, payload }) => {
                 // The last line stays on screen: scrolling stops there.
-                let last = crate::ui::payload_view::lines(payload, &self.theme)
-                    .len()
-                    .saturating_sub(1);
+                let last = crate::model::pretty::lines(payload).len().saturating_sub(1);
                 let last = u16::try_from(last).unwrap_or(u16::MAX);
                 match action {
                     Action::Up => *scroll = scroll.saturating_sub(1),
@@ -134,8 +132,8 @@ impl App {
                     self.copy(&p);
                 }
             }
-            Action::Click { column, row } => crate::ui::click(self, column, row),
-            Action::Scroll { column, row, lines } => crate::ui::scroll(self, column, row, lines),
+            Action::Click { column, row } => self.click(column, row),
+            Action::Scroll { column, row, lines } => self.scroll(column, row, lines),
             Action::Compose => self.open_composer(),
             Action::Export => self.export_selected(),
             Action::Reproduce => self.start_reproduce(),
@@ -286,8 +284,9 @@ impl App {
         self.pending.take()
     }
 
-    /// Takes the OSC 52 sequence waiting to be written, if any.
-    pub fn take_clipboard(&mut self) -> Option<String> {
+    /// Takes the bytes waiting to be copied to the clipboard, if any (the
+    /// terminal loop writes them as OSC 52).
+    pub fn take_clipboard(&mut self) -> Option<Vec<u8>> {
         self.clipboard.take()
     }
 }

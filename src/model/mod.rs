@@ -5,6 +5,7 @@
 pub mod expect;
 pub mod health;
 pub mod lifecycle;
+pub mod pretty;
 pub mod preview;
 pub mod ring;
 pub mod uptime;

@@ -1,7 +1,9 @@
 //! Pure render functions: `render(frame, &App)` draws everything from the
-//! app's state and nothing else, one file per screen region. The layout is a
-//! pure function of the terminal size too, so mouse clicks are hit-tested
-//! against the same rectangles that were drawn.
+//! app's state and nothing else, one file per screen region, and returns
+//! the [`Areas`] it drew, against which the app hit-tests the mouse. This
+//! module imports from `app` only the state it draws (`App` and what it
+//! holds: theme, zone, filters, the binding table); `app` imports nothing
+//! from here.
 
 /// The selected endpoint's detail.
 pub mod detail;
@@ -13,7 +15,7 @@ pub mod highlight;
 pub mod history;
 /// The login lines (in the token check panel).
 pub mod login;
-/// One payload, opened; previews; OSC 52.
+/// One payload, opened.
 pub mod payload_view;
 /// The payload list.
 pub mod payloads;
@@ -23,8 +25,6 @@ pub mod probe;
 pub mod profiles;
 /// The header and the sessions list.
 pub mod sessions;
-/// Colours and `NO_COLOR`.
-pub mod theme;
 /// Times in the local zone, or relative (`T`).
 pub mod time;
 /// The token check and its cross-check.
@@ -37,48 +37,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
-use crate::app::{App, Panel, Popup};
+use crate::app::{App, Areas, Panel, Popup};
 
 /// Below this size the compact layout is used (one panel at a time).
 pub const MIN_FULL: (u16, u16) = (80, 24);
-
-/// Where each region goes on screen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Areas {
-    /// The top line.
-    pub header: Rect,
-    /// The sessions list.
-    pub sessions: Rect,
-    /// Panels not shown (compact layout) have an empty rect.
-    pub detail: Rect,
-    /// The payload list.
-    pub payloads: Rect,
-    /// The reconnect history.
-    pub history: Rect,
-    /// The token check.
-    pub token: Rect,
-    /// The key hints or the latest notice.
-    pub footer: Rect,
-    /// Below 80×24: one panel at a time.
-    pub compact: bool,
-}
-
-impl Areas {
-    /// The panel under a screen cell, if any.
-    pub fn panel_at(&self, column: u16, row: u16) -> Option<Panel> {
-        let pos = ratatui::layout::Position::new(column, row);
-        [
-            (self.sessions, Panel::Sessions),
-            (self.detail, Panel::Detail),
-            (self.payloads, Panel::Payloads),
-            (self.history, Panel::History),
-            (self.token, Panel::Token),
-        ]
-        .into_iter()
-        .find(|(r, _)| r.contains(pos))
-        .map(|(_, p)| p)
-    }
-}
 
 /// Lays the screen out for `app` in `area`.
 pub fn layout(area: Rect, app: &App) -> Areas {
@@ -152,16 +114,18 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         token,
         footer,
         compact: false,
+        ..Areas::default()
     }
 }
 
-/// Draws the whole screen.
-pub fn render(frame: &mut Frame, app: &App) {
+/// Draws the whole screen and returns where each region went (the mouse
+/// is hit-tested against it).
+pub fn render(frame: &mut Frame, app: &App) -> Areas {
     let area = frame.area();
-    let areas = layout(area, app);
+    let mut areas = layout(area, app);
     sessions::render_header(frame, areas.header, app);
     if !areas.sessions.is_empty() {
-        sessions::render(frame, areas.sessions, app, areas.compact);
+        areas.session_rows = sessions::render(frame, areas.sessions, app, areas.compact);
     }
     if !areas.detail.is_empty() {
         detail::render(frame, areas.detail, app);
@@ -185,6 +149,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         Some(Popup::Reproduce) => tools::render_reproduce(frame, area, app),
         None => {}
     }
+    areas
 }
 
 fn render_footer(frame: &mut Frame, area: Rect, app: &App) {
@@ -245,47 +210,4 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         w,
         h,
     )
-}
-
-/// A click: focuses the panel under it and selects the row clicked.
-pub fn click(app: &mut App, column: u16, row: u16) {
-    if app.popup.is_some() {
-        return;
-    }
-    let areas = layout(Rect::new(0, 0, app.size.0, app.size.1), app);
-    let Some(panel) = areas.panel_at(column, row) else {
-        return;
-    };
-    app.focus = panel;
-    if panel == Panel::Sessions {
-        // Full layout: border + header row; compact: a header row only.
-        let first = areas.sessions.y + if areas.compact { 1 } else { 2 };
-        if let Some(i) = row.checked_sub(first) {
-            let shown = sessions::rows_visible(areas.sessions, areas.compact);
-            if app.is_crew() {
-                let i = usize::from(i) + sessions::first_visible(app.selected_row(), shown);
-                if let Some((member, id)) = app.session_at_row(i) {
-                    app.select(member, id);
-                }
-            } else {
-                let at = app.shown_row().unwrap_or(0);
-                let i = usize::from(i) + sessions::first_visible(at, shown);
-                if let Some(&index) = app.rows().get(i) {
-                    app.select_index(index);
-                }
-            }
-        }
-    }
-}
-
-/// The wheel scrolls the panel under the pointer.
-pub fn scroll(app: &mut App, column: u16, row: u16, lines: i8) {
-    if app.popup.is_some() {
-        return;
-    }
-    let areas = layout(Rect::new(0, 0, app.size.0, app.size.1), app);
-    if let Some(panel) = areas.panel_at(column, row) {
-        app.focus = panel;
-        app.move_by(i64::from(lines));
-    }
 }

@@ -15,8 +15,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::panel_block;
-use super::theme::Theme;
 use crate::app::cursor::SCAN_LIMIT;
+use crate::app::theme::Theme;
 use crate::app::{App, Panel};
 use crate::config::ProtocolKind;
 use crate::model::preview::{self, PartKind, Preview};

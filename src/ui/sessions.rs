@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::panel_block;
-use crate::app::{App, Order, Panel};
+use crate::app::{App, ListRows, Order, Panel};
 use crate::model::uptime::Cell as UptimeCell;
 use crate::model::{HealthWord, Lifecycle, SessionState, Standing};
 use crate::report::short_duration;
@@ -70,7 +70,7 @@ pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
     let times = if app.relative_times {
         "times relative".to_string()
     } else {
-        format!("times {}", super::time::zone_label(app.zone, app.now()))
+        format!("times {}", app.zone.label(app.now()))
     };
     spans.push(Span::styled(format!("  {times}"), theme.dim()));
     spans.push(Span::styled("  server ", theme.dim()));
@@ -286,6 +286,17 @@ pub fn rows_visible(area: Rect, compact: bool) -> usize {
     usize::from(area.height.saturating_sub(chrome))
 }
 
+/// The screen lines the rows took in `area`: under the border and the
+/// column header (the compact list has no border), the whole width.
+fn list_rows(area: Rect, compact: bool, first: usize) -> ListRows {
+    let top = if compact { 1 } else { 2 };
+    let height = u16::try_from(rows_visible(area, compact)).unwrap_or(u16::MAX);
+    ListRows {
+        area: Rect::new(area.x, area.y.saturating_add(top), area.width, height),
+        first,
+    }
+}
+
 /// The first session row shown: the list scrolls just enough to keep the
 /// selected row in view.
 pub fn first_visible(selected: usize, rows_visible: usize) -> usize {
@@ -329,8 +340,9 @@ fn title(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// The sessions list (bordered in the full layout, bare in the compact one).
-pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
+/// The sessions list (bordered in the full layout, bare in the compact
+/// one). Returns where its rows went.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) -> ListRows {
     if app.is_crew() {
         return render_crew(frame, area, app, compact);
     }
@@ -379,6 +391,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         table = table.block(panel_block(app, Panel::Sessions, title(app)));
     }
     frame.render_widget(table, area);
+    list_rows(area, compact, first)
 }
 
 /// The style of a health word.
@@ -446,7 +459,7 @@ enum Entry {
 /// The sessions list with several profiles live: a heading per profile
 /// (name, health word and first reason, token verdict, probe), then its
 /// sessions; the focused profile's selected session is highlighted.
-fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
+fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) -> ListRows {
     let theme = &app.theme;
     let now = app.now();
     let members = app.members();
@@ -555,6 +568,7 @@ fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         table = table.block(panel_block(app, Panel::Sessions, Line::from(title)));
     }
     frame.render_widget(table, area);
+    list_rows(area, compact, first)
 }
 
 #[cfg(test)]

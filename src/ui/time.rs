@@ -1,61 +1,11 @@
-//! Times as the dashboard shows them: wall-clock times in the user's time
-//! zone (named once, in the header), or, after `T`, relative to now
-//! (`12s ago`). The zone is the system's local one unless fixed (snapshot
-//! tests and screenshots fix it so they do not depend on the machine).
+//! Times as the dashboard shows them: wall-clock times in the app's
+//! [`crate::app::zone::Zone`] (named once, in the header), or, after `T`,
+//! relative to now (`12s ago`).
 
 use std::time::SystemTime;
 
-use chrono::{DateTime, FixedOffset, Local, Offset, Utc};
-
 use crate::app::App;
 use crate::report::short_duration;
-
-/// Which time zone times are shown in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Zone {
-    /// The system's (`TZ`, `/etc/localtime`), daylight saving included.
-    #[default]
-    Local,
-    /// A fixed offset from UTC.
-    Fixed(FixedOffset),
-}
-
-impl Zone {
-    /// UTC itself.
-    pub fn utc() -> Zone {
-        Zone::Fixed(Utc.fix())
-    }
-
-    /// The offset in force at `at`.
-    pub fn offset(self, at: SystemTime) -> FixedOffset {
-        match self {
-            Zone::Local => DateTime::<Local>::from(at).offset().fix(),
-            Zone::Fixed(offset) => offset,
-        }
-    }
-
-    /// `HH:MM:SS` of `at` in this zone; with `ms`, `.mmm` too.
-    pub fn format(self, at: SystemTime, ms: bool) -> String {
-        let utc = DateTime::<Utc>::from(at);
-        let local = utc.with_timezone(&self.offset(at));
-        if ms {
-            local.format("%H:%M:%S%.3f").to_string()
-        } else {
-            local.format("%H:%M:%S").to_string()
-        }
-    }
-}
-
-/// `UTC`, `UTC+01:00`, `UTC-05:30`: the zone's offset at `at`.
-pub fn zone_label(zone: Zone, at: SystemTime) -> String {
-    let secs = zone.offset(at).local_minus_utc();
-    if secs == 0 {
-        return "UTC".into();
-    }
-    let sign = if secs < 0 { '-' } else { '+' };
-    let m = secs.unsigned_abs() / 60;
-    format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
-}
 
 /// The wall-clock time of `at`, whatever the `T` toggle says.
 pub fn clock(app: &App, at: SystemTime) -> String {
@@ -77,25 +27,5 @@ pub fn when(app: &App, at: SystemTime, ms: bool) -> String {
     match now.duration_since(at) {
         Ok(ago) => format!("{} ago", short_duration(ago)),
         Err(ahead) => format!("in {}", short_duration(ahead.duration())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn fixed_zones_format_and_label() {
-        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_000_001_250);
-        assert_eq!(Zone::utc().format(at, false), "16:00:01");
-        assert_eq!(Zone::utc().format(at, true), "16:00:01.250");
-        let cet = Zone::Fixed(FixedOffset::east_opt(3600).expect("offset"));
-        assert_eq!(cet.format(at, false), "17:00:01");
-        assert_eq!(zone_label(cet, at), "UTC+01:00");
-        let ist = Zone::Fixed(FixedOffset::west_opt(5 * 3600 + 1800).expect("offset"));
-        assert_eq!(zone_label(ist, at), "UTC-05:30");
-        assert_eq!(zone_label(Zone::utc(), at), "UTC");
     }
 }

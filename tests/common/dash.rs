@@ -11,11 +11,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use wsmon::app::theme::Theme;
 use wsmon::app::{App, Clock};
 use wsmon::config::Config;
 use wsmon::session::*;
 use wsmon::token_check::{TokenCheckResult, Verdict};
-use wsmon::ui::theme::Theme;
 
 /// The fixed "now" of snapshot tests: 2025-11-24 16:00:00 UTC.
 pub fn t0() -> SystemTime {
@@ -46,7 +46,7 @@ pub fn detached(name: &str, now: SystemTime) -> (App, mpsc::Sender<Event>) {
     let active = config.profiles[live].activate().expect("activate");
     let (mut app, tx) = App::detached(config, live, active);
     app.clock = Clock::Fixed(now);
-    app.zone = wsmon::ui::time::Zone::utc();
+    app.zone = wsmon::app::zone::Zone::utc();
     app.theme = Theme { color: false };
     (app, tx)
 }
@@ -62,7 +62,7 @@ pub fn detached_from(text: &str, name: &str, now: SystemTime) -> (App, mpsc::Sen
     let active = config.profiles[live].activate().expect("activate");
     let (mut app, tx) = App::detached(config, live, active);
     app.clock = Clock::Fixed(now);
-    app.zone = wsmon::ui::time::Zone::utc();
+    app.zone = wsmon::app::zone::Zone::utc();
     app.theme = Theme { color: false };
     (app, tx)
 }
