@@ -32,8 +32,9 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
+use wsmon::facts::{Event, SessionEvent};
 use wsmon::model::{Lifecycle, Model};
-use wsmon::session::{self, Event, Mode, SessionEvent, Supervisor};
+use wsmon::session::{self, Mode, Supervisor};
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     if v.is_empty() {

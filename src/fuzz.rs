@@ -6,10 +6,10 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use crate::config::ProtocolKind;
+use crate::facts::{Payload, PayloadData};
 use crate::model::pretty;
 use crate::model::preview;
 use crate::secret::Secret;
-use crate::session::{Payload, PayloadData};
 use crate::text_safe::is_unsafe;
 
 /// Parses `data` as a profiles file; on success activates every profile

@@ -9,35 +9,37 @@
 //!
 //! # Layout
 //!
-//! Imports point down this list, never up (`tests/layers.rs` fails on a
-//! circle between these modules, inside `session/`, `config/` and `demo/`,
-//! on `diagnose` importing `session`, on `app` importing `ui`, and on `ui`
-//! naming the parts of `app` that act):
+//! Imports point down this list, never up or sideways (`tests/layers.rs`
+//! holds the order in `ORDER`, and fails on a circle inside `session/`,
+//! `config/` and `demo/`, on `app` importing `ui`, and on `ui` naming the
+//! parts of `app` that act):
 //!
-//! 1. Leaves: [`units`], [`text_safe`], [`secret`], [`tls`] (rustls configs
-//!    and their options), [`proxy`].
+//! 1. Leaves: [`units`] (the one millisecond rule, the one duration
+//!    formatter), [`text_safe`], [`secret`], [`tls`] (rustls configs and
+//!    their options), [`proxy`], [`served_by`] (who listens on a local
+//!    port), [`logging`].
 //! 2. [`config`]: the profiles file, validated and activated.
-//! 3. [`protocol`] (application protocols over the socket: rules, codecs)
-//!    and [`served_by`] (who listens on a local port).
+//! 3. [`protocol`]: application protocols over the socket (rules, codecs).
 //! 4. [`facts`]: what the engine reports (events, attempt and close
 //!    records, handshake records, probe runs, token checks, logins, log
 //!    lines, the Django doctor's reading), as plain data.
-//! 5. [`session`] (the engine: tasks, dial, handshake, TLS, the delivery
-//!    probe) and [`token_check`] (the REST token check). `session` still
-//!    re-exports the moved paths (`session::events`, `session::protocol`,
-//!    `session::served_by`) for older imports.
-//!
-//!    Upward still: `session`, `token_check` and `model` call a few pure
-//!    readings in `diagnose` (`evidence::raw::parse`, `body::meaning_of`,
-//!    `is_auth_close`); one way only, as `diagnose` never imports them.
-//! 6. [`model`]: state built only from facts (lifecycle, rings, health).
-//! 7. [`diagnose`]: pure knowledge over facts and the model.
+//! 5. [`diagnose`]: pure knowledge over facts, no I/O: close codes, what a
+//!    piece of evidence says, the classifier, patterns over a history,
+//!    isolation judgements, the doctor's findings. It sits below the
+//!    engine and the model because they consult it: the retry policy asks
+//!    whether a close was an auth refusal, health whether a probe leaked,
+//!    so each rule has one home.
+//! 6. [`token_check`] (the REST token check), then [`session`] (the engine:
+//!    tasks, dial, handshake, TLS, logins, the delivery probe). The fact
+//!    types it reports are imported from [`facts`], never through
+//!    `session`.
+//! 7. [`model`]: state built only from facts (lifecycle, rings, health).
 //! 8. [`report`], [`output`], [`metrics`]: what front ends show and write.
-//! 9. Front ends: [`headless`]; the dashboard's [`app`] (state, keys,
-//!    actions; never imports `ui`), [`ui`] (pure drawing of `&App`,
-//!    returning the areas it drew for the mouse) and [`tui`] (the loop), with
-//!    [`writer_thread`]; [`cli`] on top. [`demo`] stands beside (a server),
-//!    [`fuzz`] (the fuzz targets' bodies) and [`logging`] with the front ends.
+//! 9. Front ends: [`writer_thread`]; [`demo`] (a server) and [`fuzz`] (the
+//!    fuzz targets' bodies); [`headless`]; the dashboard's [`app`] (state,
+//!    keys, actions; never imports `ui`), [`ui`] (pure drawing of `&App`,
+//!    returning the areas it drew for the mouse) and [`tui`] (the loop);
+//!    [`cli`] on top.
 
 #![forbid(unsafe_code)]
 

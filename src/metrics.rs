@@ -22,8 +22,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::config::ActiveProfile;
+use crate::facts::{Event, ProbeOutcome, SessionEvent};
 use crate::model::Health;
-use crate::session::{Event, ProbeOutcome, SessionEvent};
 use crate::token_check::Verdict;
 
 /// Labels of per-session series.
@@ -477,7 +477,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::session::{
+    use crate::facts::{
         AttemptRecord, CloseInfo, Closer, Outcome, ProbeFailure, ProbeResult, SessionEvent,
     };
 
@@ -492,7 +492,7 @@ mod tests {
         let m = Metrics::new(&profile());
         let session = |event| Event::Session { endpoint: 0, event };
         let now = SystemTime::now();
-        let handshake = crate::session::HandshakeInfo {
+        let handshake = crate::facts::HandshakeInfo {
             status: 101,
             latency: Duration::from_millis(2),
             headers: vec![],
@@ -513,10 +513,10 @@ mod tests {
             "{:?}",
             age(&m)
         );
-        let batch = crate::session::MessageBatch {
-            messages: vec![crate::session::Payload {
+        let batch = crate::facts::MessageBatch {
+            messages: vec![crate::facts::Payload {
                 at: now - Duration::from_secs(10),
-                data: crate::session::PayloadData::Text("{}".into()),
+                data: crate::facts::PayloadData::Text("{}".into()),
             }],
             dropped: 0,
             budget: None,

@@ -10,9 +10,9 @@ use crate::diagnose::evidence::{Sent, TokenPlace};
 use crate::diagnose::pattern::owner::{answered_by, pings_may_hide};
 use crate::diagnose::pattern::{AT_ONCE, History, Pattern, detect};
 use crate::diagnose::{self, Diagnosis, failure::Facts};
+use crate::facts::AttemptRecord;
 use crate::model::Model;
 use crate::secret;
-use crate::session::AttemptRecord;
 use crate::token_check::TokenCheckResult;
 
 /// Whether the endpoint's real URL carries the profile's token (raw or
@@ -135,14 +135,14 @@ fn with_django(
 /// `InMemoryChannelLayer` across processes, an unreachable Redis…).
 pub fn probe_explained(
     model: &Model,
-    failure: &crate::session::ProbeFailure,
+    failure: &crate::facts::ProbeFailure,
 ) -> Option<crate::diagnose::server_side::Finding> {
     crate::diagnose::django::for_probe(model.django.as_deref()?, failure)
 }
 
 /// The process listening on endpoint `index`'s port at the latest lookup
 /// (endpoints on this machine only).
-pub fn served_by(model: &Model, index: usize) -> Option<&crate::session::served_by::Listener> {
+pub fn served_by(model: &Model, index: usize) -> Option<&crate::served_by::Listener> {
     model
         .sessions
         .get(index)?
@@ -375,16 +375,16 @@ mod tests {
 
     fn opened_through(profile: &ActiveProfile, server: &str) -> Model {
         let mut model = Model::new(profile);
-        let handshake = crate::session::HandshakeInfo {
+        let handshake = crate::facts::HandshakeInfo {
             status: 101,
             latency: Duration::from_millis(3),
             headers: vec![("Server".into(), server.into())],
             subprotocol: None,
         };
         let at = std::time::SystemTime::UNIX_EPOCH;
-        model.apply(&crate::session::Event::Session {
+        model.apply(&crate::facts::Event::Session {
             endpoint: 0,
-            event: crate::session::SessionEvent::Open { at, handshake },
+            event: crate::facts::SessionEvent::Open { at, handshake },
         });
         model
     }
@@ -424,11 +424,11 @@ mod tests {
             started: at(start_ms),
             ended: at(end_ms),
             handshake_latency: Some(Duration::from_millis(5)),
-            outcome: crate::session::Outcome::Closed {
-                close: crate::session::CloseInfo {
+            outcome: crate::facts::Outcome::Closed {
+                close: crate::facts::CloseInfo {
                     code: 1006,
                     reason: String::new(),
-                    by: crate::session::Closer::Network,
+                    by: crate::facts::Closer::Network,
                     clean: false,
                     cause: None,
                     note: None,
@@ -443,9 +443,9 @@ mod tests {
     fn the_model_gives_the_pattern_its_history_and_the_other_endpoints() {
         let p = profile("[[profiles.p.endpoints]]\nname = \"b\"\nurl = \"{ws}/ws/b/\"\n");
         let mut model = Model::new(&p);
-        let closed = |endpoint, r: AttemptRecord| crate::session::Event::Session {
+        let closed = |endpoint, r: AttemptRecord| crate::facts::Event::Session {
             endpoint,
-            event: crate::session::SessionEvent::Closed(Box::new(r)),
+            event: crate::facts::SessionEvent::Closed(Box::new(r)),
         };
         model.apply(&closed(0, dropped(1, 0, 30_000)));
         // Alone so far: nothing across endpoints yet.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use wsmon::config::Settings;
+use wsmon::facts::*;
 use wsmon::session::*;
 
 fn open_fds() -> usize {

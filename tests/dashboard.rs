@@ -9,7 +9,7 @@ mod common;
 use common::dash::*;
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
-use wsmon::session::{SessionEvent, StopReason};
+use wsmon::facts::{SessionEvent, StopReason};
 use wsmon::token_check::Verdict;
 
 const W: u16 = 110;
@@ -25,7 +25,7 @@ async fn connecting_state() {
 
 /// Open, a few payloads (one carrying an ESC sequence and a bidi
 /// override, which must show as symbols), RTT, a valid token check.
-fn open_events() -> Vec<wsmon::session::Event> {
+fn open_events() -> Vec<wsmon::facts::Event> {
     vec![
         connecting(0, 1, 0),
         open(0, 12),
@@ -200,7 +200,7 @@ async fn narrow_layout_shows_one_panel() {
 /// process, and a new pid on the port explains the 1006.
 #[tokio::test]
 async fn served_by_and_a_restart_in_the_detail_panel() {
-    use wsmon::session::served_by::{Listener, ServedBy};
+    use wsmon::served_by::{Listener, ServedBy};
     let served = |ms: u64, pid: u32| {
         session(
             0,
@@ -255,7 +255,7 @@ async fn the_django_doctor_in_the_detail_panel_and_the_diagnosis() {
     let doctor = diagnose("backend", "python", inspection, vec![], &context);
     let (mut app, tx) = detached("demo-omar", at(5_000));
     let events = vec![
-        wsmon::session::Event::Django(std::sync::Arc::new(doctor)),
+        wsmon::facts::Event::Django(std::sync::Arc::new(doctor)),
         connecting(0, 1, 0),
         closed(0, refused_403(1, 0)),
     ];

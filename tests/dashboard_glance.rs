@@ -8,11 +8,11 @@ mod common;
 use common::dash::*;
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
-use wsmon::session::{SessionEvent, StopReason};
+use wsmon::facts::{SessionEvent, StopReason};
 
 /// Notifications in the demo's shape (`type`, `id`, `user`, `title`,
 /// `created_at`), one every 700 ms.
-fn demo_notifications(endpoint: usize, first_ms: u64) -> wsmon::session::Event {
+fn demo_notifications(endpoint: usize, first_ms: u64) -> wsmon::facts::Event {
     const TITLES: [&str; 6] = [
         "Your export is ready to download",
         "Invoice INV-2041 was paid",
@@ -39,7 +39,7 @@ fn demo_notifications(endpoint: usize, first_ms: u64) -> wsmon::session::Event {
     messages(endpoint, payloads, 0)
 }
 
-fn demo_open() -> Vec<wsmon::session::Event> {
+fn demo_open() -> Vec<wsmon::facts::Event> {
     vec![
         connecting(0, 1, 0),
         open(0, 12),
@@ -98,7 +98,7 @@ fn thousand_app() -> wsmon::app::App {
     app
 }
 
-fn thousand_events() -> Vec<wsmon::session::Event> {
+fn thousand_events() -> Vec<wsmon::facts::Event> {
     let mut events = Vec::new();
     for i in 0..1000 {
         events.push(connecting(i, 1, 0));
@@ -310,7 +310,7 @@ async fn times_are_local_and_t_makes_them_relative() {
 /// An hour of one endpoint: open, dropped at 20 min and back at 26, dropped
 /// again at 40 and back at once: the strip shows both drops, and the
 /// orders endpoint, stopped by a 403 at 50 min, ends in stops.
-fn an_hour() -> Vec<wsmon::session::Event> {
+fn an_hour() -> Vec<wsmon::facts::Event> {
     const MIN: u64 = 60_000;
     vec![
         connecting(0, 1, 0),
@@ -381,7 +381,7 @@ async fn the_history_timeline_and_the_token_chart() {
             wsmon::token_check::Verdict::Valid
         };
         let mut check = token_check(verdict, 200, None, 60 * 60_000 - 5_000 + i as u64);
-        if let wsmon::session::Event::TokenCheck(c) = &mut check {
+        if let wsmon::facts::Event::TokenCheck(c) = &mut check {
             c.latency = std::time::Duration::from_millis(*ms);
         }
         events.push(check);

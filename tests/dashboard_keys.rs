@@ -12,7 +12,7 @@ use crossterm::event::{KeyCode, MouseButton, MouseEventKind};
 use wsmon::app::{App, Panel, Popup};
 use wsmon::token_check::Verdict;
 
-fn open_events() -> Vec<wsmon::session::Event> {
+fn open_events() -> Vec<wsmon::facts::Event> {
     vec![
         connecting(0, 1, 0),
         open(0, 12),

@@ -21,8 +21,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use wsmon::app::{App, Popup};
 use wsmon::config::Config;
+use wsmon::facts::StopReason;
 use wsmon::model::Lifecycle;
-use wsmon::session::StopReason;
 
 const LIMIT: Duration = Duration::from_secs(10);
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::dash::*;
 use wsmon::config::login::LoginKind;
-use wsmon::session::Event;
+use wsmon::facts::Event;
 use wsmon::session::login::{LoginResult, LoginStep, LoginVerdict};
 
 const W: u16 = 110;

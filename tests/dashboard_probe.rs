@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::dash::*;
 use wsmon::config::ActiveProbe;
-use wsmon::session::{Event, ProbeFailure, ProbeOutcome, ProbeResult};
+use wsmon::facts::{Event, ProbeFailure, ProbeOutcome, ProbeResult};
 use wsmon::token_check::Verdict;
 
 fn probe(ms: u64, outcome: ProbeOutcome) -> Event {

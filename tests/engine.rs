@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use wsmon::facts::*;
 use wsmon::session::*;
 
 const LIMIT: Duration = Duration::from_secs(5);

@@ -13,6 +13,7 @@ use common::raw::*;
 use common::*;
 use tokio::io::AsyncWriteExt;
 use wsmon::model::Model;
+use wsmon::facts::*;
 use wsmon::session::*;
 
 const MESSAGES: usize = 1_000_000;

@@ -7,10 +7,10 @@ mod common;
 use std::time::Duration;
 
 use common::dash::*;
+use wsmon::facts::{Event, SessionEvent};
 use wsmon::headless::check;
 use wsmon::metrics::Metrics;
 use wsmon::model::{HealthWord, Model};
-use wsmon::session::{Event, SessionEvent};
 use wsmon::token_check::Verdict;
 
 /// Both of demo-sandra's endpoints open; the second ("orders") dropped

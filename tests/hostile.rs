@@ -12,6 +12,7 @@ use common::*;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
+use wsmon::facts::*;
 use wsmon::session::*;
 
 /// A healthy server sending a message every 20 ms (and reading, so it

@@ -7,7 +7,7 @@
 //!   `facts`, never the engine),
 //! - a circle between the files of `session/`, `config/` and `demo/`.
 //!
-//! Comments are stripped first, so a doc link (`[crate::session::Event]`)
+//! Comments are stripped first, so a doc link (`[crate::facts::Event]`)
 //! does not count as an import.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -232,6 +232,75 @@ fn circles(g: &Graph) -> Vec<String> {
 
 fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The top-level modules bottom up, as `src/lib.rs` ("Layout") lists
+/// them: a module may import only modules before it. Knowledge
+/// (`diagnose`) sits above the facts and below the engine and the model,
+/// which consult it (the retry policy asks whether a close was an auth
+/// refusal, health asks whether a probe leaked).
+const ORDER: &[&str] = &[
+    "units",
+    "text_safe",
+    "secret",
+    "tls",
+    "proxy",
+    "served_by",
+    "logging",
+    "config",
+    "protocol",
+    "facts",
+    "diagnose",
+    "token_check",
+    "session",
+    "model",
+    "report",
+    "output",
+    "metrics",
+    "writer_thread",
+    "demo",
+    "fuzz",
+    "headless",
+    "app",
+    "ui",
+    "tui",
+    "cli",
+];
+
+#[test]
+fn imports_point_down_the_layout() {
+    let all = sources(&src_dir());
+    let g = graph(&all, &[]);
+    let rank = |m: &str| ORDER.iter().position(|o| *o == m);
+    let mut bad = Vec::new();
+    let modules: BTreeSet<&str> = all
+        .iter()
+        .filter_map(|s| s.module.first().map(String::as_str))
+        .filter(|m| *m != "main" && *m != "lib")
+        .collect();
+    for m in &modules {
+        if rank(m).is_none() {
+            bad.push(format!(
+                "{m} is not placed in ORDER (and src/lib.rs, Layout)"
+            ));
+        }
+    }
+    for (from, next) in &g {
+        for (to, files) in next {
+            if let (Some(a), Some(b)) = (rank(from), rank(to))
+                && b >= a
+            {
+                let mut files = files.clone();
+                files.dedup();
+                bad.push(format!("{from} -> {to} points up ({})", files.join(", ")));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "imports must point down the layout (src/lib.rs, Layout):\n  {}",
+        bad.join("\n  ")
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::raw::*;
 use common::*;
 use tokio::io::AsyncWriteExt;
+use wsmon::facts::*;
 use wsmon::session::*;
 
 const MESSAGES: usize = 200_000;

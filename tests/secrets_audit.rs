@@ -18,7 +18,8 @@ use std::time::Duration;
 use common::dash::{drive, key};
 use safety_support::*;
 use wsmon::app::App;
-use wsmon::session::{Event, Mode, SessionEvent, Supervisor, channel};
+use wsmon::facts::{Event, SessionEvent};
+use wsmon::session::{Mode, Supervisor, channel};
 
 /// What the REST API takes; the profile's token is another.
 const GOOD: &str = "good-token-0123456789abcdef";

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use wsmon::config::Settings;
 use wsmon::model::Model;
+use wsmon::facts::*;
 use wsmon::session::*;
 
 /// Resident memory of this process now, in KiB (Linux).

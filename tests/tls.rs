@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use wsmon::config::validate::parse;
 use wsmon::diagnose::DiagnosisKind;
+use wsmon::facts::*;
 use wsmon::session::*;
 
 struct Pki {

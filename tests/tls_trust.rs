@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use wsmon::config::validate::parse;
 use wsmon::diagnose::{Diagnosis, DiagnosisKind};
+use wsmon::facts::*;
 use wsmon::session::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wsmon");

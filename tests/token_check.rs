@@ -119,7 +119,8 @@ async fn an_unreachable_api_is_a_verdict_not_an_error() {
 async fn an_auth_stop_rechecks_the_token_and_a_newly_valid_token_resumes() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use wsmon::session::{Event, Mode, SessionEvent, StopReason, Supervisor, channel};
+    use wsmon::facts::{Event, SessionEvent, StopReason};
+    use wsmon::session::{Mode, Supervisor, channel};
 
     let accept = Arc::new(AtomicBool::new(false));
     let flag = accept.clone();

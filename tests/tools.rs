@@ -23,7 +23,7 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use wsmon::app::App;
 use wsmon::config::Config;
-use wsmon::session::PayloadData;
+use wsmon::facts::PayloadData;
 
 const LIMIT: Duration = Duration::from_secs(10);
 const BIN: &str = env!("CARGO_BIN_EXE_wsmon");

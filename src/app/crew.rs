@@ -11,9 +11,10 @@
 
 use super::state::{App, SessionView};
 use crate::config::ActiveProfile;
+use crate::facts::Event;
 use crate::model::Model;
 use crate::session::crew::Tagged;
-use crate::session::{Crew, Event, Mode, Supervisor};
+use crate::session::{Crew, Mode, Supervisor};
 
 /// A live profile that is not focused right now.
 pub struct Member {
@@ -173,7 +174,7 @@ impl App {
         };
         if let Event::Session {
             endpoint,
-            event: crate::session::SessionEvent::Messages(batch),
+            event: crate::facts::SessionEvent::Messages(batch),
         } = event
             && let Some(view) = m.views.get_mut(*endpoint)
         {
@@ -186,7 +187,7 @@ impl App {
         if let Event::Session { endpoint, event } = event
             && !matches!(
                 event,
-                crate::session::SessionEvent::Messages(_) | crate::session::SessionEvent::Rtt(_)
+                crate::facts::SessionEvent::Messages(_) | crate::facts::SessionEvent::Rtt(_)
             )
             && let Some(view) = m.views.get_mut(*endpoint)
         {
@@ -201,8 +202,7 @@ impl App {
         !matches!(
             event,
             Event::Session {
-                event: crate::session::SessionEvent::Messages(_)
-                    | crate::session::SessionEvent::Rtt(_),
+                event: crate::facts::SessionEvent::Messages(_) | crate::facts::SessionEvent::Rtt(_),
                 ..
             }
         )

@@ -3,7 +3,7 @@
 //! pushed), stable across eviction; moves skip what the filter hides.
 
 use super::state::{App, Popup};
-use crate::session::Payload;
+use crate::facts::Payload;
 
 /// Most payloads one search looks at (a filter matching nothing in an
 /// 8 MiB ring of tiny messages must not cost 80,000 regex runs a frame).
@@ -168,10 +168,10 @@ impl App {
         }
     }
 
-    pub(crate) fn copy(&mut self, payload: &crate::session::Payload) {
+    pub(crate) fn copy(&mut self, payload: &crate::facts::Payload) {
         let bytes = match &payload.data {
-            crate::session::PayloadData::Text(t) => t.as_bytes().to_vec(),
-            crate::session::PayloadData::Binary(b) => b.to_vec(),
+            crate::facts::PayloadData::Text(t) => t.as_bytes().to_vec(),
+            crate::facts::PayloadData::Binary(b) => b.to_vec(),
         };
         self.clipboard = Some(bytes);
         self.notice = Some(format!("copied {} bytes (OSC 52)", payload.len()));
@@ -181,7 +181,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::PayloadData;
+    use crate::facts::PayloadData;
 
     fn text(s: &str) -> Payload {
         Payload {

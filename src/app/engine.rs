@@ -6,8 +6,9 @@
 use tokio::sync::mpsc;
 
 use super::state::{App, SessionView};
+use crate::facts::{Command, Event, SessionEvent, StopReason};
 use crate::model::{Lifecycle, Model};
-use crate::session::{self, Command, Event, Mode, SessionEvent, StopReason, Supervisor};
+use crate::session::{self, Mode, Supervisor};
 use crate::token_check::Verdict;
 
 impl App {

@@ -12,10 +12,10 @@ use std::time::SystemTime;
 
 use super::state::SessionView;
 use crate::config::ActiveProfile;
+use crate::facts::SessionEvent;
 use crate::model::{Model, SessionState};
 use crate::output::TailLine;
 use crate::output::tail_line as event_json;
-use crate::session::SessionEvent;
 use crate::token_check::TokenCheckResult;
 
 /// `exports/` in the platform data dir (`~/.local/share/wsmon/exports` on Linux).

@@ -9,8 +9,9 @@ use tokio::sync::mpsc;
 
 use super::cursor::Filter;
 use crate::config::{ActiveProfile, Config};
+use crate::facts::{Event, Payload};
 use crate::model::Model;
-use crate::session::{self, Event, Mode, Payload, Supervisor};
+use crate::session::{self, Mode, Supervisor};
 
 /// The panels that can have the focus, in `Tab` order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +127,7 @@ pub struct SessionView {
     pub pushed: u64,
     /// Every event but messages and pongs, oldest first (capped at
     /// [`super::tools::JOURNAL_CAP`]): the state changes of the transcript `e` saves.
-    pub journal: VecDeque<crate::session::SessionEvent>,
+    pub journal: VecDeque<crate::facts::SessionEvent>,
 }
 
 /// The dashboard's whole state.

@@ -4,8 +4,8 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::facts::StopReason;
 use crate::model::Lifecycle;
-use crate::session::StopReason;
 
 /// The palette, with or without colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 
 use super::action::Action;
 use super::state::{App, Popup};
+use crate::facts::{Command, SessionEvent};
 use crate::model::lifecycle::ReadyState;
-use crate::session::{Command, SessionEvent};
 use crate::text_safe::visible;
 
 /// Events kept per session for the transcript (messages are in the ring).

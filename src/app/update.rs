@@ -5,8 +5,8 @@
 use super::action::Action;
 use super::search::Jump;
 use super::state::{App, Effect, Panel, Popup};
+use crate::facts::Command;
 use crate::model::Lifecycle;
-use crate::session::Command;
 
 /// Rows a page key moves.
 const PAGE: u16 = 10;

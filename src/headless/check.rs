@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::config::ActiveProfile;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
+use crate::facts::{Event, LocalCause, SessionEvent, StopReason};
 use crate::model::Model;
 use crate::output::check_report::ExpectReport;
 pub use crate::output::check_report::{
@@ -16,7 +17,7 @@ pub use crate::output::check_report::{
 };
 use crate::output::{CheckProbe, TokenCheckReport};
 use crate::report::{self, millis};
-use crate::session::{self, Crew, Event, LocalCause, Mode, SessionEvent, StopReason};
+use crate::session::{self, Crew, Mode};
 
 /// The shortest hold: long enough to catch a server that accepts and
 /// then closes at once.
@@ -134,7 +135,7 @@ pub async fn run_many(
                     // accepts and then closes is caught as without --probe).
                     tokio::time::sleep(hold).await;
                     for s in crew.members() {
-                        s.command_all(session::Command::EndHold);
+                        s.command_all(crate::facts::Command::EndHold);
                     }
                 }
                 if !probes_done {
@@ -213,7 +214,7 @@ pub async fn run_many(
             report.probe = Some(result.map(|r| {
                 let mut probe = CheckProbe::new(profile, r);
                 // A failed probe with the Django doctor's explanation.
-                if let session::ProbeOutcome::Failed { reason } = &r.outcome {
+                if let crate::facts::ProbeOutcome::Failed { reason } = &r.outcome {
                     let finding = report::probe_explained(model, reason);
                     probe.probe = probe.probe.with_doctor(finding);
                 }

@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use crate::config::activate::fill_text;
 use crate::config::{ActiveProfile, ProtocolKind};
+use crate::facts::{Command, Event, ProtocolEvent, SendOutcome, SessionEvent};
 use crate::output::tail_line as event_json;
-use crate::session::{
-    self, Command, Event, Mode, ProtocolEvent, SendOutcome, SessionEvent, Supervisor,
-};
+use crate::session::{self, Mode, Supervisor};
 
 /// How long sockets get to close cleanly at the end.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);

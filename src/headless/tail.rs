@@ -27,10 +27,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::config::{ActiveProfile, ProtocolKind};
+use crate::facts::{Event, SessionEvent};
 use crate::model::Model;
 use crate::output::profile_tag;
 use crate::output::tail_line as event_json;
-use crate::session::{self, Crew, Event, Mode, SessionEvent};
+use crate::session::{self, Crew, Mode};
 use crate::token_check::TokenCheckResult;
 use crate::writer_thread::Output;
 
@@ -332,7 +333,7 @@ impl State<'_> {
             Event::Probe(result) => {
                 // A failed one with the Django doctor's explanation.
                 let finding = match &result.outcome {
-                    session::ProbeOutcome::Failed { reason } => {
+                    crate::facts::ProbeOutcome::Failed { reason } => {
                         crate::report::probe_explained(&m.model, reason)
                     }
                     _ => None,

@@ -12,9 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::tail::shutdown_signal;
 use crate::config::ActiveProfile;
+use crate::facts::Event;
 use crate::metrics::{self, Metrics};
 use crate::model::{HealthWord, Model};
-use crate::session::{self, Crew, Event, Mode};
+use crate::session::{self, Crew, Mode};
 
 /// How often the health word is judged (and `wsmon_health` set).
 const HEALTH_EVERY: Duration = Duration::from_secs(1);
@@ -123,13 +124,13 @@ fn log(profile: &ActiveProfile, event: &Event) {
     match event {
         Event::Session {
             endpoint,
-            event: session::SessionEvent::Open { handshake, .. },
+            event: crate::facts::SessionEvent::Open { handshake, .. },
         } => {
             tracing::info!(profile = %profile.name, endpoint = name(*endpoint), latency = ?handshake.latency, "socket open")
         }
         Event::Session {
             endpoint,
-            event: session::SessionEvent::Stopped { why, .. },
+            event: crate::facts::SessionEvent::Stopped { why, .. },
         } => {
             tracing::warn!(profile = %profile.name, endpoint = name(*endpoint), ?why, "session stopped")
         }

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::{Lifecycle, Model, SessionState};
 use crate::diagnose::is_auth_close;
-use crate::session::{AttemptRecord, Closer, LocalCause, StopReason};
+use crate::facts::{AttemptRecord, Closer, LocalCause, StopReason};
 use crate::token_check::Verdict;
 
 pub use standing::{Standing, StandingCounts};

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use crate::session::{AttemptRecord, Closer, Outcome, StopReason};
+use crate::facts::{AttemptRecord, Closer, Outcome, StopReason};
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,11 +18,9 @@ pub use lifecycle::Lifecycle;
 pub use ring::PayloadRing;
 
 use crate::config::ActiveProfile;
-use crate::session::served_by::{Listener, ServedBy, ServerRestart};
+use crate::facts::{AttemptRecord, Event, HandshakeInfo, ProbeResult, ProtocolEvent, SessionEvent};
+use crate::served_by::{Listener, ServedBy, ServerRestart};
 use crate::session::server_log::LogLine;
-use crate::session::{
-    AttemptRecord, Event, HandshakeInfo, ProbeResult, ProtocolEvent, SessionEvent,
-};
 use crate::token_check::TokenCheckResult;
 
 /// Attempts kept per endpoint in the reconnect history.
@@ -425,7 +423,7 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::session::{MessageBatch, Payload, PayloadData};
+    use crate::facts::{MessageBatch, Payload, PayloadData};
 
     fn profile(n: usize) -> ActiveProfile {
         let mut text = String::from("[profiles.p]\nserver = \"http://127.0.0.1:9\"\n");

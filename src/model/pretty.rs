@@ -8,7 +8,7 @@
 //! [`visible`], so an ESC or a bidi override in a message comes out as a
 //! symbol, never as something a terminal would interpret.
 
-use crate::session::{Payload, PayloadData};
+use crate::facts::{Payload, PayloadData};
 use crate::text_safe::visible;
 
 /// Lines of one payload laid out at most (a 16 MiB message stays cheap).

@@ -20,8 +20,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::config::ProtocolKind;
-use crate::session::protocol::decode::decode;
-use crate::session::{Payload, PayloadData};
+use crate::facts::{Payload, PayloadData};
+use crate::protocol::decode::decode;
 use crate::text_safe::visible;
 
 /// Bytes of a binary payload shown (as hex) in its preview and filtered on.

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use crate::session::Payload;
+use crate::facts::Payload;
 
 /// Default byte budget of one session's payload history.
 pub const DEFAULT_CAP_BYTES: usize = 8 << 20;
@@ -103,7 +103,7 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::session::PayloadData;
+    use crate::facts::PayloadData;
 
     fn text(n: usize) -> Payload {
         Payload {

@@ -15,7 +15,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::{Lifecycle, SessionState};
-use crate::session::Outcome;
+use crate::facts::Outcome;
 
 /// The default span of the strip.
 pub const DEFAULT_SPAN: Duration = Duration::from_secs(3600);

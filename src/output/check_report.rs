@@ -8,9 +8,9 @@ use serde::Serialize;
 use super::tail_line::Ts;
 use crate::config::ActiveProfile;
 use crate::diagnose::{Diagnosis, DiagnosisKind};
+use crate::facts::{ProbeFailure, ProbeOutcome, ProbeResult};
 use crate::model::Health;
 use crate::report::millis;
-use crate::session::{ProbeFailure, ProbeOutcome, ProbeResult};
 use crate::text_safe::visible;
 use crate::token_check::{TokenCheckResult, Verdict};
 
@@ -68,7 +68,7 @@ pub struct EndpointReport {
     pub warnings: Vec<String>,
     /// The process listening on the endpoint's port (`{"pid", "command",
     /// "user"}`), for an endpoint on this machine; `null` otherwise.
-    pub served_by: Option<crate::session::served_by::Listener>,
+    pub served_by: Option<crate::served_by::Listener>,
     /// With `expect_message_within` or `[[endpoints.expect]]` (absent
     /// without): the silence and the rules' counts.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -54,8 +54,8 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
+    use crate::facts::{Payload, PayloadData};
     use crate::output::tail_line::message_line;
-    use crate::session::{Payload, PayloadData};
 
     #[test]
     fn lines_get_their_profile_in_front() {

@@ -20,14 +20,14 @@ use serde_json::Value;
 use super::{ProbeReport, TokenCheckReport};
 use crate::config::{ActiveProfile, ProtocolKind};
 use crate::diagnose::Diagnosis;
-use crate::model::Model;
-use crate::report::{self, millis};
-use crate::session::protocol::Rule;
-use crate::session::served_by::Listener;
-use crate::session::{
+use crate::facts::{
     Closer, ConnectFailure, Outcome, Payload, PayloadData, ProbeResult, ProtocolEvent, SendOutcome,
     SessionEvent, StopReason,
 };
+use crate::model::Model;
+use crate::protocol::Rule;
+use crate::report::{self, millis};
+use crate::served_by::Listener;
 use crate::token_check::TokenCheckResult;
 
 /// A timestamp serialized as RFC 3339 with milliseconds.
@@ -522,7 +522,7 @@ pub fn protocol_message_line(
     payload: &Payload,
 ) {
     let decoded = match &payload.data {
-        PayloadData::Text(text) => crate::session::protocol::decode::decode(kind, text.as_str()),
+        PayloadData::Text(text) => crate::protocol::decode::decode(kind, text.as_str()),
         PayloadData::Binary(_) => None,
     };
     let (Some(decoded), PayloadData::Text(text)) = (decoded, &payload.data) else {

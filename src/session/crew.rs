@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::Mode;
 use super::probe::{Matcher, Peer};
 use super::supervisor::{EVENT_CHANNEL, Supervisor};
-use super::{Event, Mode};
 use crate::config::ActiveProfile;
+use crate::facts::Event;
 
 /// An event of the lineup's member `.0` (index in the profiles given to
 /// [`Crew::start`]).

@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 use url::Url;
 
-use super::events::{ConnectFailure, FailureKind, HttpAnswer, Stage};
+use crate::facts::events::{ConnectFailure, FailureKind, HttpAnswer, Stage};
 use crate::proxy::{Proxies, ProxyKind, Route};
 
 /// How much of a proxy's refusal body is kept.

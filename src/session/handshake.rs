@@ -18,9 +18,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Error as WsError};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::events::{ConnectFailure, FailureKind, HandshakeInfo, HttpAnswer, Stage};
 use super::recorder::{Recorder, Tape};
 use crate::config::Endpoint;
+use crate::facts::events::{ConnectFailure, FailureKind, HandshakeInfo, HttpAnswer, Stage};
 use crate::secret::Redactor;
 
 /// An open client socket.

@@ -1,6 +1,6 @@
 //! The session engine: one task per endpoint holding a socket open,
 //! reconnecting with backoff, heartbeating, and reporting facts as
-//! [`Event`]s; a [`Supervisor`] owns the tasks of the active profile.
+//! [`crate::facts::Event`]s; a [`Supervisor`] owns the tasks of the active profile.
 
 pub mod backoff;
 pub mod crew;
@@ -21,14 +21,5 @@ pub mod supervisor;
 pub mod task;
 
 pub use crew::Crew;
-// The fact types, the protocol layer and the port lookup moved out of the
-// engine (to `crate::facts`, `crate::protocol`, `crate::served_by`) so that
-// `diagnose` reads them without importing `session`; these keep the old
-// paths working.
-pub use crate::facts::events;
-pub use crate::protocol;
-pub use crate::served_by;
-pub use events::*;
-pub use probe::{ProbeFailure, ProbeOutcome, ProbeResult};
 pub use supervisor::{Supervisor, channel};
 pub use task::{MAX_CONNECTING, Mode};

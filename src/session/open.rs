@@ -18,12 +18,12 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::ProtocolError};
 
-use super::events::*;
 use super::handshake::WsStream;
 use super::heartbeat::{Due, Heartbeat};
-use super::protocol::{Codec, Fact, Refusal, Rule, Step};
 use super::spec::{Mode, SessionSpec, Wiring, emit};
 use crate::config::HeartbeatMode;
+use crate::facts::events::*;
+use crate::protocol::{Codec, Fact, Refusal, Rule, Step};
 
 /// Most messages taken in one wake-up before the batch is handed over.
 const BATCH_MESSAGES: usize = 4096;
@@ -332,7 +332,7 @@ async fn apply_step(
             }
             Fact::Detected(kind, evidence) => {
                 let evidence = spec.redactor.redact(&evidence).into_owned();
-                proto.detected = Some(super::protocol::detect::note(kind, &evidence));
+                proto.detected = Some(crate::protocol::detect::note(kind, &evidence));
                 ProtocolEvent::Detected {
                     at,
                     protocol: kind,

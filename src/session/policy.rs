@@ -21,9 +21,9 @@
 use std::time::Duration;
 
 use super::backoff::RetryHint;
-use super::events::{AttemptRecord, Outcome};
 pub use super::next::Next;
 use crate::diagnose::evidence::{Answer, Meaning};
+use crate::facts::events::{AttemptRecord, Outcome};
 
 /// How often a session stopped on a permanent refusal tries once more by
 /// itself (in `watch`, `tail` and the dashboard), so a fix on the server
@@ -54,7 +54,7 @@ pub fn after(record: &AttemptRecord, opened_before: bool) -> Next {
         }
         Outcome::Closed { close, .. } => {
             let meaning = crate::diagnose::evidence::body::meaning_of(&close.reason);
-            let by_server = close.by == super::Closer::Server;
+            let by_server = close.by == crate::facts::Closer::Server;
             if by_server && meaning == Some(Meaning::OriginRefused) {
                 return After::StopRefused(format!(
                     "the server closed the socket with {} ({}): it refuses the Origin",
@@ -131,7 +131,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::session::events::*;
+    use crate::facts::events::*;
 
     fn failed(status: Option<u16>) -> AttemptRecord {
         AttemptRecord {

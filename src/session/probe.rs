@@ -323,7 +323,7 @@ pub async fn run_isolated(
 /// or nobody listens.
 pub async fn run(
     current: super::login::Current,
-    events: tokio::sync::mpsc::Sender<super::Event>,
+    events: tokio::sync::mpsc::Sender<crate::facts::Event>,
     matcher: std::sync::Arc<Matcher>,
     peers: Vec<Peer>,
     poke: std::sync::Arc<Notify>,
@@ -382,7 +382,11 @@ pub async fn run(
                 nonce = %result.nonce, reason = reason.as_str(), "probe failed: {}", reason.describe(Some(probe.timeout))
             ),
         }
-        if events.send(super::Event::Probe(result)).await.is_err() {
+        if events
+            .send(crate::facts::Event::Probe(result))
+            .await
+            .is_err()
+        {
             return;
         }
         if periodic {

@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 
-use super::events::{AttemptRecord, HandshakeInfo, HttpAnswer, Outcome, Payload, PayloadData};
+use crate::facts::events::{
+    AttemptRecord, HandshakeInfo, HttpAnswer, Outcome, Payload, PayloadData,
+};
 use crate::secret::Redactor;
 
 /// Scrubs the texts of a finished attempt in place.

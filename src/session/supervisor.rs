@@ -8,9 +8,9 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::events::{Command, EndpointId, Event};
 use super::task::{self, Mode, SessionSpec, Wiring};
 use crate::config::ActiveProfile;
+use crate::facts::events::{Command, EndpointId, Event};
 use crate::token_check::{self, Verdict};
 
 /// Events in flight between the engine and its consumer. Each event may be

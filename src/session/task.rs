@@ -5,11 +5,11 @@
 use std::time::{Duration, SystemTime};
 
 use super::backoff::{Backoff, STABLE_AFTER};
-use super::events::*;
 use super::handshake;
 use super::next::Next;
 use super::open;
 use super::policy;
+use crate::facts::events::*;
 
 // What a session is given (its spec, its channels) lives in `spec.rs`,
 // which `open.rs` shares without importing this file.
@@ -26,7 +26,7 @@ const RENEWALS: u32 = 2;
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
 pub async fn run(mut spec: SessionSpec, mut wiring: Wiring) {
     let mut backoff = Backoff::new(&spec.settings);
-    let mut lookups = super::served_by::Budget::default();
+    let mut lookups = crate::served_by::Budget::default();
     let mut attempt: u32 = 0;
     // How often the endpoint answered 101: a 404 after one is a deploy
     // in progress, not a wrong path (see policy::after).
@@ -221,7 +221,7 @@ async fn one_attempt(
     attempt: u32,
     backoff: &mut Backoff,
     (opens, stable): (&mut u32, &mut u32),
-    lookups: &mut super::served_by::Budget,
+    lookups: &mut crate::served_by::Budget,
 ) -> Option<Next> {
     let started = SystemTime::now();
     emit(
@@ -287,7 +287,7 @@ async fn one_attempt(
             .await;
             // Any fresh read will do for who served the open: a thousand
             // sessions opening at once share one scan of /proc.
-            let recent = at.checked_sub(super::served_by::FRESH).unwrap_or(at);
+            let recent = at.checked_sub(crate::served_by::FRESH).unwrap_or(at);
             // After a lookup that found nobody, this open is the restart to see.
             let force = lookups.listening == Some(false);
             served_by(spec, wiring, recent, lookups, force).await;
@@ -342,10 +342,10 @@ async fn served_by(
     spec: &SessionSpec,
     wiring: &Wiring,
     after: SystemTime,
-    lookups: &mut super::served_by::Budget,
+    lookups: &mut crate::served_by::Budget,
     force: bool,
 ) {
-    let Some(target) = super::served_by::local_target(&spec.endpoint.url) else {
+    let Some(target) = crate::served_by::local_target(&spec.endpoint.url) else {
         return;
     };
     if !lookups.take() && !force {
@@ -353,7 +353,7 @@ async fn served_by(
     }
     let redactor = spec.redactor.clone();
     let found =
-        tokio::task::spawn_blocking(move || super::served_by::look_up(target, &redactor, after))
+        tokio::task::spawn_blocking(move || crate::served_by::look_up(target, &redactor, after))
             .await;
     if let Ok(Some(found)) = found {
         lookups.listening = Some(found.listener.is_some());

@@ -12,9 +12,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::panel_block;
 use crate::app::{App, Panel};
 use crate::diagnose::codes;
+use crate::facts::{AttemptRecord, Closer, Outcome};
 use crate::model::{Lifecycle, SessionState};
 use crate::report::short_duration;
-use crate::session::{AttemptRecord, Closer, Outcome};
 use crate::text_safe::visible;
 
 /// Refused-answer headers shown (the most telling ones come first anyway).
@@ -401,8 +401,8 @@ fn protocol_text(app: &App, s: &SessionState) -> Option<String> {
     Some(text)
 }
 
-fn stop_words(why: &crate::session::StopReason) -> String {
-    use crate::session::StopReason;
+fn stop_words(why: &crate::facts::StopReason) -> String {
+    use crate::facts::StopReason;
     match why {
         // The diagnosis below says why; here only what the user can do.
         StopReason::AuthRejected { .. } => "auth rejected; r retries, t re-checks the token".into(),

@@ -17,10 +17,10 @@ use ratatui::widgets::canvas::{Canvas, Line as CanvasLine};
 
 use super::panel_block;
 use crate::app::{App, Panel};
+use crate::facts::{Closer, FailureKind, Outcome};
 use crate::model::uptime::Cell as UptimeCell;
 use crate::model::{HistoryEntry, SessionState};
 use crate::report::short_duration;
-use crate::session::{Closer, FailureKind, Outcome};
 
 /// Draws the reconnect history of the selected endpoint.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {

@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::App;
 use crate::app::theme::Theme;
+use crate::facts::{Payload, PayloadData};
 use crate::model::pretty::{self, PrettyLine};
-use crate::session::{Payload, PayloadData};
 use crate::text_safe::visible;
 
 /// The popup's lines, styled.

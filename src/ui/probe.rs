@@ -6,8 +6,8 @@
 use ratatui::text::{Line, Span};
 
 use crate::app::App;
+use crate::facts::{ProbeFailure, ProbeOutcome};
 use crate::report::short_duration;
-use crate::session::{ProbeFailure, ProbeOutcome};
 use crate::text_safe::visible;
 
 /// Probe results shown in the sparkline, at most.

@@ -10,10 +10,10 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::panel_block;
 use crate::app::{App, ListRows, Order, Panel};
+use crate::facts::StopReason;
 use crate::model::uptime::Cell as UptimeCell;
 use crate::model::{HealthWord, Lifecycle, SessionState, Standing};
 use crate::report::short_duration;
-use crate::session::StopReason;
 use crate::text_safe::visible;
 
 /// Seconds of history in the rate sparkline.
@@ -577,7 +577,7 @@ mod tests {
 
     #[test]
     fn a_protocol_session_is_open_ready_only_once_ready() {
-        use crate::session::{HandshakeInfo, ProtocolEvent, SessionEvent};
+        use crate::facts::{HandshakeInfo, ProtocolEvent, SessionEvent};
         use std::time::{Duration, SystemTime};
         let mut model = crate::model::Model::new(&{
             let text = "[profiles.p]\nserver = \"http://h\"\n[[profiles.p.endpoints]]\nname = \"e\"\nurl = \"{ws}/socket.io/\"\nprotocol = \"socketio\"\n";
@@ -587,7 +587,7 @@ mod tests {
         });
         let at = SystemTime::UNIX_EPOCH;
         let apply = |model: &mut crate::model::Model, event| {
-            model.apply(&crate::session::Event::Session { endpoint: 0, event })
+            model.apply(&crate::facts::Event::Session { endpoint: 0, event })
         };
         let handshake = HandshakeInfo {
             status: 101,

@@ -11,8 +11,8 @@ use ratatui::widgets::{Paragraph, RenderDirection, Sparkline, SparklineBar, Wrap
 
 use super::panel_block;
 use crate::app::{App, Panel};
+use crate::facts::ProbeOutcome;
 use crate::report::short_duration;
-use crate::session::ProbeOutcome;
 use crate::text_safe::visible;
 use crate::token_check::Verdict;
 
@@ -97,7 +97,7 @@ fn charts(app: &App) -> Vec<(String, Vec<SparklineBar>)> {
     }
     let probes = &app.model.probes;
     if let Some(last) = probes.back() {
-        let latency = |p: &crate::session::ProbeResult| match p.outcome {
+        let latency = |p: &crate::facts::ProbeResult| match p.outcome {
             ProbeOutcome::Delivered { latency, .. } => Some(millis(latency)),
             ProbeOutcome::Failed { .. } => None,
         };

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use wsmon::app::theme::Theme;
 use wsmon::app::{App, Clock};
 use wsmon::config::Config;
-use wsmon::session::*;
+use wsmon::facts::*;
 use wsmon::token_check::{TokenCheckResult, Verdict};
 
 /// The fixed "now" of snapshot tests: 2025-11-24 16:00:00 UTC.

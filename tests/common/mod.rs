@@ -20,8 +20,8 @@ use tokio_tungstenite::tungstenite::http;
 use tokio_tungstenite::tungstenite::{Message, protocol::CloseFrame};
 use url::Url;
 use wsmon::config::{ActiveProfile, Endpoint, Settings};
+use wsmon::facts::{Event, SessionEvent};
 use wsmon::secret::{Redactor, Secret};
-use wsmon::session::{Event, SessionEvent};
 
 pub const TOKEN: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b";
 

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use super::*;
 use crate::config::ActiveProfile;
-use crate::session::{Activity, CloseInfo, Event, HandshakeInfo, Outcome, SessionEvent};
+use crate::facts::{Activity, CloseInfo, Event, HandshakeInfo, Outcome, SessionEvent};
 
 fn profile(endpoints: &[&str], extra: &str) -> ActiveProfile {
     let mut text = format!("[profiles.p]\nserver = \"http://127.0.0.1:9\"\n{extra}\n");
@@ -264,10 +264,10 @@ fn a_silent_socket_and_a_broken_rule_degrade() {
     let message = |t: u64, body: &str| {
         ev(
             0,
-            SessionEvent::Messages(crate::session::MessageBatch {
-                messages: vec![crate::session::Payload {
+            SessionEvent::Messages(crate::facts::MessageBatch {
+                messages: vec![crate::facts::Payload {
                     at: at(t),
-                    data: crate::session::PayloadData::Text(body.into()),
+                    data: crate::facts::PayloadData::Text(body.into()),
                 }],
                 dropped: 0,
                 budget: None,

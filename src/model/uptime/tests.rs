@@ -1,10 +1,10 @@
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::model::Model;
-use crate::session::{
+use crate::facts::{
     Activity, AttemptRecord, CloseInfo, Closer, Event, HandshakeInfo, SessionEvent, StopReason,
 };
+use crate::model::Model;
 
 fn at(s: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s)

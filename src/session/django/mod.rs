@@ -298,7 +298,7 @@ pub async fn context(profile: &ActiveProfile) -> Context {
     }
     let mut wanted = Vec::new();
     for (role, url) in targets {
-        if let Some(addr) = crate::session::served_by::local_target(&url)
+        if let Some(addr) = crate::served_by::local_target(&url)
             && !wanted.contains(&(role, addr))
         {
             wanted.push((role, addr));
@@ -310,7 +310,7 @@ pub async fn context(profile: &ActiveProfile) -> Context {
         wanted
             .into_iter()
             .filter_map(|(role, addr)| {
-                let found = crate::session::served_by::look_up(addr, &redactor, now)?;
+                let found = crate::served_by::look_up(addr, &redactor, now)?;
                 // Nothing listening says nothing about processes.
                 if !found.listening {
                     return None;

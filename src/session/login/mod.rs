@@ -30,9 +30,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::events::{Command, Event};
 use crate::config::ActiveProfile;
 use crate::config::login::{ActiveLogin, LoginKind, Obtained, SessionCookie};
+use crate::facts::events::{Command, Event};
 use crate::secret::Secret;
 
 // What a login came to is a fact (the engine reports it in an `Event`).
