@@ -411,9 +411,9 @@ async fn doctor(
             ))
         })?;
     let text = if json {
-        headless::doctor::to_json(&doctor) + "\n"
+        crate::output::doctor_report::to_json(&doctor) + "\n"
     } else {
-        headless::doctor::to_text(&doctor)
+        crate::output::doctor_report::to_text(&doctor)
     };
     print!("{text}");
     Ok(if doctor.healthy {

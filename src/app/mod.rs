@@ -3,39 +3,39 @@
 //! [`App::apply`] are the only ways state changes.
 
 /// What the user can ask for.
-pub mod action;
+pub(crate) mod action;
 /// Where the last frame drew each region (for the mouse).
-pub mod areas;
+pub(crate) mod areas;
 /// The one key-binding table (keymap, help, footer, README).
-pub mod bindings;
+pub(crate) mod bindings;
 /// Several profiles live: the focused one and the others.
-pub mod crew;
+pub(crate) mod crew;
 /// The payload cursor and filter.
-pub mod cursor;
+pub(crate) mod cursor;
 /// Engine events in, profile switches, shutdown.
-pub mod engine;
+pub(crate) mod engine;
 /// `e`: the selected session's transcript as JSON lines.
-pub mod export;
+pub(crate) mod export;
 /// Keys and mouse → actions.
-pub mod keymap;
+pub(crate) mod keymap;
 /// Clicks and the wheel.
-pub mod mouse;
+pub(crate) mod mouse;
 /// Profiles file hot reload.
-pub mod reload;
+pub(crate) mod reload;
 /// `Y`: equivalent websocat and curl commands.
 pub mod reproduce;
 /// The sessions list's order and filter.
-pub mod rows;
+pub(crate) mod rows;
 /// `n`/`N`: jumps between filter matches and in the open payload.
-pub mod search;
+pub(crate) mod search;
 /// The state itself.
-pub mod state;
+pub(crate) mod state;
 /// Colours and `NO_COLOR`.
 pub mod theme;
 /// `i` (send composer), `e` (export), `Y` (reproduce) as app state changes.
-pub mod tools;
+pub(crate) mod tools;
 /// Actions → state changes.
-pub mod update;
+pub(crate) mod update;
 /// The time zone wall-clock times are shown in.
 pub mod zone;
 

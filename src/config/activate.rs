@@ -270,9 +270,7 @@ impl Profile {
     }
 }
 
-// The templates ({ws}, {server}, {token}) live in `template.rs`, shared
-// with validation; these names stay importable from here.
-pub use super::template::{fill, fill_text, server_base, ws_base};
+use super::template::{fill, fill_text, server_base};
 
 /// What `{token}` holds in a login profile before its first login: never
 /// dialled (sessions wait for the login), only rendered to check templates.

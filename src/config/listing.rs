@@ -11,7 +11,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::activate::server_base;
+use super::template::server_base;
 use super::{Config, EndpointTemplate, Profile, TokenSource};
 use crate::secret::Redactor;
 

@@ -9,15 +9,15 @@
 //! ([`Profile::activate`]), so a `token_command` runs only for the profile
 //! that is actually used.
 
-pub mod activate;
-pub mod error;
-pub mod file;
-pub mod listing;
+pub(crate) mod activate;
+pub(crate) mod error;
+pub(crate) mod file;
+pub(crate) mod listing;
 pub mod login;
 pub mod paths;
-pub mod protocol;
+pub(crate) mod protocol;
 mod secret_command;
-pub mod template;
+pub(crate) mod template;
 pub mod validate;
 
 use std::path::PathBuf;

@@ -25,13 +25,13 @@
 //! Modules: [`server`] (listener, routes, REST, lifecycle), [`sockets`] (the
 //! two WebSocket feeds), [`profiles`] (the generated profiles file).
 
-pub mod feed;
-pub mod login;
-pub mod profiles;
-pub mod server;
-pub mod socketio;
-pub mod sockets;
-pub mod state;
+pub(crate) mod feed;
+pub(crate) mod login;
+pub(crate) mod profiles;
+pub(crate) mod server;
+pub(crate) mod socketio;
+pub(crate) mod sockets;
+pub(crate) mod state;
 
 use std::time::Duration;
 

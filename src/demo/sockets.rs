@@ -33,7 +33,6 @@ pub const ORDERS_CLOSE_REASON: &str = "order feed rotated, reconnect";
 /// Sent to every open socket when the demo server stops.
 const GOING_AWAY: u16 = 1001;
 
-pub use super::feed::{Feed, Notification};
 
 /// `GET /ws/notifications/?token=T`.
 pub(crate) async fn notifications_ws(

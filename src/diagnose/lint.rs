@@ -67,6 +67,7 @@ impl Parts {
 /// endpoints of the same profile. Pass templates or shown (token-redacted)
 /// URLs. Sibling-based warnings need every sibling to agree, so a profile
 /// that mixes styles on purpose is not nagged.
+#[cfg(test)]
 pub fn lint_url(url: &str, sibling_urls: &[&str]) -> Vec<String> {
     let mut urls = Vec::with_capacity(sibling_urls.len() + 1);
     urls.push(url);
@@ -74,7 +75,7 @@ pub fn lint_url(url: &str, sibling_urls: &[&str]) -> Vec<String> {
     lint_urls(&urls).swap_remove(0)
 }
 
-/// [`lint_url`] for every URL of a profile at once, each judged against
+/// Warnings for every URL of a profile at once, each judged against
 /// all the others, in time linear in their number (a profile may hold
 /// thousands of endpoints): every URL is parsed once, and "every sibling
 /// agrees" is a count over all of them less the URL's own share. Identical

@@ -18,19 +18,19 @@
 //!   a finding (runserver without daphne, nearby port, restart…).
 //! - [`text`]: safe excerpts of server text, wrapping, durations.
 
-pub mod codes;
+pub(crate) mod codes;
 pub mod django;
-pub mod evidence;
-pub mod explain;
-pub mod failure;
-pub mod isolation;
-pub mod lint;
-pub mod login;
-pub mod pattern;
-pub mod protocol;
-pub mod server_log;
-pub mod server_side;
-pub mod text;
+pub(crate) mod evidence;
+pub(crate) mod explain;
+pub(crate) mod failure;
+pub(crate) mod isolation;
+pub(crate) mod lint;
+pub(crate) mod login;
+pub(crate) mod pattern;
+pub(crate) mod protocol;
+pub(crate) mod server_log;
+pub(crate) mod server_side;
+pub(crate) mod text;
 
 use serde::Serialize;
 

@@ -6,11 +6,11 @@
 //! that makes them (`session` re-exports these paths for older imports).
 
 pub mod django;
-pub mod events;
-pub mod login;
-pub mod probe;
-pub mod server_log;
-pub mod token_check;
+pub(crate) mod events;
+pub(crate) mod login;
+pub(crate) mod probe;
+pub(crate) mod server_log;
+pub(crate) mod token_check;
 
 pub use events::*;
 pub use probe::{PeerWatch, ProbeFailure, ProbeOutcome, ProbeResult, Sighting};

@@ -10,10 +10,9 @@
 use std::path::Path;
 
 use crate::config::ActiveProfile;
-use crate::diagnose::django::Doctor;
+use crate::facts::django::Doctor;
 use crate::session::django::{self, DoctorError};
 
-pub use crate::output::doctor_report::{findings_text, to_json, to_text};
 
 /// Runs the doctor on `project` with `python` (or the one found, see
 /// [`django::interpreter`]), matched against `profile` when given.

@@ -6,7 +6,7 @@
 //! the report they write are typed in [`crate::output`].
 
 pub mod check;
-pub mod doctor;
-pub mod send;
-pub mod tail;
-pub mod watch;
+pub(crate) mod doctor;
+pub(crate) mod send;
+pub(crate) mod tail;
+pub(crate) mod watch;

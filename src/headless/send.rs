@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::config::activate::fill_text;
+use crate::config::template::fill_text;
 use crate::config::{ActiveProfile, ProtocolKind};
 use crate::facts::{Command, Event, ProtocolEvent, SendOutcome, SessionEvent};
 use crate::output::tail_line as event_json;

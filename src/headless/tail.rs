@@ -75,19 +75,11 @@ enum Wake {
     SilenceTick,
 }
 
-/// Runs tail, writing to `out` (see [`Output`]). Returns when a limit is
-/// reached, on a signal, or when `out` is closed (e.g. `| head`).
-pub async fn run<W: Write + Send + 'static>(
-    profile: ActiveProfile,
-    limits: Limits,
-    out: Output<W>,
-) -> std::io::Result<()> {
-    run_many(vec![profile], limits, out).await
-}
-
-/// [`run`] for several profiles live together (`--profiles a,b`): every
-/// line starts with its `"profile"`, and each profile's lines wait for its
-/// own first token check.
+/// Runs tail for one profile or several live together (`--profiles a,b`),
+/// writing to `out` (see [`Output`]): every line starts with its
+/// `"profile"`, and each profile's lines wait for its own first token
+/// check. Returns when a limit is reached, on a signal, or when `out` is
+/// closed (e.g. `| head`).
 pub async fn run_many<W: Write + Send + 'static>(
     profiles: Vec<ActiveProfile>,
     limits: Limits,

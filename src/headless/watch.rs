@@ -23,19 +23,11 @@ const HEALTH_EVERY: Duration = Duration::from_secs(1);
 /// How long sockets get to close cleanly on a signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-/// Runs until SIGTERM / SIGINT. With `addr`, `/metrics` is served there;
-/// `on_listen` is told the bound address (port 0 picks a free one).
-pub async fn run(
-    profile: ActiveProfile,
-    addr: Option<SocketAddr>,
-    on_listen: impl FnOnce(SocketAddr),
-) -> Result<(), String> {
-    run_many(vec![profile], addr, on_listen).await
-}
-
-/// [`run`] for several profiles live together (`--profiles a,b`): one
-/// health word per profile (`wsmon_health{profile=…}`), every series
-/// labelled with its profile.
+/// Runs until SIGTERM / SIGINT, for one profile or several live together
+/// (`--profiles a,b`): one health word per profile
+/// (`wsmon_health{profile=…}`), every series labelled with its profile.
+/// With `addr`, `/metrics` is served there; `on_listen` is told the bound
+/// address (port 0 picks a free one).
 pub async fn run_many(
     profiles: Vec<ActiveProfile>,
     addr: Option<SocketAddr>,
@@ -136,7 +128,7 @@ fn log(profile: &ActiveProfile, event: &Event) {
         }
         // The Django doctor's reading (`django_project`), once: what is wrong.
         Event::Django(doctor) => {
-            use crate::diagnose::django::Severity;
+            use crate::facts::django::Severity;
             for f in (doctor.findings.iter()).filter(|f| f.severity != Severity::Ok) {
                 match f.severity {
                     Severity::Error => {

@@ -2,13 +2,13 @@
 //! endpoint, built only by applying [`Event`]s. Headless commands and the
 //! dashboard share it, so they cannot disagree about what happened.
 
-pub mod expect;
+pub(crate) mod expect;
 pub mod health;
-pub mod lifecycle;
-pub mod pretty;
-pub mod preview;
+pub(crate) mod lifecycle;
+pub(crate) mod pretty;
+pub(crate) mod preview;
 pub mod ring;
-pub mod uptime;
+pub(crate) mod uptime;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -272,7 +272,7 @@ pub struct Model {
     /// [`SERVER_LOG_CAP`].
     pub server_log: VecDeque<LogLine>,
     /// The Django doctor's reading of `django_project`, once it finished.
-    pub django: Option<std::sync::Arc<crate::diagnose::django::Doctor>>,
+    pub django: Option<std::sync::Arc<crate::facts::django::Doctor>>,
 }
 
 /// Server log lines kept: enough for a few tracebacks around a minute of

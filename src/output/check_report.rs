@@ -36,7 +36,7 @@ pub struct CheckReport {
     /// With `django_project`: the Django doctor's reading (as `wsmon
     /// doctor --format json` prints it).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub django: Option<crate::diagnose::django::Doctor>,
+    pub django: Option<crate::facts::django::Doctor>,
 }
 
 /// One endpoint's line of the report.
@@ -519,7 +519,7 @@ pub fn to_text(report: &CheckReport) -> String {
         // What is not fine (errors and warnings); a failed endpoint's
         // diagnosis carries the finding that explains it, too.
         let shown: Vec<_> = (d.findings.iter())
-            .filter(|f| f.severity != crate::diagnose::django::Severity::Ok)
+            .filter(|f| f.severity != crate::facts::django::Severity::Ok)
             .cloned()
             .collect();
         let _ = writeln!(

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::diagnose::django::{Doctor, Finding, Severity};
+use crate::facts::django::{Doctor, Finding, Severity};
 use crate::text_safe::visible;
 
 /// The doctor's reading as JSON (one object, terminal-safe).

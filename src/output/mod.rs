@@ -9,10 +9,10 @@
 //! `diagnose` and `session` (whose types it serializes).
 
 pub mod check_report;
-pub mod doctor_report;
-pub mod login_report;
-pub mod profile_tag;
-pub mod tail_line;
+pub(crate) mod doctor_report;
+pub(crate) mod login_report;
+pub(crate) mod profile_tag;
+pub(crate) mod tail_line;
 
 pub use check_report::{
     CheckProbe, CheckReport, EndpointReport, EndpointState, IsolationWatchReport, LeakReport,

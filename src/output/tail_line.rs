@@ -150,8 +150,8 @@ pub enum TailLine<'a> {
     Django {
         project: &'a str,
         healthy: bool,
-        findings: &'a [crate::diagnose::django::Finding],
-        endpoints: &'a [crate::diagnose::django::EndpointRoute],
+        findings: &'a [crate::facts::django::Finding],
+        endpoints: &'a [crate::facts::django::EndpointRoute],
     },
     /// An open socket silent for longer than its `expect_message_within`
     /// (once per stretch of silence).
@@ -335,20 +335,10 @@ fn push_ts(out: &mut Vec<u8>, at: SystemTime) {
 }
 
 /// Appends a line for a non-message session event, or nothing for events
-/// that have no line (messages are written by [`message_line`]).
-pub fn session_line(
-    out: &mut Vec<u8>,
-    profile: &ActiveProfile,
-    endpoint: usize,
-    event: &SessionEvent,
-    token_check: Option<&TokenCheckResult>,
-) {
-    session_line_in(out, profile, endpoint, event, token_check, None);
-}
-
-/// [`session_line`], with the endpoint's history in `model` (which has
-/// already applied `event`): a `closed` line's diagnosis is then led by
-/// the pattern across attempts (`diagnosis.pattern`).
+/// that have no line (messages are written by [`message_line`]). With the
+/// endpoint's history in `model` (which has already applied `event`), a
+/// `closed` line's diagnosis is led by the pattern across attempts
+/// (`diagnosis.pattern`).
 pub fn session_line_in(
     out: &mut Vec<u8>,
     profile: &ActiveProfile,
@@ -557,12 +547,6 @@ pub fn login_line(out: &mut Vec<u8>, result: &crate::session::login::LoginResult
     push_line(out, &line.at(result.at, None));
 }
 
-/// The line of a delivery probe result (`type`: `probe`).
-pub fn probe_line(out: &mut Vec<u8>, profile: &ActiveProfile, result: &ProbeResult) {
-    let line = TailLine::Probe(ProbeReport::new(profile, result));
-    push_line(out, &line.at(result.sent_at, None));
-}
-
 /// A failed probe's line with what the Django doctor says about it
 /// (`doctor`: `summary`, `fixes`).
 pub fn probe_line_explained(
@@ -576,7 +560,7 @@ pub fn probe_line_explained(
 }
 
 /// The line of the Django doctor's reading (`type`: `django`).
-pub fn django_line(out: &mut Vec<u8>, doctor: &crate::diagnose::django::Doctor) {
+pub fn django_line(out: &mut Vec<u8>, doctor: &crate::facts::django::Doctor) {
     let line = TailLine::Django {
         project: &doctor.project,
         healthy: doctor.healthy,

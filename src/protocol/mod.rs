@@ -17,13 +17,13 @@
 //! negotiated subprotocol and the first text frame for a known protocol
 //! ([`detect`]), then turns into `Raw`.
 
-pub mod actioncable;
-pub mod decode;
-pub mod detect;
-pub mod graphql;
-pub mod on_open;
-pub mod socketio;
-pub mod stomp;
+pub(crate) mod actioncable;
+pub(crate) mod decode;
+pub(crate) mod detect;
+pub(crate) mod graphql;
+pub(crate) mod on_open;
+pub(crate) mod socketio;
+pub(crate) mod stomp;
 
 use std::time::Instant;
 

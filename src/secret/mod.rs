@@ -6,7 +6,7 @@
 //! query string) before that text is stored, printed or logged: known
 //! secrets by value, and credentials by meaning ([`meaning`]).
 
-pub mod meaning;
+pub(crate) mod meaning;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -14,7 +14,7 @@
 //! `manage.py runserver` from `daphne`, nor the user; `netstat2` gives no
 //! process at all and is unmaintained.
 
-pub mod proc_text;
+pub(crate) mod proc_text;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;

@@ -55,11 +55,6 @@ impl Backoff {
         self.failures = 0;
     }
 
-    /// Consecutive failures counted so far.
-    pub fn failures(&self) -> u32 {
-        self.failures
-    }
-
     /// The delay before the next attempt; counts one more failure.
     pub fn next_delay(&mut self, hint: RetryHint) -> Duration {
         let (low, high) = self.window(hint);

@@ -2,23 +2,23 @@
 //! reconnecting with backoff, heartbeating, and reporting facts as
 //! [`crate::facts::Event`]s; a [`Supervisor`] owns the tasks of the active profile.
 
-pub mod backoff;
+pub(crate) mod backoff;
 pub mod crew;
-pub mod dial;
-pub mod django;
-pub mod handshake;
-pub mod heartbeat;
+pub(crate) mod dial;
+pub(crate) mod django;
+pub(crate) mod handshake;
+pub(crate) mod heartbeat;
 pub mod login;
-pub mod next;
-pub mod open;
-pub mod policy;
+pub(crate) mod next;
+pub(crate) mod open;
+pub(crate) mod policy;
 pub mod probe;
-pub mod recorder;
-pub mod scrub;
-pub mod server_log;
-pub mod spec;
-pub mod supervisor;
-pub mod task;
+pub(crate) mod recorder;
+pub(crate) mod scrub;
+pub(crate) mod server_log;
+pub(crate) mod spec;
+pub(crate) mod supervisor;
+pub(crate) mod task;
 
 pub use crew::Crew;
 pub use supervisor::{Supervisor, channel};

@@ -88,7 +88,7 @@ fn field<'a>(app: &App, name: &'a str, value: impl Into<Span<'a>>) -> Line<'a> {
 /// selected endpoint: its own and the project's errors and warnings; a
 /// `django` line saying it is fine otherwise.
 fn django_lines(app: &App, out: &mut Vec<Line<'_>>) {
-    use crate::diagnose::django::Severity;
+    use crate::facts::django::Severity;
     let Some(doctor) = &app.model.django else {
         if app.active.django_project.is_some() {
             out.push(field(

@@ -6,31 +6,31 @@
 //! from here.
 
 /// The selected endpoint's detail.
-pub mod detail;
+pub(crate) mod detail;
 /// The help popup.
-pub mod help;
+pub(crate) mod help;
 /// Filter matches marked in styled lines.
-pub mod highlight;
+pub(crate) mod highlight;
 /// The reconnect history.
-pub mod history;
+pub(crate) mod history;
 /// The login lines (in the token check panel).
-pub mod login;
+pub(crate) mod login;
 /// One payload, opened.
-pub mod payload_view;
+pub(crate) mod payload_view;
 /// The payload list.
-pub mod payloads;
+pub(crate) mod payloads;
 /// The delivery probe's lines (in the token check panel).
-pub mod probe;
+pub(crate) mod probe;
 /// The profile picker.
-pub mod profiles;
+pub(crate) mod profiles;
 /// The header and the sessions list.
-pub mod sessions;
+pub(crate) mod sessions;
 /// Times in the local zone, or relative (`T`).
-pub mod time;
+pub(crate) mod time;
 /// The token check and its cross-check.
 pub mod token;
 /// The send composer and the reproduce prompt.
-pub mod tools;
+pub(crate) mod tools;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

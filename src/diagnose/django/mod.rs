@@ -19,14 +19,13 @@
 //!   REST view's `group_send`.
 
 mod layers;
-pub mod origin;
-pub mod routes;
+pub(crate) mod origin;
+pub(crate) mod routes;
 
 // The doctor's reading is plain data in `crate::facts::django` (the engine
 // sends it in an `Event`); the knowledge that fills it stays here.
-pub use crate::facts::django::{
-    self as facts, Code, Context, Doctor, EndpointFacts, EndpointRoute, Finding, Inspection, Reach,
-    ReachOutcome, Role, Serving, Severity,
+use crate::facts::django::{
+    Code, Context, Doctor, EndpointRoute, Finding, Inspection, Reach, Role, Severity,
 };
 use layers::layers;
 pub use layers::workers;

@@ -7,7 +7,7 @@
 
 use regex::Regex;
 
-use super::facts::{Route, Segment};
+use crate::facts::django::{Route, Segment};
 
 /// The outcome of matching one path.
 #[derive(Debug, Clone, PartialEq, Eq)]

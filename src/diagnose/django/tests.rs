@@ -2,7 +2,7 @@
 //! (`channels-4.3.json`: `inspect.py` run on `tests/django/` with Django
 //! 5.2.19, Channels 4.3.2, Daphne 4.2.3) and small variations of it.
 
-use super::facts::{LayerHost, Route, Segment};
+use crate::facts::django::{EndpointFacts, LayerHost, ReachOutcome, Route, Segment, Serving};
 use super::*;
 
 fn recorded() -> Inspection {

@@ -172,16 +172,8 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    pub fn is_empty(&self) -> bool {
-        self.found.is_empty()
-    }
-
     pub fn has(&self, software: Software) -> bool {
         self.found.iter().any(|f| f.software == software)
-    }
-
-    pub fn get(&self, software: Software) -> Option<&Found> {
-        self.found.iter().find(|f| f.software == software)
     }
 
     fn first(&self, role: Role) -> Option<&Found> {

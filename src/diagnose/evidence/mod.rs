@@ -3,10 +3,10 @@
 //! sent ([`sent`]), and the raw bytes when the answer was not valid HTTP
 //! ([`raw`]). Pure functions over captured facts.
 
-pub mod body;
-pub mod fingerprint;
-pub mod raw;
-pub mod sent;
+pub(crate) mod body;
+pub(crate) mod fingerprint;
+pub(crate) mod raw;
+pub(crate) mod sent;
 
 use std::time::{Duration, SystemTime};
 

@@ -16,7 +16,7 @@
 //! Nothing here does I/O or reads a clock: ages and idle times come from
 //! the records' own timestamps.
 
-pub mod owner;
+pub(crate) mod owner;
 
 use std::time::{Duration, SystemTime};
 

@@ -17,10 +17,9 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::ActiveProfile;
-use crate::diagnose::django::facts::{Layer, LayerHost};
-use crate::diagnose::django::{
-    self, Context, Doctor, EndpointFacts, Inspection, Reach, ReachOutcome, Role, Serving,
-};
+use crate::facts::django::{Layer, LayerHost};
+use crate::diagnose::django::{self};
+use crate::facts::django::{Context, Doctor, EndpointFacts, Inspection, Reach, ReachOutcome, Role, Serving};
 use crate::text_safe::visible;
 
 /// The inspection script (`manage.py shell -c`).

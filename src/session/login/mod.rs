@@ -18,11 +18,11 @@
 //! ([`LoginLink::renew`]) and reconnects with the result instead of
 //! stopping.
 
-pub mod answer;
-pub mod django_session;
-pub mod drf_token;
-pub mod jwt;
-pub mod oauth2;
+pub(crate) mod answer;
+pub(crate) mod django_session;
+pub(crate) mod drf_token;
+pub(crate) mod jwt;
+pub(crate) mod oauth2;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

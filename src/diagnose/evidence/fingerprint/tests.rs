@@ -368,7 +368,7 @@ fn nothing_recognised_is_nothing() {
         None,
         "nope",
     );
-    assert!(f.is_empty());
+    assert!(f.found.is_empty());
     assert_eq!(f.answered_by(), None);
 }
 
