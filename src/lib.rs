@@ -42,6 +42,11 @@
 //!    [`cli`] on top.
 
 #![forbid(unsafe_code)]
+// A `pub` item in a module private to the crate reads as public API but is
+// not: it says `pub(crate)`, so what integration tests may use is visible
+// at a glance, and dead code is reported. (Here, not in `[lints]`: test
+// crates' helper modules are `pub` on purpose.)
+#![warn(unreachable_pub)]
 
 pub mod app;
 pub mod cli;

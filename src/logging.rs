@@ -17,7 +17,7 @@ const LOG_QUEUE_LINES: usize = 4096;
 
 /// Where the log file goes: the platform state dir (data-local dir where
 /// there is none), e.g. `~/.local/state/wsmon/wsmon.log` on Linux.
-pub fn log_path() -> Option<PathBuf> {
+pub(crate) fn log_path() -> Option<PathBuf> {
     let dirs = directories::ProjectDirs::from("", "", "wsmon")?;
     let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir());
     Some(dir.join("wsmon.log"))
@@ -26,7 +26,7 @@ pub fn log_path() -> Option<PathBuf> {
 /// Starts logging at `level` (a tracing filter such as `info` or
 /// `wsmon=debug`) into `path`. Keep the guard alive: dropping it flushes.
 /// Logging is best effort: an unwritable place means no log, not no wsmon.
-pub fn init(level: &str, path: Option<PathBuf>) -> Result<Option<WorkerGuard>, String> {
+pub(crate) fn init(level: &str, path: Option<PathBuf>) -> Result<Option<WorkerGuard>, String> {
     let filter =
         EnvFilter::try_new(level).map_err(|e| format!("invalid --log-level {level:?}: {e}"))?;
     let Some(path) = path else {
@@ -60,7 +60,7 @@ pub fn init(level: &str, path: Option<PathBuf>) -> Result<Option<WorkerGuard>, S
 
 /// Opens `path` for appending, readable by its owner only. An existing
 /// file with looser permissions is tightened, and stderr says so once.
-pub fn private_file(path: &Path) -> Option<std::fs::File> {
+pub(crate) fn private_file(path: &Path) -> Option<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]

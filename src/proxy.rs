@@ -219,7 +219,7 @@ fn basic_credentials(header: &http::HeaderValue) -> Option<(String, String)> {
 }
 
 /// `localhost`, `*.localhost` (RFC 6761 §6.3), `127.0.0.0/8`, `::1`.
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let lower = host.to_ascii_lowercase();
     if lower == "localhost" || lower.ends_with(".localhost") {

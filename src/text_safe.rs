@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 /// Characters that must not reach a terminal as they are: C0/C1 controls,
 /// DEL, bidi overrides/isolates, zero-width characters, line separators.
-pub fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
         | '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
@@ -19,7 +19,7 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// The text with every unsafe character made visible. Newlines and tabs are
 /// shown too (`␊`, `␉`): one value stays on one line.
-pub fn visible(text: &str) -> Cow<'_, str> {
+pub(crate) fn visible(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
@@ -39,7 +39,7 @@ pub fn visible(text: &str) -> Cow<'_, str> {
 /// Escapes unsafe characters that JSON serializers leave raw (DEL, C1,
 /// bidi, zero-width) as `\uXXXX`. Only valid on serialized JSON: outside
 /// strings JSON is ASCII, so every such character sits inside a string.
-pub fn json_line(json: &mut Vec<u8>) {
+pub(crate) fn json_line(json: &mut Vec<u8>) {
     // Fast path: pure ASCII without DEL needs nothing (serde_json already
     // escapes C0 controls).
     if json.iter().all(|&b| b < 0x7f) {

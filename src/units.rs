@@ -18,13 +18,13 @@ pub fn millis(d: Duration) -> u64 {
 }
 
 /// Serializes a duration as [`millis`] (serde's `serialize_with`).
-pub fn serde_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serde_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(millis(*d))
 }
 
 /// How [`format_duration`] writes a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DurationStyle {
+pub(crate) enum DurationStyle {
     /// For narrow columns: `850ms`, `4.2s`, `42s`, `3m 12s`, `2h 5m`.
     Compact,
     /// For sentences: `850 ms`, `12.5 s`, `3 min 20 s`, `2 h 5 min`.
@@ -34,7 +34,7 @@ pub enum DurationStyle {
 /// A duration as people read it, in `style`; the largest two units from
 /// a minute on, one decimal of seconds below ten seconds (compact) or a
 /// minute (words).
-pub fn format_duration(d: Duration, style: DurationStyle) -> String {
+pub(crate) fn format_duration(d: Duration, style: DurationStyle) -> String {
     let ms = d.as_millis();
     let secs = d.as_secs();
     match style {

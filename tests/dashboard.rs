@@ -239,7 +239,7 @@ async fn served_by_and_a_restart_in_the_detail_panel() {
 /// upgrade in the diagnosis.
 #[tokio::test]
 async fn the_django_doctor_in_the_detail_panel_and_the_diagnosis() {
-    use wsmon::diagnose::django::{diagnose};
+    use wsmon::diagnose::django::diagnose;
     use wsmon::facts::django::{Context, EndpointFacts, Inspection};
     let inspection: Inspection =
         serde_json::from_str(include_str!("../src/diagnose/django/channels-4.3.json"))

@@ -12,8 +12,8 @@ use std::time::Duration;
 use common::raw::*;
 use common::*;
 use tokio::io::AsyncWriteExt;
-use wsmon::model::Model;
 use wsmon::facts::*;
+use wsmon::model::Model;
 use wsmon::session::*;
 
 const MESSAGES: usize = 1_000_000;

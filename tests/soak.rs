@@ -13,8 +13,8 @@ use futures_util::SinkExt;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use wsmon::config::Settings;
-use wsmon::model::Model;
 use wsmon::facts::*;
+use wsmon::model::Model;
 use wsmon::session::*;
 
 /// Resident memory of this process now, in KiB (Linux).

@@ -10,7 +10,7 @@ use super::action::Action;
 
 /// One row of the key table.
 #[derive(Debug)]
-pub struct Binding {
+pub(crate) struct Binding {
     /// The keys that trigger the action, as the help and README write them
     /// (`` `j` `↓` ``, without the backticks).
     pub label: &'static str,
@@ -46,7 +46,7 @@ const fn bind(
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
 
 /// Every binding, in help order (groups contiguous).
-pub static BINDINGS: &[Binding] = &[
+pub(crate) static BINDINGS: &[Binding] = &[
     bind(
         "q  Ctrl-C",
         &[(Char('q'), Action::Quit)],
@@ -229,7 +229,7 @@ pub static BINDINGS: &[Binding] = &[
 ];
 
 /// The action bound to `code` (no modifiers considered).
-pub fn lookup(code: KeyCode) -> Option<&'static Action> {
+pub(crate) fn lookup(code: KeyCode) -> Option<&'static Action> {
     BINDINGS
         .iter()
         .flat_map(|b| b.keys)
@@ -238,7 +238,7 @@ pub fn lookup(code: KeyCode) -> Option<&'static Action> {
 }
 
 /// The help groups in order, each with its rows.
-pub fn groups() -> Vec<(&'static str, Vec<&'static Binding>)> {
+pub(crate) fn groups() -> Vec<(&'static str, Vec<&'static Binding>)> {
     let mut out: Vec<(&'static str, Vec<&'static Binding>)> = Vec::new();
     for b in BINDINGS {
         match out.last_mut() {
@@ -251,7 +251,7 @@ pub fn groups() -> Vec<(&'static str, Vec<&'static Binding>)> {
 
 /// The footer's hint line: `? help · p profiles · …`, `?` first and `q`
 /// last as people look for them there.
-pub fn footer_hint() -> String {
+pub(crate) fn footer_hint() -> String {
     let mut hints: Vec<&str> = BINDINGS.iter().filter_map(|b| b.footer).collect();
     if let Some(i) = hints.iter().position(|h| h.starts_with("q ")) {
         let quit = hints.remove(i);

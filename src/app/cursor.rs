@@ -7,10 +7,10 @@ use crate::facts::Payload;
 
 /// Most payloads one search looks at (a filter matching nothing in an
 /// 8 MiB ring of tiny messages must not cost 80,000 regex runs a frame).
-pub const SCAN_LIMIT: u64 = 20_000;
+pub(crate) const SCAN_LIMIT: u64 = 20_000;
 
 /// Matches highlighted per line at most.
-pub const MAX_RANGES: usize = 32;
+pub(crate) const MAX_RANGES: usize = 32;
 
 /// The payload filter typed after `/`: a regex when it compiles, else a
 /// plain substring.

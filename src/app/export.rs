@@ -19,13 +19,13 @@ use crate::output::tail_line as event_json;
 use crate::token_check::TokenCheckResult;
 
 /// `exports/` in the platform data dir (`~/.local/share/wsmon/exports` on Linux).
-pub fn default_dir() -> Option<PathBuf> {
+pub(crate) fn default_dir() -> Option<PathBuf> {
     let dirs = directories::ProjectDirs::from("", "", "wsmon")?;
     Some(dirs.data_dir().join("exports"))
 }
 
 /// One session's transcript, ready to write.
-pub struct Transcript<'a> {
+pub(crate) struct Transcript<'a> {
     pub profile: &'a ActiveProfile,
     pub endpoint: usize,
     pub session: &'a SessionState,
@@ -38,7 +38,7 @@ pub struct Transcript<'a> {
 }
 
 /// When an event happened (events without a time of their own have none).
-pub fn event_time(event: &SessionEvent) -> Option<SystemTime> {
+pub(crate) fn event_time(event: &SessionEvent) -> Option<SystemTime> {
     match event {
         SessionEvent::Connecting { at, .. }
         | SessionEvent::Open { at, .. }
@@ -55,7 +55,7 @@ pub fn event_time(event: &SessionEvent) -> Option<SystemTime> {
 
 impl Transcript<'_> {
     /// The JSON lines (token scrubbed) and how many there are.
-    pub fn to_json_lines(&self) -> (Vec<u8>, usize) {
+    pub(crate) fn to_json_lines(&self) -> (Vec<u8>, usize) {
         let mut buf = Vec::new();
         let header = TailLine::Transcript {
             profile: &self.profile.name,
@@ -124,7 +124,7 @@ fn file_part(name: &str) -> String {
 /// Writes `bytes` to a new file `wsmon-PROFILE-ENDPOINT-TIME.jsonl` in
 /// `dir` (created if needed; never overwriting; mode 0600) and returns its
 /// path.
-pub fn save(
+pub(crate) fn save(
     dir: &Path,
     profile: &str,
     endpoint: &str,

@@ -11,7 +11,7 @@ use super::action::Action;
 
 /// The action for one terminal event; `None` for events wsmon ignores.
 /// `typing` is true while the payload filter takes the keys.
-pub fn action(event: &TermEvent, typing: bool) -> Option<Action> {
+pub(crate) fn action(event: &TermEvent, typing: bool) -> Option<Action> {
     match event {
         TermEvent::Key(key) => key_action(key, typing),
         TermEvent::Mouse(mouse) => mouse_action(mouse),
@@ -22,7 +22,7 @@ pub fn action(event: &TermEvent, typing: bool) -> Option<Action> {
 }
 
 /// The action bound to a key.
-pub fn key_action(key: &KeyEvent, typing: bool) -> Option<Action> {
+pub(crate) fn key_action(key: &KeyEvent, typing: bool) -> Option<Action> {
     // Key releases and repeats (kitty protocol) would double every press.
     if key.kind == KeyEventKind::Release {
         return None;

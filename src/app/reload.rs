@@ -15,14 +15,14 @@ use crate::config::{Config, ConfigError};
 use crate::text_safe::visible;
 
 /// How often the file is looked at.
-pub const POLL: Duration = Duration::from_secs(1);
+pub(crate) const POLL: Duration = Duration::from_secs(1);
 
 /// What the watcher found: a valid new config, or why the file cannot be used.
-pub type Reload = Result<Config, String>;
+pub(crate) type Reload = Result<Config, String>;
 
 /// The watcher task; dropping it stops the task.
 #[derive(Debug)]
-pub struct Watcher(tokio::task::JoinHandle<()>);
+pub(crate) struct Watcher(tokio::task::JoinHandle<()>);
 
 impl Drop for Watcher {
     fn drop(&mut self) {
@@ -39,7 +39,7 @@ fn stamp(path: &Path) -> Stamp {
 
 /// One line for the dashboard: the first problem, located, with the file
 /// named by its file name (the full path is in `--config`).
-pub fn describe_error(error: &ConfigError) -> String {
+pub(crate) fn describe_error(error: &ConfigError) -> String {
     let text = match error {
         ConfigError::Invalid(problems) => {
             let mut first = problems.first().cloned();
@@ -100,7 +100,7 @@ async fn watch(path: PathBuf, every: Duration, tx: mpsc::Sender<Reload>) {
 }
 
 /// The next result of the watcher (never, without one).
-pub async fn next(reloads: &mut Option<mpsc::Receiver<Reload>>) -> Option<Reload> {
+pub(crate) async fn next(reloads: &mut Option<mpsc::Receiver<Reload>>) -> Option<Reload> {
     match reloads {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

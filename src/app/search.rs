@@ -8,7 +8,7 @@ use super::state::{App, Panel, Popup};
 
 /// Where a popup search jump goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Jump {
+pub(crate) enum Jump {
     /// The first match at or after the top line (the search text changed).
     Here,
     /// The first match after the top line, wrapping around.

@@ -79,7 +79,7 @@ pub struct RateMeter {
 }
 
 /// Seconds of message rate kept for the sparkline.
-pub const RATE_SECONDS: usize = 60;
+pub(crate) const RATE_SECONDS: usize = 60;
 
 impl RateMeter {
     /// Counts `count` messages in the second of `at`.

@@ -8,9 +8,9 @@ use crate::model::lifecycle::ReadyState;
 use crate::text_safe::visible;
 
 /// Events kept per session for the transcript (messages are in the ring).
-pub const JOURNAL_CAP: usize = 5000;
+pub(crate) const JOURNAL_CAP: usize = 5000;
 /// Texts the composer remembers.
-pub const HISTORY_CAP: usize = 100;
+pub(crate) const HISTORY_CAP: usize = 100;
 
 /// The one-line send composer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

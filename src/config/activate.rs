@@ -274,7 +274,7 @@ use super::template::{fill, fill_text, server_base};
 
 /// What `{token}` holds in a login profile before its first login: never
 /// dialled (sessions wait for the login), only rendered to check templates.
-pub const PENDING_TOKEN: &str = "wsmon-login-pending";
+pub(crate) const PENDING_TOKEN: &str = "wsmon-login-pending";
 
 /// The login's password and client secret, redacted wherever they appear.
 fn learn_login_secrets(redactor: &mut Redactor, login: &super::login::ActiveLogin) {

@@ -21,7 +21,7 @@ use crate::secret::Secret;
 /// `profiles.example.toml`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawFile {
+pub(crate) struct RawFile {
     pub default_profile: Option<Spanned<String>>,
     #[serde(default)]
     pub settings: RawSettings,
@@ -41,7 +41,7 @@ pub struct RawFile {
 /// kept as text so their parse errors can point at the value.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSettings {
+pub(crate) struct RawSettings {
     pub connect_timeout: Option<Spanned<String>>,
     pub ping_interval: Option<Spanned<String>>,
     pub pong_timeout: Option<Spanned<String>>,
@@ -55,7 +55,7 @@ pub struct RawSettings {
 /// One `[[endpoints]]` or `[[profiles.NAME.endpoints]]` entry.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEndpoint {
+pub(crate) struct RawEndpoint {
     pub name: Spanned<String>,
     pub url: Spanned<String>,
     #[serde(default)]
@@ -88,7 +88,7 @@ pub struct RawEndpoint {
 /// `[[endpoints.expect]]`: `path` (dotted) with `regex` and/or `type`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawExpect {
+pub(crate) struct RawExpect {
     pub path: Option<Spanned<String>>,
     pub regex: Option<Spanned<String>>,
     #[serde(rename = "type")]
@@ -98,7 +98,7 @@ pub struct RawExpect {
 /// `[endpoints.socketio]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSocketIo {
+pub(crate) struct RawSocketIo {
     pub namespace: Option<Spanned<String>>,
     pub auth: Option<Spanned<String>>,
     #[serde(default)]
@@ -108,7 +108,7 @@ pub struct RawSocketIo {
 /// `[endpoints.graphql]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawGraphql {
+pub(crate) struct RawGraphql {
     pub query: Spanned<String>,
     pub variables: Option<Spanned<String>>,
     pub init_payload: Option<Spanned<String>>,
@@ -117,14 +117,14 @@ pub struct RawGraphql {
 /// `[endpoints.actioncable]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawActionCable {
+pub(crate) struct RawActionCable {
     pub channel: Spanned<String>,
 }
 
 /// `[endpoints.stomp]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStomp {
+pub(crate) struct RawStomp {
     pub destination: Spanned<String>,
     pub login: Option<Spanned<String>>,
     pub passcode: Option<Spanned<String>>,
@@ -135,7 +135,7 @@ pub struct RawStomp {
 /// One `[[endpoints.on_open]]` step.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawOnOpen {
+pub(crate) struct RawOnOpen {
     pub send: Spanned<String>,
     pub expect: Option<Spanned<String>>,
     pub within: Option<Spanned<String>>,
@@ -145,7 +145,7 @@ impl RawFile {
     /// Parses the text. `toml` (without its `preserve_order` feature) hands
     /// tables over sorted by key, so file order is restored from the key
     /// spans: profiles list and default in the order they were written.
-    pub fn from_toml(text: &str) -> Result<RawFile, toml::de::Error> {
+    pub(crate) fn from_toml(text: &str) -> Result<RawFile, toml::de::Error> {
         let mut raw: RawFile = toml::from_str(text)?;
         by_position(&mut raw.close_codes);
         by_position(&mut raw.profiles);
@@ -169,7 +169,7 @@ fn by_position<V>(map: &mut IndexMap<Spanned<String>, V>) {
 /// One `[profiles.NAME]` table.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawProfile {
+pub(crate) struct RawProfile {
     pub description: Option<String>,
     pub server: Spanned<String>,
     pub token: Option<Spanned<InlineToken>>,
@@ -210,7 +210,7 @@ pub struct RawProfile {
 /// message holding `{nonce}` to the profile's sockets.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawProbe {
+pub(crate) struct RawProbe {
     pub method: Option<Spanned<String>>,
     pub path: Spanned<String>,
     pub body: Option<Spanned<String>>,
@@ -224,7 +224,7 @@ pub struct RawProbe {
 /// `[profiles.NAME.login]`, as written (see `profiles.example.toml`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLogin {
+pub(crate) struct RawLogin {
     pub kind: Spanned<String>,
     pub url: Option<Spanned<String>>,
     pub username: Option<Spanned<String>>,
@@ -242,7 +242,7 @@ pub struct RawLogin {
 /// An inline `token = "…"`, wrapped as a [`Secret`] the moment it is read so
 /// that no `Debug` of the raw file can print it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct InlineToken(pub Secret);
+pub(crate) struct InlineToken(pub Secret);
 
 impl<'de> Deserialize<'de> for InlineToken {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -258,7 +258,7 @@ impl fmt::Debug for InlineToken {
 
 /// Maps byte offsets of one file's text to 1-based `line:column` and to the
 /// table header they sit under.
-pub struct Locator<'t> {
+pub(crate) struct Locator<'t> {
     text: &'t str,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
@@ -266,7 +266,7 @@ pub struct Locator<'t> {
 
 /// Where a table header puts the keys below it, as far as [`Locator`] can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Section {
+pub(crate) struct Section {
     /// The `NAME` of an enclosing `[profiles.NAME…]`, if any.
     pub profile: Option<String>,
     /// Dotted path of the table relative to the profile (or to the file when
@@ -277,14 +277,14 @@ pub struct Section {
 
 impl<'t> Locator<'t> {
     /// Indexes the line starts of `text`.
-    pub fn new(text: &'t str) -> Self {
+    pub(crate) fn new(text: &'t str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Locator { text, line_starts }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line.saturating_sub(1)];
@@ -298,7 +298,7 @@ impl<'t> Locator<'t> {
     /// Offset of `index` (a byte index into the value of a string whose span
     /// is `span`) when the string is written without escapes; otherwise the
     /// start of the span, which is still the right line.
-    pub fn inside_string(&self, span: &Range<usize>, value: &str, index: usize) -> usize {
+    pub(crate) fn inside_string(&self, span: &Range<usize>, value: &str, index: usize) -> usize {
         let raw = self.text.get(span.clone()).unwrap_or("");
         for quote in ["\"", "'"] {
             if raw.len() == value.len() + 2
@@ -315,7 +315,7 @@ impl<'t> Locator<'t> {
     /// The table a byte offset belongs to: the last `[header]` or
     /// `[[header]]` line before it. Arrays of tables are numbered by counting
     /// earlier headers with the same name, which is how TOML builds them.
-    pub fn section_at(&self, offset: usize) -> Section {
+    pub(crate) fn section_at(&self, offset: usize) -> Section {
         let before = self.text.get(..offset.min(self.text.len())).unwrap_or("");
         let mut current: Option<(Vec<String>, bool)> = None;
         let mut array_counts: IndexMap<Vec<String>, usize> = IndexMap::new();
@@ -357,7 +357,7 @@ impl<'t> Locator<'t> {
     }
 
     /// Byte offset of the end of the line holding `offset`.
-    pub fn end_of_line(&self, offset: usize) -> usize {
+    pub(crate) fn end_of_line(&self, offset: usize) -> usize {
         let line = self.line_starts.partition_point(|&s| s <= offset);
         self.line_starts
             .get(line)
@@ -367,7 +367,7 @@ impl<'t> Locator<'t> {
     /// The key an error at `offset` is about, relative to its table: the key
     /// itself when `offset` is at a key, the key before `=` when it is at a
     /// value (`headers.Origin` inside an inline table). `None` at a header.
-    pub fn field_at(&self, offset: usize) -> Option<String> {
+    pub(crate) fn field_at(&self, offset: usize) -> Option<String> {
         let (line, _) = self.line_col(offset);
         let start = self.line_starts[line - 1];
         let before = self.text.get(start..offset)?;
@@ -451,7 +451,7 @@ fn split_keys(dotted: &str) -> Option<Vec<String>> {
 
 /// The one [`Problem`] for a file `toml` could not read: a syntax error, an
 /// unknown key, a missing key or a value of the wrong type.
-pub fn toml_problem(source: &Path, text: &str, error: &toml::de::Error) -> Problem {
+pub(crate) fn toml_problem(source: &Path, text: &str, error: &toml::de::Error) -> Problem {
     let locator = Locator::new(text);
     let (mut message, mut help) = match error.message().split_once(", expected ") {
         Some((what, expected)) => (what.to_string(), Some(expected.to_string())),

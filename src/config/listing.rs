@@ -16,7 +16,7 @@ use super::{Config, EndpointTemplate, Profile, TokenSource};
 use crate::secret::Redactor;
 
 /// The text of `wsmon profiles`.
-pub fn describe(config: &Config) -> String {
+pub(crate) fn describe(config: &Config) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -150,7 +150,7 @@ impl PartialEq for OnOpenStep {
 impl Eq for OnOpenStep {}
 
 /// Default `within` of an `on_open` step.
-pub const ON_OPEN_WITHIN: Duration = Duration::from_secs(5);
+pub(crate) const ON_OPEN_WITHIN: Duration = Duration::from_secs(5);
 
 /// The protocol part of an endpoint (templates in a [`super::Profile`],
 /// filled in once activated).

@@ -47,12 +47,12 @@ pub fn scan(template: &str) -> Result<Scanned, (usize, String)> {
 }
 
 /// `{server}`: the REST base without a trailing slash.
-pub fn server_base(server: &Url) -> String {
+pub(crate) fn server_base(server: &Url) -> String {
     server.as_str().trim_end_matches('/').to_string()
 }
 
 /// `{ws}`: the REST base as `ws://` / `wss://`, without a trailing slash.
-pub fn ws_base(server: &Url) -> String {
+pub(crate) fn ws_base(server: &Url) -> String {
     let base = server_base(server);
     if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}")
@@ -66,7 +66,7 @@ pub fn ws_base(server: &Url) -> String {
 /// Fills `{ws}`, `{server}` and `{token}` in one pass, so that a token that
 /// happens to contain `{ws}` is not expanded again. `token` is inserted as
 /// given (the caller encodes it for its context).
-pub fn fill(template: &str, server: &Url, token: Option<&str>) -> Result<String, String> {
+pub(crate) fn fill(template: &str, server: &Url, token: Option<&str>) -> Result<String, String> {
     let placeholders = scan(template).map_err(|(_, message)| message)?;
     let mut out = String::with_capacity(template.len() + 64);
     let mut copied = 0;
@@ -89,7 +89,11 @@ pub fn fill(template: &str, server: &Url, token: Option<&str>) -> Result<String,
 /// Fills `{token}`, `{ws}` and `{server}` in a protocol text (JSON, a
 /// frame to send), leaving every other brace alone: unlike a URL these
 /// texts are full of `{` and `}`.
-pub fn fill_text(template: &str, server: &Url, token: Option<&str>) -> Result<String, String> {
+pub(crate) fn fill_text(
+    template: &str,
+    server: &Url,
+    token: Option<&str>,
+) -> Result<String, String> {
     let mut out = template.replace("{ws}", &ws_base(server));
     out = out.replace("{server}", &server_base(server));
     if out.contains("{token}") {

@@ -12,7 +12,7 @@ use super::USERS;
 
 /// One notification, as sent on the socket and listed by the REST API.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Notification {
+pub(crate) struct Notification {
     /// Always `"notification"` (the `type` a Channels consumer sends).
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -42,7 +42,7 @@ const TITLES: [&str; 10] = [
 
 /// Recent notifications per user, newest last, for the REST list.
 #[derive(Debug)]
-pub struct Feed {
+pub(crate) struct Feed {
     next_id: AtomicU64,
     recent: Mutex<HashMap<&'static str, VecDeque<Notification>>>,
     history: usize,
@@ -51,7 +51,7 @@ pub struct Feed {
 impl Feed {
     /// A store keeping `history` notifications per user, seeded with a few
     /// older ones so that the REST list is not empty before any socket opens.
-    pub fn new(history: usize) -> Self {
+    pub(crate) fn new(history: usize) -> Self {
         let feed = Feed {
             next_id: AtomicU64::new(1),
             recent: Mutex::new(HashMap::new()),
@@ -70,7 +70,7 @@ impl Feed {
     }
 
     /// Makes a new notification for `user`, stores it and returns it.
-    pub fn publish(&self, user: &'static str) -> Notification {
+    pub(crate) fn publish(&self, user: &'static str) -> Notification {
         self.publish_at(user, SystemTime::now())
     }
 
@@ -95,7 +95,7 @@ impl Feed {
 
     /// The user's recent notifications, newest first (DRF lists usually
     /// order by `-created_at`).
-    pub fn recent(&self, user: &str) -> Vec<Notification> {
+    pub(crate) fn recent(&self, user: &str) -> Vec<Notification> {
         let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         recent
             .get(user)

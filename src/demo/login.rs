@@ -15,7 +15,7 @@ use tracing::info;
 use super::USERS;
 
 /// The password of a demo user.
-pub fn password(name: &str) -> String {
+pub(crate) fn password(name: &str) -> String {
     format!("{name}-demo-password")
 }
 

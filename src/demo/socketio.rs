@@ -24,9 +24,9 @@ use super::state::{AppState, not_found};
 use super::{Auth, authenticate, random_between};
 
 /// Engine.IO ping period of the demo (socket.io's default is 25 s).
-pub const PING_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(5);
 /// How long a ping may go unanswered (socket.io's default is 20 s).
-pub const PING_TIMEOUT: Duration = Duration::from_secs(4);
+pub(crate) const PING_TIMEOUT: Duration = Duration::from_secs(4);
 
 pub(crate) async fn socketio_ws(
     State(app): State<Arc<AppState>>,

@@ -27,12 +27,11 @@ use super::{Auth, DemoUser, authenticate, random_between};
 use crate::secret::redact_value;
 
 /// The close code the orders feed ends with (named in the profiles file).
-pub const ORDERS_CLOSE_CODE: u16 = 4000;
+pub(crate) const ORDERS_CLOSE_CODE: u16 = 4000;
 /// The reason sent with [`ORDERS_CLOSE_CODE`].
-pub const ORDERS_CLOSE_REASON: &str = "order feed rotated, reconnect";
+pub(crate) const ORDERS_CLOSE_REASON: &str = "order feed rotated, reconnect";
 /// Sent to every open socket when the demo server stops.
 const GOING_AWAY: u16 = 1001;
-
 
 /// `GET /ws/notifications/?token=T`.
 pub(crate) async fn notifications_ws(

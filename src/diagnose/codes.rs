@@ -16,7 +16,7 @@ const ASSET: &str = include_str!("../../assets/close-codes.toml");
 /// Who puts a close code in a close frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SentBy {
+pub(crate) enum SentBy {
     /// Either endpoint may send it.
     Either,
     /// Only a server (or a gateway) sends it.
@@ -31,7 +31,7 @@ pub enum SentBy {
 
 impl SentBy {
     /// Plain words for the `explain` output.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             SentBy::Either => "either endpoint",
             SentBy::Server => "the server",
@@ -45,7 +45,7 @@ impl SentBy {
 /// Where a close code sits in the number space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CodeClass {
+pub(crate) enum CodeClass {
     /// 1000–1015, defined by RFC 6455 and the IANA registry.
     Standard,
     /// 1016–2999, reserved for future WebSocket standards.
@@ -60,7 +60,7 @@ pub enum CodeClass {
 
 impl CodeClass {
     /// The class of any `u16`.
-    pub fn of(code: u16) -> CodeClass {
+    pub(crate) fn of(code: u16) -> CodeClass {
         match code {
             1000..=1015 => CodeClass::Standard,
             1016..=2999 => CodeClass::Reserved,
@@ -73,7 +73,7 @@ impl CodeClass {
 
 /// What one close code means.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CodeInfo {
+pub(crate) struct CodeInfo {
     pub code: u16,
     pub name: String,
     pub class: CodeClass,
@@ -92,7 +92,7 @@ pub struct CodeInfo {
 
 /// What one HTTP status means as the answer to a WebSocket upgrade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StatusInfo {
+pub(crate) struct StatusInfo {
     pub status: u16,
     pub name: String,
     /// False when the entry describes the status class (4xx…), not this one.
@@ -170,7 +170,7 @@ fn catalog() -> &'static Catalog {
 /// What a close code means. Every `u16` gets an answer: known codes their own
 /// entry, others the entry of their range (1016–2999 reserved, 3000–3999
 /// registered, 4000–4999 application, the rest invalid).
-pub fn close_code(code: u16) -> CodeInfo {
+pub(crate) fn close_code(code: u16) -> CodeInfo {
     match catalog().find_close(code) {
         Some(e) => CodeInfo {
             code,
@@ -201,7 +201,7 @@ pub fn close_code(code: u16) -> CodeInfo {
 
 /// What an HTTP status means as the answer to an upgrade: its own entry, or
 /// its class (1xx–5xx) when wsmon has no notes on it; `None` outside 100–599.
-pub fn http_status(status: u16) -> Option<StatusInfo> {
+pub(crate) fn http_status(status: u16) -> Option<StatusInfo> {
     let e = catalog().find_http(status)?;
     Some(StatusInfo {
         status,

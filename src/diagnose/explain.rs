@@ -32,7 +32,7 @@ pub enum ExplainError {
 
 /// Diagnoses a saved handshake answer (`curl -i` output). `url` is the
 /// WebSocket URL it answered, when known (it only sharpens path advice).
-pub fn explain_response(text: &str, url: Option<&str>) -> Result<String, ExplainError> {
+pub(crate) fn explain_response(text: &str, url: Option<&str>) -> Result<String, ExplainError> {
     use std::time::SystemTime;
 
     use crate::facts::{AttemptRecord, ConnectFailure, FailureKind, HttpAnswer, Outcome, Stage};
@@ -120,7 +120,10 @@ pub fn explain_response(text: &str, url: Option<&str>) -> Result<String, Explain
 
 /// Explains a close code or an HTTP status. `app_codes` are the active
 /// profile's names for application codes (`explain 4001` shows its name).
-pub fn explain(arg: &str, app_codes: &IndexMap<u16, String>) -> Result<String, ExplainError> {
+pub(crate) fn explain(
+    arg: &str,
+    app_codes: &IndexMap<u16, String>,
+) -> Result<String, ExplainError> {
     let arg = arg.trim();
     // The argument is echoed in the error, so it gets the same care as
     // server text.

@@ -11,7 +11,7 @@ use crate::facts::{ProbeFailure, ProbeOutcome, ProbeResult};
 
 /// Where a probe's message arrived that it must not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Leak<'a> {
+pub(crate) struct Leak<'a> {
     /// The other profile.
     pub profile: &'a str,
     /// Its endpoint that received the message.
@@ -22,7 +22,7 @@ pub struct Leak<'a> {
 
 /// What one probe run proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Judgement<'a> {
+pub(crate) enum Judgement<'a> {
     /// Arrived on this profile's socket, and (with `isolation`) on no
     /// socket of the listed profiles, each of which had one open.
     Delivered,
@@ -39,7 +39,7 @@ pub enum Judgement<'a> {
 impl Judgement<'_> {
     /// The probe's `outcome` word in JSON and metrics: `delivered`,
     /// `leaked`, `unproven` or `failed`.
-    pub fn outcome(&self) -> &'static str {
+    pub(crate) fn outcome(&self) -> &'static str {
         match self {
             Judgement::Delivered => "delivered",
             Judgement::Leaked(_) => "leaked",
@@ -49,12 +49,12 @@ impl Judgement<'_> {
     }
 
     /// The probe passed (the exit code of `check --probe`, the health word).
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         matches!(self, Judgement::Delivered)
     }
 
     /// One line for people (`leaked to omar/broadcast after 12 ms`).
-    pub fn describe(&self) -> Option<String> {
+    pub(crate) fn describe(&self) -> Option<String> {
         match self {
             Judgement::Delivered | Judgement::Failed(_) => None,
             Judgement::Leaked(leaks) => Some(format!(
@@ -70,7 +70,7 @@ impl Judgement<'_> {
 }
 
 /// `omar/broadcast (12 ms), omar/alerts (14 ms)`.
-pub fn where_leaked(leaks: &[Leak<'_>]) -> String {
+pub(crate) fn where_leaked(leaks: &[Leak<'_>]) -> String {
     let parts: Vec<String> = (leaks.iter())
         .map(|l| {
             format!(
@@ -87,7 +87,7 @@ pub fn where_leaked(leaks: &[Leak<'_>]) -> String {
 /// Judges one probe run. A leak outranks everything (it is the security
 /// finding); then a plain failure here; then a listed profile that could
 /// not have received it.
-pub fn judge(result: &ProbeResult) -> Judgement<'_> {
+pub(crate) fn judge(result: &ProbeResult) -> Judgement<'_> {
     let leaks: Vec<Leak<'_>> = (result.isolation.iter())
         .flat_map(|peer| {
             peer.sightings.iter().map(|s| Leak {

@@ -68,7 +68,7 @@ impl Parts {
 /// URLs. Sibling-based warnings need every sibling to agree, so a profile
 /// that mixes styles on purpose is not nagged.
 #[cfg(test)]
-pub fn lint_url(url: &str, sibling_urls: &[&str]) -> Vec<String> {
+pub(crate) fn lint_url(url: &str, sibling_urls: &[&str]) -> Vec<String> {
     let mut urls = Vec::with_capacity(sibling_urls.len() + 1);
     urls.push(url);
     urls.extend_from_slice(sibling_urls);
@@ -80,7 +80,7 @@ pub fn lint_url(url: &str, sibling_urls: &[&str]) -> Vec<String> {
 /// thousands of endpoints): every URL is parsed once, and "every sibling
 /// agrees" is a count over all of them less the URL's own share. Identical
 /// URLs are not each other's siblings.
-pub fn lint_urls(urls: &[&str]) -> Vec<Vec<String>> {
+pub(crate) fn lint_urls(urls: &[&str]) -> Vec<Vec<String>> {
     let parts: Vec<Parts> = urls.iter().map(|u| Parts::of(u)).collect();
     let mut copies: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for url in urls {

@@ -6,7 +6,7 @@ use crate::facts::login::{LoginResult, LoginVerdict};
 
 /// The diagnosis of an endpoint not dialled after `login` failed; `None`
 /// when the login succeeded.
-pub fn not_dialled(login: &LoginResult) -> Option<Diagnosis> {
+pub(crate) fn not_dialled(login: &LoginResult) -> Option<Diagnosis> {
     if login.ok() {
         return None;
     }

@@ -13,7 +13,7 @@ use crate::protocol::{Rule, detect, graphql};
 
 /// The start of the close note of a `check` that gave up waiting for the
 /// protocol to be ready.
-pub const NOT_READY: &str = "not ready: ";
+pub(crate) const NOT_READY: &str = "not ready: ";
 
 /// Server words made safe to show (the codecs already shortened them):
 /// control, bidi and zero-width characters become visible.
@@ -23,7 +23,7 @@ fn safe(text: &str) -> String {
 
 /// The diagnosis of a `protocol_error` line: the server's words and what
 /// wsmon does next.
-pub fn refusal(kind: ProtocolKind, detail: &str, rule: Rule) -> Diagnosis {
+pub(crate) fn refusal(kind: ProtocolKind, detail: &str, rule: Rule) -> Diagnosis {
     let detail = safe(detail);
     let (diagnosis_kind, next) = match rule {
         Rule::StopAuth => (
@@ -94,7 +94,7 @@ fn auth_fix(kind: ProtocolKind) -> &'static str {
 }
 
 /// The diagnosis of a raw endpoint found to speak `kind`.
-pub fn detected(kind: ProtocolKind, evidence: &str) -> Diagnosis {
+pub(crate) fn detected(kind: ProtocolKind, evidence: &str) -> Diagnosis {
     let what = match kind {
         ProtocolKind::SocketIo => {
             " A bare WebSocket client cannot hold it: Engine.IO drops a client that does not answer its `2` ping with `3` (WebSocket pings do not count), and no event arrives before a `40` namespace connect."
@@ -134,7 +134,7 @@ pub fn detected(kind: ProtocolKind, evidence: &str) -> Diagnosis {
 
 /// The diagnosis of one attempt in its protocol's terms, when it has one;
 /// `None` leaves it to the general classifier.
-pub fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis> {
+pub(crate) fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Diagnosis> {
     let kind = endpoint.protocol.kind;
     match &record.outcome {
         Outcome::Failed(failure) => {

@@ -18,13 +18,13 @@ use crate::facts::AttemptRecord;
 use crate::facts::LogLine;
 
 /// Lines read this long before an attempt started still belong to it.
-pub const BEFORE: Duration = Duration::from_secs(1);
+pub(crate) const BEFORE: Duration = Duration::from_secs(1);
 /// Lines read this long after an attempt ended still belong to it: the
 /// log is polled (100 ms) and a server may log after answering.
-pub const AFTER: Duration = Duration::from_secs(1);
+pub(crate) const AFTER: Duration = Duration::from_secs(1);
 /// At most this many lines are pinned (the newest are kept: a
 /// traceback's last line names the exception).
-pub const MAX_PINNED: usize = 80;
+pub(crate) const MAX_PINNED: usize = 80;
 
 /// Whether `line` names the attempt's `path` (`/ws/notifications/`, also
 /// without its leading `/`, as Channels' "No route found for path
@@ -69,7 +69,7 @@ fn about_another_path(block: &[&str], path: &str) -> bool {
 /// application: …` line before it) unless it names another path.
 /// Concurrent attempts of other endpoints may share a traceback that names
 /// no path. Oldest first, at most [`MAX_PINNED`]. Linear in the log.
-pub fn pinned<'a>(
+pub(crate) fn pinned<'a>(
     log: impl IntoIterator<Item = &'a LogLine>,
     record: &AttemptRecord,
     path: &str,
@@ -121,7 +121,7 @@ pub fn pinned<'a>(
 
 /// The server the log shows to log every WebSocket connection, if any:
 /// Daphne (`WSCONNECTING`) or uvicorn (`"WebSocket /…"`).
-pub fn logs_every_connection<'a>(
+pub(crate) fn logs_every_connection<'a>(
     log: impl IntoIterator<Item = &'a LogLine>,
 ) -> Option<&'static str> {
     log.into_iter().find_map(|l| {
@@ -139,7 +139,7 @@ pub fn logs_every_connection<'a>(
 /// upgrade, or the connection broke during it), the log of a server that
 /// logs every connection has no line naming `path` around it, and the
 /// window is over at `now` (lines may still be on their way before).
-pub fn silence(
+pub(crate) fn silence(
     log: &[&LogLine],
     record: &AttemptRecord,
     path: &str,

@@ -30,7 +30,7 @@ const SAME_ATTEMPT: Duration = Duration::from_secs(5);
 
 /// What the engine saw of the endpoint's server process.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     /// The latest lookup.
     pub served_by: Option<&'a ServedBy>,
     /// The last process seen listening (kept while nothing listens).
@@ -48,7 +48,7 @@ pub struct Finding {
 
 /// `python manage.py runserver (pid 4242, user alice)`, terminal-safe
 /// (control characters of the command line shown escaped).
-pub fn describe(listener: &Listener) -> String {
+pub(crate) fn describe(listener: &Listener) -> String {
     let command = visible(&listener.command);
     match &listener.user {
         Some(user) => format!("{command} (pid {}, user {})", listener.pid, visible(user)),
@@ -58,13 +58,13 @@ pub fn describe(listener: &Listener) -> String {
 
 /// Django's development server (`manage.py runserver`,
 /// `django-admin runserver`).
-pub fn is_runserver(command: &str) -> bool {
+pub(crate) fn is_runserver(command: &str) -> bool {
     command.split_whitespace().any(|w| w == "runserver")
 }
 
 /// gunicorn with its default sync (WSGI) workers: no `-k`/`--worker-class`
 /// naming an ASGI (uvicorn) worker.
-pub fn is_sync_gunicorn(command: &str) -> bool {
+pub(crate) fn is_sync_gunicorn(command: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();
     let gunicorn = words.iter().take(3).any(|w| {
         w.rsplit('/')
@@ -75,7 +75,7 @@ pub fn is_sync_gunicorn(command: &str) -> bool {
 }
 
 /// uvicorn itself (not gunicorn running uvicorn workers).
-pub fn is_uvicorn(command: &str) -> bool {
+pub(crate) fn is_uvicorn(command: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();
     words
         .iter()
@@ -85,7 +85,11 @@ pub fn is_uvicorn(command: &str) -> bool {
 
 /// What the server side says about `record`, whose own reading is `kind`;
 /// `None` when the facts are not of this attempt or say nothing new.
-pub fn finding(facts: &Facts, record: &AttemptRecord, kind: DiagnosisKind) -> Option<Finding> {
+pub(crate) fn finding(
+    facts: &Facts,
+    record: &AttemptRecord,
+    kind: DiagnosisKind,
+) -> Option<Finding> {
     let seen = facts.served_by?;
     // Facts of this attempt: looked up during it or just after its end.
     let fresh = seen.at >= record.started
@@ -200,7 +204,7 @@ pub fn finding(facts: &Facts, record: &AttemptRecord, kind: DiagnosisKind) -> Op
 
 /// `diagnosis` with `finding` added: its sentence after the summary
 /// ("Server side: …"), its fixes first.
-pub fn with_finding(mut diagnosis: Diagnosis, finding: Option<Finding>) -> Diagnosis {
+pub(crate) fn with_finding(mut diagnosis: Diagnosis, finding: Option<Finding>) -> Diagnosis {
     let Some(f) = finding else {
         return diagnosis;
     };

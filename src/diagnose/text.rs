@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::text_safe::is_unsafe;
 
 /// Longest excerpt of server text copied into a summary, in characters.
-pub const EXCERPT_MAX: usize = 120;
+pub(crate) const EXCERPT_MAX: usize = 120;
 
 /// A short, terminal-safe excerpt of untrusted text (close reasons, bodies,
 /// header values): at most [`EXCERPT_MAX`] characters, whitespace runs folded
@@ -35,7 +35,7 @@ pub fn excerpt(text: &str) -> String {
 
 /// Wraps `text` to `width` columns; lines after the first start with
 /// `indent` (for hanging bullets). Words longer than a line stay whole.
-pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
+pub(crate) fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     let mut out = String::from(first);
     let mut col = first.chars().count();
     let mut line_empty = true;
@@ -60,7 +60,7 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
 
 /// A duration as a person says it: `850 ms`, `12.5 s`, `3 min 20 s`, `2 h 5 min`
 /// ([`crate::units::format_duration`], in words).
-pub fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     crate::units::format_duration(d, crate::units::DurationStyle::Words)
 }
 

@@ -13,10 +13,9 @@ use crate::config::ActiveProfile;
 use crate::facts::django::Doctor;
 use crate::session::django::{self, DoctorError};
 
-
 /// Runs the doctor on `project` with `python` (or the one found, see
 /// [`django::interpreter`]), matched against `profile` when given.
-pub async fn run(
+pub(crate) async fn run(
     project: &Path,
     python: Option<&Path>,
     profile: Option<&ActiveProfile>,

@@ -19,7 +19,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// The profile reduced to the endpoint called `name` (the first one when
 /// `None`), or the names there are.
-pub fn pick_endpoint(
+pub(crate) fn pick_endpoint(
     mut profile: ActiveProfile,
     name: Option<&str>,
 ) -> Result<ActiveProfile, String> {
@@ -52,7 +52,7 @@ pub fn pick_endpoint(
 /// Connects `profile`'s only endpoint, sends `text`, prints every event as
 /// a JSON line for `wait` after the socket opened, then closes with 1000.
 /// Returns whether the frame was sent.
-pub async fn run(
+pub(crate) async fn run(
     mut profile: ActiveProfile,
     text: &str,
     wait: Duration,

@@ -37,7 +37,7 @@ use crate::writer_thread::Output;
 
 /// When to stop.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub duration: Option<Duration>,
     /// Stop after this many messages (across endpoints).
     pub count: Option<u64>,
@@ -80,7 +80,7 @@ enum Wake {
 /// `"profile"`, and each profile's lines wait for its own first token
 /// check. Returns when a limit is reached, on a signal, or when `out` is
 /// closed (e.g. `| head`).
-pub async fn run_many<W: Write + Send + 'static>(
+pub(crate) async fn run_many<W: Write + Send + 'static>(
     profiles: Vec<ActiveProfile>,
     limits: Limits,
     mut out: Output<W>,
@@ -387,7 +387,7 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
 }
 
 /// Resolves on SIGINT or (on Unix) SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -28,7 +28,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// (`wsmon_health{profile=…}`), every series labelled with its profile.
 /// With `addr`, `/metrics` is served there; `on_listen` is told the bound
 /// address (port 0 picks a free one).
-pub async fn run_many(
+pub(crate) async fn run_many(
     profiles: Vec<ActiveProfile>,
     addr: Option<SocketAddr>,
     on_listen: impl FnOnce(SocketAddr),

@@ -14,7 +14,7 @@ use crate::config::{ExpectRule, Expectations, JsonType};
 use crate::facts::{Payload, PayloadData};
 
 /// A violating message kept: at most this many bytes of it.
-pub const KEPT_BYTES: usize = 2048;
+pub(crate) const KEPT_BYTES: usize = 2048;
 
 /// One rule's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -143,7 +143,7 @@ impl Expecting {
 }
 
 /// Whether `json` (the message parsed; `None`: not JSON) meets `rule`.
-pub fn check(rule: &ExpectRule, json: Option<&Value>) -> Result<(), String> {
+pub(crate) fn check(rule: &ExpectRule, json: Option<&Value>) -> Result<(), String> {
     let Some(mut value) = json else {
         return Err("the message is not JSON".into());
     };

@@ -12,14 +12,14 @@ use crate::facts::{Payload, PayloadData};
 use crate::text_safe::visible;
 
 /// Lines of one payload laid out at most (a 16 MiB message stays cheap).
-pub const MAX_LINES: usize = 5000;
+pub(crate) const MAX_LINES: usize = 5000;
 
 /// Bytes per hex dump line.
 const HEX_WIDTH: usize = 16;
 
 /// One line of a laid-out payload. All text is terminal-safe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrettyLine {
+pub(crate) enum PrettyLine {
     /// A line of JSON as `serde_json::to_string_pretty` indents it, e.g.
     /// `  "id": 7,`.
     Json(String),
@@ -38,7 +38,7 @@ pub enum PrettyLine {
 
 impl PrettyLine {
     /// The line as drawn.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             PrettyLine::Json(line) | PrettyLine::Text(line) => line.clone(),
             PrettyLine::Hex {
@@ -51,7 +51,7 @@ impl PrettyLine {
 }
 
 /// The payload's lines, at most [`MAX_LINES`].
-pub fn lines(payload: &Payload) -> Vec<PrettyLine> {
+pub(crate) fn lines(payload: &Payload) -> Vec<PrettyLine> {
     match &payload.data {
         PayloadData::Text(t) => match serde_json::from_str::<serde_json::Value>(t) {
             Ok(value) => serde_json::to_string_pretty(&value)
@@ -92,7 +92,7 @@ pub fn lines(payload: &Payload) -> Vec<PrettyLine> {
 /// Splits a [`PrettyLine::Json`] line into its indent, its `"key"` (when
 /// the line starts with one) and the rest after `": "`. The pieces joined
 /// with `": "` between key and rest give the line back.
-pub fn json_parts(line: &str) -> (&str, Option<&str>, &str) {
+pub(crate) fn json_parts(line: &str) -> (&str, Option<&str>, &str) {
     let trimmed = line.trim_start();
     let indent = &line[..line.len() - trimmed.len()];
     if trimmed.starts_with('"')

@@ -25,10 +25,10 @@ use crate::protocol::decode::decode;
 use crate::text_safe::visible;
 
 /// Bytes of a binary payload shown (as hex) in its preview and filtered on.
-pub const BINARY_BYTES: usize = 48;
+pub(crate) const BINARY_BYTES: usize = 48;
 /// Larger text messages are previewed as text, not parsed: the list parses
 /// every row it shows, every frame, and that must stay cheap.
-pub const PARSE_LIMIT: usize = 16 * 1024;
+pub(crate) const PARSE_LIMIT: usize = 16 * 1024;
 /// Fields kept per message (a message with thousands shows the first).
 const MAX_FIELDS: usize = 64;
 /// Characters kept of one value (a long string is cut, with `…`).
@@ -38,7 +38,7 @@ const MAX_DEPTH: usize = 4;
 
 /// The text a filter matches: the message itself, or the hex of a binary
 /// payload's first [`BINARY_BYTES`] bytes.
-pub fn filter_text(payload: &Payload) -> Cow<'_, str> {
+pub(crate) fn filter_text(payload: &Payload) -> Cow<'_, str> {
     match &payload.data {
         PayloadData::Text(t) => Cow::Borrowed(t.as_str()),
         PayloadData::Binary(b) => Cow::Owned(hex(&b[..b.len().min(BINARY_BYTES)])),
@@ -46,7 +46,7 @@ pub fn filter_text(payload: &Payload) -> Cow<'_, str> {
 }
 
 /// Bytes as lower-case hex pairs separated by spaces (`de ad be ef`).
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
@@ -59,7 +59,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// One message, parsed for its preview.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Parsed {
+pub(crate) enum Parsed {
     /// A JSON object (or a protocol message whose data is one): the
     /// protocol's event name and the flattened fields, `(path, value)` with
     /// the value compact JSON, both terminal-safe.
@@ -73,7 +73,7 @@ pub enum Parsed {
 }
 
 /// Parses `payload` of an endpoint speaking `kind`.
-pub fn parse(payload: &Payload, kind: ProtocolKind) -> Parsed {
+pub(crate) fn parse(payload: &Payload, kind: ProtocolKind) -> Parsed {
     let text = match &payload.data {
         PayloadData::Binary(_) => {
             return Parsed::Text {
@@ -195,7 +195,7 @@ fn cut_visible(text: &str, max: usize) -> String {
 /// The paths whose value is the same wherever they appear among `rows`,
 /// appearing in at least two of them (a field of one message alone differs
 /// from nothing; a field some messages lack is still the same `user`).
-pub fn common_fields<'a>(rows: impl IntoIterator<Item = &'a Parsed>) -> HashSet<String> {
+pub(crate) fn common_fields<'a>(rows: impl IntoIterator<Item = &'a Parsed>) -> HashSet<String> {
     // path → (its value, messages having it), or None once it differed.
     let mut seen: HashMap<&str, Option<(&str, usize)>> = HashMap::new();
     for row in rows {
@@ -221,7 +221,7 @@ pub fn common_fields<'a>(rows: impl IntoIterator<Item = &'a Parsed>) -> HashSet<
 
 /// What a piece of a preview is; the UI styles each kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartKind {
+pub(crate) enum PartKind {
     /// The protocol's event name.
     Event,
     /// A field's path and `=`.
@@ -236,20 +236,20 @@ pub enum PartKind {
 
 /// One styled piece of a preview line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
+pub(crate) struct Part {
     pub kind: PartKind,
     pub text: String,
 }
 
 /// A preview line: parts whose texts joined are what is shown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Preview {
+pub(crate) struct Preview {
     pub parts: Vec<Part>,
 }
 
 impl Preview {
     /// The line as plain text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.parts.iter().map(|p| p.text.as_str()).collect()
     }
 
@@ -261,7 +261,7 @@ impl Preview {
     }
 
     /// Cut to `width` characters, the last one `…` when anything was cut.
-    pub fn fit(self, width: usize) -> Preview {
+    pub(crate) fn fit(self, width: usize) -> Preview {
         let total: usize = self.parts.iter().map(|p| p.text.chars().count()).sum();
         if total <= width {
             return self;
@@ -296,7 +296,7 @@ impl Preview {
 /// any of them is present only those are shown, in that order. Otherwise
 /// the fields not in `common` come first in the message's order, then the
 /// `common` ones.
-pub fn preview(parsed: &Parsed, common: &HashSet<String>, chosen: &[String]) -> Preview {
+pub(crate) fn preview(parsed: &Parsed, common: &HashSet<String>, chosen: &[String]) -> Preview {
     let mut out = Preview::default();
     let event = match parsed {
         Parsed::Fields { event, .. } | Parsed::Text { event, .. } => event,

@@ -18,7 +18,7 @@ use super::{Lifecycle, SessionState};
 use crate::facts::Outcome;
 
 /// The default span of the strip.
-pub const DEFAULT_SPAN: Duration = Duration::from_secs(3600);
+pub(crate) const DEFAULT_SPAN: Duration = Duration::from_secs(3600);
 
 /// The state of one slice, in the order a slice shows the last of
 /// (the worst): a connect that opened is not trouble, so open outranks

@@ -7,14 +7,14 @@ use crate::facts::django::{Doctor, Finding, Severity};
 use crate::text_safe::visible;
 
 /// The doctor's reading as JSON (one object, terminal-safe).
-pub fn to_json(doctor: &Doctor) -> String {
+pub(crate) fn to_json(doctor: &Doctor) -> String {
     let mut out = serde_json::to_vec_pretty(doctor).unwrap_or_default();
     crate::text_safe::json_line(&mut out);
     String::from_utf8(out).unwrap_or_default()
 }
 
 /// The doctor's reading for people.
-pub fn to_text(d: &Doctor) -> String {
+pub(crate) fn to_text(d: &Doctor) -> String {
     let mut out = String::new();
     let v = |s: &str| visible(s).into_owned();
     let _ = writeln!(
@@ -126,7 +126,7 @@ pub fn to_text(d: &Doctor) -> String {
 
 /// One line per finding (`ERROR`, `warn `, `ok   `), its fixes below;
 /// `indent` in front of each (check's report nests them).
-pub fn findings_text(out: &mut String, findings: &[Finding], indent: &str) {
+pub(crate) fn findings_text(out: &mut String, findings: &[Finding], indent: &str) {
     for f in findings {
         let mark = match f.severity {
             Severity::Error => "ERROR",

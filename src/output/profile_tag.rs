@@ -10,7 +10,7 @@
 
 /// `{"profile":"NAME"`: what every line of that profile starts with (in
 /// place of the line's own `{`), escaped as the lines are.
-pub fn profile_prefix(name: &str) -> Vec<u8> {
+pub(crate) fn profile_prefix(name: &str) -> Vec<u8> {
     let mut out = b"{\"profile\":".to_vec();
     let _ = serde_json::to_writer(&mut out, name);
     crate::text_safe::json_line(&mut out);
@@ -19,7 +19,7 @@ pub fn profile_prefix(name: &str) -> Vec<u8> {
 
 /// Copies the lines of `lines` to `out`, each with `prefix` (see
 /// [`profile_prefix`]) in place of its opening `{`.
-pub fn tagged_lines(out: &mut Vec<u8>, lines: &[u8], prefix: &[u8]) {
+pub(crate) fn tagged_lines(out: &mut Vec<u8>, lines: &[u8], prefix: &[u8]) {
     for line in lines.split_inclusive(|b| *b == b'\n') {
         match line.strip_prefix(b"{") {
             Some(rest) if rest.first() != Some(&b'}') => {
@@ -35,13 +35,13 @@ pub fn tagged_lines(out: &mut Vec<u8>, lines: &[u8], prefix: &[u8]) {
 /// Starts a line of one writer call that writes exactly one line: the
 /// prefix goes first; [`close_tagged`] then turns the line's own `{` into
 /// a `,`. Returns where that `{` goes.
-pub fn open_tagged(out: &mut Vec<u8>, prefix: &[u8]) -> usize {
+pub(crate) fn open_tagged(out: &mut Vec<u8>, prefix: &[u8]) -> usize {
     out.extend_from_slice(prefix);
     out.len()
 }
 
 /// Ends what [`open_tagged`] started (nothing written: the prefix goes too).
-pub fn close_tagged(out: &mut Vec<u8>, at: usize, prefix: &[u8]) {
+pub(crate) fn close_tagged(out: &mut Vec<u8>, at: usize, prefix: &[u8]) {
     if out.len() == at {
         out.truncate(at.saturating_sub(prefix.len()));
     } else if out[at] == b'{' {

@@ -239,7 +239,7 @@ impl<'a> TailLine<'a> {
 /// that): strings with nothing to escape are copied as they are, the
 /// others go through serde_json; the timestamp's date and time are
 /// formatted once per second.
-pub fn message_line(out: &mut Vec<u8>, endpoint: &str, payload: &Payload) {
+pub(crate) fn message_line(out: &mut Vec<u8>, endpoint: &str, payload: &Payload) {
     let start = out.len();
     out.extend_from_slice(b"{\"ts\":\"");
     push_ts(out, payload.at);
@@ -339,7 +339,7 @@ fn push_ts(out: &mut Vec<u8>, at: SystemTime) {
 /// endpoint's history in `model` (which has already applied `event`), a
 /// `closed` line's diagnosis is led by the pattern across attempts
 /// (`diagnosis.pattern`).
-pub fn session_line_in(
+pub(crate) fn session_line_in(
     out: &mut Vec<u8>,
     profile: &ActiveProfile,
     endpoint: usize,
@@ -354,7 +354,7 @@ pub fn session_line_in(
 
 /// The line of a non-message session event (see [`session_line_in`]), or
 /// `None` for events that have no line.
-pub fn session_event_line<'a>(
+pub(crate) fn session_event_line<'a>(
     profile: &'a ActiveProfile,
     endpoint: usize,
     event: &'a SessionEvent,
@@ -505,7 +505,7 @@ fn protocol_line(event: &ProtocolEvent) -> Option<TailLine<'_>> {
 /// plus the decoded `event` and the application payload as `data` (JSON);
 /// `raw` keeps the frame. A frame that does not decode is written as
 /// [`message_line`] writes it.
-pub fn protocol_message_line(
+pub(crate) fn protocol_message_line(
     out: &mut Vec<u8>,
     endpoint: &str,
     kind: ProtocolKind,
@@ -530,26 +530,26 @@ pub fn protocol_message_line(
 }
 
 /// The line listing URL warnings found before dialling (`type`: `url_warning`).
-pub fn url_warning_line(out: &mut Vec<u8>, endpoint: &str, warnings: &[String]) {
+pub(crate) fn url_warning_line(out: &mut Vec<u8>, endpoint: &str, warnings: &[String]) {
     let line = TailLine::UrlWarning { warnings };
     push_line(out, &line.at(SystemTime::now(), Some(endpoint)));
 }
 
 /// The line of a token check result.
-pub fn token_check_line(out: &mut Vec<u8>, result: &TokenCheckResult) {
+pub(crate) fn token_check_line(out: &mut Vec<u8>, result: &TokenCheckResult) {
     let line = TailLine::TokenCheck(TokenCheckReport::from(result));
     push_line(out, &line.at(result.at, None));
 }
 
 /// The line of a login or token refresh (`type`: `login`).
-pub fn login_line(out: &mut Vec<u8>, result: &crate::session::login::LoginResult) {
+pub(crate) fn login_line(out: &mut Vec<u8>, result: &crate::session::login::LoginResult) {
     let line = TailLine::Login(super::LoginReport::from(result));
     push_line(out, &line.at(result.at, None));
 }
 
 /// A failed probe's line with what the Django doctor says about it
 /// (`doctor`: `summary`, `fixes`).
-pub fn probe_line_explained(
+pub(crate) fn probe_line_explained(
     out: &mut Vec<u8>,
     profile: &ActiveProfile,
     result: &ProbeResult,
@@ -560,7 +560,7 @@ pub fn probe_line_explained(
 }
 
 /// The line of the Django doctor's reading (`type`: `django`).
-pub fn django_line(out: &mut Vec<u8>, doctor: &crate::facts::django::Doctor) {
+pub(crate) fn django_line(out: &mut Vec<u8>, doctor: &crate::facts::django::Doctor) {
     let line = TailLine::Django {
         project: &doctor.project,
         healthy: doctor.healthy,
@@ -571,7 +571,11 @@ pub fn django_line(out: &mut Vec<u8>, doctor: &crate::facts::django::Doctor) {
 }
 
 /// The line of an open socket silent for too long (`type`: `silent`).
-pub fn silent_line(out: &mut Vec<u8>, endpoint: &str, silence: &crate::model::expect::Silence) {
+pub(crate) fn silent_line(
+    out: &mut Vec<u8>,
+    endpoint: &str,
+    silence: &crate::model::expect::Silence,
+) {
     let line = TailLine::Silent {
         silent_for_ms: millis(silence.quiet),
         last_message_at: silence.last_message_at.map(Ts),
@@ -583,7 +587,7 @@ pub fn silent_line(out: &mut Vec<u8>, endpoint: &str, silence: &crate::model::ex
 
 /// Appends one line (any [`Serialize`], usually a [`Stamped`]), made
 /// terminal-safe, with its newline.
-pub fn push_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
+pub(crate) fn push_line<T: Serialize>(out: &mut Vec<u8>, value: &T) {
     let start = out.len();
     if serde_json::to_writer(&mut *out, value).is_err() {
         out.truncate(start);

@@ -14,13 +14,13 @@ use super::{Fact, Rule, Step};
 
 /// One connection's Action Cable state.
 #[derive(Debug)]
-pub struct ActionCable {
+pub(crate) struct ActionCable {
     /// The identifier JSON (`{"channel": "…"}`).
     channel: String,
 }
 
 impl ActionCable {
-    pub fn new(channel: String) -> Self {
+    pub(crate) fn new(channel: String) -> Self {
         ActionCable { channel }
     }
 
@@ -28,7 +28,7 @@ impl ActionCable {
         serde_json::json!({"command": "subscribe", "identifier": self.channel}).to_string()
     }
 
-    pub fn on_text(&mut self, text: &str) -> Step {
+    pub(crate) fn on_text(&mut self, text: &str) -> Step {
         let value: serde_json::Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(_) => return Step::deliver(),

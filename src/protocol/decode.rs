@@ -11,14 +11,14 @@ use crate::config::ProtocolKind;
 
 /// A decoded application message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decoded {
+pub(crate) struct Decoded {
     pub event: String,
     /// The payload as JSON (a STOMP body that is not JSON: a string).
     pub data: Value,
 }
 
 /// Decodes one delivered text frame of a `kind` endpoint.
-pub fn decode(kind: ProtocolKind, text: &str) -> Option<Decoded> {
+pub(crate) fn decode(kind: ProtocolKind, text: &str) -> Option<Decoded> {
     match kind {
         ProtocolKind::Raw => None,
         ProtocolKind::SocketIo => {

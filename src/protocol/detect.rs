@@ -10,7 +10,7 @@ use super::{Fact, Step};
 use crate::config::{Endpoint, ProtocolKind};
 
 /// What the URL and the subprotocol say, with the evidence in words.
-pub fn from_handshake(
+pub(crate) fn from_handshake(
     url: &url::Url,
     subprotocol: Option<&str>,
 ) -> Option<(ProtocolKind, Vec<String>)> {
@@ -49,7 +49,7 @@ pub fn from_handshake(
 }
 
 /// What a first text frame says.
-pub fn from_frame(text: &str) -> Option<(ProtocolKind, String)> {
+pub(crate) fn from_frame(text: &str) -> Option<(ProtocolKind, String)> {
     if let Some(json) = text.strip_prefix('0')
         && let Ok(open) = serde_json::from_str::<serde_json::Value>(json)
         && open.get("sid").is_some()
@@ -89,7 +89,7 @@ pub fn from_frame(text: &str) -> Option<(ProtocolKind, String)> {
 }
 
 /// The `[[endpoints]]` lines that make wsmon speak `kind`.
-pub fn profile_lines(kind: ProtocolKind) -> &'static str {
+pub(crate) fn profile_lines(kind: ProtocolKind) -> &'static str {
     match kind {
         ProtocolKind::Raw => "",
         ProtocolKind::SocketIo => {
@@ -112,42 +112,42 @@ pub fn profile_lines(kind: ProtocolKind) -> &'static str {
 
 /// The words joining a protocol's name to its evidence in a close note
 /// (the diagnosis reads the protocol back from it).
-pub const DETECTED: &str = " detected: ";
+pub(crate) const DETECTED: &str = " detected: ";
 
 /// A close note for a detection: `socketio detected: <evidence>`.
-pub fn note(kind: ProtocolKind, evidence: &str) -> String {
+pub(crate) fn note(kind: ProtocolKind, evidence: &str) -> String {
     format!("{}{DETECTED}{evidence}", kind.as_str())
 }
 
 /// The protocol and evidence of a [`note`], if it is one.
-pub fn parse_note(note: &str) -> Option<(ProtocolKind, &str)> {
+pub(crate) fn parse_note(note: &str) -> Option<(ProtocolKind, &str)> {
     let (kind, evidence) = note.split_once(DETECTED)?;
     Some((ProtocolKind::parse(kind)?, evidence))
 }
 
 /// Watches one raw connection until its first text frame.
 #[derive(Debug)]
-pub struct Sniffer {
+pub(crate) struct Sniffer {
     handshake: Option<(ProtocolKind, Vec<String>)>,
     done: bool,
 }
 
 impl Sniffer {
-    pub fn new(endpoint: &Endpoint, subprotocol: Option<&str>) -> Self {
+    pub(crate) fn new(endpoint: &Endpoint, subprotocol: Option<&str>) -> Self {
         Sniffer {
             handshake: from_handshake(&endpoint.url, subprotocol),
             done: false,
         }
     }
 
-    pub fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.done
     }
 
     /// Subprotocol evidence is reported at once: those protocols' servers
     /// may send nothing until the client speaks (graphql). URL evidence
     /// waits for the first frame, which usually says more.
-    pub fn on_open(&mut self) -> Step {
+    pub(crate) fn on_open(&mut self) -> Step {
         match &self.handshake {
             Some((kind, evidence)) if evidence.iter().any(|e| e.contains("subprotocol")) => Step {
                 facts: vec![Fact::Detected(*kind, evidence.join("; "))],
@@ -157,7 +157,7 @@ impl Sniffer {
         }
     }
 
-    pub fn on_text(&mut self, text: &str) -> Step {
+    pub(crate) fn on_text(&mut self, text: &str) -> Step {
         self.done = true;
         // Action Cable refuses before its welcome: the first frame is then
         // `{"type":"disconnect","reason":"unauthorized","reconnect":false}`,

@@ -18,11 +18,11 @@ use super::{Fact, Rule, Step, auth_words, short};
 use crate::config::protocol::GraphqlOptions;
 
 /// The id of wsmon's one subscription.
-pub const SUBSCRIPTION_ID: &str = "1";
+pub(crate) const SUBSCRIPTION_ID: &str = "1";
 
 /// One connection's GraphQL state.
 #[derive(Debug)]
-pub struct Graphql {
+pub(crate) struct Graphql {
     options: GraphqlOptions,
     /// subscriptions-transport-ws rather than graphql-transport-ws.
     legacy: bool,
@@ -30,7 +30,7 @@ pub struct Graphql {
 }
 
 impl Graphql {
-    pub fn new(options: GraphqlOptions, legacy: bool) -> Self {
+    pub(crate) fn new(options: GraphqlOptions, legacy: bool) -> Self {
         Graphql {
             options,
             legacy,
@@ -47,7 +47,7 @@ impl Graphql {
     }
 
     /// `connection_init`, with the init payload when there is one.
-    pub fn on_open(&mut self) -> Step {
+    pub(crate) fn on_open(&mut self) -> Step {
         let init = match &self.options.init_payload {
             Some(p) => format!(r#"{{"type":"connection_init","payload":{p}}}"#),
             None => r#"{"type":"connection_init"}"#.to_string(),
@@ -69,7 +69,7 @@ impl Graphql {
         serde_json::json!({"id": SUBSCRIPTION_ID, "type": kind, "payload": payload}).to_string()
     }
 
-    pub fn on_text(&mut self, text: &str) -> Step {
+    pub(crate) fn on_text(&mut self, text: &str) -> Step {
         let value: serde_json::Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(_) => return Step::deliver(),
@@ -124,7 +124,7 @@ impl Graphql {
     }
 
     /// graphql-transport-ws refusals that arrive as close codes.
-    pub fn on_close(&self, code: u16) -> Option<super::Refusal> {
+    pub(crate) fn on_close(&self, code: u16) -> Option<super::Refusal> {
         if self.legacy {
             return None;
         }
@@ -144,7 +144,7 @@ impl Graphql {
 }
 
 /// What a graphql-transport-ws close code means (graphql-ws PROTOCOL.md).
-pub fn close_meaning(code: u16) -> Option<&'static str> {
+pub(crate) fn close_meaning(code: u16) -> Option<&'static str> {
     Some(match code {
         4400 => "bad request: the server could not parse or did not expect a message",
         4401 => "unauthorized: a subscribe was sent before the server acknowledged the connection",

@@ -46,7 +46,7 @@ pub enum Rule {
 
 /// A refusal the server expressed inside the protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The server's words, e.g. `Socket.IO connect_error: "not authorized"`.
     pub detail: String,
     pub rule: Rule,
@@ -54,7 +54,7 @@ pub struct Refusal {
 
 /// What a frame (or a tick) told the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fact {
+pub(crate) enum Fact {
     /// The protocol handshake is complete: messages can flow.
     Ready(String),
     /// A protocol keepalive was received (and answered if it asks for it).
@@ -67,7 +67,7 @@ pub enum Fact {
 
 /// The codec's answer to an open, a frame or a tick.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// Text frames to send now, in order.
     pub send: Vec<String>,
     pub facts: Vec<Fact>,
@@ -107,7 +107,7 @@ impl Step {
 /// One open connection's protocol state. Boxed variants keep it two words
 /// in every session's task, whatever the protocol.
 #[derive(Debug)]
-pub enum Codec {
+pub(crate) enum Codec {
     /// Plain frames; nothing to do.
     Raw,
     /// Raw, still looking at the first frame for a known protocol.
@@ -122,7 +122,7 @@ pub enum Codec {
 impl Codec {
     /// The codec for a connection to `endpoint` that just opened with
     /// `subprotocol` negotiated.
-    pub fn new(endpoint: &Endpoint, subprotocol: Option<&str>) -> Codec {
+    pub(crate) fn new(endpoint: &Endpoint, subprotocol: Option<&str>) -> Codec {
         let p = &endpoint.protocol;
         match p.kind {
             ProtocolKind::Raw if !p.on_open.is_empty() => {
@@ -166,12 +166,12 @@ impl Codec {
 
     /// Plain frames, nothing to look at: the socket loop's fast path.
     #[inline]
-    pub fn is_raw(&self) -> bool {
+    pub(crate) fn is_raw(&self) -> bool {
         matches!(self, Codec::Raw)
     }
 
     /// Frames to send right after the socket opened (and facts known then).
-    pub fn on_open(&mut self, now: Instant) -> Step {
+    pub(crate) fn on_open(&mut self, now: Instant) -> Step {
         match self {
             Codec::Raw => Step::default(),
             Codec::Sniff(s) => {
@@ -190,7 +190,7 @@ impl Codec {
     }
 
     /// One received text frame.
-    pub fn on_text(&mut self, text: &str, now: Instant) -> Step {
+    pub(crate) fn on_text(&mut self, text: &str, now: Instant) -> Step {
         match self {
             Codec::Raw => Step::deliver(),
             Codec::Sniff(s) => {
@@ -209,7 +209,7 @@ impl Codec {
     }
 
     /// When [`Codec::on_tick`] is next due, if ever.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         match self {
             Codec::SocketIo(c) => c.deadline(),
             Codec::Stomp(c) => c.deadline(),
@@ -219,7 +219,7 @@ impl Codec {
     }
 
     /// The deadline passed.
-    pub fn on_tick(&mut self, now: Instant) -> Step {
+    pub(crate) fn on_tick(&mut self, now: Instant) -> Step {
         match self {
             Codec::SocketIo(c) => c.on_tick(now),
             Codec::Stomp(c) => c.on_tick(now),
@@ -230,7 +230,7 @@ impl Codec {
 
     /// The server closed with `code`: a refusal in the protocol's terms,
     /// when the code is one of its own (graphql 4401/4403).
-    pub fn on_close(&self, code: u16) -> Option<Refusal> {
+    pub(crate) fn on_close(&self, code: u16) -> Option<Refusal> {
         match self {
             Codec::Graphql(c) => c.on_close(code),
             _ => None,
@@ -239,7 +239,7 @@ impl Codec {
 
     /// The frame to send for a user's `send`: a Socket.IO event, a STOMP
     /// SEND, the text itself otherwise.
-    pub fn wrap_send(&self, text: &str) -> String {
+    pub(crate) fn wrap_send(&self, text: &str) -> String {
         match self {
             Codec::SocketIo(c) => c.wrap_send(text),
             Codec::Stomp(c) => c.wrap_send(text),

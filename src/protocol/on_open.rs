@@ -11,7 +11,7 @@ use crate::config::protocol::OnOpenStep;
 
 /// Progress through the steps.
 #[derive(Debug)]
-pub struct OnOpen {
+pub(crate) struct OnOpen {
     steps: Vec<OnOpenStep>,
     /// The step whose expectation is awaited (or the next to send).
     next: usize,
@@ -20,7 +20,7 @@ pub struct OnOpen {
 }
 
 impl OnOpen {
-    pub fn new(steps: Vec<OnOpenStep>) -> Self {
+    pub(crate) fn new(steps: Vec<OnOpenStep>) -> Self {
         OnOpen {
             steps,
             next: 0,
@@ -45,14 +45,14 @@ impl OnOpen {
         )));
     }
 
-    pub fn on_open(&mut self, now: Instant) -> Step {
+    pub(crate) fn on_open(&mut self, now: Instant) -> Step {
         let mut step = Step::default();
         self.advance(now, &mut step);
         step
     }
 
     /// Every frame is a message; one may also meet the expectation.
-    pub fn on_text(&mut self, text: &str) -> Step {
+    pub(crate) fn on_text(&mut self, text: &str) -> Step {
         let mut step = Step::deliver();
         let Some(_) = self.waiting else {
             return step;
@@ -70,11 +70,11 @@ impl OnOpen {
         step
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         self.waiting
     }
 
-    pub fn on_tick(&mut self, _now: Instant) -> Step {
+    pub(crate) fn on_tick(&mut self, _now: Instant) -> Step {
         self.waiting = None;
         let Some(s) = self.steps.get(self.next) else {
             return Step::default();

@@ -31,7 +31,7 @@ enum State {
 
 /// One connection's Socket.IO state.
 #[derive(Debug)]
-pub struct SocketIo {
+pub(crate) struct SocketIo {
     options: SocketIoOptions,
     /// Engine.IO v3: the client pings.
     eio3: bool,
@@ -43,7 +43,7 @@ pub struct SocketIo {
 
 /// A Socket.IO packet inside an Engine.IO message (`4…`).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Packet<'a> {
+pub(crate) struct Packet<'a> {
     /// `0` CONNECT … `6` BINARY_ACK.
     pub kind: u8,
     pub namespace: &'a str,
@@ -52,7 +52,7 @@ pub struct Packet<'a> {
 }
 
 /// Parses the Socket.IO packet of an Engine.IO message frame (`4…`).
-pub fn packet(text: &str) -> Option<Packet<'_>> {
+pub(crate) fn packet(text: &str) -> Option<Packet<'_>> {
     let rest = text.strip_prefix('4')?;
     let kind = rest.bytes().next().filter(u8::is_ascii_digit)? - b'0';
     let mut rest = &rest[1..];
@@ -77,7 +77,7 @@ pub fn packet(text: &str) -> Option<Packet<'_>> {
 }
 
 impl SocketIo {
-    pub fn new(options: SocketIoOptions, eio3: bool) -> Self {
+    pub(crate) fn new(options: SocketIoOptions, eio3: bool) -> Self {
         SocketIo {
             options,
             eio3,
@@ -87,7 +87,7 @@ impl SocketIo {
         }
     }
 
-    pub fn on_open(&mut self, _now: Instant) -> Step {
+    pub(crate) fn on_open(&mut self, _now: Instant) -> Step {
         Step::control()
     }
 
@@ -104,7 +104,7 @@ impl SocketIo {
         format!("40{}{}", self.ns_prefix(), auth)
     }
 
-    pub fn on_text(&mut self, text: &str, now: Instant) -> Step {
+    pub(crate) fn on_text(&mut self, text: &str, now: Instant) -> Step {
         match text.as_bytes().first() {
             Some(b'0') => self.on_engine_open(&text[1..], now),
             // Server ping (v4): answer at once, or the server drops us
@@ -227,12 +227,12 @@ impl SocketIo {
         }
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         self.next_ping
     }
 
     /// v3: the client's ping is due.
-    pub fn on_tick(&mut self, now: Instant) -> Step {
+    pub(crate) fn on_tick(&mut self, now: Instant) -> Step {
         if self.state == State::Done {
             self.next_ping = None;
             return Step::control();
@@ -246,7 +246,7 @@ impl SocketIo {
 
     /// A `send`: a JSON array is the event as written (`["name", args…]`);
     /// other text is emitted as a `message` event.
-    pub fn wrap_send(&self, text: &str) -> String {
+    pub(crate) fn wrap_send(&self, text: &str) -> String {
         let trimmed = text.trim();
         let is_array = trimmed.starts_with('[')
             && serde_json::from_str::<serde_json::Value>(trimmed).is_ok_and(|v| v.is_array());

@@ -15,11 +15,11 @@ use crate::config::protocol::StompOptions;
 
 /// How often wsmon offers to send and asks to receive heart-beats (ms),
 /// unless `[endpoints.stomp] heart_beat` says otherwise.
-pub const HEART_BEAT_MS: u64 = 10_000;
+pub(crate) const HEART_BEAT_MS: u64 = 10_000;
 
 /// One connection's STOMP state.
 #[derive(Debug)]
-pub struct Stomp {
+pub(crate) struct Stomp {
     options: StompOptions,
     /// When wsmon's next heart-beat is due (after CONNECTED).
     next_beat: Option<Instant>,
@@ -28,14 +28,14 @@ pub struct Stomp {
 
 /// A parsed STOMP frame.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Frame<'a> {
+pub(crate) struct Frame<'a> {
     pub command: &'a str,
     pub headers: Vec<(&'a str, &'a str)>,
     pub body: &'a str,
 }
 
 impl Frame<'_> {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| *k == name)
@@ -44,7 +44,7 @@ impl Frame<'_> {
 }
 
 /// Parses one frame; `None` for a heart-beat (only line ends).
-pub fn parse(text: &str) -> Option<Frame<'_>> {
+pub(crate) fn parse(text: &str) -> Option<Frame<'_>> {
     let text = text.trim_start_matches(['\r', '\n']);
     if text.is_empty() {
         return None;
@@ -68,7 +68,7 @@ pub fn parse(text: &str) -> Option<Frame<'_>> {
 }
 
 impl Stomp {
-    pub fn new(options: StompOptions) -> Self {
+    pub(crate) fn new(options: StompOptions) -> Self {
         Stomp {
             options,
             next_beat: None,
@@ -76,7 +76,7 @@ impl Stomp {
         }
     }
 
-    pub fn on_open(&mut self, _now: Instant) -> Step {
+    pub(crate) fn on_open(&mut self, _now: Instant) -> Step {
         let mut frame = String::from("CONNECT\naccept-version:1.2\n");
         // RabbitMQ maps `host` to a virtual host: "/" is the default one
         // (the URL's host would be refused as an unknown vhost).
@@ -96,7 +96,7 @@ impl Stomp {
         }
     }
 
-    pub fn on_text(&mut self, text: &str, now: Instant) -> Step {
+    pub(crate) fn on_text(&mut self, text: &str, now: Instant) -> Step {
         let Some(frame) = parse(text) else {
             return Step::keepalive(None);
         };
@@ -161,11 +161,11 @@ impl Stomp {
             .map_or(HEART_BEAT_MS, |d| crate::units::millis(d).max(1))
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         self.next_beat
     }
 
-    pub fn on_tick(&mut self, now: Instant) -> Step {
+    pub(crate) fn on_tick(&mut self, now: Instant) -> Step {
         self.next_beat = Some(now + self.beat_every);
         Step {
             send: vec!["\n".into()],
@@ -174,7 +174,7 @@ impl Stomp {
     }
 
     /// A `send`: a SEND frame to the subscribed destination.
-    pub fn wrap_send(&self, text: &str) -> String {
+    pub(crate) fn wrap_send(&self, text: &str) -> String {
         format!(
             "SEND\ndestination:{}\ncontent-type:text/plain\n\n{text}\0",
             self.options.destination

@@ -61,7 +61,7 @@ const SECRET_SUFFIXES: &[&str] = &[
 ];
 
 /// Whether a URL query parameter (any case) holds a credential.
-pub fn is_secret_param(name: &str) -> bool {
+pub(crate) fn is_secret_param(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     SECRET_PARAMS.contains(&lower.as_str()) || SECRET_SUFFIXES.iter().any(|s| lower.ends_with(s))
 }
@@ -69,7 +69,7 @@ pub fn is_secret_param(name: &str) -> bool {
 /// Whether an HTTP header's value is a credential: `Authorization`,
 /// `Proxy-Authorization`, `Cookie`, `Set-Cookie`, and `*-Token`, `*-Key`,
 /// `*-Secret` (but not `Sec-WebSocket-Key`, a public nonce of RFC 6455 §4.1).
-pub fn is_secret_header(name: &str) -> bool {
+pub(crate) fn is_secret_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     if lower == "sec-websocket-key" {
         return false;
@@ -83,7 +83,7 @@ pub fn is_secret_header(name: &str) -> bool {
 /// The parts of a credential header's value worth scrubbing wherever
 /// they appear later: the credential after an auth scheme (`Bearer X` →
 /// `X`), each cookie's value, else the whole value.
-pub fn header_credentials(name: &str, value: &str) -> Vec<String> {
+pub(crate) fn header_credentials(name: &str, value: &str) -> Vec<String> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with("cookie") {
         return cookie_pairs(value)
@@ -102,7 +102,7 @@ pub fn header_credentials(name: &str, value: &str) -> Vec<String> {
 
 /// A credential header's value as shown: the auth scheme and cookie names
 /// stay, the credentials become short prefixes.
-pub fn shown_header_value(name: &str, value: &str) -> String {
+pub(crate) fn shown_header_value(name: &str, value: &str) -> String {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with("cookie") {
         let attributes = lower == "set-cookie";
@@ -185,7 +185,7 @@ static JSON_FIELD: LazyLock<Regex> = LazyLock::new(|| {
 
 /// `text` with every credential recognised by meaning replaced by its
 /// short prefix.
-pub fn scrub(text: &str) -> Cow<'_, str> {
+pub(crate) fn scrub(text: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(text);
     // Each pass runs only when its marker character is there at all.
     if out.contains('=') {

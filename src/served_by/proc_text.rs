@@ -10,11 +10,11 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// `st` of a listening TCP socket (`TCP_LISTEN`, include/net/tcp_states.h).
-pub const TCP_LISTEN: u8 = 0x0A;
+pub(crate) const TCP_LISTEN: u8 = 0x0A;
 
 /// One line of `/proc/net/tcp{,6}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SocketLine {
+pub(crate) struct SocketLine {
     pub local: SocketAddr,
     /// The TCP state (`st`, e.g. [`TCP_LISTEN`]).
     pub state: u8,
@@ -25,14 +25,14 @@ pub struct SocketLine {
 }
 
 impl SocketLine {
-    pub fn is_listening(&self) -> bool {
+    pub(crate) fn is_listening(&self) -> bool {
         self.state == TCP_LISTEN
     }
 }
 
 /// The sockets of a `/proc/net/tcp` or `/proc/net/tcp6` text; the header
 /// and any line that does not parse are skipped.
-pub fn parse_net_tcp(text: &str) -> Vec<SocketLine> {
+pub(crate) fn parse_net_tcp(text: &str) -> Vec<SocketLine> {
     text.lines().filter_map(parse_line).collect()
 }
 
@@ -83,7 +83,7 @@ fn parse_addr(text: &str) -> Option<SocketAddr> {
 }
 
 /// The inode of a `/proc/PID/fd/N` link target `socket:[12345]`.
-pub fn socket_inode(link: &str) -> Option<u64> {
+pub(crate) fn socket_inode(link: &str) -> Option<u64> {
     link.strip_prefix("socket:[")?
         .strip_suffix(']')?
         .parse()
@@ -92,7 +92,7 @@ pub fn socket_inode(link: &str) -> Option<u64> {
 
 /// A `/proc/PID/cmdline` (NUL-separated, NUL-terminated argv) as one line
 /// with spaces; `None` for a kernel thread's empty one. Lossy UTF-8.
-pub fn command_line(raw: &[u8]) -> Option<String> {
+pub(crate) fn command_line(raw: &[u8]) -> Option<String> {
     let words: Vec<String> = raw
         .split(|&b| b == 0)
         .filter(|w| !w.is_empty())
@@ -102,7 +102,7 @@ pub fn command_line(raw: &[u8]) -> Option<String> {
 }
 
 /// The name of `uid` in an `/etc/passwd` text (`name:x:uid:gid:…`).
-pub fn user_name(passwd: &str, uid: u32) -> Option<String> {
+pub(crate) fn user_name(passwd: &str, uid: u32) -> Option<String> {
     passwd.lines().find_map(|line| {
         let mut f = line.split(':');
         let name = f.next()?;
@@ -116,7 +116,7 @@ pub fn user_name(passwd: &str, uid: u32) -> Option<String> {
 /// the same address, or a wildcard bind (`0.0.0.0`, `::`; a `::` socket
 /// takes IPv4 too unless IPV6_V6ONLY, which `/proc` does not show), or
 /// the IPv4-mapped form of the target.
-pub fn accepts(bound: IpAddr, target: IpAddr) -> bool {
+pub(crate) fn accepts(bound: IpAddr, target: IpAddr) -> bool {
     if bound == target || bound.is_unspecified() {
         return true;
     }

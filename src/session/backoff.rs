@@ -13,15 +13,15 @@ use rand::RngExt;
 use crate::config::Settings;
 
 /// An open connection that lasted this long counts as healthy.
-pub const STABLE_AFTER: Duration = Duration::from_secs(10);
+pub(crate) const STABLE_AFTER: Duration = Duration::from_secs(10);
 
 /// The floor used after 1012 (service restart) / 1013 (try again later):
 /// the server said it is busy, so coming back at once is rude and useless.
-pub const BUSY_FLOOR: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_FLOOR: Duration = Duration::from_secs(5);
 
 /// What the last attempt says about when to try again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryHint {
+pub(crate) enum RetryHint {
     /// Ordinary failure: the usual floor.
     Normal,
     /// The server asked for patience (1012, 1013, a 429/503 without
@@ -34,7 +34,7 @@ pub enum RetryHint {
 
 /// Backoff state of one session.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     floor: Duration,
     cap: Duration,
     /// Consecutive failures since the last healthy connection.
@@ -42,7 +42,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    pub fn new(settings: &Settings) -> Self {
+    pub(crate) fn new(settings: &Settings) -> Self {
         Backoff {
             floor: settings.reconnect_min,
             cap: settings.reconnect_max.max(settings.reconnect_min),
@@ -51,12 +51,12 @@ impl Backoff {
     }
 
     /// Forget past failures (the connection proved healthy).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.failures = 0;
     }
 
     /// The delay before the next attempt; counts one more failure.
-    pub fn next_delay(&mut self, hint: RetryHint) -> Duration {
+    pub(crate) fn next_delay(&mut self, hint: RetryHint) -> Duration {
         let (low, high) = self.window(hint);
         self.failures = self.failures.saturating_add(1);
         if high <= low {
@@ -68,7 +68,7 @@ impl Backoff {
     }
 
     /// The range the next delay is drawn from (before counting the failure).
-    pub fn window(&self, hint: RetryHint) -> (Duration, Duration) {
+    pub(crate) fn window(&self, hint: RetryHint) -> (Duration, Duration) {
         let floor = match hint {
             RetryHint::Normal => self.floor,
             RetryHint::Busy => self.floor.max(BUSY_FLOOR).min(self.cap),

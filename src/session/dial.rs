@@ -50,7 +50,7 @@ fn timed_out(limit: Duration, what: &str) -> String {
 /// A TCP stream to `url`'s host and port, directly or through the proxy
 /// `proxies` picks for it, all before `deadline`. Messages are not yet
 /// redacted (the caller does that).
-pub async fn dial(
+pub(crate) async fn dial(
     url: &Url,
     proxies: &Proxies,
     deadline: Instant,

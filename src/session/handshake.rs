@@ -25,20 +25,20 @@ use crate::secret::Redactor;
 
 /// An open client socket.
 /// The TCP stream carries a [`Recorder`] that is stopped once open.
-pub type WsStream = WebSocketStream<MaybeTlsStream<Recorder<TcpStream>>>;
+pub(crate) type WsStream = WebSocketStream<MaybeTlsStream<Recorder<TcpStream>>>;
 
 /// How much of a refused answer's body is kept.
-pub const BODY_EXCERPT_BYTES: usize = 1024;
+pub(crate) const BODY_EXCERPT_BYTES: usize = 1024;
 
 /// How much of what the server sends during the upgrade is recorded (the
 /// whole answer of a refusal, headers and body).
-pub const RAW_ANSWER_BYTES: usize = 4 * 1024;
+pub(crate) const RAW_ANSWER_BYTES: usize = 4 * 1024;
 
 /// Largest message accepted; bigger ones close the socket with 1009.
-pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
+pub(crate) const MAX_MESSAGE_BYTES: usize = 16 << 20;
 
 /// A successful upgrade.
-pub struct Connected {
+pub(crate) struct Connected {
     pub ws: WsStream,
     pub info: HandshakeInfo,
     pub opened_at: SystemTime,
@@ -48,7 +48,7 @@ pub struct Connected {
 /// eagerly per connection. 4 KiB keeps ten thousand idle sessions small
 /// (8 KiB cost 39 MB more at 10,000 endpoints) and reads a flood as fast
 /// (A/B against 8 KiB, 1,000,000 messages: 0.96x the time).
-pub fn ws_config() -> WebSocketConfig {
+pub(crate) fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(8 * 1024)
@@ -60,7 +60,7 @@ pub fn ws_config() -> WebSocketConfig {
 /// config: [`resolve`] (the upgrade request), [`dial`] (DNS, TCP, proxy
 /// tunnel), then [`upgrade`] (TLS and the HTTP upgrade). A failure names
 /// the stage it reached.
-pub async fn connect(
+pub(crate) async fn connect(
     endpoint: &Endpoint,
     limit: Duration,
     redactor: &Redactor,
@@ -247,7 +247,7 @@ fn opened<B>(
     })
 }
 
-pub use crate::facts::NOT_A_FRAME;
+pub(crate) use crate::facts::NOT_A_FRAME;
 
 /// How long the rest of a refused answer (its body) may take to arrive
 /// after its headers.

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 /// What the socket loop should do when [`Heartbeat::deadline`] passes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Due {
+pub(crate) enum Due {
     /// Send a ping with this payload, then call [`Heartbeat::sent`].
     Ping(Vec<u8>),
     /// The ping in flight got no pong in time: the connection is dead.
@@ -18,7 +18,7 @@ pub enum Due {
 
 /// Heartbeat state of one open connection.
 #[derive(Debug, Clone)]
-pub struct Heartbeat {
+pub(crate) struct Heartbeat {
     interval: Duration,
     pong_timeout: Duration,
     next_ping: Instant,
@@ -29,7 +29,7 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     /// First ping one interval after `opened`.
-    pub fn new(interval: Duration, pong_timeout: Duration, opened: Instant) -> Self {
+    pub(crate) fn new(interval: Duration, pong_timeout: Duration, opened: Instant) -> Self {
         Heartbeat {
             interval,
             pong_timeout,
@@ -39,12 +39,12 @@ impl Heartbeat {
         }
     }
 
-    pub fn pong_timeout(&self) -> Duration {
+    pub(crate) fn pong_timeout(&self) -> Duration {
         self.pong_timeout
     }
 
     /// When something is due: the next ping, or the pong deadline.
-    pub fn deadline(&self) -> Instant {
+    pub(crate) fn deadline(&self) -> Instant {
         match self.in_flight {
             Some((_, sent)) => sent + self.pong_timeout,
             None => self.next_ping,
@@ -52,7 +52,7 @@ impl Heartbeat {
     }
 
     /// What to do now that the deadline passed.
-    pub fn due(&mut self) -> Due {
+    pub(crate) fn due(&mut self) -> Due {
         if self.in_flight.is_some() {
             return Due::Dead;
         }
@@ -61,13 +61,13 @@ impl Heartbeat {
     }
 
     /// The ping from the last [`Due::Ping`] went out at `at`.
-    pub fn sent(&mut self, at: Instant) {
+    pub(crate) fn sent(&mut self, at: Instant) {
         self.in_flight = Some((self.counter, at));
     }
 
     /// A pong arrived at `at`; the RTT when it answers our ping in flight
     /// (unsolicited or stale pongs are ignored, as RFC 6455 allows them).
-    pub fn pong(&mut self, payload: &[u8], at: Instant) -> Option<Duration> {
+    pub(crate) fn pong(&mut self, payload: &[u8], at: Instant) -> Option<Duration> {
         let (id, sent) = self.in_flight?;
         if payload != id.to_be_bytes() {
             return None;

@@ -21,5 +21,5 @@ pub(crate) mod supervisor;
 pub(crate) mod task;
 
 pub use crew::Crew;
+pub use spec::{MAX_CONNECTING, Mode};
 pub use supervisor::{Supervisor, channel};
-pub use task::{MAX_CONNECTING, Mode};

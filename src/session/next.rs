@@ -14,7 +14,7 @@ use super::backoff::RetryHint;
 
 /// What to do once an attempt (or an open socket) is over.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Next {
+pub(crate) enum Next {
     /// Ask the reconnect policy.
     Policy,
     /// Connect again at once (the user asked).

@@ -38,7 +38,7 @@ const BATCH_BYTES_CAP: usize = 2 << 20;
 /// Beyond it the session keeps reading into its own pending batch (which
 /// drops its oldest past [`BATCH_BYTES_CAP`]), so memory stays bounded even
 /// when the consumer stalls.
-pub const IN_FLIGHT_BYTES: usize = 2 << 20;
+pub(crate) const IN_FLIGHT_BYTES: usize = 2 << 20;
 
 /// In [`Mode::Record`], pending bytes at which reading pauses until the
 /// consumer takes the batch: half the cap, so a message under 1 MiB never
@@ -53,10 +53,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 // What the session does next is the one `Next` of `next.rs` (an in-band
 // refusal carries the server's words, taken from the close note at the end).
-pub use super::next::Next;
+pub(crate) use super::next::Next;
 
 /// How the open phase ended.
-pub struct Ended {
+pub(crate) struct Ended {
     pub close: CloseInfo,
     pub at: SystemTime,
     pub next: Next,
@@ -121,7 +121,7 @@ impl Pending {
 
 /// Runs the open socket to its end. `subprotocol` is the one the server
 /// picked (it tells a raw endpoint's protocol apart).
-pub async fn run(
+pub(crate) async fn run(
     mut ws: WsStream,
     spec: &SessionSpec,
     wiring: &mut Wiring,

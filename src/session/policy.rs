@@ -21,24 +21,24 @@
 use std::time::Duration;
 
 use super::backoff::RetryHint;
-pub use super::next::Next;
+pub(crate) use super::next::Next;
 use crate::diagnose::evidence::{Answer, Meaning};
 use crate::facts::events::{AttemptRecord, Outcome};
 
 /// How often a session stopped on a permanent refusal tries once more by
 /// itself (in `watch`, `tail` and the dashboard), so a fix on the server
 /// is noticed without anyone pressing `r`.
-pub const REPROBE_AFTER: Duration = Duration::from_secs(300);
+pub(crate) const REPROBE_AFTER: Duration = Duration::from_secs(300);
 
 /// The policy's answers are [`Next::Retry`], [`Next::StopAuth`] and
 /// [`Next::StopRefused`] of the one "what next" type; `After` is its old
 /// name here.
-pub type After = Next;
+pub(crate) type After = Next;
 
 /// Decides after `record`; `opened_before` says whether this session's
 /// endpoint ever answered 101 (a 404 on a path that worked is a deploy
 /// in progress, not a wrong path).
-pub fn after(record: &AttemptRecord, opened_before: bool) -> Next {
+pub(crate) fn after(record: &AttemptRecord, opened_before: bool) -> Next {
     match &record.outcome {
         Outcome::Failed(failure) => {
             let message = failure.message.to_ascii_lowercase();

@@ -15,23 +15,23 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The bytes recorded so far, shared with the handshake that owns the
 /// recorder's stream (tungstenite consumes the stream on failure).
-pub type Tape = Arc<Mutex<Vec<u8>>>;
+pub(crate) type Tape = Arc<Mutex<Vec<u8>>>;
 
 /// A stream that copies what it reads onto a [`Tape`] until stopped.
 #[derive(Debug)]
-pub struct Recorder<S> {
+pub(crate) struct Recorder<S> {
     inner: S,
     tape: Option<(Tape, usize)>,
 }
 
 impl<S> Recorder<S> {
     /// Records up to `cap` bytes onto `tape`; `None` records nothing.
-    pub fn new(inner: S, tape: Option<(Tape, usize)>) -> Self {
+    pub(crate) fn new(inner: S, tape: Option<(Tape, usize)>) -> Self {
         Recorder { inner, tape }
     }
 
     /// Stops recording (the socket is open: frames are not evidence).
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.tape = None;
     }
 }
@@ -140,7 +140,7 @@ fn complete(tape: &[u8]) -> bool {
 /// same socket: tungstenite stops reading at the end of the headers and
 /// drops its own) onto `tape`, until the answer is whole, the server
 /// closes, the tape is full, or `until`.
-pub async fn read_rest(
+pub(crate) async fn read_rest(
     spare: &mut tokio::net::TcpStream,
     tape: &Tape,
     cap: usize,
@@ -199,7 +199,7 @@ mod complete_tests {
 /// frame. `H` is 0x48 (RSV1 set), `<` 0x3c (RSV2+RSV3 set). Binary frames
 /// that break the rules are left to the open socket, which closes them
 /// with 1002 as before. `false` when nothing followed.
-pub fn not_a_frame(tape: &[u8]) -> bool {
+pub(crate) fn not_a_frame(tape: &[u8]) -> bool {
     let Some(end) = tape.windows(4).position(|w| w == b"\r\n\r\n") else {
         return false;
     };

@@ -12,7 +12,7 @@ use crate::facts::events::{
 use crate::secret::Redactor;
 
 /// Scrubs the texts of a finished attempt in place.
-pub fn record(record: &mut AttemptRecord, redactor: &Redactor) {
+pub(crate) fn record(record: &mut AttemptRecord, redactor: &Redactor) {
     match &mut record.outcome {
         Outcome::Failed(failure) => {
             text(&mut failure.message, redactor);
@@ -30,7 +30,7 @@ pub fn record(record: &mut AttemptRecord, redactor: &Redactor) {
 }
 
 /// Scrubs the headers of an accepted handshake.
-pub fn handshake(info: &mut HandshakeInfo, redactor: &Redactor) {
+pub(crate) fn handshake(info: &mut HandshakeInfo, redactor: &Redactor) {
     headers(&mut info.headers, redactor);
 }
 
@@ -58,7 +58,7 @@ fn text(text: &mut String, redactor: &Redactor) {
 /// (one pass over the bytes; untouched when none occurs). Callers skip it
 /// when [`Redactor::knows_secrets`] is false, so a profile without secrets
 /// pays nothing per message.
-pub fn payload(payload: &mut Payload, redactor: &Redactor) {
+pub(crate) fn payload(payload: &mut Payload, redactor: &Redactor) {
     match &payload.data {
         PayloadData::Text(text) => {
             if let Cow::Owned(scrubbed) = redactor.redact_known(text.as_str()) {

@@ -24,16 +24,16 @@ use crate::facts::Event;
 use crate::secret::Redactor;
 
 /// How often a log file is checked for new lines.
-pub const POLL: Duration = Duration::from_millis(100);
+pub(crate) const POLL: Duration = Duration::from_millis(100);
 
 /// Longer lines are cut (a minified payload dumped into a log).
-pub const MAX_LINE: usize = 2000;
+pub(crate) const MAX_LINE: usize = 2000;
 
-pub use crate::facts::server_log::LogLine;
+pub(crate) use crate::facts::server_log::LogLine;
 
 /// Where following `source` starts: a file's current length (0 when it
 /// does not exist yet). Taken before the sessions dial.
-pub fn starting_point(source: &ServerLogSource) -> u64 {
+pub(crate) fn starting_point(source: &ServerLogSource) -> u64 {
     match source {
         ServerLogSource::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
         ServerLogSource::Command(_) => 0,
@@ -44,7 +44,7 @@ pub fn starting_point(source: &ServerLogSource) -> u64 {
 /// `cancel`; every batch of new lines goes out as one
 /// [`Event::ServerLog`]. A source that cannot be read is reported as one
 /// line saying so (and retried, for a file).
-pub async fn run(
+pub(crate) async fn run(
     source: ServerLogSource,
     from: u64,
     redactor: Redactor,

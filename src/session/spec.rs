@@ -28,7 +28,7 @@ pub enum Mode {
 }
 
 /// Everything one session task needs.
-pub struct SessionSpec {
+pub(crate) struct SessionSpec {
     pub id: EndpointId,
     pub endpoint: Endpoint,
     pub settings: Settings,
@@ -56,12 +56,12 @@ pub struct SessionSpec {
 pub const MAX_CONNECTING: usize = 64;
 
 /// The limiter behind [`MAX_CONNECTING`], one per profile.
-pub fn connecting_limit() -> std::sync::Arc<Semaphore> {
+pub(crate) fn connecting_limit() -> std::sync::Arc<Semaphore> {
     std::sync::Arc::new(Semaphore::new(MAX_CONNECTING))
 }
 
 /// The channels a session talks on.
-pub struct Wiring {
+pub(crate) struct Wiring {
     pub events: mpsc::Sender<Event>,
     pub commands: mpsc::Receiver<Command>,
     pub cancel: CancellationToken,

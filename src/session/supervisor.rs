@@ -15,7 +15,7 @@ use crate::token_check::{self, Verdict};
 
 /// Events in flight between the engine and its consumer. Each event may be
 /// a whole batch of messages, so this bounds memory, not throughput.
-pub const EVENT_CHANNEL: usize = 1024;
+pub(crate) const EVENT_CHANNEL: usize = 1024;
 
 /// Commands a session may have queued.
 const COMMAND_CHANNEL: usize = 16;

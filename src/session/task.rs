@@ -14,7 +14,7 @@ use crate::facts::events::*;
 // What a session is given (its spec, its channels) lives in `spec.rs`,
 // which `open.rs` shares without importing this file.
 pub(crate) use super::spec::emit;
-pub use super::spec::{MAX_CONNECTING, Mode, SessionSpec, Wiring, connecting_limit};
+pub(crate) use super::spec::{Mode, SessionSpec, Wiring, connecting_limit};
 
 /// Auth refusals in a row that a session answers by asking its login
 /// for a new token and reconnecting (not stopping). A socket that stays
@@ -24,7 +24,7 @@ pub use super::spec::{MAX_CONNECTING, Mode, SessionSpec, Wiring, connecting_limi
 const RENEWALS: u32 = 2;
 
 /// Runs the session until cancelled (or, in `Once` mode, after one attempt).
-pub async fn run(mut spec: SessionSpec, mut wiring: Wiring) {
+pub(crate) async fn run(mut spec: SessionSpec, mut wiring: Wiring) {
     let mut backoff = Backoff::new(&spec.settings);
     let mut lookups = crate::served_by::Budget::default();
     let mut attempt: u32 = 0;

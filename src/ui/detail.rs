@@ -51,7 +51,7 @@ fn pattern_evidence(p: &crate::diagnose::pattern::Pattern) -> String {
 }
 
 /// Draws the detail panel of the selected endpoint.
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     // The endpoint's name goes in the title: one line less to scroll.
     let title = match app.model.sessions.get(app.selected) {
         // Several profiles live: whose session this is.
@@ -194,7 +194,7 @@ fn expect_lines<'a>(app: &App, s: &SessionState, out: &mut Vec<Line<'a>>) {
 }
 
 /// Every line of the panel for session `s`.
-pub fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
+pub(crate) fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
     let theme = &app.theme;
     let mut out = vec![
         // Alone on its line: a long URL wraps instead of pushing a label

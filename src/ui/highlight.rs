@@ -10,7 +10,11 @@ use crate::app::Filter;
 
 /// `spans` with every match of `filter` in their joined text patched with
 /// `style`. Spans without a match are returned as they are.
-pub fn highlight(spans: Vec<Span<'static>>, filter: &Filter, style: Style) -> Vec<Span<'static>> {
+pub(crate) fn highlight(
+    spans: Vec<Span<'static>>,
+    filter: &Filter,
+    style: Style,
+) -> Vec<Span<'static>> {
     if !filter.is_active() {
         return spans;
     }

@@ -23,7 +23,7 @@ use crate::model::{HistoryEntry, SessionState};
 use crate::report::short_duration;
 
 /// Draws the reconnect history of the selected endpoint.
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let s = app.model.sessions.get(app.selected);
     let mut title = format!(" {} ", Panel::History.title());

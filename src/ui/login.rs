@@ -12,7 +12,7 @@ use crate::report::short_duration;
 use crate::text_safe::visible;
 
 /// "expires in 3m 12s" / "expired 4s ago", and whether it is past.
-pub fn expiry_words(expires_at: SystemTime, now: SystemTime) -> (String, bool) {
+pub(crate) fn expiry_words(expires_at: SystemTime, now: SystemTime) -> (String, bool) {
     match expires_at.duration_since(now) {
         Ok(left) => (format!("expires in {}", whole_seconds(left)), false),
         Err(e) => (format!("expired {} ago", whole_seconds(e.duration())), true),
@@ -25,7 +25,7 @@ fn whole_seconds(d: Duration) -> String {
 }
 
 /// The panel's login lines; none when the profile does not log in.
-pub fn lines(app: &App) -> Vec<Line<'static>> {
+pub(crate) fn lines(app: &App) -> Vec<Line<'static>> {
     let Some(login) = &app.active.login else {
         return Vec::new();
     };

@@ -14,7 +14,7 @@ use crate::model::pretty::{self, PrettyLine};
 use crate::text_safe::visible;
 
 /// The popup's lines, styled.
-pub fn lines(payload: &Payload, theme: &Theme) -> Vec<Line<'static>> {
+pub(crate) fn lines(payload: &Payload, theme: &Theme) -> Vec<Line<'static>> {
     pretty::lines(payload)
         .into_iter()
         .map(|line| match line {
@@ -52,7 +52,7 @@ fn json_line(line: &str, theme: &Theme) -> Line<'static> {
 }
 
 /// Draws the popup over most of the screen.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, payload: &Payload, scroll: u16) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, payload: &Payload, scroll: u16) {
     let theme = &app.theme;
     let popup = super::centered(
         area,

@@ -26,7 +26,7 @@ use crate::text_safe::visible;
 const WIDE: usize = 60;
 
 /// Draws the payload list of the selected endpoint.
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let block = panel_block(app, Panel::Payloads, title(app));
     let inner = block.inner(area);
@@ -169,7 +169,7 @@ fn window(app: &App, cursor: u64, height: usize) -> Vec<u64> {
 }
 
 /// `512 B`, `4.2 KB`, `1.3 MB`.
-pub fn size(bytes: usize) -> String {
+pub(crate) fn size(bytes: usize) -> String {
     match bytes {
         0..1000 => format!("{bytes} B"),
         1000..1_000_000 => format!("{:.1} KB", bytes as f64 / 1000.0),

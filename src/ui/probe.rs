@@ -11,12 +11,12 @@ use crate::report::short_duration;
 use crate::text_safe::visible;
 
 /// Probe results shown in the sparkline, at most.
-pub const SPARK_PROBES: usize = 20;
+pub(crate) const SPARK_PROBES: usize = 20;
 
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// The probe lines, none when the profile has no probe.
-pub fn lines(app: &App) -> Vec<Line<'static>> {
+pub(crate) fn lines(app: &App) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let Some(probe) = &app.active.probe else {
         return Vec::new();

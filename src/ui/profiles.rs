@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::text_safe::visible;
 
 /// Draws the picker with the cursor on profile number `cursor`.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, cursor: usize) {
     let theme = &app.theme;
     let mut lines = Vec::new();
     // The cursor's line, to scroll a long list so that it stays visible.

@@ -21,7 +21,7 @@ const SPARK_SECONDS: u16 = 8;
 const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// The top line: which profile is live, against which server, and how it is.
-pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
+pub(crate) fn render_header(frame: &mut Frame, area: Rect, app: &App) {
     if app.is_crew() {
         return render_crew_header(frame, area, app);
     }
@@ -80,7 +80,7 @@ pub fn render_header(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The badge text: readyState number and label, e.g. `1 OPEN`.
-pub fn badge(lifecycle: &Lifecycle) -> String {
+pub(crate) fn badge(lifecycle: &Lifecycle) -> String {
     let rs = lifecycle.ready_state();
     format!("{} {}", rs.number(), rs.label())
 }
@@ -88,7 +88,7 @@ pub fn badge(lifecycle: &Lifecycle) -> String {
 /// [`badge`] with the protocol's state: `1 OPEN·READY` once the
 /// application protocol's handshake is complete, `1 OPEN·…` while it is
 /// not yet (readyState stays the browser's number).
-pub fn session_badge(s: &SessionState) -> String {
+pub(crate) fn session_badge(s: &SessionState) -> String {
     let plain = badge(&s.lifecycle);
     if s.lifecycle.ready_state() != crate::model::lifecycle::ReadyState::Open || !s.expects_ready {
         return plain;
@@ -127,7 +127,7 @@ fn status(app: &App, s: &SessionState) -> String {
 }
 
 /// A count in at most 4 characters: `950`, `12k`, `1.2M`.
-pub fn compact_count(n: u64) -> String {
+pub(crate) fn compact_count(n: u64) -> String {
     match n {
         0..1000 => n.to_string(),
         1000..10_000 => format!("{:.1}k", n as f64 / 1e3),
@@ -139,7 +139,7 @@ pub fn compact_count(n: u64) -> String {
 
 /// An 8-step sparkline of the last seconds' message counts, plus the
 /// latest second's rate.
-pub fn sparkline(counts: &[u64]) -> String {
+pub(crate) fn sparkline(counts: &[u64]) -> String {
     let max = counts.iter().copied().max().unwrap_or(0);
     counts
         .iter()
@@ -281,7 +281,7 @@ fn strip(app: &App, s: &SessionState, cells: usize) -> Line<'static> {
 }
 
 /// Session rows that fit in `area` (under the border and the header row).
-pub fn rows_visible(area: Rect, compact: bool) -> usize {
+pub(crate) fn rows_visible(area: Rect, compact: bool) -> usize {
     let chrome = if compact { 1 } else { 3 };
     usize::from(area.height.saturating_sub(chrome))
 }
@@ -299,7 +299,7 @@ fn list_rows(area: Rect, compact: bool, first: usize) -> ListRows {
 
 /// The first session row shown: the list scrolls just enough to keep the
 /// selected row in view.
-pub fn first_visible(selected: usize, rows_visible: usize) -> usize {
+pub(crate) fn first_visible(selected: usize, rows_visible: usize) -> usize {
     (selected + 1).saturating_sub(rows_visible.max(1))
 }
 
@@ -342,7 +342,7 @@ fn title(app: &App) -> Line<'static> {
 
 /// The sessions list (bordered in the full layout, bare in the compact
 /// one). Returns where its rows went.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) -> ListRows {
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, compact: bool) -> ListRows {
     if app.is_crew() {
         return render_crew(frame, area, app, compact);
     }

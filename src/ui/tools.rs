@@ -10,7 +10,7 @@ use crate::text_safe::visible;
 
 /// The footer while the composer is open: where it sends, the text (its
 /// end, if it is wider than the line), the keys.
-pub fn composer_line(app: &App, composer: &Composer, width: u16) -> Line<'static> {
+pub(crate) fn composer_line(app: &App, composer: &Composer, width: u16) -> Line<'static> {
     let theme = &app.theme;
     let name = app
         .model
@@ -38,7 +38,7 @@ pub fn composer_line(app: &App, composer: &Composer, width: u16) -> Line<'static
 }
 
 /// The reproduce prompt, centred in `area`.
-pub fn render_reproduce(frame: &mut Frame, area: Rect, app: &App) {
+pub(crate) fn render_reproduce(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let name = app
         .active

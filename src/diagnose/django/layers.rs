@@ -2,9 +2,9 @@
 //! with its Redis reachability, and `InMemoryChannelLayer` where REST and
 //! the sockets live in different processes (or several workers).
 
-use crate::facts::django::{Context, Inspection, Reach, ReachOutcome, Role, Serving};
-use super::{finding};
+use super::finding;
 use crate::facts::django::{Code, Finding, Severity};
+use crate::facts::django::{Context, Inspection, Reach, ReachOutcome, Role, Serving};
 use crate::text_safe::visible;
 
 pub(super) fn layers(i: &Inspection, reach: &[Reach], context: &Context, out: &mut Vec<Finding>) {

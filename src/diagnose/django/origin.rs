@@ -10,7 +10,7 @@ use url::Url;
 
 /// Whether `origin` (the header's value, `None`: not sent) passes
 /// `allowed`.
-pub fn allowed(origin: Option<&str>, allowed: &[String]) -> bool {
+pub(crate) fn allowed(origin: Option<&str>, allowed: &[String]) -> bool {
     if allowed.iter().any(|p| p == "*") {
         return true;
     }
@@ -66,7 +66,7 @@ fn matches(origin: &Url, host: &str, pattern: &str) -> bool {
 
 /// Django's `is_same_domain`: exact, or `.example.com` for the domain and
 /// any subdomain.
-pub fn same_domain(host: &str, pattern: &str) -> bool {
+pub(crate) fn same_domain(host: &str, pattern: &str) -> bool {
     if pattern.is_empty() {
         return false;
     }
@@ -79,7 +79,7 @@ pub fn same_domain(host: &str, pattern: &str) -> bool {
 
 /// Django's `ALLOWED_HOSTS` check of a `Host` (without port): `*`,
 /// `.domain`, or exact; with `DEBUG` and an empty list, the local names.
-pub fn host_allowed(host: &str, allowed_hosts: &[String], debug: bool) -> bool {
+pub(crate) fn host_allowed(host: &str, allowed_hosts: &[String], debug: bool) -> bool {
     let defaults = [".localhost", "127.0.0.1", "[::1]"].map(String::from);
     let list: &[String] = if debug && allowed_hosts.is_empty() {
         &defaults

@@ -11,7 +11,7 @@ use crate::facts::django::{Route, Segment};
 
 /// The outcome of matching one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RouteMatch {
+pub(crate) enum RouteMatch {
     /// Route `index` serves the path.
     Found(usize),
     /// No route matches; the nearest one as a path (`/ws/notifications/`),
@@ -71,7 +71,7 @@ fn serves(route: &Route, path: &str) -> Option<bool> {
 
 /// `path` (as in the endpoint's URL) against `routes`; `unknown` when the
 /// walk met an application it could not look inside.
-pub fn find(routes: &[Route], path: &str, unknown: bool) -> RouteMatch {
+pub(crate) fn find(routes: &[Route], path: &str, unknown: bool) -> RouteMatch {
     let path = path.trim_start_matches('/');
     let mut undecided = false;
     for (i, route) in routes.iter().enumerate() {
@@ -91,7 +91,7 @@ pub fn find(routes: &[Route], path: &str, unknown: bool) -> RouteMatch {
 
 /// A route as a person writes its path: the segments joined, regex
 /// anchors dropped (`^ws/chat/$` → `/ws/chat/`).
-pub fn shape(route: &Route) -> String {
+pub(crate) fn shape(route: &Route) -> String {
     let mut out = String::from("/");
     for seg in &route.segments {
         let mut text = seg.route.as_str();

@@ -2,8 +2,8 @@
 //! (`channels-4.3.json`: `inspect.py` run on `tests/django/` with Django
 //! 5.2.19, Channels 4.3.2, Daphne 4.2.3) and small variations of it.
 
-use crate::facts::django::{EndpointFacts, LayerHost, ReachOutcome, Route, Segment, Serving};
 use super::*;
+use crate::facts::django::{EndpointFacts, LayerHost, ReachOutcome, Route, Segment, Serving};
 
 fn recorded() -> Inspection {
     serde_json::from_str(include_str!("channels-4.3.json")).expect("the recorded inspection")

@@ -14,7 +14,7 @@ use crate::diagnose::text::excerpt;
 
 /// The shape of a body, which also hints at who wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shape {
+pub(crate) enum Shape {
     Empty,
     /// A JSON object; `fields` lists its top-level keys in order.
     Json {
@@ -30,7 +30,7 @@ pub enum Shape {
 
 /// A known meaning of the server's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Meaning {
+pub(crate) enum Meaning {
     /// The server's allowed-origins check refused the `Origin` header.
     OriginRefused,
     /// The credentials are expired.
@@ -50,7 +50,7 @@ pub enum Meaning {
 
 impl Meaning {
     /// A few words for evidence lists.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Meaning::OriginRefused => "the Origin was refused",
             Meaning::TokenExpired => "the token is expired",
@@ -63,14 +63,14 @@ impl Meaning {
     }
 
     /// Whether a refusal with this meaning is about credentials.
-    pub fn is_auth(self) -> bool {
+    pub(crate) fn is_auth(self) -> bool {
         matches!(self, Meaning::TokenExpired | Meaning::TokenInvalid)
     }
 }
 
 /// The server's words, ready to quote.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Said {
+pub(crate) struct Said {
     /// The body after transfer decoding (lossy UTF-8, not yet made safe).
     pub decoded: String,
     pub shape: Shape,
@@ -84,7 +84,7 @@ pub struct Said {
 impl Said {
     /// Reads a body as it arrived, with the answer's headers (for
     /// `Transfer-Encoding: chunked`).
-    pub fn read(headers: &[(String, String)], raw_body: &str) -> Said {
+    pub(crate) fn read(headers: &[(String, String)], raw_body: &str) -> Said {
         let chunked = headers.iter().any(|(k, v)| {
             k.eq_ignore_ascii_case("transfer-encoding")
                 && v.to_ascii_lowercase().contains("chunked")
@@ -98,7 +98,7 @@ impl Said {
     }
 
     /// Reads a decoded body.
-    pub fn of(decoded: String) -> Said {
+    pub(crate) fn of(decoded: String) -> Said {
         let trimmed = decoded.trim();
         let mut json_code = None;
         let (shape, words) = if trimmed.is_empty() {
@@ -153,7 +153,7 @@ impl Said {
     }
 
     /// Whether the body is a JSON object with exactly these keys (in any order).
-    pub fn json_keys_are(&self, keys: &[&str]) -> bool {
+    pub(crate) fn json_keys_are(&self, keys: &[&str]) -> bool {
         match &self.shape {
             Shape::Json { fields } => {
                 fields.len() == keys.len() && keys.iter().all(|k| fields.iter().any(|f| f == k))
@@ -163,7 +163,7 @@ impl Said {
     }
 
     /// Whether the decoded body contains `needle` (ASCII case-insensitive).
-    pub fn contains(&self, needle: &str) -> bool {
+    pub(crate) fn contains(&self, needle: &str) -> bool {
         self.decoded
             .to_ascii_lowercase()
             .contains(&needle.to_ascii_lowercase())
@@ -206,7 +206,7 @@ fn json_words(map: &serde_json::Map<String, Value>) -> String {
 }
 
 /// Decodes `Transfer-Encoding: chunked`; a cut-off body keeps what came.
-pub fn decode_chunked(raw: &str) -> String {
+pub(crate) fn decode_chunked(raw: &str) -> String {
     let mut out = String::new();
     let mut rest = raw;
     loop {
@@ -284,7 +284,7 @@ fn tag_text(html: &str, tag: &str) -> Option<String> {
 }
 
 /// The text of HTML without its tags.
-pub fn visible_text(body: &str) -> String {
+pub(crate) fn visible_text(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
     let mut in_tag = false;
     for c in body.chars() {
@@ -306,7 +306,7 @@ pub fn visible_text(body: &str) -> String {
 /// ("Request origin not allowed"), Django Channels' origin validator,
 /// Socket.IO/Engine.IO ("Unsupported protocol version"), OAuth 2
 /// (`invalid_token`), nginx/HAProxy/Envoy upstream errors.
-pub fn meaning_of(text: &str) -> Option<Meaning> {
+pub(crate) fn meaning_of(text: &str) -> Option<Meaning> {
     let t = text.to_ascii_lowercase();
     PHRASES
         .iter()
@@ -321,7 +321,7 @@ pub fn meaning_of(text: &str) -> Option<Meaning> {
 /// Phrases → meaning, lowercase, first match wins (so "Invalid or expired
 /// token" is expired, and an origin refusal that says "forbidden" is about
 /// the origin).
-pub const PHRASES: &[(Meaning, &[&str])] = &[
+pub(crate) const PHRASES: &[(Meaning, &[&str])] = &[
     (
         Meaning::OriginRefused,
         &[

@@ -12,7 +12,7 @@ use crate::diagnose::text::excerpt;
 
 /// Software wsmon recognises in an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Software {
+pub(crate) enum Software {
     // Proxies, load balancers, CDNs.
     Nginx,
     HaProxy,
@@ -58,7 +58,7 @@ pub enum Software {
 
 /// What part a piece of software plays in the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     Proxy,
     Server,
     App,
@@ -66,7 +66,7 @@ pub enum Role {
 
 impl Software {
     /// The name people know it by.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         use Software as S;
         match self {
             S::Nginx => "nginx",
@@ -105,7 +105,7 @@ impl Software {
         }
     }
 
-    pub fn role(self) -> Role {
+    pub(crate) fn role(self) -> Role {
         use Software as S;
         match self {
             S::Nginx
@@ -147,7 +147,7 @@ impl Software {
 
 /// One piece of software found, with the clue that named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     pub software: Software,
     /// `1.22.1` from `Server: nginx/1.22.1`.
     pub version: Option<String>,
@@ -157,7 +157,7 @@ pub struct Found {
 
 impl Found {
     /// `nginx/1.22.1` or `uvicorn`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.version {
             Some(v) => format!("{}/{v}", self.software.name()),
             None => self.software.name().to_string(),
@@ -167,12 +167,12 @@ impl Found {
 
 /// Everything found in one answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fingerprint {
+pub(crate) struct Fingerprint {
     pub found: Vec<Found>,
 }
 
 impl Fingerprint {
-    pub fn has(&self, software: Software) -> bool {
+    pub(crate) fn has(&self, software: Software) -> bool {
         self.found.iter().any(|f| f.software == software)
     }
 
@@ -181,18 +181,18 @@ impl Fingerprint {
     }
 
     /// The proxy (load balancer, CDN) in the path, if one showed itself.
-    pub fn proxy(&self) -> Option<&Found> {
+    pub(crate) fn proxy(&self) -> Option<&Found> {
         self.first(Role::Proxy)
     }
 
     /// The application server or framework behind any proxy.
-    pub fn backend(&self) -> Option<&Found> {
+    pub(crate) fn backend(&self) -> Option<&Found> {
         self.first(Role::App).or_else(|| self.first(Role::Server))
     }
 
     /// `FastAPI/Starlette on uvicorn`, `Django behind nginx/1.22.1`,
     /// `node ws`; `None` when nothing was recognised.
-    pub fn answered_by(&self) -> Option<String> {
+    pub(crate) fn answered_by(&self) -> Option<String> {
         let app = self.first(Role::App).map(Found::label);
         let server = self.first(Role::Server).map(Found::label);
         let inner = match (app, server) {
@@ -207,7 +207,7 @@ impl Fingerprint {
     }
 
     /// The clues, for evidence lists: `Server: nginx/1.22.1 → nginx`.
-    pub fn clues(&self) -> Vec<String> {
+    pub(crate) fn clues(&self) -> Vec<String> {
         self.found
             .iter()
             .map(|f| format!("{} ({})", f.label(), f.clue))
@@ -270,7 +270,7 @@ fn version_in(server: &str, word: &str) -> Option<String> {
 
 /// Fingerprints one HTTP answer: its headers, its status text (the reason
 /// phrase, when the raw status line was captured) and its body.
-pub fn fingerprint(
+pub(crate) fn fingerprint(
     headers: &[(String, String)],
     status_text: Option<&str>,
     said: &Said,

@@ -10,9 +10,9 @@ pub(crate) mod sent;
 
 use std::time::{Duration, SystemTime};
 
-pub use body::{Meaning, Said};
-pub use fingerprint::{Fingerprint, Software};
-pub use sent::{Sent, TokenPlace};
+pub(crate) use body::{Meaning, Said};
+pub(crate) use fingerprint::{Fingerprint, Software};
+pub(crate) use sent::{Sent, TokenPlace};
 
 use crate::diagnose::codes;
 use crate::diagnose::text::excerpt;
@@ -20,12 +20,12 @@ use crate::facts::ConnectFailure;
 
 /// Longest `Retry-After` honoured: a server asking for more is waited on
 /// for an hour, then tried again.
-pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
+pub(crate) const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 
 /// An HTTP answer to the upgrade (refused, or not valid HTTP at all), read
 /// for evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The status number; may be outside HTTP's range (`4002`).
     pub status: Option<u32>,
     /// The status line as it came, when the raw bytes were captured.
@@ -45,7 +45,7 @@ impl Answer {
     /// The answer of a failed attempt: the one tungstenite parsed, with
     /// the status line from the captured bytes; or, when tungstenite could
     /// not parse it, the captured bytes read leniently.
-    pub fn of_failure(f: &ConnectFailure) -> Option<Answer> {
+    pub(crate) fn of_failure(f: &ConnectFailure) -> Option<Answer> {
         let raw = f.raw_answer.as_deref().and_then(raw::parse);
         match (&f.http, raw) {
             (Some(http), raw) => {
@@ -73,7 +73,7 @@ impl Answer {
     }
 
     /// From a leniently read answer (captured bytes, `curl -i` output).
-    pub fn from_raw(r: &raw::RawAnswer) -> Answer {
+    pub(crate) fn from_raw(r: &raw::RawAnswer) -> Answer {
         let said = Said::read(&r.headers, &r.body);
         let fingerprint = fingerprint::fingerprint(&r.headers, Some(&r.reason), &said);
         Answer {
@@ -88,7 +88,7 @@ impl Answer {
         }
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -96,14 +96,14 @@ impl Answer {
     }
 
     /// The HTTP status when it is a valid one.
-    pub fn http_status(&self) -> Option<u16> {
+    pub(crate) fn http_status(&self) -> Option<u16> {
         self.status
             .filter(|s| (100..=599).contains(s) && !self.malformed)
             .and_then(|s| u16::try_from(s).ok())
     }
 
     /// `HTTP 404 Not Found (Server: uvicorn)`, terminal-safe.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         if self.malformed {
             let line = self.status_line.as_deref().unwrap_or_default();
             return format!("the invalid status line \"{}\"", excerpt(line));
@@ -122,7 +122,7 @@ impl Answer {
     }
 
     /// ` ("Not Found")` or nothing: the server's own words.
-    pub fn words_note(&self) -> String {
+    pub(crate) fn words_note(&self) -> String {
         if self.said.words.is_empty() {
             String::new()
         } else {
@@ -132,13 +132,13 @@ impl Answer {
 
     /// How long the answer asks to wait (`Retry-After`, seconds or an
     /// HTTP date relative to `now`), capped at [`RETRY_AFTER_MAX`].
-    pub fn retry_after(&self, now: SystemTime) -> Option<Duration> {
+    pub(crate) fn retry_after(&self, now: SystemTime) -> Option<Duration> {
         retry_after(self.header("retry-after")?, now)
     }
 
     /// Short facts: the status, who answered, the words, the headers that
     /// matter.
-    pub fn facts(&self) -> Vec<String> {
+    pub(crate) fn facts(&self) -> Vec<String> {
         let mut out = vec![format!("answered {}", self.line())];
         if let Some(bytes) = &self.bytes {
             out.push(format!("bytes received: {bytes}"));
@@ -165,7 +165,7 @@ impl Answer {
 
 /// Parses a `Retry-After` value: delta-seconds or an HTTP date (RFC 9110
 /// §10.2.3), relative to `now`; a date in the past is zero.
-pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     let wait = if let Ok(secs) = value.parse::<u64>() {
         Duration::from_secs(secs)

@@ -9,7 +9,7 @@
 
 /// An HTTP answer read leniently from captured text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawAnswer {
+pub(crate) struct RawAnswer {
     /// The first line, as it came (not yet made safe).
     pub status_line: String,
     /// The status as a number, when its digits fit (`4002` too).
@@ -24,7 +24,7 @@ pub struct RawAnswer {
 }
 
 impl RawAnswer {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -37,7 +37,7 @@ impl RawAnswer {
 /// pasted `curl -i` output) and skips `curl -i`'s earlier answers
 /// (`HTTP/1.1 100 Continue`, proxy `CONNECT` answers) only when a later
 /// one follows.
-pub fn parse(text: &str) -> Option<RawAnswer> {
+pub(crate) fn parse(text: &str) -> Option<RawAnswer> {
     let text = text.trim_start_matches(['\r', '\n', ' ']);
     if !text.starts_with("HTTP/") {
         return None;
@@ -91,7 +91,7 @@ fn split_head(text: &str) -> (&str, &str) {
 /// The captured bytes as one escaped line: printable ASCII as is, `\r`
 /// `\n` `\t` spelled out, anything else as `\xNN` (or `\u{…}`), at most
 /// `max` characters of output. Safe for any terminal.
-pub fn escaped(text: &str, max: usize) -> String {
+pub(crate) fn escaped(text: &str, max: usize) -> String {
     let mut out = String::new();
     for c in text.chars() {
         let piece = match c {
@@ -114,7 +114,7 @@ pub fn escaped(text: &str, max: usize) -> String {
 
 /// Whether captured bytes start like a TLS record (handshake or alert):
 /// a `ws://` client talking to a TLS port gets these.
-pub fn looks_like_tls(text: &str) -> bool {
+pub(crate) fn looks_like_tls(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() >= 2 && matches!(b[0], 0x15 | 0x16) && b[1] == 0x03
 }

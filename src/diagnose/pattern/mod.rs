@@ -27,14 +27,14 @@ use crate::config::HeartbeatMode;
 use crate::facts::{AttemptRecord, Closer, FailureKind, LocalCause};
 
 /// Drops at the same idle time or age before it is a pattern.
-pub const MIN_REPEATS: usize = 3;
+pub(crate) const MIN_REPEATS: usize = 3;
 /// Ends in the window before a history is churn: more than one, as the
 /// health word counts ([`crate::model::health`]).
-pub const CHURN_MIN: usize = 2;
+pub(crate) const CHURN_MIN: usize = 2;
 /// A close this soon after a text frame wsmon sent answers that frame.
-pub const SENT_WINDOW: Duration = Duration::from_secs(1);
+pub(crate) const SENT_WINDOW: Duration = Duration::from_secs(1);
 /// Ends this close together are "at once".
-pub const AT_ONCE: Duration = Duration::from_secs(1);
+pub(crate) const AT_ONCE: Duration = Duration::from_secs(1);
 /// Most recent repeats looked at for a fixed time.
 const LOOK_BACK: usize = 10;
 
@@ -107,7 +107,7 @@ pub struct Pattern {
 
 /// Everything a pattern reading may look at.
 #[derive(Debug, Clone, Copy)]
-pub struct History<'a> {
+pub(crate) struct History<'a> {
     /// The endpoint's attempts, oldest first; the one being diagnosed last.
     pub attempts: &'a [&'a AttemptRecord],
     /// The latest ended attempt of each other endpoint of the profile.
@@ -123,7 +123,7 @@ pub struct History<'a> {
 
 /// The pattern the latest attempt belongs to, most telling first, or
 /// `None` when it stands alone.
-pub fn detect(h: &History<'_>) -> Option<Pattern> {
+pub(crate) fn detect(h: &History<'_>) -> Option<Pattern> {
     let last = *h.attempts.last()?;
     close_after_sent(last)
         .or_else(|| everyone_at_once(h, last))

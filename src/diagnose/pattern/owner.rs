@@ -14,7 +14,7 @@ use crate::diagnose::text::{excerpt, human_duration};
 /// any `Via` (a proxy that passes the app's `Server` on still names itself
 /// there: `1.1 vegur` is Heroku's router), as an excerpt safe to quote,
 /// e.g. `gunicorn (via 1.1 vegur)`.
-pub fn answered_by(headers: &[(String, String)]) -> Option<String> {
+pub(crate) fn answered_by(headers: &[(String, String)]) -> Option<String> {
     let find = |name: &str| {
         headers
             .iter()
@@ -29,7 +29,7 @@ pub fn answered_by(headers: &[(String, String)]) -> Option<String> {
 
 /// A proxy or server whose idle or lifetime timer can cut a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Known {
+pub(crate) struct Known {
     /// How the owner is named in a summary.
     pub name: &'static str,
     /// Lower-case fragments of a `Server`/`Via` value that mean this owner.
@@ -48,7 +48,7 @@ pub struct Known {
 /// WebSockets without traffic), Heroku's router (55 s), HAProxy (no
 /// default: `timeout tunnel`, else `timeout client`/`server`), Daphne
 /// (`--websocket_timeout`, a lifetime cap, 86400 s by default).
-pub const KNOWN: [Known; 6] = [
+pub(crate) const KNOWN: [Known; 6] = [
     Known {
         name: "nginx",
         knob: "raise proxy_read_timeout",
@@ -94,7 +94,7 @@ pub const KNOWN: [Known; 6] = [
 ];
 
 /// The known owner named by a `Server`/`Via` value.
-pub fn known(answered_by: Option<&str>) -> Option<&'static Known> {
+pub(crate) fn known(answered_by: Option<&str>) -> Option<&'static Known> {
     let text = answered_by?.to_ascii_lowercase();
     KNOWN
         .iter()
@@ -102,14 +102,14 @@ pub fn known(answered_by: Option<&str>) -> Option<&'static Known> {
 }
 
 /// Whether `value` is within a few percent (at least a second) of `target`.
-pub fn near(value: Duration, target: Duration) -> bool {
+pub(crate) fn near(value: Duration, target: Duration) -> bool {
     let slack = (target / 20).max(Duration::from_secs(1));
     value.abs_diff(target) <= slack
 }
 
 /// Proxies whose default idle timeout is about `value` (the round numbers
 /// people meet: 55, 60, 100 s).
-pub fn defaults_near(value: Duration) -> Vec<&'static Known> {
+pub(crate) fn defaults_near(value: Duration) -> Vec<&'static Known> {
     KNOWN
         .iter()
         .filter(|k| k.default_idle.is_some_and(|d| near(value, d)))
@@ -120,7 +120,7 @@ pub fn defaults_near(value: Duration) -> Vec<&'static Known> {
 /// idle timeout of the proxy that answered, they keep that timer from ever
 /// firing for wsmon, while browsers (which never ping) are cut by it: says
 /// so and offers the browser mode. `None` when nothing is hidden.
-pub fn pings_may_hide(ping_interval: Duration, answered_by: Option<&str>) -> Option<String> {
+pub(crate) fn pings_may_hide(ping_interval: Duration, answered_by: Option<&str>) -> Option<String> {
     let owner = known(answered_by)?;
     let idle = owner.default_idle?;
     (ping_interval <= idle).then(|| {

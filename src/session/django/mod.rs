@@ -17,17 +17,19 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::ActiveProfile;
-use crate::facts::django::{Layer, LayerHost};
 use crate::diagnose::django::{self};
-use crate::facts::django::{Context, Doctor, EndpointFacts, Inspection, Reach, ReachOutcome, Role, Serving};
+use crate::facts::django::{
+    Context, Doctor, EndpointFacts, Inspection, Reach, ReachOutcome, Role, Serving,
+};
+use crate::facts::django::{Layer, LayerHost};
 use crate::text_safe::visible;
 
 /// The inspection script (`manage.py shell -c`).
-pub const SCRIPT: &str = include_str!("inspect.py");
+pub(crate) const SCRIPT: &str = include_str!("inspect.py");
 
 /// How long the script may take: a cold import of Django, Channels and
 /// the project's apps on a busy machine.
-pub const TIMEOUT: Duration = Duration::from_secs(90);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(90);
 
 /// How long a Redis host gets to accept and answer `PING`.
 const REACH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -37,7 +39,7 @@ const END: &str = "@@wsmon-doctor-end@@";
 
 /// Why a project could not be inspected. Texts are terminal-safe.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DoctorError {
+pub(crate) enum DoctorError {
     #[error("{0} is not a folder")]
     NoProject(String),
     #[error("{0} has no manage.py: point --django (or django_project) at the folder that holds it")]
@@ -62,7 +64,7 @@ pub enum DoctorError {
 
 impl DoctorError {
     /// What to do about it.
-    pub fn fixes(&self) -> Vec<String> {
+    pub(crate) fn fixes(&self) -> Vec<String> {
         match self {
             DoctorError::NoInterpreter(_) | DoctorError::Spawn { .. } => vec![
                 "Pass the project's interpreter with --python PATH, or activate its virtualenv (VIRTUAL_ENV).".into(),
@@ -77,7 +79,7 @@ impl DoctorError {
 
 /// The interpreter to run: `explicit`, else the active virtualenv's, else
 /// a `.venv`/`venv` in `project`, else `python3` on `PATH`.
-pub fn interpreter(project: &Path, explicit: Option<&Path>) -> Result<PathBuf, DoctorError> {
+pub(crate) fn interpreter(project: &Path, explicit: Option<&Path>) -> Result<PathBuf, DoctorError> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
@@ -112,7 +114,7 @@ pub fn interpreter(project: &Path, explicit: Option<&Path>) -> Result<PathBuf, D
 }
 
 /// Runs the inspection script in `project` with `python`.
-pub async fn inspect(project: &Path, python: &Path) -> Result<Inspection, DoctorError> {
+pub(crate) async fn inspect(project: &Path, python: &Path) -> Result<Inspection, DoctorError> {
     let shown = visible(&python.display().to_string()).into_owned();
     if !project.is_dir() {
         return Err(DoctorError::NoProject(
@@ -188,7 +190,7 @@ fn last_line(text: &str) -> Option<String> {
 }
 
 /// Whether each Redis host of `layers` answers.
-pub async fn reach(layers: &[Layer]) -> Vec<Reach> {
+pub(crate) async fn reach(layers: &[Layer]) -> Vec<Reach> {
     let mut out = Vec::new();
     for layer in layers {
         for host in &layer.hosts {
@@ -265,7 +267,7 @@ async fn ping<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut s: S)
 
 /// What `profile` sends and which local processes serve it (looked up
 /// now; blocking reads of `/proc` run off the async thread).
-pub async fn context(profile: &ActiveProfile) -> Context {
+pub(crate) async fn context(profile: &ActiveProfile) -> Context {
     // A Django session login sends the site's own Origin on every
     // handshake that sets none (see `Profile::render_logged_in`); the
     // profile as activated before the login does not carry it yet.
@@ -335,7 +337,11 @@ pub async fn context(profile: &ActiveProfile) -> Context {
 
 /// The whole doctor: inspect `project` with `python` (see
 /// [`interpreter`]), check the layer, read it for `context`.
-pub async fn run(project: &Path, python: &Path, context: &Context) -> Result<Doctor, DoctorError> {
+pub(crate) async fn run(
+    project: &Path,
+    python: &Path,
+    context: &Context,
+) -> Result<Doctor, DoctorError> {
     let inspection = inspect(project, python).await?;
     let reach = reach(&inspection.channel_layers).await;
     Ok(django::diagnose(
@@ -350,7 +356,7 @@ pub async fn run(project: &Path, python: &Path, context: &Context) -> Result<Doc
 /// The doctor for the active profile's `django_project` (the engine runs
 /// it once at start): never fails; a project that could not be inspected
 /// is an `inspection_failed` finding.
-pub async fn for_profile(profile: &ActiveProfile, project: &Path) -> Doctor {
+pub(crate) async fn for_profile(profile: &ActiveProfile, project: &Path) -> Doctor {
     let context = context(profile).await;
     let shown = project.display().to_string();
     let python = match interpreter(project, None) {

@@ -13,7 +13,7 @@ use crate::secret::Redactor;
 const BODY_LIMIT: usize = 256 * 1024;
 
 /// An HTTP answer to a login request.
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -21,7 +21,7 @@ pub struct Answer {
 
 /// Why a login did not give a credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub status: Option<u16>,
     pub verdict: LoginVerdict,
     /// The server's words or the transport error; redacted, excerpted.
@@ -29,7 +29,7 @@ pub struct Failure {
 }
 
 /// Sends `request`; a transport error is [`LoginVerdict::Unreachable`].
-pub async fn send(
+pub(crate) async fn send(
     request: reqwest::RequestBuilder,
     redactor: &Redactor,
 ) -> Result<Answer, Failure> {
@@ -62,7 +62,7 @@ pub async fn send(
 
 impl Answer {
     /// The body as a JSON object, if it is one.
-    pub fn json(&self) -> Option<Map<String, Value>> {
+    pub(crate) fn json(&self) -> Option<Map<String, Value>> {
         match serde_json::from_slice(&self.body) {
             Ok(Value::Object(map)) => Some(map),
             _ => None,
@@ -70,7 +70,7 @@ impl Answer {
     }
 
     /// A string field of a JSON answer.
-    pub fn field(&self, name: &str) -> Option<String> {
+    pub(crate) fn field(&self, name: &str) -> Option<String> {
         match self.json()?.get(name)? {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             _ => None,
@@ -78,7 +78,7 @@ impl Answer {
     }
 
     /// The server's own words about a refusal, excerpted and redacted.
-    pub fn words(&self, redactor: &Redactor) -> Option<String> {
+    pub(crate) fn words(&self, redactor: &Redactor) -> Option<String> {
         let words = match self.json() {
             Some(map) => json_words(&map),
             None => {
@@ -94,7 +94,7 @@ impl Answer {
     }
 
     /// The failure this (non-2xx) answer is.
-    pub fn refusal(&self, redactor: &Redactor) -> Failure {
+    pub(crate) fn refusal(&self, redactor: &Redactor) -> Failure {
         let detail = self.words(redactor);
         Failure {
             status: Some(self.status),
@@ -129,7 +129,7 @@ fn json_words(map: &Map<String, Value>) -> Option<String> {
 }
 
 /// The first entry of a Django form's `<ul class="errorlist …">`, as text.
-pub fn form_errors(html: &str) -> Option<String> {
+pub(crate) fn form_errors(html: &str) -> Option<String> {
     let start = html.find("class=\"errorlist")?;
     let rest = &html[start..];
     let li = rest.find("<li")?;
@@ -156,7 +156,7 @@ fn strip_tags(html: &str) -> String {
 }
 
 /// The entities Django's templates escape.
-pub fn unescape(text: &str) -> String {
+pub(crate) fn unescape(text: &str) -> String {
     text.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
@@ -176,7 +176,7 @@ pub fn unescape(text: &str) -> String {
 /// "This account is inactive."; django-oauth-toolkit 401
 /// `invalid_client`. With Django's default backend an inactive account
 /// gets the wrong-password answer: the server does not say which.
-pub fn judge(status: u16, words: Option<&str>) -> LoginVerdict {
+pub(crate) fn judge(status: u16, words: Option<&str>) -> LoginVerdict {
     let lower = words.unwrap_or_default().to_ascii_lowercase();
     let says = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
     if status == 404 {

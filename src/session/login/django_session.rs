@@ -15,7 +15,7 @@ use crate::config::login::{ActiveLogin, SessionCookie};
 use crate::secret::{Redactor, Secret};
 
 /// Logs in through the form.
-pub async fn obtain(
+pub(crate) async fn obtain(
     client: &reqwest::Client,
     login: &ActiveLogin,
     redactor: &Redactor,

@@ -8,7 +8,7 @@ use crate::config::login::ActiveLogin;
 use crate::secret::{Redactor, Secret};
 
 /// Logs in once.
-pub async fn obtain(
+pub(crate) async fn obtain(
     client: &reqwest::Client,
     login: &ActiveLogin,
     redactor: &Redactor,
@@ -28,7 +28,7 @@ pub async fn obtain(
 }
 
 /// `{"username": …, "password": …}`.
-pub fn user_body(login: &ActiveLogin) -> serde_json::Value {
+pub(crate) fn user_body(login: &ActiveLogin) -> serde_json::Value {
     serde_json::json!({
         "username": login.username.as_deref().unwrap_or_default(),
         "password": login.password.as_ref().map(Secret::expose).unwrap_or_default(),
@@ -36,7 +36,7 @@ pub fn user_body(login: &ActiveLogin) -> serde_json::Value {
 }
 
 /// A 2xx answer without the field the kind reads.
-pub fn missing(status: u16, field: &str) -> Failure {
+pub(crate) fn missing(status: u16, field: &str) -> Failure {
     Failure {
         status: Some(status),
         verdict: LoginVerdict::UnexpectedAnswer,

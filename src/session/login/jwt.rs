@@ -19,7 +19,7 @@ use crate::config::login::ActiveLogin;
 use crate::secret::{Redactor, Secret};
 
 /// Logs in for an access/refresh pair.
-pub async fn obtain(
+pub(crate) async fn obtain(
     client: &reqwest::Client,
     login: &ActiveLogin,
     redactor: &Redactor,
@@ -33,7 +33,7 @@ pub async fn obtain(
 }
 
 /// Turns the refresh token into a new access token (at `refresh_url`).
-pub async fn refresh(
+pub(crate) async fn refresh(
     client: &reqwest::Client,
     login: &ActiveLogin,
     url: &url::Url,
@@ -72,7 +72,7 @@ fn credential(
 
 /// The `exp` claim of a JWT (`header.payload.signature`, base64url
 /// without padding, RFC 7515 §2), unverified; `None` for anything else.
-pub fn expiry(token: &str) -> Option<SystemTime> {
+pub(crate) fn expiry(token: &str) -> Option<SystemTime> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))

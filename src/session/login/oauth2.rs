@@ -18,7 +18,7 @@ use crate::config::login::ActiveLogin;
 use crate::secret::{Redactor, Secret};
 
 /// Requests a token.
-pub async fn obtain(
+pub(crate) async fn obtain(
     client: &reqwest::Client,
     login: &ActiveLogin,
     redactor: &Redactor,
