@@ -515,3 +515,52 @@ async fn the_doctor_counts_a_session_logins_origin_as_sent() {
     assert!(!codes.contains(&"origin_refused"), "{:#}", report["django"]);
     assert_eq!(out.status.code(), Some(0), "{report:#}");
 }
+
+/// `tail` after a refused login: the sessions never dial, so without a
+/// line of their own a consumer tracking each endpoint would never hear
+/// of them. Right after the `login` line comes one `not_dialled` line per
+/// endpoint, with the diagnosis `check` gives it.
+#[tokio::test]
+async fn tail_names_each_endpoint_a_failed_login_keeps_from_dialling() {
+    let db = Db::fresh();
+    let daphne = Server::daphne(&db);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // sandra with omar's password; two endpoints.
+    let login = "kind = \"drf_token\"\nurl = \"/api-token-auth/\"\nusername = \"sandra\"\npassword_env = \"OMAR_PASSWORD\"";
+    let orders = "[[profiles.me.endpoints]]\nname = \"orders\"\nurl = \"{ws}/ws/notifications/?token={token}\"";
+    let url = "{ws}/ws/notifications/?token={token}";
+    let config = profiles(dir.path(), &daphne.base(), orders, login, url);
+    let mut tail = Tail::start(&config);
+    let got = tail.until_type("login").await;
+    assert_eq!(got["ok"], false, "{}", tail.raw);
+    assert_eq!(got["verdict"], "wrong_password", "{}", tail.raw);
+    // They follow the login line at once (same write).
+    let mut named = Vec::new();
+    while named.len() < 2 {
+        let line = tail
+            .until_within(Duration::from_secs(10), "a not_dialled line", |v| {
+                v["type"] == "not_dialled"
+            })
+            .await;
+        assert_eq!(line["profile"], "me", "{line}");
+        assert_eq!(line["reason"], "login_failed", "{line}");
+        assert_eq!(line["verdict"], "wrong_password", "{line}");
+        assert_eq!(line["diagnosis"]["kind"], "auth_rejected", "{line}");
+        let summary = line["diagnosis"]["summary"].as_str().unwrap_or_default();
+        assert!(
+            summary.starts_with("Not dialled: the login failed: wrong password"),
+            "{line}"
+        );
+        named.push(line["endpoint"].as_str().unwrap_or_default().to_owned());
+    }
+    named.sort();
+    assert_eq!(named, ["notifications", "orders"], "{}", tail.raw);
+    assert!(
+        tail.seen.iter().all(|v| v["type"] != "connecting"),
+        "{}",
+        tail.raw
+    );
+    for (_, secret) in ENV {
+        assert!(!tail.raw.contains(secret), "printed {secret}");
+    }
+}

@@ -78,7 +78,6 @@ pub async fn run_many(
     hold: Duration,
     probe: bool,
 ) -> Vec<CheckReport> {
-    let mut rx = session::crew::Events::default();
     let probe_timeout = (profiles.iter())
         .filter_map(|p| p.probe.as_ref().filter(|_| probe).map(|p| p.timeout))
         .max();
@@ -91,8 +90,13 @@ pub async fn run_many(
         Some(t) => hold + connect_timeout + t + Duration::from_secs(2),
         None => hold,
     };
-    let crew = Crew::start(profiles.clone(), Mode::Once { hold: held }, &mut rx);
-    let mut models: Vec<Model> = profiles.iter().map(Model::new).collect();
+    let mut lineup = Lineup::start(profiles, Mode::Once { hold: held }, Model::new);
+    let Lineup {
+        profiles,
+        models,
+        rx,
+        crew,
+    } = &mut lineup;
     let probing: Vec<bool> = (profiles.iter())
         .map(|p| probe && p.probe.is_some())
         .collect();
@@ -142,7 +146,7 @@ pub async fn run_many(
                     continue;
                 }
             }
-            let done = (models.iter().zip(&profiles)).all(|(model, profile)| {
+            let done = (models.iter().zip(profiles.iter())).all(|(model, profile)| {
                 let sessions_done = (model.sessions.iter())
                     .all(|s| matches!(s.lifecycle, crate::model::Lifecycle::Stopped { .. }));
                 // A failed login means no token check is coming.
@@ -171,7 +175,7 @@ pub async fn run_many(
     // The server's log lines of the last attempt may still be on their
     // way: read on until its window (see `diagnose::server_log::AFTER`)
     // is over.
-    let last_end = (models.iter().zip(&profiles))
+    let last_end = (models.iter().zip(profiles.iter()))
         .filter(|(_, p)| p.server_log.is_some())
         .flat_map(|(m, _)| m.sessions.iter().filter_map(|s| s.last_attempt()))
         .map(|r| r.ended)
@@ -180,25 +184,12 @@ pub async fn run_many(
         let settle = (end + crate::diagnose::server_log::AFTER)
             .duration_since(std::time::SystemTime::now())
             .unwrap_or_default();
-        let deadline = tokio::time::Instant::now() + settle;
-        loop {
-            tokio::select! {
-                biased;
-                _ = tokio::time::sleep_until(deadline) => break,
-                event = rx.recv() => match event {
-                    Some((member, event)) => {
-                        if let Some(model) = models.get_mut(member) {
-                            model.apply(&event);
-                        }
-                    }
-                    None => break,
-                },
-            }
-        }
+        lineup
+            .read_while(tokio::time::Instant::now() + settle, |_, _| true)
+            .await;
     }
-    await_doctors(&profiles, &mut models, &mut rx).await;
-    drop(rx);
-    crew.shutdown().await;
+    lineup.await_doctors().await;
+    let (profiles, models) = lineup.shutdown().await;
     let mut reports = Vec::with_capacity(profiles.len());
     for ((profile, model), probing) in profiles.iter().zip(&models).zip(&probing) {
         let mut report = build(profile, model);
@@ -237,61 +228,86 @@ pub async fn watch(profile: ActiveProfile, duration: Duration) -> CheckReport {
 
 /// [`watch`] for several profiles live together: one report each.
 pub async fn watch_many(profiles: Vec<ActiveProfile>, duration: Duration) -> Vec<CheckReport> {
-    let mut rx = session::crew::Events::default();
-    let crew = Crew::start(profiles.clone(), Mode::Monitor, &mut rx);
-    let mut models: Vec<Model> = profiles.iter().map(Model::without_payloads).collect();
+    let mut lineup = Lineup::start(profiles, Mode::Monitor, Model::without_payloads);
     let deadline = tokio::time::Instant::now() + duration;
-    loop {
-        tokio::select! {
-            biased;
-            _ = tokio::time::sleep_until(deadline) => break,
-            event = rx.recv() => match event {
-                Some((member, event)) => {
-                    if let Some(model) = models.get_mut(member) {
-                        model.apply(&event);
-                    }
-                }
-                None => break,
-            },
-        }
-    }
-    await_doctors(&profiles, &mut models, &mut rx).await;
+    lineup.read_while(deadline, |_, _| true).await;
+    lineup.await_doctors().await;
     // Judged before the sockets close: wsmon's own closes are not churn,
     // but a session must be open at the end.
-    let reports = (profiles.iter().zip(&models))
+    let reports = (lineup.profiles.iter().zip(&lineup.models))
         .map(|(p, m)| build(p, m))
         .collect();
-    drop(rx);
-    crew.shutdown().await;
+    lineup.shutdown().await;
     reports
 }
 
-/// With `django_project`, reads events on until each such profile's
-/// Django doctor reading is in (it runs once at start, at most
-/// [`crate::session::django::TIMEOUT`] plus its connects).
-async fn await_doctors(
-    profiles: &[ActiveProfile],
-    models: &mut [Model],
-    rx: &mut session::crew::Events,
-) {
-    let pending = |models: &[Model]| {
-        (profiles.iter().zip(models)).any(|(p, m)| p.django_project.is_some() && m.django.is_none())
-    };
-    let deadline =
-        tokio::time::Instant::now() + crate::session::django::TIMEOUT + Duration::from_secs(10);
-    while pending(models) {
-        tokio::select! {
-            biased;
-            _ = tokio::time::sleep_until(deadline) => break,
-            event = rx.recv() => match event {
-                Some((member, event)) => {
-                    if let Some(model) = models.get_mut(member) {
-                        model.apply(&event);
-                    }
-                }
-                None => break,
-            },
+/// A lineup of profiles live together under one [`Crew`], with one
+/// [`Model`] each that every event of its member is applied to: what
+/// `check` and `check --watch` share.
+struct Lineup {
+    profiles: Vec<ActiveProfile>,
+    models: Vec<Model>,
+    rx: session::crew::Events,
+    crew: Crew,
+}
+
+impl Lineup {
+    /// Starts every profile's sessions in `mode`, with `model` making each
+    /// profile's empty model ([`Model::new`], or without payloads).
+    fn start(profiles: Vec<ActiveProfile>, mode: Mode, model: fn(&ActiveProfile) -> Model) -> Self {
+        let mut rx = session::crew::Events::default();
+        let crew = Crew::start(profiles.clone(), mode, &mut rx);
+        let models = profiles.iter().map(model).collect();
+        Lineup {
+            profiles,
+            models,
+            rx,
+            crew,
         }
+    }
+
+    /// Applies events to the models while `more(profiles, models)`
+    /// holds, until `deadline` or until the engine's channel closes.
+    async fn read_while(
+        &mut self,
+        deadline: tokio::time::Instant,
+        more: impl Fn(&[ActiveProfile], &[Model]) -> bool,
+    ) {
+        while more(&self.profiles, &self.models) {
+            tokio::select! {
+                biased;
+                _ = tokio::time::sleep_until(deadline) => break,
+                event = self.rx.recv() => match event {
+                    Some((member, event)) => {
+                        if let Some(model) = self.models.get_mut(member) {
+                            model.apply(&event);
+                        }
+                    }
+                    None => break,
+                },
+            }
+        }
+    }
+
+    /// With `django_project`, reads events on until each such profile's
+    /// Django doctor reading is in (it runs once at start, at most
+    /// [`crate::session::django::TIMEOUT`] plus its connects).
+    async fn await_doctors(&mut self) {
+        let deadline =
+            tokio::time::Instant::now() + crate::session::django::TIMEOUT + Duration::from_secs(10);
+        self.read_while(deadline, |profiles, models| {
+            (profiles.iter().zip(models))
+                .any(|(p, m)| p.django_project.is_some() && m.django.is_none())
+        })
+        .await;
+    }
+
+    /// Stops reading, then stops every session; gives back the profiles
+    /// and their models.
+    async fn shutdown(self) -> (Vec<ActiveProfile>, Vec<Model>) {
+        drop(self.rx);
+        self.crew.shutdown().await;
+        (self.profiles, self.models)
     }
 }
 

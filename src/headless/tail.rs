@@ -307,6 +307,9 @@ impl State<'_> {
         let Some(m) = self.members.get_mut(member) else {
             return false;
         };
+        // A login that fails after one that did not: say which endpoints
+        // it keeps from dialling (they have no other line to say it).
+        let failing_before = m.model.login_failed().is_some();
         m.model.apply(event);
         match event {
             // Kept in the model: pinned to the `closed` lines it explains.
@@ -337,6 +340,9 @@ impl State<'_> {
             Event::Login(result) => {
                 self.scratch.clear();
                 event_json::login_line(&mut self.scratch, result);
+                if !failing_before {
+                    event_json::not_dialled_lines(&mut self.scratch, m.profile, &m.model);
+                }
                 profile_tag::tagged_lines(&mut self.buf, &self.scratch, &m.prefix);
             }
             Event::Session { endpoint, event } => {

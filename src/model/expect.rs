@@ -67,10 +67,7 @@ impl Silence {
         };
         format!(
             "open but silent for {} ({last}; expected one within {})",
-            crate::units::format_duration(
-                Duration::from_secs(self.quiet.as_secs()),
-                crate::units::DurationStyle::Compact,
-            ),
+            crate::units::format_duration(self.quiet, crate::units::DurationStyle::Compact),
             humantime::format_duration(self.expected_within)
         )
     }
@@ -291,5 +288,23 @@ mod tests {
             None,
             "reopened: counted from the open"
         );
+    }
+
+    #[test]
+    fn the_silence_is_described_to_the_nearest_unit_not_rounded_down() {
+        let expect = Expectations {
+            message_within: Some(Duration::from_secs(5)),
+            rules: vec![],
+        };
+        let e = Expecting::new(&expect);
+        let at = |ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms);
+        let s = e.silence(at(0), at(5_977)).expect("silent");
+        assert_eq!(s.quiet, Duration::from_millis(5_977));
+        assert_eq!(
+            s.describe(),
+            "open but silent for 6.0s (no message since it opened; expected one within 5s)"
+        );
+        let s = e.silence(at(0), at(59_700)).expect("silent");
+        assert!(s.describe().starts_with("open but silent for 1m 0s ("));
     }
 }

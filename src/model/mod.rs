@@ -325,7 +325,6 @@ impl Model {
         }
     }
 
-    /// Bytes held by all payload rings together.
     /// The failed login that keeps the sessions from dialling: with a
     /// `[profiles.NAME.login]`, sessions wait for a credential, and after
     /// a refused login none comes until it is retried.
@@ -335,6 +334,18 @@ impl Model {
             .filter(|l| self.login_configured && !l.ok())
     }
 
+    /// The sessions (by endpoint index) that [`Model::login_failed`] keeps
+    /// from dialling: never dialled ([`Lifecycle::Idle`]) while the last
+    /// login failed. Empty when it did not. The dashboard's "login
+    /// failed" rows, `tail`'s `not_dialled` lines.
+    pub fn not_dialled(&self) -> impl Iterator<Item = usize> + '_ {
+        let failed = self.login_failed().is_some();
+        (self.sessions.iter().enumerate())
+            .filter(move |(_, s)| failed && matches!(s.lifecycle, Lifecycle::Idle))
+            .map(|(i, _)| i)
+    }
+
+    /// Bytes held by all payload rings together.
     pub fn payload_bytes(&self) -> usize {
         self.payload_bytes
     }

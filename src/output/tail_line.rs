@@ -101,6 +101,18 @@ pub enum TailLine<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         retrying: Option<bool>,
     },
+    /// The endpoint is not dialled because the profile's login failed
+    /// (`reason`: `login_failed`, the login's `verdict` as its `login`
+    /// line has it, and the `diagnosis` `check` gives the endpoint), right
+    /// after the `login` line, for each endpoint that never dialled; once
+    /// per stretch of failed logins (not again for each retry). The login
+    /// is retried (every 5 minutes, sooner when the server was
+    /// unreachable) and a `connecting` line follows when it succeeds.
+    NotDialled {
+        reason: &'static str,
+        verdict: &'static str,
+        diagnosis: Diagnosis,
+    },
     /// What became of a text frame sent (`send`, the dashboard's composer).
     Sent {
         outcome: &'a SendOutcome,
@@ -545,6 +557,30 @@ pub(crate) fn token_check_line(out: &mut Vec<u8>, result: &TokenCheckResult) {
 pub(crate) fn login_line(out: &mut Vec<u8>, result: &crate::session::login::LoginResult) {
     let line = TailLine::Login(super::LoginReport::from(result));
     push_line(out, &line.at(result.at, None));
+}
+
+/// The lines of the endpoints a failed `login` keeps from dialling
+/// (`type`: `not_dialled`, see [`TailLine::NotDialled`]), one each, for
+/// the sessions [`Model::not_dialled`] names; nothing when the login
+/// succeeded.
+pub(crate) fn not_dialled_lines(out: &mut Vec<u8>, profile: &ActiveProfile, model: &Model) {
+    let Some(login) = model.login_failed() else {
+        return;
+    };
+    let Some(diagnosis) = crate::diagnose::login::not_dialled(login) else {
+        return;
+    };
+    for index in model.not_dialled() {
+        let Some(endpoint) = profile.endpoints.get(index) else {
+            continue;
+        };
+        let line = TailLine::NotDialled {
+            reason: "login_failed",
+            verdict: login.verdict.as_str(),
+            diagnosis: diagnosis.clone(),
+        };
+        push_line(out, &line.at(login.at, Some(&endpoint.name)));
+    }
 }
 
 /// A failed probe's line with what the Django doctor says about it
