@@ -191,25 +191,19 @@ where
     let mut events_open = true;
     let mut input = input.peekable();
     let result = loop {
-        // Draw now if allowed, else remember when the next frame may come.
-        let mut next_frame = None;
-        if dirty {
-            let now = Instant::now();
-            match last_draw {
-                Some(t) if now < t + frame => next_frame = Some(t + frame),
-                // A key that came in while events were being applied goes
-                // first (the select below takes it at once), so the frame
-                // about to be drawn shows it.
-                _ if key_waiting(&mut input) => {}
-                _ => {
-                    if let Err(e) = draw(terminal, app) {
-                        break Err(e);
-                    }
-                    last_draw = Some(now);
+        let next_frame = if dirty {
+            match draw_when_allowed(terminal, app, &mut input, &mut last_draw, frame) {
+                Ok(Pacing::Drawn) => {
                     dirty = false;
+                    None
                 }
+                Ok(Pacing::NotBefore(at)) => Some(at),
+                Ok(Pacing::KeyFirst) => None,
+                Err(e) => break Err(e),
             }
-        }
+        } else {
+            None
+        };
         let frame_due = async {
             match next_frame {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -220,40 +214,16 @@ where
             biased;
             _ = cancel.cancelled() => break Ok(()),
             event = input.next() => match event {
-                Some(Ok(event)) => {
-                    if let TermEvent::Resize(..) = event {
-                        dirty = true;
-                    } else if let Some(action) = keymap::action(&event, app.typing()) {
-                        app.update(action);
-                        dirty = true;
-                    }
-                }
+                Some(Ok(event)) => dirty |= on_input(app, &event),
                 // The terminal is gone (or stdin closed): nothing can ask to quit any more.
                 Some(Err(_)) | None => break Ok(()),
             },
             event = app.events.recv(), if events_open => match event {
-                Some(event) => {
-                    dirty |= app.apply(&event);
-                    // Drain what is queued so a flood becomes one frame.
-                    for _ in 0..DRAIN_MAX {
-                        match app.events().try_recv() {
-                            Ok(event) => dirty |= app.apply(&event),
-                            Err(_) => break,
-                        }
-                    }
-                }
+                Some(event) => dirty |= app.apply_queued(&event, DRAIN_MAX),
                 None => events_open = false,
             },
             tagged = crate::app::crew::next(&mut app.crew_events) => match tagged {
-                Some((member, event)) => {
-                    dirty |= app.apply_tagged(member, &event);
-                    for _ in 0..DRAIN_MAX {
-                        match app.crew_events.as_mut().map(|rx| rx.try_recv()) {
-                            Some(Ok((member, event))) => dirty |= app.apply_tagged(member, &event),
-                            _ => break,
-                        }
-                    }
-                }
+                Some((member, event)) => dirty |= app.apply_tagged_queued(member, &event, DRAIN_MAX),
                 None => app.crew_events = None,
             },
             reload = crate::app::reload::next(&mut app.reloads) => match reload {
@@ -272,13 +242,7 @@ where
                 dirty = true;
             }
         }
-        if let Some(bytes) = app.take_clipboard() {
-            // OSC 52: the bytes travel base64-encoded, so nothing in them
-            // can reach the terminal as a control sequence.
-            let _ = clipboard
-                .queue(CopyToClipboard::to_clipboard_from(bytes))
-                .and_then(|w| w.flush());
-        }
+        write_clipboard(app, clipboard);
         if app.quit {
             break Ok(());
         }
@@ -290,6 +254,64 @@ where
     };
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, app.shutdown()).await;
     result
+}
+
+/// What [`draw_when_allowed`] did.
+enum Pacing {
+    /// A frame was drawn.
+    Drawn,
+    /// Too soon after the last one: the next may be drawn at this instant.
+    NotBefore(Instant),
+    /// A key is waiting: it goes first, so the frame shows it.
+    KeyFirst,
+}
+
+/// Draws now unless the last frame was under `frame` ago (at most
+/// [`MAX_FPS`] frames a second) or a key is waiting. A key that came in
+/// while events were being applied goes first (the loop's select takes it
+/// at once), so the frame about to be drawn shows it.
+fn draw_when_allowed<B: Backend, S: Stream + Unpin>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    input: &mut futures_util::stream::Peekable<S>,
+    last_draw: &mut Option<Instant>,
+    frame: Duration,
+) -> Result<Pacing, B::Error> {
+    let now = Instant::now();
+    match *last_draw {
+        Some(t) if now < t + frame => Ok(Pacing::NotBefore(t + frame)),
+        _ if key_waiting(input) => Ok(Pacing::KeyFirst),
+        _ => {
+            draw(terminal, app)?;
+            *last_draw = Some(now);
+            Ok(Pacing::Drawn)
+        }
+    }
+}
+
+/// A key, the mouse or a resize: the action it asks for is applied.
+/// Returns whether a new frame is needed.
+fn on_input(app: &mut App, event: &TermEvent) -> bool {
+    if let TermEvent::Resize(..) = event {
+        return true;
+    }
+    match keymap::action(event, app.typing()) {
+        Some(action) => {
+            app.update(action);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Writes what `y`/`Y` copied as OSC 52: the bytes travel base64-encoded,
+/// so nothing in them can reach the terminal as a control sequence.
+fn write_clipboard(app: &mut App, clipboard: &mut (dyn Write + Send)) {
+    if let Some(bytes) = app.take_clipboard() {
+        let _ = clipboard
+            .queue(CopyToClipboard::to_clipboard_from(bytes))
+            .and_then(|w| w.flush());
+    }
 }
 
 /// Whether `input` has an event ready right now (without waiting).

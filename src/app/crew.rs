@@ -160,6 +160,19 @@ impl App {
             .collect()
     }
 
+    /// [`App::apply_tagged`] for `first` and for up to `max` more events
+    /// of any member already queued, so a flood becomes one frame.
+    pub(crate) fn apply_tagged_queued(&mut self, member: usize, first: &Event, max: usize) -> bool {
+        let mut dirty = self.apply_tagged(member, first);
+        for _ in 0..max {
+            match self.crew_events.as_mut().map(|rx| rx.try_recv()) {
+                Some(Ok((member, event))) => dirty |= self.apply_tagged(member, &event),
+                _ => break,
+            }
+        }
+        dirty
+    }
+
     /// Applies an event of lineup member `member`.
     pub fn apply_tagged(&mut self, member: usize, event: &Event) -> bool {
         if member == self.focused {

@@ -3,8 +3,6 @@
 //! (1000) before the new profile's sessions start, so the two never
 //! overlap on the server.
 
-use tokio::sync::mpsc;
-
 use super::state::{App, SessionView};
 use crate::facts::{Command, Event, SessionEvent, StopReason};
 use crate::model::{Lifecycle, Model};
@@ -207,8 +205,17 @@ impl App {
         Ok(peers)
     }
 
-    /// The event receiver (the loop selects on it).
-    pub(crate) fn events(&mut self) -> &mut mpsc::Receiver<Event> {
-        &mut self.events
+    /// [`App::apply`] for `first` and for up to `max` more events already
+    /// queued behind it, so a flood becomes one frame. Returns whether any
+    /// of them needs a new frame.
+    pub(crate) fn apply_queued(&mut self, first: &Event, max: usize) -> bool {
+        let mut dirty = self.apply(first);
+        for _ in 0..max {
+            match self.events.try_recv() {
+                Ok(event) => dirty |= self.apply(&event),
+                Err(_) => break,
+            }
+        }
+        dirty
     }
 }

@@ -20,52 +20,66 @@ impl App {
         if self.composer.is_some() {
             return self.update_composer(action);
         }
-        match &mut self.popup {
-            Some(Popup::Help) => return self.update_help(action),
-            Some(Popup::Reproduce) => return self.update_reproduce(action),
-            Some(Popup::Profiles { cursor }) => {
-                let last = self.config.profiles.len().saturating_sub(1);
-                match action {
-                    Action::Up => *cursor = cursor.saturating_sub(1),
-                    Action::Down => *cursor = (*cursor + 1).min(last),
-                    Action::Top => *cursor = 0,
-                    Action::Bottom => *cursor = last,
-                    Action::Confirm => {
-                        self.pending = Some(Effect::SwitchProfile(*cursor));
-                        self.popup = None;
-                    }
-                    Action::Back | Action::OpenProfiles => self.popup = None,
-                    Action::Quit => self.quit = true,
-                    _ => {}
-                }
-                return;
-            }
-            Some(Popup::Payload { scroll, payload }) => {
-                // The last line stays on screen: scrolling stops there.
-                let last = crate::model::pretty::lines(payload).len().saturating_sub(1);
-                let last = u16::try_from(last).unwrap_or(u16::MAX);
-                match action {
-                    Action::Up => *scroll = scroll.saturating_sub(1),
-                    Action::Down => *scroll = scroll.saturating_add(1).min(last),
-                    Action::PageUp => *scroll = scroll.saturating_sub(PAGE),
-                    Action::PageDown => *scroll = scroll.saturating_add(PAGE).min(last),
-                    Action::Top => *scroll = 0,
-                    Action::Bottom => *scroll = last,
-                    Action::Back if self.popup_search.is_active() => {
-                        self.popup_search.set(String::new());
-                    }
-                    Action::Back | Action::Confirm => self.popup = None,
-                    Action::Copy => self.copy_open_payload(),
-                    Action::Quit => self.quit = true,
-                    Action::StartFilter => self.popup_search.editing = true,
-                    Action::NextMatch => self.popup_jump(Jump::Next),
-                    Action::PrevMatch => self.popup_jump(Jump::Prev),
-                    _ => {}
-                }
-                return;
-            }
-            None => {}
+        match &self.popup {
+            Some(Popup::Help) => self.update_help(action),
+            Some(Popup::Reproduce) => self.update_reproduce(action),
+            Some(Popup::Profiles { .. }) => self.update_profiles(action),
+            Some(Popup::Payload { .. }) => self.update_payload(action),
+            None => self.update_main(action),
         }
+    }
+
+    /// The profile picker (`p`): moves its cursor, switches on Enter.
+    fn update_profiles(&mut self, action: Action) {
+        let Some(Popup::Profiles { cursor }) = &mut self.popup else {
+            return;
+        };
+        let last = self.config.profiles.len().saturating_sub(1);
+        match action {
+            Action::Up => *cursor = cursor.saturating_sub(1),
+            Action::Down => *cursor = (*cursor + 1).min(last),
+            Action::Top => *cursor = 0,
+            Action::Bottom => *cursor = last,
+            Action::Confirm => {
+                self.pending = Some(Effect::SwitchProfile(*cursor));
+                self.popup = None;
+            }
+            Action::Back | Action::OpenProfiles => self.popup = None,
+            Action::Quit => self.quit = true,
+            _ => {}
+        }
+    }
+
+    /// The open payload (Enter): scrolls, searches, copies.
+    fn update_payload(&mut self, action: Action) {
+        let Some(Popup::Payload { scroll, payload }) = &mut self.popup else {
+            return;
+        };
+        // The last line stays on screen: scrolling stops there.
+        let last = crate::model::pretty::lines(payload).len().saturating_sub(1);
+        let last = u16::try_from(last).unwrap_or(u16::MAX);
+        match action {
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Down => *scroll = scroll.saturating_add(1).min(last),
+            Action::PageUp => *scroll = scroll.saturating_sub(PAGE),
+            Action::PageDown => *scroll = scroll.saturating_add(PAGE).min(last),
+            Action::Top => *scroll = 0,
+            Action::Bottom => *scroll = last,
+            Action::Back if self.popup_search.is_active() => {
+                self.popup_search.set(String::new());
+            }
+            Action::Back | Action::Confirm => self.popup = None,
+            Action::Copy => self.copy_open_payload(),
+            Action::Quit => self.quit = true,
+            Action::StartFilter => self.popup_search.editing = true,
+            Action::NextMatch => self.popup_jump(Jump::Next),
+            Action::PrevMatch => self.popup_jump(Jump::Prev),
+            _ => {}
+        }
+    }
+
+    /// No popup, no editing: the dashboard itself.
+    fn update_main(&mut self, action: Action) {
         match action {
             Action::Quit => self.quit = true,
             Action::ToggleHelp => self.popup = Some(Popup::Help),
@@ -75,18 +89,7 @@ impl App {
             Action::NextProfile => self.next_member(),
             Action::CheckToken => self.check_token(),
             Action::ReconnectSelected => self.command(Command::ReconnectNow),
-            Action::ReconnectAll => {
-                if let Some(s) = &self.supervisor {
-                    s.command_all(Command::ReconnectNow);
-                }
-                // Several profiles live: theirs too.
-                for m in self.crew.iter().flatten() {
-                    if let Some(s) = &m.supervisor {
-                        s.command_all(Command::ReconnectNow);
-                    }
-                }
-                self.notice = Some("reconnecting every session".into());
-            }
+            Action::ReconnectAll => self.reconnect_all(),
             Action::TogglePause => self.toggle_pause(),
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
@@ -97,16 +100,7 @@ impl App {
             Action::NextPanel => self.cycle_focus(1),
             Action::PrevPanel => self.cycle_focus(Panel::ALL.len() - 1),
             Action::Confirm => self.open_payload(),
-            Action::Back => {
-                if self.focus == Panel::Sessions && self.rows.filter.is_active() {
-                    self.rows.filter.set(String::new());
-                    self.rows.touch();
-                } else if self.filter.is_active() {
-                    self.filter.set(String::new());
-                } else {
-                    self.focus = Panel::Sessions;
-                }
-            }
+            Action::Back => self.back(),
             Action::StartFilter if self.focus == Panel::Sessions && !self.is_crew() => {
                 self.rows.filter.editing = true;
             }
@@ -119,19 +113,8 @@ impl App {
             Action::ToggleTimes => self.relative_times = !self.relative_times,
             Action::NextMatch => self.jump_match(1),
             Action::PrevMatch => self.jump_match(-1),
-            Action::ToggleFollow => {
-                self.follow = !self.follow;
-                if !self.follow {
-                    self.payload_cursor = self.last_match().unwrap_or(0);
-                }
-            }
-            Action::Copy => {
-                if let Some(seq) = self.cursor_seq()
-                    && let Some(p) = self.payload(seq).cloned()
-                {
-                    self.copy(&p);
-                }
-            }
+            Action::ToggleFollow => self.toggle_follow(),
+            Action::Copy => self.copy_selected_payload(),
             Action::Click { column, row } => self.click(column, row),
             Action::Scroll { column, row, lines } => self.scroll(column, row, lines),
             Action::Compose => self.open_composer(),
@@ -141,6 +124,48 @@ impl App {
             | Action::FilterBackspace
             | Action::Paste(_)
             | Action::Decline => {}
+        }
+    }
+
+    /// `R`: every session reconnects now, those of other live profiles too.
+    fn reconnect_all(&mut self) {
+        if let Some(s) = &self.supervisor {
+            s.command_all(Command::ReconnectNow);
+        }
+        for m in self.crew.iter().flatten() {
+            if let Some(s) = &m.supervisor {
+                s.command_all(Command::ReconnectNow);
+            }
+        }
+        self.notice = Some("reconnecting every session".into());
+    }
+
+    /// Esc: clears the filter in view, else goes back to the sessions.
+    fn back(&mut self) {
+        if self.focus == Panel::Sessions && self.rows.filter.is_active() {
+            self.rows.filter.set(String::new());
+            self.rows.touch();
+        } else if self.filter.is_active() {
+            self.filter.set(String::new());
+        } else {
+            self.focus = Panel::Sessions;
+        }
+    }
+
+    /// `f`: follow the newest payload, or stay on the newest match.
+    fn toggle_follow(&mut self) {
+        self.follow = !self.follow;
+        if !self.follow {
+            self.payload_cursor = self.last_match().unwrap_or(0);
+        }
+    }
+
+    /// `y` on the payload list: copies the payload under the cursor.
+    fn copy_selected_payload(&mut self) {
+        if let Some(seq) = self.cursor_seq()
+            && let Some(p) = self.payload(seq).cloned()
+        {
+            self.copy(&p);
         }
     }
 
