@@ -2,12 +2,15 @@
 //! down. Reads every source file, collects which top-level module names
 //! which other one (`crate::x`, `super::x` in a module's root, including
 //! `use crate::{a, b::{c}}` groups over several lines), and fails on
+//! - an import that points up (or sideways) the order in [`ORDER`], or a
+//!   top-level module missing from it,
 //! - a circle between top-level modules (`a` → … → `a`),
-//! - `diagnose` naming `session` (knowledge is pure: it reads facts from
-//!   `facts`, never the engine),
+//! - the edges in [`FORBIDDEN`] (`diagnose` naming `session`: knowledge
+//!   reads facts, never the engine; `app` naming `ui`),
+//! - `ui` naming the parts of `app` that act ([`APP_BEHAVIOUR`]),
 //! - a circle between the files of `session/`, `config/` and `demo/`.
 //!
-//! Comments are stripped first, so a doc link (`[crate::facts::Event]`)
+//! Comments are stripped first, so a doc link (`[crate::session::Event]`)
 //! does not count as an import.
 
 use std::collections::{BTreeMap, BTreeSet};
