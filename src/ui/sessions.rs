@@ -66,17 +66,22 @@ pub(crate) fn render_header(frame: &mut Frame, area: Rect, app: &App) {
                 .add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED),
         ));
     }
-    // The zone every time on screen is in, said once.
+    spans.push(times(app));
+    spans.push(Span::styled("  server ", theme.dim()));
+    spans.push(Span::raw(visible(&server).into_owned()));
+    let line = Line::from(spans);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The zone every time on screen is in, said once in the header
+/// (`  times UTC+01:00`), or `  times relative` after `T`.
+fn times(app: &App) -> Span<'static> {
     let times = if app.relative_times {
         "times relative".to_string()
     } else {
         format!("times {}", app.zone.label(app.now()))
     };
-    spans.push(Span::styled(format!("  {times}"), theme.dim()));
-    spans.push(Span::styled("  server ", theme.dim()));
-    spans.push(Span::raw(visible(&server).into_owned()));
-    let line = Line::from(spans);
-    frame.render_widget(Paragraph::new(line), area);
+    Span::styled(format!("  {times}"), app.theme.dim())
 }
 
 /// The badge text: readyState number and label, e.g. `1 OPEN`.
@@ -404,8 +409,8 @@ fn word_style(app: &App, word: HealthWord) -> ratatui::style::Style {
 }
 
 /// The top line with several profiles live: each profile's name and
-/// health word side by side (the focused one highlighted), then the
-/// focused profile's server.
+/// health word side by side (the focused one highlighted), then the zone
+/// times are in and the focused profile's server.
 fn render_crew_header(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let now = app.now();
@@ -443,6 +448,7 @@ fn render_crew_header(frame: &mut Frame, area: Rect, app: &App) {
         .redactor
         .redact(app.active.server.as_str())
         .into_owned();
+    spans.push(times(app));
     spans.push(Span::styled("  server ", theme.dim()));
     spans.push(Span::raw(visible(&server).into_owned()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
