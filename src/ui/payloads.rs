@@ -132,8 +132,9 @@ fn title(app: &App) -> Line<'static> {
     let count = s.map_or(0, |s| s.messages);
     let dropped = s.map_or(0, |s| s.payloads.dropped());
     let mut spans = vec![Span::raw(format!(
-        " {} · {count} msgs",
-        Panel::Payloads.title()
+        " {}{} · {count} msgs",
+        Panel::Payloads.title(),
+        super::whose(app)
     ))];
     if dropped > 0 {
         spans.push(Span::styled(format!(" · {dropped} dropped"), theme.warn()));
