@@ -424,3 +424,44 @@ async fn the_order_is_rebuilt_on_change_not_per_frame() {
         .collect();
     assert_eq!(names, ["feed-0517", "feed-0007", "feed-0733", "feed-0412"]);
 }
+
+/// A long reason is shortened with `…` to fit the header's width: the
+/// server (whose sessions these are) stays on screen, at 120 columns and at
+/// 80.
+#[tokio::test]
+async fn a_long_reason_is_shortened_and_the_server_stays() {
+    let long = "billing-reconciliation-nightly-exports-eu-west";
+    let profiles = format!(
+        "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\n\
+         [[profiles.p.endpoints]]\nname = \"notifications\"\nurl = \"{{ws}}/ws/notifications/\"\n\
+         [[profiles.p.endpoints]]\nname = \"{long}-1\"\nurl = \"{{ws}}/ws/a/\"\n\
+         [[profiles.p.endpoints]]\nname = \"{long}-2\"\nurl = \"{{ws}}/ws/b/\"\n"
+    );
+    for (w, h) in [(120, 40), (80, 24)] {
+        let (mut app, tx) = detached_from(&profiles, "p", at(5_000));
+        feed(
+            &tx,
+            vec![
+                connecting(0, 1, 0),
+                open(0, 12),
+                connecting(1, 1, 0),
+                closed(1, dropped_1006(1, 0, 1_000)),
+                connecting(2, 1, 0),
+                closed(2, dropped_1006(1, 0, 1_000)),
+            ],
+        )
+        .await;
+        let screen = drive(&mut app, w, h, vec![]).await;
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(
+            header.ends_with("  times UTC  server http://127.0.0.1:8000/"),
+            "{w} columns: {header:?}"
+        );
+        assert!(
+            header.starts_with(" wsmon profile p DEGRADED not open: b"),
+            "{w} columns: {header:?}"
+        );
+        assert!(header.contains("…  times"), "{w} columns: {header:?}");
+        assert_eq!(header.chars().count(), usize::from(w), "{header:?}");
+    }
+}
