@@ -101,3 +101,62 @@ async fn two_profiles_are_grouped_and_keyed_apart() {
     assert!(screen.contains(" wsmon profile demo-omar "), "{screen}");
     assert!(!screen.contains("demo-sandra"), "{screen}");
 }
+
+/// The header with several profiles live names the zone times are in,
+/// once, as the single-profile header does (`T`: relative).
+#[tokio::test]
+async fn the_crew_header_names_the_time_zone() {
+    let (mut app, tx) = two_users(10_000);
+    let cet = chrono::FixedOffset::east_opt(3600).expect("offset");
+    app.zone = wsmon::app::zone::Zone::Fixed(cet);
+    for tagged in [(0, connecting(0, 1, 0)), (0, open(0, 10))] {
+        tx.send(tagged).await.expect("app listening");
+    }
+    let screen = drive(&mut app, 120, 36, vec![]).await;
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains("demo-omar"), "{screen}");
+    assert!(
+        header.contains("  times UTC+01:00  server http://127.0.0.1:8000"),
+        "{header}"
+    );
+    let screen = drive(&mut app, 120, 36, vec![key('T')]).await;
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("  times relative  server http://127.0.0.1:8000"),
+        "{header}"
+    );
+}
+
+/// With several profiles live the payloads and history titles say whose
+/// session they show, and follow the selection into the next profile.
+#[tokio::test]
+async fn payloads_and_history_titles_name_the_profile() {
+    let (mut app, tx) = two_users(10_000);
+    for tagged in [
+        (0, connecting(0, 1, 0)),
+        (0, open(0, 10)),
+        (0, messages(0, vec![text(20, r#"{"id":1}"#)], 0)),
+        (1, connecting(0, 1, 0)),
+        (1, closed(0, refused_403(1, 0))),
+    ] {
+        tx.send(tagged).await.expect("app listening");
+    }
+    let screen = drive(&mut app, 120, 36, vec![]).await;
+    assert!(
+        screen.contains("Payloads · demo-sandra · 1 msgs · follow"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Reconnect history · demo-sandra · 1 attempt "),
+        "{screen}"
+    );
+    let screen = drive(&mut app, 120, 36, vec![key('j'), key('j')]).await;
+    assert!(
+        screen.contains("Payloads · demo-omar · 0 msgs · follow"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Reconnect history · demo-omar · 1 attempt "),
+        "{screen}"
+    );
+}

@@ -424,3 +424,109 @@ async fn the_order_is_rebuilt_on_change_not_per_frame() {
         .collect();
     assert_eq!(names, ["feed-0517", "feed-0007", "feed-0733", "feed-0412"]);
 }
+
+/// A long reason is shortened with `…` to fit the header's width: the
+/// server (whose sessions these are) stays on screen, at 120 columns and at
+/// 80.
+#[tokio::test]
+async fn a_long_reason_is_shortened_and_the_server_stays() {
+    let long = "billing-reconciliation-nightly-exports-eu-west";
+    let profiles = format!(
+        "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\n\
+         [[profiles.p.endpoints]]\nname = \"notifications\"\nurl = \"{{ws}}/ws/notifications/\"\n\
+         [[profiles.p.endpoints]]\nname = \"{long}-1\"\nurl = \"{{ws}}/ws/a/\"\n\
+         [[profiles.p.endpoints]]\nname = \"{long}-2\"\nurl = \"{{ws}}/ws/b/\"\n"
+    );
+    for (w, h) in [(120, 40), (80, 24)] {
+        let (mut app, tx) = detached_from(&profiles, "p", at(5_000));
+        feed(
+            &tx,
+            vec![
+                connecting(0, 1, 0),
+                open(0, 12),
+                connecting(1, 1, 0),
+                closed(1, dropped_1006(1, 0, 1_000)),
+                connecting(2, 1, 0),
+                closed(2, dropped_1006(1, 0, 1_000)),
+            ],
+        )
+        .await;
+        let screen = drive(&mut app, w, h, vec![]).await;
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(
+            header.ends_with("  times UTC  server http://127.0.0.1:8000/"),
+            "{w} columns: {header:?}"
+        );
+        assert!(
+            header.starts_with(" wsmon profile p DEGRADED not open: b"),
+            "{w} columns: {header:?}"
+        );
+        assert!(header.contains("…  times"), "{w} columns: {header:?}");
+        assert_eq!(header.chars().count(), usize::from(w), "{header:?}");
+    }
+}
+
+/// `/invoice` keeps the invoices: their `type` is the same in every row
+/// shown because of the filter, and it stays first and undimmed (the
+/// field the user filtered on) instead of going to the dimmed end, where
+/// the 80-column panel cuts it off.
+#[tokio::test]
+async fn the_field_the_filter_matches_stays_in_its_place() {
+    let (mut app, _tx) = detached("demo-sandra", at(6_000));
+    let payloads = (0..4)
+        .map(|i| {
+            let kind = if i % 2 == 0 {
+                "invoice"
+            } else {
+                "notification"
+            };
+            let body = serde_json::json!({
+                "type": kind,
+                "id": 40 + i,
+                "user": "sandra",
+                "title": format!("Message number {i} of the day"),
+            });
+            text(1_000 + 500 * i, &body.to_string())
+        })
+        .collect();
+    for event in [connecting(0, 1, 0), open(0, 12), messages(0, payloads, 0)] {
+        app.apply(&event);
+    }
+    let mut keys = vec![code(KeyCode::Tab), code(KeyCode::Tab), key('/')];
+    keys.extend("invoice".chars().map(key));
+    keys.push(code(KeyCode::Enter));
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("terminal");
+    wsmon::tui::run(
+        &mut terminal,
+        &mut app,
+        scripted(keys, std::time::Duration::from_millis(5)),
+        tokio_util::sync::CancellationToken::new(),
+        &mut Vec::new(),
+    )
+    .await
+    .expect("loop");
+    wsmon::tui::draw(&mut terminal, &mut app).expect("draw");
+    let screen = screen(&terminal);
+    assert!(screen.contains("· /invoice"), "{screen}");
+    for (time, id) in [("16:00:01", 40), ("16:00:02", 42)] {
+        let row = format!(r#"{time} type="invoice" id={id} title="#);
+        assert!(screen.contains(&row), "{row}\n{screen}");
+    }
+    assert!(!screen.contains(r#"type="notification""#), "{screen}");
+    // The matched value is marked and not dimmed as a common field is.
+    let buffer = terminal.backend().buffer();
+    let cells: Vec<_> = (0..buffer.area.height)
+        .flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+        .map(|(x, y)| &buffer[(x, y)])
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::UNDERLINED))
+        .collect();
+    let marked: String = cells.iter().map(|c| c.symbol()).collect();
+    assert_eq!(marked, "invoiceinvoice", "{screen}");
+    assert!(
+        cells
+            .iter()
+            .all(|c| !c.modifier.contains(ratatui::style::Modifier::DIM)),
+        "{screen}"
+    );
+}

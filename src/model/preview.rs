@@ -9,7 +9,8 @@
 //! protocol's event name comes first (Socket.IO event, GraphQL subscription
 //! field, Action Cable channel, STOMP destination), then the fields whose
 //! value differs between the recent messages, then, dimmed, those that are
-//! the same in all of them (`type`, `user`).
+//! the same in all of them (`type`, `user`), unless the payload filter is
+//! on them (the rows it kept share the field because of it).
 //!
 //! Pure: no terminal, no I/O. Every piece of text is made terminal-safe
 //! here ([`visible`]), so the UI draws parts as they are.
@@ -196,6 +197,18 @@ fn cut_visible(text: &str, max: usize) -> String {
 /// appearing in at least two of them (a field of one message alone differs
 /// from nothing; a field some messages lack is still the same `user`).
 pub(crate) fn common_fields<'a>(rows: impl IntoIterator<Item = &'a Parsed>) -> HashSet<String> {
+    common_fields_except(rows, |_| false)
+}
+
+/// [`common_fields`] less the fields the payload filter is on
+/// ([`filter_is_on`], `matches` being the filter's test of a text): rows
+/// the filter `invoice` kept all have `type="invoice"` because of the
+/// filter, and the field the user filtered on stays where the message has
+/// it instead of going to the dimmed end, where a narrow row cuts it off.
+pub(crate) fn common_fields_except<'a>(
+    rows: impl IntoIterator<Item = &'a Parsed>,
+    matches: impl Fn(&str) -> bool,
+) -> HashSet<String> {
     // path → (its value, messages having it), or None once it differed.
     let mut seen: HashMap<&str, Option<(&str, usize)>> = HashMap::new();
     for row in rows {
@@ -213,10 +226,25 @@ pub(crate) fn common_fields<'a>(rows: impl IntoIterator<Item = &'a Parsed>) -> H
                 .or_insert(Some((v.as_str(), 1)));
         }
     }
+    // The filter is tried once per common field (its value is the same
+    // in every row), not once per row.
     seen.into_iter()
-        .filter(|(_, e)| e.is_some_and(|(_, n)| n >= 2))
+        .filter_map(|(k, e)| e.filter(|&(_, n)| n >= 2).map(|(v, _)| (k, v)))
+        .filter(|&(k, v)| !filter_is_on(k, v, &matches))
         .map(|(k, _)| k.to_string())
         .collect()
+}
+
+/// Whether the payload filter (`matches`, its test of a text) is on the
+/// field `path` = `value` (compact JSON): it matches the path, the value,
+/// the field as the preview shows it (`data.level="warn"`) or as a compact
+/// message carries it (`"level":"warn"`, the last key of the path).
+pub(crate) fn filter_is_on(path: &str, value: &str, matches: impl Fn(&str) -> bool) -> bool {
+    let key = path.rsplit('.').next().unwrap_or(path);
+    matches(path)
+        || matches(value)
+        || matches(&format!("{path}={value}"))
+        || matches(&format!("\"{key}\":{value}"))
 }
 
 /// What a piece of a preview is; the UI styles each kind.

@@ -26,11 +26,13 @@ use crate::report::short_duration;
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let s = app.model.sessions.get(app.selected);
-    let mut title = format!(" {} ", Panel::History.title());
+    // Several profiles live: whose session this is.
+    let whose = super::whose(app);
+    let mut title = format!(" {}{whose} ", Panel::History.title());
     if let Some(s) = s {
         let plural = if s.attempts == 1 { "" } else { "s" };
         title = format!(
-            " {} · {} attempt{plural} ",
+            " {}{whose} · {} attempt{plural} ",
             Panel::History.title(),
             s.attempts
         );

@@ -198,6 +198,16 @@ pub fn panel_block<'a>(app: &App, panel: Panel, title: Line<'a>) -> Block<'a> {
         .title(title)
 }
 
+/// ` · demo-sandra` with several profiles live: a panel title's word for
+/// whose session it shows (terminal-safe); nothing with one profile.
+pub(crate) fn whose(app: &App) -> String {
+    if app.is_crew() {
+        format!(" · {}", crate::text_safe::visible(&app.active.name))
+    } else {
+        String::new()
+    }
+}
+
 pub use time::{clock, clock_ms, when};
 
 /// A rectangle of `width`×`height` centred in `area` (clamped to it).

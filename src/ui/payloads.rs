@@ -3,8 +3,9 @@
 //! sticks to the newest; the filter hides what does not match; the count of
 //! messages the ring buffer dropped is in the title.
 //!
-//! The preview (what differs first, the event name before it) is decided
-//! by [`crate::model::preview`]; this file only styles and draws it. Only
+//! The preview (what differs first, the event name before it, the field
+//! the filter is on kept in place) is decided by [`crate::model::preview`];
+//! this file only styles and draws it. Only
 //! the rows that fit are looked at, so a ring of 100,000 messages costs a
 //! draw no more than a ring of 20.
 
@@ -55,8 +56,12 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         .map(|(seq, p)| (seq, p, preview::parse(p, kind)))
         .collect();
     // What is the same in every row shown (the recent messages when
-    // following) is said last: the rows then start with what differs.
-    let common = preview::common_fields(rows.iter().map(|(_, _, parsed)| parsed));
+    // following) is said last: the rows then start with what differs. A
+    // field the filter is on stays in place (the model's rule).
+    let filter = &app.filter;
+    let common = preview::common_fields_except(rows.iter().map(|(_, _, parsed)| parsed), |t| {
+        filter.is_active() && filter.matches_text(t)
+    });
     let wrap = app.zoom;
     let mut lines: Vec<Line> = rows
         .iter()
@@ -132,8 +137,9 @@ fn title(app: &App) -> Line<'static> {
     let count = s.map_or(0, |s| s.messages);
     let dropped = s.map_or(0, |s| s.payloads.dropped());
     let mut spans = vec![Span::raw(format!(
-        " {} · {count} msgs",
-        Panel::Payloads.title()
+        " {}{} · {count} msgs",
+        Panel::Payloads.title(),
+        super::whose(app)
     ))];
     if dropped > 0 {
         spans.push(Span::styled(format!(" · {dropped} dropped"), theme.warn()));

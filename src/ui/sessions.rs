@@ -49,13 +49,9 @@ pub(crate) fn render_header(frame: &mut Frame, area: Rect, app: &App) {
             word_style.add_modifier(ratatui::style::Modifier::BOLD),
         ),
     ];
-    // The first reason, right after the word (`churn: 12 reconnects in 5
-    // min on notifications`); the rest are in `check` and the logs.
-    if health.word != HealthWord::Starting
-        && let Some(reason) = health.reasons.first()
-    {
-        spans.push(Span::styled(format!(" {}", visible(reason)), word_style));
-    }
+    // The first reason goes right after the word (`churn: 12 reconnects
+    // in 5 min on notifications`), once the rest of the line is known.
+    let reason_at = spans.len();
     // Said before the server so a narrow terminal cannot cut it off.
     if app.active.insecure {
         spans.push(Span::raw(" "));
@@ -66,17 +62,51 @@ pub(crate) fn render_header(frame: &mut Frame, area: Rect, app: &App) {
                 .add_modifier(ratatui::style::Modifier::BOLD | ratatui::style::Modifier::REVERSED),
         ));
     }
-    // The zone every time on screen is in, said once.
+    spans.push(times(app));
+    spans.push(Span::styled("  server ", theme.dim()));
+    spans.push(Span::raw(visible(&server).into_owned()));
+    // The reason gets the room the rest leaves, cut with `…`: the server
+    // (whose sessions these are) must stay on screen; the whole reason is
+    // in `check` and the logs.
+    if health.word != HealthWord::Starting
+        && let Some(reason) = health.reasons.first()
+    {
+        let used: usize = spans.iter().map(Span::width).sum();
+        let room = usize::from(area.width).saturating_sub(used);
+        if let Some(text) = shortened(&format!(" {}", visible(reason)), room) {
+            spans.insert(reason_at, Span::styled(text, word_style));
+        }
+    }
+    let line = Line::from(spans);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// `text` if it is at most `room` columns wide, else cut to fit with `…`
+/// as its last column (trailing spaces dropped before it); `None` when
+/// nothing but spaces would be left before the `…`.
+fn shortened(text: &str, room: usize) -> Option<String> {
+    use unicode_truncate::UnicodeTruncateStr;
+    let (kept, _) = text.unicode_truncate(room);
+    if kept.len() == text.len() {
+        return Some(text.to_string());
+    }
+    let (kept, _) = text.unicode_truncate(room.saturating_sub(1));
+    let kept = kept.trim_end();
+    if kept.trim_start().is_empty() {
+        return None;
+    }
+    Some(format!("{kept}…"))
+}
+
+/// The zone every time on screen is in, said once in the header
+/// (`  times UTC+01:00`), or `  times relative` after `T`.
+fn times(app: &App) -> Span<'static> {
     let times = if app.relative_times {
         "times relative".to_string()
     } else {
         format!("times {}", app.zone.label(app.now()))
     };
-    spans.push(Span::styled(format!("  {times}"), theme.dim()));
-    spans.push(Span::styled("  server ", theme.dim()));
-    spans.push(Span::raw(visible(&server).into_owned()));
-    let line = Line::from(spans);
-    frame.render_widget(Paragraph::new(line), area);
+    Span::styled(format!("  {times}"), app.theme.dim())
 }
 
 /// The badge text: readyState number and label, e.g. `1 OPEN`.
@@ -404,8 +434,8 @@ fn word_style(app: &App, word: HealthWord) -> ratatui::style::Style {
 }
 
 /// The top line with several profiles live: each profile's name and
-/// health word side by side (the focused one highlighted), then the
-/// focused profile's server.
+/// health word side by side (the focused one highlighted), then the zone
+/// times are in and the focused profile's server.
 fn render_crew_header(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
     let now = app.now();
@@ -443,6 +473,7 @@ fn render_crew_header(frame: &mut Frame, area: Rect, app: &App) {
         .redactor
         .redact(app.active.server.as_str())
         .into_owned();
+    spans.push(times(app));
     spans.push(Span::styled("  server ", theme.dim()));
     spans.push(Span::raw(visible(&server).into_owned()));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -633,6 +664,25 @@ mod tests {
         assert_eq!(first_visible(3, 0), 3);
         assert_eq!(rows_visible(Rect::new(0, 0, 80, 13), false), 10);
         assert_eq!(rows_visible(Rect::new(0, 0, 80, 2), false), 0);
+    }
+
+    #[test]
+    fn a_reason_is_cut_to_the_room_left_with_an_ellipsis() {
+        let reason = " not open: orders (stopped)";
+        assert_eq!(shortened(reason, 80).as_deref(), Some(reason));
+        assert_eq!(shortened(reason, 27).as_deref(), Some(reason));
+        assert_eq!(
+            shortened(reason, 26).as_deref(),
+            Some(" not open: orders (stoppe…")
+        );
+        // No `…` right after a space: the space goes.
+        assert_eq!(shortened(reason, 6).as_deref(), Some(" not…"));
+        assert_eq!(shortened(reason, 3).as_deref(), Some(" n…"));
+        assert_eq!(shortened(reason, 2), None);
+        assert_eq!(shortened(reason, 0), None);
+        // Display width, not characters: a wide character is two columns.
+        assert_eq!(shortened(" 通知 down", 6).as_deref(), Some(" 通知…"));
+        assert_eq!(shortened(" 通知 down", 3), None);
     }
 
     #[test]

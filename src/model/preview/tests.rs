@@ -161,3 +161,66 @@ fn a_field_some_messages_lack_is_still_common() {
         ]
     );
 }
+
+/// Rows the filter `invoice` kept: `type` is the same in all of them
+/// because of the filter, and stays where the message has it, undimmed.
+#[test]
+fn a_field_the_filter_matches_stays_in_its_place() {
+    let rows = [
+        r#"{"type":"invoice","id":1,"user":"sandra","title":"A"}"#,
+        r#"{"type":"invoice","id":2,"user":"sandra","title":"B"}"#,
+    ];
+    let parsed: Vec<Parsed> = rows.iter().map(|r| raw(r)).collect();
+    let shown = |filter: &str| -> Vec<String> {
+        let common = common_fields_except(&parsed, |t| t.contains(filter));
+        parsed
+            .iter()
+            .map(|p| preview(p, &common, &[]).text())
+            .collect()
+    };
+    // On the value, the path, the field as shown, the field as sent.
+    for filter in [
+        "invoice",
+        "type",
+        r#"type="invoice""#,
+        r#""type":"invoice""#,
+    ] {
+        assert_eq!(
+            shown(filter),
+            [
+                r#"type="invoice" id=1 title="A" user="sandra""#,
+                r#"type="invoice" id=2 title="B" user="sandra""#,
+            ],
+            "{filter}"
+        );
+        let common = common_fields_except(&parsed, |t| t.contains(filter));
+        assert!(!common.contains("type") && common.contains("user"));
+        let first = preview(&parsed[0], &common, &[]);
+        assert_eq!(first.parts[0].kind, PartKind::Key, "{filter}");
+    }
+    // A filter on nothing the rows share: what is common goes last.
+    assert_eq!(
+        shown("title"),
+        [
+            r#"id=1 title="A" type="invoice" user="sandra""#,
+            r#"id=2 title="B" type="invoice" user="sandra""#,
+        ]
+    );
+}
+
+/// A nested field is matched by its dotted path or as the message has it
+/// (`"level":"warn"`).
+#[test]
+fn a_nested_field_the_filter_matches_stays_too() {
+    let rows = [
+        r#"{"id":1,"data":{"level":"warn"}}"#,
+        r#"{"id":2,"data":{"level":"warn"}}"#,
+    ];
+    let parsed: Vec<Parsed> = rows.iter().map(|r| raw(r)).collect();
+    for filter in ["data.level", r#""level":"warn""#] {
+        let common = common_fields_except(&parsed, |t| t.contains(filter));
+        assert!(common.is_empty(), "{filter}: {common:?}");
+    }
+    let common = common_fields_except(&parsed, |t| t.contains("id"));
+    assert!(common.contains("data.level"), "{common:?}");
+}
