@@ -71,8 +71,19 @@ pub(crate) fn render_header(frame: &mut Frame, area: Rect, app: &App) {
     if health.word != HealthWord::Starting
         && let Some(reason) = health.reasons.first()
     {
-        let used: usize = spans.iter().map(Span::width).sum();
-        let room = usize::from(area.width).saturating_sub(used);
+        let width = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+        let mut room = usize::from(area.width).saturating_sub(width(&spans));
+        if room < REASON_ROOM {
+            // Narrow: the dim labels go before the reason does (the
+            // values read alone: `demo-sandra`, `UTC`, the URL).
+            spans[1] = Span::raw("");
+            let server_label = spans.len() - 2;
+            spans[server_label] = Span::raw("  ");
+            let times_at = server_label - 1;
+            let zone = spans[times_at].content.replace("  times ", "  ");
+            spans[times_at] = Span::styled(zone, theme.dim());
+            room = usize::from(area.width).saturating_sub(width(&spans));
+        }
         if let Some(text) = shortened(&format!(" {}", visible(reason)), room) {
             spans.insert(reason_at, Span::styled(text, word_style));
         }
@@ -80,6 +91,10 @@ pub(crate) fn render_header(frame: &mut Frame, area: Rect, app: &App) {
     let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), area);
 }
+
+/// Below this many columns for the first reason, the header drops its dim
+/// labels (`profile`, `times`, `server`) to make room.
+const REASON_ROOM: usize = 24;
 
 /// `text` if it is at most `room` columns wide, else cut to fit with `…`
 /// as its last column (trailing spaces dropped before it); `None` when
