@@ -44,9 +44,11 @@ pub const FRESH: Duration = Duration::from_millis(300);
 pub struct Budget {
     tokens: f64,
     at: Instant,
-    /// Whether the latest lookup found a listener: after "nobody", the
-    /// next open is looked up whatever the budget, as that is when a
-    /// restarted server (a new pid) is seen.
+    /// Whether the port was last known to have a listener: the latest
+    /// lookup's answer, or `false` after a refused connect. After
+    /// "nobody", the next open is looked up whatever the budget, as that
+    /// is when a restarted server (a new pid) is seen (see
+    /// [`Budget::at_open`]).
     pub listening: Option<bool>,
 }
 
@@ -64,6 +66,31 @@ impl Budget {
     pub const BURST: f64 = 3.0;
     /// Lookups regained per second.
     pub const RATE: f64 = 1.0;
+
+    /// A connect to the port was refused (TCP RST to the SYN): nobody
+    /// listens, as surely as a lookup finding nobody, and without one.
+    pub fn refused(&mut self) {
+        self.listening = Some(false);
+    }
+
+    /// The lookup for an open at `opened` (the 101's arrival): whether it
+    /// is forced (nobody listened before it, so this open is the one that
+    /// shows a restarted server), and the earliest start of a `/proc` read
+    /// that may answer it ([`look_up`]'s `after`).
+    ///
+    /// Forced, only a read started after the open will do: a read from
+    /// just before it, however fresh, may predate the new server's
+    /// `listen` and show nobody, and the session, now open, would not
+    /// look again (10 of 30 Daphne restarts went unseen that way when
+    /// the server came back within a reconnect delay). Otherwise any read
+    /// younger than [`FRESH`] will do: sessions opening together share it.
+    pub fn at_open(&self, opened: SystemTime) -> (bool, SystemTime) {
+        if self.listening == Some(false) {
+            (true, opened)
+        } else {
+            (false, opened.checked_sub(FRESH).unwrap_or(opened))
+        }
+    }
 
     /// Takes one lookup if the budget has one.
     pub fn take(&mut self) -> bool {
@@ -285,6 +312,23 @@ fn pids_of(inodes: &[u64]) -> Vec<(u64, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_open_after_nobody_listened_is_forced_and_read_after_it() {
+        let opened = SystemTime::now();
+        let mut budget = Budget::default();
+        // Never looked up, or a listener seen: any fresh read, by budget.
+        assert_eq!(budget.at_open(opened), (false, opened - FRESH));
+        budget.listening = Some(true);
+        assert_eq!(budget.at_open(opened), (false, opened - FRESH));
+        // A lookup that found nobody, or a refused connect: forced, and
+        // only a read started after the open.
+        budget.listening = Some(false);
+        assert_eq!(budget.at_open(opened), (true, opened));
+        budget.listening = Some(true);
+        budget.refused();
+        assert_eq!(budget.at_open(opened), (true, opened));
+    }
 
     #[test]
     fn only_literal_local_addresses_and_localhost_are_looked_up() {
