@@ -94,16 +94,35 @@ impl Budget {
 
     /// Takes one lookup if the budget has one.
     pub fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let regained = now.duration_since(self.at).as_secs_f64() * Budget::RATE;
-        self.tokens = (self.tokens + regained).min(Budget::BURST);
-        self.at = now;
+        self.regain();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
         }
+    }
+
+    /// Takes one lookup for a forced one (see [`Budget::at_open`]): past
+    /// an empty budget too, into a debt of at most [`Budget::BURST`] that
+    /// later lookups wait out. A server restarting many times a second
+    /// (every restart a refused connect, then an open) is still looked up
+    /// at [`Budget::RATE`] in the long run.
+    pub fn take_forced(&mut self) -> bool {
+        self.regain();
+        if self.tokens > -Budget::BURST {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn regain(&mut self) {
+        let now = Instant::now();
+        let regained = now.duration_since(self.at).as_secs_f64() * Budget::RATE;
+        self.tokens = (self.tokens + regained).min(Budget::BURST);
+        self.at = now;
     }
 }
 
@@ -351,6 +370,11 @@ mod tests {
         let taken = (0..100).filter(|_| budget.take()).count();
         // The burst, plus what a slow machine regains meanwhile.
         assert!((3..=4).contains(&taken), "{taken}");
+        // Forced ones go past it, into a bounded debt that holds the
+        // others back.
+        let forced = (0..100).filter(|_| budget.take_forced()).count();
+        assert!((3..=4).contains(&forced), "{forced}");
+        assert!(!budget.take());
     }
 
     #[cfg(target_os = "linux")]

@@ -340,7 +340,7 @@ async fn one_attempt(
 /// Looks up who listens on the endpoint's port when it is on this
 /// machine (see [`super::served_by`]) as of `after`, and reports it;
 /// nothing otherwise, or when the session's lookup budget is spent
-/// (unless `force`).
+/// (`force` may borrow from it: see [`crate::served_by::Budget::take_forced`]).
 async fn served_by(
     spec: &SessionSpec,
     wiring: &Wiring,
@@ -351,7 +351,12 @@ async fn served_by(
     let Some(target) = crate::served_by::local_target(&spec.endpoint.url) else {
         return;
     };
-    if !lookups.take() && !force {
+    let allowed = if force {
+        lookups.take_forced()
+    } else {
+        lookups.take()
+    };
+    if !allowed {
         return;
     }
     let redactor = spec.redactor.clone();
