@@ -187,16 +187,20 @@ pub fn look_up(target: SocketAddr, redactor: &Redactor, after: SystemTime) -> Op
 }
 
 fn look_up_in(snap: Snapshot, target: SocketAddr, redactor: &Redactor) -> Option<ServedBy> {
-    let Snapshot { sockets, pids } = snap;
+    let Snapshot {
+        listening,
+        local_ips,
+        pids,
+    } = snap;
     let ip = target.ip();
     // On this machine: loopback, or an address some local socket uses.
-    let local = ip.is_loopback() || sockets.iter().any(|s| s.local.ip() == ip);
+    let local = ip.is_loopback() || local_ips.contains(&ip);
     if !local {
         return None;
     }
-    let listening: Vec<_> = sockets
+    let listening: Vec<_> = listening
         .iter()
-        .filter(|s| s.is_listening() && proc_text::accepts(s.local.ip(), ip))
+        .filter(|s| proc_text::accepts(s.local.ip(), ip))
         .collect();
     let on = |port: u16| {
         listening
@@ -242,11 +246,16 @@ fn look_up_in(snap: Snapshot, target: SocketAddr, redactor: &Redactor) -> Option
     })
 }
 
-/// The TCP sockets of this machine and the pids holding the listening
-/// ones, read at one moment.
+/// The listening TCP sockets of this machine, the addresses its sockets
+/// use, and the pids holding the listening ones, read at one moment.
+/// Only what a lookup reads is kept (it is cached): every connected
+/// socket of a busy machine would be thousands of lines, held for
+/// nothing, and a cache whose size follows the whole machine's traffic.
 #[derive(Clone)]
 struct Snapshot {
-    sockets: Vec<proc_text::SocketLine>,
+    listening: Vec<proc_text::SocketLine>,
+    /// Distinct local addresses of all sockets (tells a local IP).
+    local_ips: Vec<IpAddr>,
     /// (inode, pid) of every listening socket whose process we may see.
     pids: Vec<(u64, u32)>,
 }
@@ -280,14 +289,17 @@ fn read_snapshot() -> Option<Snapshot> {
     if let Ok(v6) = std::fs::read_to_string("/proc/net/tcp6") {
         sockets.extend(proc_text::parse_net_tcp(&v6));
     }
-    let listening: Vec<u64> = sockets
-        .iter()
-        .filter(|s| s.is_listening())
-        .map(|s| s.inode)
-        .collect();
+    let mut local_ips: Vec<IpAddr> = sockets.iter().map(|s| s.local.ip()).collect();
+    local_ips.sort_unstable();
+    local_ips.dedup();
+    local_ips.shrink_to_fit();
+    sockets.retain(proc_text::SocketLine::is_listening);
+    sockets.shrink_to_fit();
+    let inodes: Vec<u64> = sockets.iter().map(|s| s.inode).collect();
     Some(Snapshot {
-        pids: pids_of(&listening),
-        sockets,
+        pids: pids_of(&inodes),
+        listening: sockets,
+        local_ips,
     })
 }
 
