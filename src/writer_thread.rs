@@ -355,19 +355,37 @@ mod tests {
     #[derive(Clone)]
     struct Gate {
         bytes: Arc<Mutex<Vec<u8>>>,
-        open: Arc<(Mutex<bool>, Condvar)>,
+        open: Arc<(Mutex<GateState>, Condvar)>,
+    }
+
+    struct GateState {
+        open: bool,
+        /// Calls of `write` so far (held ones included).
+        entered: usize,
     }
 
     impl Gate {
         fn new(open: bool) -> Self {
             Self {
                 bytes: Arc::default(),
-                open: Arc::new((Mutex::new(open), Condvar::new())),
+                open: Arc::new((Mutex::new(GateState { open, entered: 0 }), Condvar::new())),
             }
         }
         fn set_open(&self, open: bool) {
-            *self.open.0.lock().unwrap() = open;
+            self.open.0.lock().unwrap().open = open;
             self.open.1.notify_all();
+        }
+        /// Waits until the writer thread is inside `write` (held there
+        /// while the gate is shut): it has taken the first hand-over, so
+        /// later ones queue behind it instead of joining it.
+        fn wait_writing(&self) {
+            let (state, entered) = &*self.open;
+            let (_state, timeout) = entered
+                .wait_timeout_while(state.lock().unwrap(), Duration::from_secs(10), |s| {
+                    s.entered == 0
+                })
+                .unwrap();
+            assert!(!timeout.timed_out(), "the writer thread never wrote");
         }
         fn written(&self) -> Vec<u8> {
             self.bytes.lock().unwrap().clone()
@@ -377,7 +395,9 @@ mod tests {
     impl Write for Gate {
         fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
             let mut open = self.open.0.lock().unwrap();
-            while !*open {
+            open.entered += 1;
+            self.open.1.notify_all();
+            while !open.open {
                 open = self.open.1.wait(open).unwrap();
             }
             self.bytes.lock().unwrap().extend_from_slice(bytes);
@@ -450,9 +470,8 @@ mod tests {
         let frame = vec![b'x'; 64 * 1024];
         w.write_all(&frame).unwrap();
         w.flush().unwrap();
-        while thread.backlog() > 0 {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        gate.wait_writing();
+        assert_eq!(thread.backlog(), 0);
         for _ in 0..(MAX_BACKLOG / frame.len()) {
             w.write_all(&frame).unwrap();
             w.flush().unwrap();
@@ -481,11 +500,17 @@ mod tests {
         let gate = Gate::new(false);
         let thread = WriterThread::spawn(gate.clone()).unwrap();
         let mut w = thread.writer();
-        for _ in 0..3 {
+        for i in 0..3 {
             w.write_all(&[b'z'; 1000]).unwrap();
             w.flush().unwrap();
+            if i == 0 {
+                // Else a thread slow to wake takes all 3,000 bytes at once
+                // and none wait behind it.
+                gate.wait_writing();
+            }
         }
-        // At least 1,000 bytes wait behind the stuck first write.
+        // 2,000 bytes wait behind the stuck first write.
+        assert_eq!(thread.backlog(), 2000);
         assert!(
             tokio::time::timeout(Duration::from_millis(50), thread.wait_below(1000))
                 .await
@@ -514,9 +539,8 @@ mod tests {
         let mut w = thread.writer();
         w.write_all(b"in progress;").unwrap();
         w.flush().unwrap();
-        while thread.backlog() > 0 {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        gate.wait_writing();
+        assert_eq!(thread.backlog(), 0);
         w.write_all(b"waiting;").unwrap();
         w.flush().unwrap();
         // Stuck terminal: stop gives up after its limit.

@@ -249,7 +249,9 @@ fn python_socketio_raw_profile_is_detected_not_healthy() {
 
 /// A v4 server asked for Engine.IO v3: socket.io 4.8 answers 101 and then
 /// writes "HTTP/1.1 400 … Unsupported protocol version" into the socket;
-/// said precisely, with the EIO value to use.
+/// said precisely, with the EIO value to use. Whether the 400 is read with
+/// the 101 (a loaded client reads late) or after it depends on timing; the
+/// answer must not (the unit test in src/diagnose/protocol.rs pins both).
 #[test]
 fn node_socketio_eio3_mismatch_is_said_precisely() {
     let config = profiles(node_server());

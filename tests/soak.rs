@@ -1,6 +1,7 @@
-//! The soak: a server restarted 100 times while a session runs. Every drop
+//! The soak: a server restarted 300 times while a session runs. Every drop
 //! is recorded, every restart is followed by a reconnect, counts match, and
-//! memory stays flat. Its own test binary, so RSS is this test's alone.
+//! memory stays flat once the model's capped histories are full. Its own
+//! test binary, so the heap counted is this test's alone.
 
 mod common;
 
@@ -17,6 +18,11 @@ use wsmon::facts::*;
 use wsmon::model::Model;
 use wsmon::session::*;
 
+/// Every allocation of this test binary, counted: the live heap is exact,
+/// where RSS also moves with the allocator's arenas and high-water marks.
+#[global_allocator]
+static HEAP: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
 /// Resident memory of this process now, in KiB (Linux).
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -24,12 +30,16 @@ fn rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The soak: the server process "restarts" 100 times (listener and
+/// The soak: the server process "restarts" 300 times (listener and
 /// connections gone, then back on the same port). Every drop is recorded,
 /// every restart is followed by a successful reconnect, counts match.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_restarted_100_times() {
-    const LIVES: usize = 100;
+async fn a_server_restarted_300_times() {
+    const LIVES: usize = 300;
+    // By then the model's history (HISTORY_CAP attempts, at least one a
+    // restart) and its payload ring (a small byte budget here) are full.
+    const WARM: usize = 200;
+    const { assert!(WARM >= wsmon::model::HISTORY_CAP) };
     let port = {
         let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         l.local_addr().expect("addr").port()
@@ -74,12 +84,13 @@ async fn a_server_restarted_100_times() {
     let mut lives_seen = Vec::new();
     // The model the front ends keep, fed all along: its history is capped,
     // so it must not grow with the restarts either.
-    let mut model = Model::new(&profile(
-        &[("n", format!("ws://127.0.0.1:{port}/"))],
-        settings,
-    ));
-    let mut rss_after_10 = None;
-    tokio::time::timeout(Duration::from_secs(120), async {
+    let mut model = Model::with_payload_cap(
+        &profile(&[("n", format!("ws://127.0.0.1:{port}/"))], settings),
+        8 * 1024,
+    );
+    // (drops, live heap KiB, RSS KiB) every 5 drops.
+    let mut samples = Vec::new();
+    tokio::time::timeout(Duration::from_secs(300), async {
         while let Some(event) = rx.recv().await {
             model.apply(&event);
             let Event::Session { event, .. } = event else {
@@ -98,8 +109,8 @@ async fn a_server_restarted_100_times() {
                     Outcome::Closed { close, .. } => {
                         assert_eq!((close.code, close.clean), (1006, false), "{record:?}");
                         drops += 1;
-                        if drops == 10 {
-                            rss_after_10 = rss_kib();
+                        if drops % 5 == 0 {
+                            samples.push((drops, HEAP.allocated() / 1024, rss_kib()));
                         }
                         if drops == LIVES {
                             return;
@@ -115,7 +126,7 @@ async fn a_server_restarted_100_times() {
         }
     })
     .await
-    .expect("100 restarts in time");
+    .expect("300 restarts in time");
     sup.shutdown().await;
     let _ = server.await;
     assert_eq!(opens, LIVES);
@@ -128,10 +139,36 @@ async fn a_server_restarted_100_times() {
     );
     eprintln!("{refused} attempts found the server down");
     assert_eq!(model.sessions[0].opens as usize, LIVES);
-    // Memory flat: the last 90 restarts add no more than a small margin.
-    if let (Some(early), Some(late)) = (rss_after_10, rss_kib()) {
-        let grew = late.saturating_sub(early);
-        assert!(grew < 4 * 1024, "RSS grew by {grew} KiB over 90 restarts");
-        eprintln!("RSS after 10 restarts {early} KiB, after 100 {late} KiB");
-    }
+    eprintln!("(drops, live heap KiB, RSS KiB): {samples:?}");
+    // Memory flat: the live heap (not RSS) at the start and at the end of
+    // the last 100 restarts, each the least of six samples over 25
+    // restarts, so that what is in flight at one sample (a /proc read, a
+    // message batch) does not count. A leak of L bytes a restart shows as
+    // 75·L: the bound catches ~0.4 KiB a restart (one leaked attempt
+    // record, a socket's 4 KiB buffer, a task).
+    //
+    // Measured (debug build, 2 cores, three CPU hogs, 6 runs): the heap
+    // grows ~4.3 KiB a restart until the model's history and payload ring
+    // are full (~100 restarts), then these two minima differ by 6-7 KiB
+    // (this test's own `lives_seen`). A deliberate leak of 512 bytes a
+    // restart read 44 KiB and failed, while RSS moved 50 KiB. RSS, which
+    // the bound used to be (4 MiB over restarts 10-100, the history still
+    // filling: +470 KiB of heap by design), moved 0.4-1.1 MB in such runs
+    // and 4.7 MB once in CI: allocator arenas and the high-water marks of
+    // a loaded machine's /proc reads, not memory this process holds.
+    let least = |from: usize, to: usize| {
+        samples
+            .iter()
+            .filter(|s| (from..=to).contains(&s.0))
+            .map(|s| s.1)
+            .min()
+            .unwrap_or_else(|| panic!("no heap sample in {from}..={to}: {samples:?}"))
+    };
+    let (warm, end) = (least(WARM, WARM + 25), least(LIVES - 25, LIVES));
+    let grew = end.saturating_sub(warm);
+    assert!(
+        grew < 32,
+        "live heap grew by {grew} KiB over the last {} restarts: {samples:?}",
+        LIVES - WARM
+    );
 }

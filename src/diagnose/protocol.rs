@@ -155,10 +155,15 @@ pub(crate) fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Di
                     )],
                 });
             }
-            let http = failure.http.as_ref()?;
             let sniffed = detect::from_handshake(&endpoint.url, None).map(|d| d.0);
             let socketio =
                 kind == ProtocolKind::SocketIo || sniffed == Some(ProtocolKind::SocketIo);
+            // Engine.IO's 400 written behind its own 101, read in the same
+            // read as the 101 (see the `Closed` arm for the other timing).
+            if socketio && failure.message == crate::facts::NOT_A_FRAME {
+                return engine_io_behind_101(failure.raw_answer.as_deref()?, endpoint);
+            }
+            let http = failure.http.as_ref()?;
             // Action Cable's 404 to a foreign Origin is the general
             // classifier's (diagnose::evidence knows Rails' answer).
             if socketio && http.status == 400 {
@@ -183,34 +188,19 @@ pub(crate) fn diagnose(endpoint: &Endpoint, record: &AttemptRecord) -> Option<Di
             // Seen on socket.io 4.8 (engine.io 6) without allowEIO3: the
             // upgrade to EIO=3 is answered 101, then "HTTP/1.1 400 Bad
             // Request … Unsupported protocol version" is written into the
-            // socket, which a WebSocket client reads as a framing error.
+            // socket. When that arrives after the upgrade finished reading,
+            // the WebSocket layer reads it as a framing error (this arm);
+            // when it arrives with the 101 (a loaded client reads later),
+            // the handshake sees it (`Failed` above). Same answer both ways.
             let sniffed = detect::from_handshake(&endpoint.url, None).map(|d| d.0);
-            let eio3 = endpoint
-                .url
-                .query_pairs()
-                .any(|(k, v)| k == "EIO" && v == "3");
             if (kind == ProtocolKind::SocketIo || sniffed == Some(ProtocolKind::SocketIo))
-                && eio3
+                && asks_eio3(endpoint)
                 && close.cause == Some(LocalCause::ProtocolViolation)
             {
-                return Some(Diagnosis {
-                    evidence: Vec::new(),
-                    answered_by: None,
-                    pattern: None,
-                    server_log: Vec::new(),
-                    kind: DiagnosisKind::HandshakeFailed,
-                    summary: format!(
-                        "The URL asks for Engine.IO v3 (EIO=3) and the server speaks v4 (Socket.IO 3.x/4.x): it answered 101, then wrote an HTTP 400 \"Unsupported protocol version\" into the socket, read as a framing error ({} after open).",
-                        crate::units::format_duration(
-                            *open_for,
-                            crate::units::DurationStyle::Compact
-                        )
-                    ),
-                    fixes: vec![
-                        "Use EIO=4 in the URL (wsmon speaks Engine.IO v4 and v3).".into(),
-                        "Or enable allowEIO3 on the server for old clients.".into(),
-                    ],
-                });
+                return Some(eio3_on_v4(&format!(
+                    "read as a framing error {} after open",
+                    crate::units::format_duration(*open_for, crate::units::DurationStyle::Compact)
+                )));
             }
             if let Some(words) = note.strip_prefix(NOT_READY) {
                 return Some(Diagnosis {
@@ -328,6 +318,48 @@ fn not_ready_fix(kind: ProtocolKind) -> &'static str {
     }
 }
 
+/// Whether the endpoint's URL asks for Engine.IO v3 (`EIO=3`).
+fn asks_eio3(endpoint: &Endpoint) -> bool {
+    endpoint
+        .url
+        .query_pairs()
+        .any(|(k, v)| k == "EIO" && v == "3")
+}
+
+/// An EIO=3 upgrade to an Engine.IO v4 server (socket.io 4.8 without
+/// allowEIO3): 101, then an HTTP 400 "Unsupported protocol version" on
+/// the socket. `how` says how wsmon read the 400.
+fn eio3_on_v4(how: &str) -> Diagnosis {
+    Diagnosis {
+        evidence: Vec::new(),
+        answered_by: None,
+        pattern: None,
+        server_log: Vec::new(),
+        kind: DiagnosisKind::HandshakeFailed,
+        summary: format!(
+            "The URL asks for Engine.IO v3 (EIO=3) and the server speaks v4 (Socket.IO 3.x/4.x): it answered 101, then wrote an HTTP 400 \"Unsupported protocol version\" into the socket ({how})."
+        ),
+        fixes: vec![
+            "Use EIO=4 in the URL (wsmon speaks Engine.IO v4 and v3).".into(),
+            "Or enable allowEIO3 on the server for old clients.".into(),
+        ],
+    }
+}
+
+/// An Engine.IO 400 written right behind the server's own 101: `raw` is
+/// the recorded upgrade answer (the 101's head, then what followed).
+fn engine_io_behind_101(raw: &str, endpoint: &Endpoint) -> Option<Diagnosis> {
+    let (_, after) = raw.split_once("\r\n\r\n")?;
+    let answer = crate::diagnose::evidence::raw::parse(after)?;
+    if answer.status != Some(400) {
+        return None;
+    }
+    if asks_eio3(endpoint) && answer.body.contains("Unsupported protocol version") {
+        return Some(eio3_on_v4("read right behind the 101, before any frame"));
+    }
+    engine_io_refusal(&answer.body, endpoint)
+}
+
 /// Engine.IO's own 400 answers (engine.io `Server.errorMessages`).
 fn engine_io_refusal(body: &str, endpoint: &Endpoint) -> Option<Diagnosis> {
     let eio = endpoint
@@ -393,6 +425,99 @@ mod tests {
         assert!(d.summary.contains("Socket.IO") && d.summary.contains("stopped"));
         let d = refusal(ProtocolKind::ActionCable, "x", Rule::Retry);
         assert_eq!(d.kind, DiagnosisKind::ProtocolError);
+    }
+
+    /// A Socket.IO endpoint whose URL asks for Engine.IO v3.
+    fn eio3_endpoint() -> Endpoint {
+        let text = "[profiles.p]\nserver = \"http://127.0.0.1:3000\"\n[[profiles.p.endpoints]]\nname = \"e\"\nurl = \"{ws}/socket.io/?EIO=3&transport=websocket\"\nprotocol = \"socketio\"\n";
+        let config =
+            crate::config::validate::parse(std::path::Path::new("t.toml"), text).expect("valid");
+        let mut active = config.profiles[0].activate().expect("activate");
+        active.endpoints.remove(0)
+    }
+
+    fn record(outcome: Outcome) -> AttemptRecord {
+        AttemptRecord {
+            attempt: 1,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            ended: std::time::SystemTime::UNIX_EPOCH,
+            handshake_latency: None,
+            activity: Default::default(),
+            outcome,
+        }
+    }
+
+    /// socket.io 4.8's answer to EIO=3, as recorded on 127.0.0.1.
+    const EIO3_ANSWER: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: YHNPcEe9tnPjKzaMBykzcCndkUk=\r\n\r\nHTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-type: text/html\r\nContent-Length: 28\r\n\r\nUnsupported protocol version";
+
+    /// The 400 read with the 101 (the handshake sees it) and read after
+    /// it (the first frame read fails) is one diagnosis: which one a run
+    /// gets depends only on when the client reads.
+    #[test]
+    fn eio3_on_a_v4_server_reads_the_same_whenever_the_400_arrives() {
+        use crate::facts::{CloseInfo, Closer, ConnectFailure, FailureKind, Stage};
+        let endpoint = eio3_endpoint();
+        let with_101 = record(Outcome::Failed(ConnectFailure {
+            stage: Stage::Handshake,
+            kind: FailureKind::Protocol,
+            message: crate::facts::NOT_A_FRAME.into(),
+            http: None,
+            raw_answer: Some(EIO3_ANSWER.into()),
+        }));
+        let after_101 = record(Outcome::Closed {
+            close: CloseInfo {
+                code: 1002,
+                reason: String::new(),
+                by: Closer::Client,
+                clean: false,
+                cause: Some(LocalCause::ProtocolViolation),
+                note: None,
+            },
+            open_for: std::time::Duration::from_millis(5),
+        });
+        let a = diagnose(&endpoint, &with_101).expect("diagnosed in Engine.IO terms");
+        let b = diagnose(&endpoint, &after_101).expect("diagnosed in Engine.IO terms");
+        for d in [&a, &b] {
+            assert_eq!(d.kind, DiagnosisKind::HandshakeFailed);
+            assert!(
+                d.summary
+                    .starts_with("The URL asks for Engine.IO v3 (EIO=3) and the server speaks v4")
+                    && d.summary.contains("\"Unsupported protocol version\""),
+                "{}",
+                d.summary
+            );
+            assert!(d.fixes[0].contains("EIO=4"), "{:?}", d.fixes);
+        }
+        assert_eq!(a.fixes, b.fixes);
+        // Another Engine.IO 400 behind the 101 is still read as one.
+        let unknown = EIO3_ANSWER.replace("Unsupported protocol version", "Transport unknown");
+        let d = diagnose(
+            &endpoint,
+            &record(Outcome::Failed(ConnectFailure {
+                stage: Stage::Handshake,
+                kind: FailureKind::Protocol,
+                message: crate::facts::NOT_A_FRAME.into(),
+                http: None,
+                raw_answer: Some(unknown.replace("Length: 28", "Length: 17")),
+            })),
+        )
+        .expect("an Engine.IO refusal");
+        assert!(d.summary.contains("Transport unknown"), "{}", d.summary);
+        // Garbage that is not an HTTP answer stays the general classifier's.
+        let garbage = EIO3_ANSWER.replace("HTTP/1.1 400", "<html>");
+        assert!(
+            diagnose(
+                &endpoint,
+                &record(Outcome::Failed(ConnectFailure {
+                    stage: Stage::Handshake,
+                    kind: FailureKind::Protocol,
+                    message: crate::facts::NOT_A_FRAME.into(),
+                    http: None,
+                    raw_answer: Some(garbage),
+                })),
+            )
+            .is_none()
+        );
     }
 
     #[test]

@@ -44,9 +44,11 @@ pub const FRESH: Duration = Duration::from_millis(300);
 pub struct Budget {
     tokens: f64,
     at: Instant,
-    /// Whether the latest lookup found a listener: after "nobody", the
-    /// next open is looked up whatever the budget, as that is when a
-    /// restarted server (a new pid) is seen.
+    /// Whether the port was last known to have a listener: the latest
+    /// lookup's answer, or `false` after a refused connect. After
+    /// "nobody", the next open is looked up whatever the budget, as that
+    /// is when a restarted server (a new pid) is seen (see
+    /// [`Budget::at_open`]).
     pub listening: Option<bool>,
 }
 
@@ -65,18 +67,62 @@ impl Budget {
     /// Lookups regained per second.
     pub const RATE: f64 = 1.0;
 
+    /// A connect to the port was refused (TCP RST to the SYN): nobody
+    /// listens, as surely as a lookup finding nobody, and without one.
+    pub fn refused(&mut self) {
+        self.listening = Some(false);
+    }
+
+    /// The lookup for an open at `opened` (the 101's arrival): whether it
+    /// is forced (nobody listened before it, so this open is the one that
+    /// shows a restarted server), and the earliest start of a `/proc` read
+    /// that may answer it ([`look_up`]'s `after`).
+    ///
+    /// Forced, only a read started after the open will do: a read from
+    /// just before it, however fresh, may predate the new server's
+    /// `listen` and show nobody, and the session, now open, would not
+    /// look again (10 of 30 Daphne restarts went unseen that way when
+    /// the server came back within a reconnect delay). Otherwise any read
+    /// younger than [`FRESH`] will do: sessions opening together share it.
+    pub fn at_open(&self, opened: SystemTime) -> (bool, SystemTime) {
+        if self.listening == Some(false) {
+            (true, opened)
+        } else {
+            (false, opened.checked_sub(FRESH).unwrap_or(opened))
+        }
+    }
+
     /// Takes one lookup if the budget has one.
     pub fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let regained = now.duration_since(self.at).as_secs_f64() * Budget::RATE;
-        self.tokens = (self.tokens + regained).min(Budget::BURST);
-        self.at = now;
+        self.regain();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
         }
+    }
+
+    /// Takes one lookup for a forced one (see [`Budget::at_open`]): past
+    /// an empty budget too, into a debt of at most [`Budget::BURST`] that
+    /// later lookups wait out. A server restarting many times a second
+    /// (every restart a refused connect, then an open) is still looked up
+    /// at [`Budget::RATE`] in the long run.
+    pub fn take_forced(&mut self) -> bool {
+        self.regain();
+        if self.tokens > -Budget::BURST {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn regain(&mut self) {
+        let now = Instant::now();
+        let regained = now.duration_since(self.at).as_secs_f64() * Budget::RATE;
+        self.tokens = (self.tokens + regained).min(Budget::BURST);
+        self.at = now;
     }
 }
 
@@ -141,16 +187,20 @@ pub fn look_up(target: SocketAddr, redactor: &Redactor, after: SystemTime) -> Op
 }
 
 fn look_up_in(snap: Snapshot, target: SocketAddr, redactor: &Redactor) -> Option<ServedBy> {
-    let Snapshot { sockets, pids } = snap;
+    let Snapshot {
+        listening,
+        local_ips,
+        pids,
+    } = snap;
     let ip = target.ip();
     // On this machine: loopback, or an address some local socket uses.
-    let local = ip.is_loopback() || sockets.iter().any(|s| s.local.ip() == ip);
+    let local = ip.is_loopback() || local_ips.contains(&ip);
     if !local {
         return None;
     }
-    let listening: Vec<_> = sockets
+    let listening: Vec<_> = listening
         .iter()
-        .filter(|s| s.is_listening() && proc_text::accepts(s.local.ip(), ip))
+        .filter(|s| proc_text::accepts(s.local.ip(), ip))
         .collect();
     let on = |port: u16| {
         listening
@@ -196,11 +246,16 @@ fn look_up_in(snap: Snapshot, target: SocketAddr, redactor: &Redactor) -> Option
     })
 }
 
-/// The TCP sockets of this machine and the pids holding the listening
-/// ones, read at one moment.
+/// The listening TCP sockets of this machine, the addresses its sockets
+/// use, and the pids holding the listening ones, read at one moment.
+/// Only what a lookup reads is kept (it is cached): every connected
+/// socket of a busy machine would be thousands of lines, held for
+/// nothing, and a cache whose size follows the whole machine's traffic.
 #[derive(Clone)]
 struct Snapshot {
-    sockets: Vec<proc_text::SocketLine>,
+    listening: Vec<proc_text::SocketLine>,
+    /// Distinct local addresses of all sockets (tells a local IP).
+    local_ips: Vec<IpAddr>,
     /// (inode, pid) of every listening socket whose process we may see.
     pids: Vec<(u64, u32)>,
 }
@@ -234,14 +289,17 @@ fn read_snapshot() -> Option<Snapshot> {
     if let Ok(v6) = std::fs::read_to_string("/proc/net/tcp6") {
         sockets.extend(proc_text::parse_net_tcp(&v6));
     }
-    let listening: Vec<u64> = sockets
-        .iter()
-        .filter(|s| s.is_listening())
-        .map(|s| s.inode)
-        .collect();
+    let mut local_ips: Vec<IpAddr> = sockets.iter().map(|s| s.local.ip()).collect();
+    local_ips.sort_unstable();
+    local_ips.dedup();
+    local_ips.shrink_to_fit();
+    sockets.retain(proc_text::SocketLine::is_listening);
+    sockets.shrink_to_fit();
+    let inodes: Vec<u64> = sockets.iter().map(|s| s.inode).collect();
     Some(Snapshot {
-        pids: pids_of(&listening),
-        sockets,
+        pids: pids_of(&inodes),
+        listening: sockets,
+        local_ips,
     })
 }
 
@@ -287,6 +345,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_open_after_nobody_listened_is_forced_and_read_after_it() {
+        let opened = SystemTime::now();
+        let mut budget = Budget::default();
+        // Never looked up, or a listener seen: any fresh read, by budget.
+        assert_eq!(budget.at_open(opened), (false, opened - FRESH));
+        budget.listening = Some(true);
+        assert_eq!(budget.at_open(opened), (false, opened - FRESH));
+        // A lookup that found nobody, or a refused connect: forced, and
+        // only a read started after the open.
+        budget.listening = Some(false);
+        assert_eq!(budget.at_open(opened), (true, opened));
+        budget.listening = Some(true);
+        budget.refused();
+        assert_eq!(budget.at_open(opened), (true, opened));
+    }
+
+    #[test]
     fn only_literal_local_addresses_and_localhost_are_looked_up() {
         let t = |u: &str| local_target(&url::Url::parse(u).unwrap());
         assert_eq!(
@@ -307,6 +382,11 @@ mod tests {
         let taken = (0..100).filter(|_| budget.take()).count();
         // The burst, plus what a slow machine regains meanwhile.
         assert!((3..=4).contains(&taken), "{taken}");
+        // Forced ones go past it, into a bounded debt that holds the
+        // others back.
+        let forced = (0..100).filter(|_| budget.take_forced()).count();
+        assert!((3..=4).contains(&forced), "{forced}");
+        assert!(!budget.take());
     }
 
     #[cfg(target_os = "linux")]

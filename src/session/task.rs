@@ -257,6 +257,9 @@ async fn one_attempt(
     drop(turn);
     let (record, next) = match result {
         Err(failure) => {
+            if failure.kind == FailureKind::ConnectionRefused {
+                lookups.refused();
+            }
             let record = AttemptRecord {
                 attempt,
                 started,
@@ -285,12 +288,12 @@ async fn one_attempt(
                 },
             )
             .await;
-            // Any fresh read will do for who served the open: a thousand
-            // sessions opening at once share one scan of /proc.
-            let recent = at.checked_sub(crate::served_by::FRESH).unwrap_or(at);
-            // After a lookup that found nobody, this open is the restart to see.
-            let force = lookups.listening == Some(false);
-            served_by(spec, wiring, recent, lookups, force).await;
+            // A fresh read will do for who served the open (a thousand
+            // sessions opening at once share one scan of /proc), unless
+            // nobody listened before it: then this open is the restart to
+            // see, read after it.
+            let (force, after) = lookups.at_open(at);
+            served_by(spec, wiring, after, lookups, force).await;
             // Not boxed like the dial: that would save 3 KB per session
             // but cost 10-18% of a flood's ingest (A/B, 1,000,000 messages).
             let ended = open::run(connected.ws, spec, wiring, subprotocol.as_deref()).await;
@@ -337,7 +340,7 @@ async fn one_attempt(
 /// Looks up who listens on the endpoint's port when it is on this
 /// machine (see [`super::served_by`]) as of `after`, and reports it;
 /// nothing otherwise, or when the session's lookup budget is spent
-/// (unless `force`).
+/// (`force` may borrow from it: see [`crate::served_by::Budget::take_forced`]).
 async fn served_by(
     spec: &SessionSpec,
     wiring: &Wiring,
@@ -348,7 +351,12 @@ async fn served_by(
     let Some(target) = crate::served_by::local_target(&spec.endpoint.url) else {
         return;
     };
-    if !lookups.take() && !force {
+    let allowed = if force {
+        lookups.take_forced()
+    } else {
+        lookups.take()
+    };
+    if !allowed {
         return;
     }
     let redactor = spec.redactor.clone();
