@@ -236,9 +236,9 @@ where
             },
             _ = frame_due => {}
             _ = tick.tick() => {
-                // Health also changes with time (churn leaves its window).
-                app.judge_health();
-                app.rows.tick();
+                // Health also changes with time (churn leaves its window);
+                // an old notice goes.
+                app.on_tick();
                 dirty = true;
             }
         }

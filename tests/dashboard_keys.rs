@@ -212,3 +212,33 @@ async fn url_warnings_show_in_the_detail_panel() {
     let screen = drive(&mut app, 120, 34, vec![]).await;
     assert!(screen.contains("⚠") && screen.contains("/ws/"), "{screen}");
 }
+
+#[tokio::test]
+async fn a_notice_clears_on_the_next_key_and_the_key_hints_come_back() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    let mut keys = vec![code(KeyCode::Tab), code(KeyCode::Tab), key('k')];
+    keys.push(code(KeyCode::Enter));
+    keys.extend("/id".chars().map(key));
+    keys.extend([code(KeyCode::Enter), code(KeyCode::Esc), code(KeyCode::Esc)]);
+    let screen = drive(&mut app, 110, 34, keys).await;
+    assert!(app.popup.is_none());
+    assert!(!screen.contains("match 1 of"), "{screen}");
+    // The footer's key hints are back (`? help · p profiles · …`).
+    let footer = screen.lines().nth(33).unwrap_or_default();
+    assert!(footer.contains("? help · p profiles"), "{screen}");
+}
+
+#[tokio::test]
+async fn a_notice_goes_after_a_few_seconds_by_the_apps_clock() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    feed(&tx, open_events()).await;
+    // `n` with no filter says how to set one.
+    drive(&mut app, 110, 34, vec![key('n')]).await;
+    assert!(app.notice.is_some());
+    app.on_tick();
+    assert!(app.notice.is_some(), "a fresh notice stays");
+    app.clock = wsmon::app::Clock::Fixed(at(11_000));
+    app.on_tick();
+    assert_eq!(app.notice, None, "a notice 6 s old goes");
+}

@@ -78,6 +78,9 @@ pub struct RateMeter {
     buckets: VecDeque<(u64, u64)>,
 }
 
+/// Seconds a notice stays in the footer when no key clears it first.
+pub(crate) const NOTICE_SECONDS: u64 = 5;
+
 /// Seconds of message rate kept for the sparkline.
 pub(crate) const RATE_SECONDS: usize = 60;
 
@@ -176,6 +179,9 @@ pub struct App {
     pub popup: Option<Popup>,
     /// One line for the status bar: a profile switch, an activation error…
     pub notice: Option<String>,
+    /// The notice on screen and when the tick first saw it: it goes
+    /// after [`NOTICE_SECONDS`] by the app's clock.
+    pub(crate) notice_seen: Option<(String, SystemTime)>,
     /// The user pressed `t`: a valid answer then retries auth-stopped sessions.
     pub(crate) token_requested: bool,
     /// Where "now" comes from (fixed in snapshot tests).
@@ -274,6 +280,7 @@ impl App {
             relative_times: false,
             popup: None,
             notice: None,
+            notice_seen: None,
             token_requested: false,
             clock: Clock::System,
             theme: crate::app::theme::Theme::from_env(),
@@ -354,6 +361,35 @@ impl App {
     /// Time from now to `at` (zero once passed).
     pub fn until(&self, at: SystemTime) -> Duration {
         at.duration_since(self.now()).unwrap_or_default()
+    }
+
+    /// The 1 Hz tick: health and time-ordered rows change with time, and a
+    /// notice older than [`NOTICE_SECONDS`] (by the app's clock) goes, so
+    /// the key hints come back.
+    pub fn on_tick(&mut self) {
+        self.judge_health();
+        self.rows.tick();
+        self.expire_notice();
+    }
+
+    /// Clears a notice shown for [`NOTICE_SECONDS`]; stamps a new one.
+    pub(crate) fn expire_notice(&mut self) {
+        let now = self.now();
+        let Some(text) = &self.notice else {
+            self.notice_seen = None;
+            return;
+        };
+        match &self.notice_seen {
+            Some((seen, at)) if seen == text => {
+                if now.duration_since(*at).unwrap_or_default()
+                    >= Duration::from_secs(NOTICE_SECONDS)
+                {
+                    self.notice = None;
+                    self.notice_seen = None;
+                }
+            }
+            _ => self.notice_seen = Some((text.clone(), now)),
+        }
     }
 
     /// Whether the engine is running (false for a detached app).

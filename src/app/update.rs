@@ -14,7 +14,26 @@ const PAGE: u16 = 10;
 impl App {
     /// Handles one user request.
     pub fn update(&mut self, action: Action) {
-        if self.filter.editing || self.rows.filter.editing || self.popup_search.editing {
+        // A notice belongs to the key that caused it: the next key clears
+        // it (one that says something again sets a new one), and the
+        // key hints come back. Keys typed into a filter keep it: the
+        // search's `match 1 of 3` is for when Enter keeps the filter.
+        if !self.typing_filter() {
+            self.notice = None;
+        }
+        self.dispatch(action);
+        if let Some(text) = &self.notice {
+            self.notice_seen = Some((text.clone(), self.now()));
+        }
+    }
+
+    /// A filter or search is being typed.
+    fn typing_filter(&self) -> bool {
+        self.filter.editing || self.rows.filter.editing || self.popup_search.editing
+    }
+
+    fn dispatch(&mut self, action: Action) {
+        if self.typing_filter() {
             return self.update_filter(action);
         }
         if self.composer.is_some() {
@@ -200,6 +219,8 @@ impl App {
             Action::Back => {
                 filter.editing = false;
                 text.clear();
+                // What the dropped search said goes with it.
+                self.notice = None;
             }
             Action::Quit => self.quit = true,
             _ => {}
