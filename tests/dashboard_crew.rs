@@ -160,3 +160,64 @@ async fn payloads_and_history_titles_name_the_profile() {
         "{screen}"
     );
 }
+
+/// `/` on the sessions panel with several profiles live filters the
+/// session rows of every profile (the headings stay), not the payloads;
+/// the selection moves to a session shown, `j` moves along those shown,
+/// and Esc shows them all again.
+#[tokio::test]
+async fn slash_on_the_sessions_filters_every_profiles_rows() {
+    let (mut app, tx) = two_users(10_000);
+    for tagged in [
+        (0, connecting(0, 1, 0)),
+        (0, open(0, 10)),
+        (1, connecting(0, 1, 0)),
+        (1, closed(0, refused_403(1, 0))),
+    ] {
+        tx.send(tagged).await.expect("app listening");
+    }
+    let mut keys: Vec<_> = "/403".chars().map(key).collect();
+    keys.push(code(crossterm::event::KeyCode::Enter));
+    let screen = drive(&mut app, 120, 36, keys).await;
+    assert_eq!(app.focus, wsmon::app::Panel::Sessions, "{screen}");
+    assert!(!app.filter.is_active(), "the payloads are not filtered");
+    assert!(screen.contains("/403/ 1 shown"), "{screen}");
+    assert!(screen.contains("▸ demo-omar"), "{screen}");
+    assert!(screen.contains("  demo-sandra"), "{screen}");
+    assert!(
+        screen.contains("Detail · demo-omar/notifications"),
+        "{screen}"
+    );
+    // sandra's rows are hidden, her heading stays.
+    let sessions: Vec<&str> = screen.lines().skip(1).take(6).collect();
+    assert!(!sessions.iter().any(|l| l.contains("orders")), "{screen}");
+    assert_eq!(app.session_rows(), 3, "{screen}");
+
+    // `notif`: both notifications; `k` goes back across to sandra's,
+    // skipping nothing shown.
+    let mut keys = vec![code(crossterm::event::KeyCode::Esc)];
+    keys.extend("/notif".chars().map(key));
+    keys.extend([code(crossterm::event::KeyCode::Enter), key('k')]);
+    let screen = drive(&mut app, 120, 36, keys).await;
+    assert!(screen.contains("/notif/ 2 shown"), "{screen}");
+    assert!(
+        screen.contains("Detail · demo-sandra/notifications"),
+        "{screen}"
+    );
+    // `j` from sandra's notifications skips her hidden orders.
+    let screen = drive(&mut app, 120, 36, vec![key('j')]).await;
+    assert!(
+        screen.contains("Detail · demo-omar/notifications"),
+        "{screen}"
+    );
+    // Esc: every row again.
+    drive(
+        &mut app,
+        120,
+        36,
+        vec![code(crossterm::event::KeyCode::Esc)],
+    )
+    .await;
+    assert!(!app.rows.filter.is_active());
+    assert_eq!(app.session_rows(), 5);
+}

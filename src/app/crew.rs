@@ -16,6 +16,15 @@ use crate::model::Model;
 use crate::session::crew::Tagged;
 use crate::session::{Crew, Mode, Supervisor};
 
+/// One line of the grouped sessions list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrewRow {
+    /// A profile's heading (its place in the lineup).
+    Profile(usize),
+    /// A session: the profile's place, the endpoint id.
+    Session(usize, usize),
+}
+
 /// A live profile that is not focused right now.
 pub struct Member {
     /// Index in `config.profiles`.
@@ -237,26 +246,58 @@ impl App {
         }
     }
 
-    /// Rows of the sessions list: a heading per profile and its sessions.
+    /// The lines of the grouped sessions list: each profile's heading,
+    /// then those of its sessions the sessions filter (`/` on the
+    /// sessions panel) shows, in lineup order.
+    pub fn crew_rows(&self) -> Vec<CrewRow> {
+        let now = self.now();
+        let filter = &self.rows.filter;
+        let mut out = Vec::new();
+        for (k, m) in self.members().iter().enumerate() {
+            out.push(CrewRow::Profile(k));
+            let window = m.model.health_window;
+            out.extend(
+                (m.model.sessions.iter().enumerate())
+                    .filter(|(_, s)| super::rows::shown_by(filter, s, window, now))
+                    .map(|(i, _)| CrewRow::Session(k, i)),
+            );
+        }
+        out
+    }
+
+    /// The sessions shown, across profiles: (lineup place, endpoint id).
+    fn crew_sessions(&self) -> Vec<(usize, usize)> {
+        (self.crew_rows().into_iter())
+            .filter_map(|r| match r {
+                CrewRow::Session(k, i) => Some((k, i)),
+                CrewRow::Profile(_) => None,
+            })
+            .collect()
+    }
+
+    /// Rows of the sessions list: a heading per profile and its sessions
+    /// (those the filter shows).
     pub fn session_rows(&self) -> usize {
         if !self.is_crew() {
             return self.model.sessions.len();
         }
-        self.members()
-            .iter()
-            .map(|m| m.model.sessions.len() + 1)
-            .sum()
+        self.crew_rows().len()
     }
 
-    /// The row of the selected session in the sessions list.
+    /// The row of the selected session in the sessions list (the
+    /// focused profile's heading when the filter hides it).
     pub fn selected_row(&self) -> usize {
         if !self.is_crew() {
             return self.selected;
         }
-        let before: usize = (self.members().iter().take(self.focused))
-            .map(|m| m.model.sessions.len() + 1)
-            .sum();
-        before + 1 + self.selected
+        let rows = self.crew_rows();
+        (rows.iter())
+            .position(|r| *r == CrewRow::Session(self.focused, self.selected))
+            .or_else(|| {
+                rows.iter()
+                    .position(|r| *r == CrewRow::Profile(self.focused))
+            })
+            .unwrap_or(0)
     }
 
     /// The session at a row of the sessions list: (lineup place, endpoint
@@ -265,15 +306,10 @@ impl App {
         if !self.is_crew() {
             return (row < self.model.sessions.len()).then_some((0, row));
         }
-        let mut start = 0;
-        for (i, m) in self.members().iter().enumerate() {
-            let n = m.model.sessions.len();
-            if row > start && row <= start + n {
-                return Some((i, row - start - 1));
-            }
-            start += n + 1;
+        match self.crew_rows().get(row) {
+            Some(CrewRow::Session(k, i)) => Some((*k, *i)),
+            _ => None,
         }
-        None
     }
 
     /// Selects the session at `(member, id)`.
@@ -287,30 +323,36 @@ impl App {
         }
     }
 
-    /// Moves the session selection by `delta` across profiles.
+    /// Moves the session selection by `delta` across profiles, along
+    /// the sessions shown.
     pub(crate) fn move_across(&mut self, delta: i64) {
-        let sizes: Vec<usize> = self
-            .members()
-            .iter()
-            .map(|m| m.model.sessions.len())
-            .collect();
-        let total: usize = sizes.iter().sum();
-        if total == 0 {
+        let shown = self.crew_sessions();
+        if shown.is_empty() {
             return;
         }
-        let here: usize = sizes.iter().take(self.focused).sum::<usize>() + self.selected;
+        let here = (shown.iter())
+            .position(|&s| s == (self.focused, self.selected))
+            .unwrap_or(0);
+        let step = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
         let to = if delta < 0 {
-            here.saturating_sub(usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX))
+            here.saturating_sub(step)
         } else {
-            here.saturating_add(usize::try_from(delta).unwrap_or(usize::MAX))
+            here.saturating_add(step)
         }
-        .min(total - 1);
-        let mut start = 0;
-        for (i, n) in sizes.iter().enumerate() {
-            if to < start + n {
-                return self.select(i, to - start);
-            }
-            start += n;
+        .min(shown.len() - 1);
+        let (member, id) = shown[to];
+        self.select(member, id);
+    }
+
+    /// After the sessions filter changed with several profiles live: a
+    /// selection it hides moves to the first session it shows (in
+    /// whichever profile).
+    pub(crate) fn refilter_crew(&mut self) {
+        let shown = self.crew_sessions();
+        if !shown.contains(&(self.focused, self.selected))
+            && let Some(&(member, id)) = shown.first()
+        {
+            self.select(member, id);
         }
     }
 

@@ -41,6 +41,7 @@ pub mod zone;
 
 pub use action::Action;
 pub use areas::{Areas, ListRows};
+pub use crew::CrewRow;
 pub use cursor::Filter;
 pub use rows::{Order, Rows};
 pub use state::{App, Clock, Effect, Panel, Popup};

@@ -10,7 +10,7 @@
 //! same buffer, so a thousand sessions cost a sort a few times a second
 //! at worst, and nothing while they are quiet.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::cursor::Filter;
 use super::state::App;
@@ -90,6 +90,17 @@ impl Rows {
             self.stale = true;
         }
     }
+}
+
+/// Whether session `s` is shown under the sessions filter (always with
+/// none): its [`haystack`] matches.
+pub(crate) fn shown_by(
+    filter: &Filter,
+    s: &SessionState,
+    window: Duration,
+    now: SystemTime,
+) -> bool {
+    !filter.is_active() || filter.matches_text(&haystack(s, s.standing(window, now)))
 }
 
 /// The text the sessions filter matches: name, standing, state badge and

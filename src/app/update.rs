@@ -120,7 +120,7 @@ impl App {
             Action::PrevPanel => self.cycle_focus(Panel::ALL.len() - 1),
             Action::Confirm => self.open_payload(),
             Action::Back => self.back(),
-            Action::StartFilter if self.focus == Panel::Sessions && !self.is_crew() => {
+            Action::StartFilter if self.focus == Panel::Sessions => {
                 self.rows.filter.editing = true;
             }
             Action::StartFilter => {
@@ -229,7 +229,11 @@ impl App {
             filter.set(text);
             if sessions {
                 self.rows.touch();
-                self.refresh_rows();
+                if self.is_crew() {
+                    self.refilter_crew();
+                } else {
+                    self.refresh_rows();
+                }
             }
             if popup {
                 self.popup_jump(Jump::Here);

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::panel_block;
-use crate::app::{App, ListRows, Order, Panel};
+use crate::app::{App, CrewRow, ListRows, Order, Panel};
 use crate::facts::StopReason;
 use crate::model::uptime::Cell as UptimeCell;
 use crate::model::{HealthWord, Lifecycle, SessionState, Standing};
@@ -494,14 +494,6 @@ fn render_crew_header(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// One line of the grouped sessions list.
-enum Entry {
-    /// A profile's heading (its place in the lineup).
-    Profile(usize),
-    /// A session: the profile's place, the endpoint id.
-    Session(usize, usize),
-}
-
 /// The sessions list with several profiles live: a heading per profile
 /// (name, health word and first reason, token verdict, probe), then its
 /// sessions; the focused profile's selected session is highlighted.
@@ -525,17 +517,13 @@ fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) -> ListR
     let inner = area.width.saturating_sub(if compact { 0 } else { 2 });
     let keep = columns_that_fit(inner, name_width);
     let strip = strip_cells(inner, name_width, &keep);
-    let entries: Vec<Entry> = (members.iter().enumerate())
-        .flat_map(|(k, m)| {
-            std::iter::once(Entry::Profile(k))
-                .chain((0..m.model.sessions.len()).map(move |i| Entry::Session(k, i)))
-        })
-        .collect();
+    // Each profile's heading, then its sessions the filter shows.
+    let entries = app.crew_rows();
     let visible_rows = rows_visible(area, compact);
     let first = first_visible(app.selected_row(), visible_rows);
     let rows: Vec<Row> = (entries.iter().skip(first).take(visible_rows))
         .map(|entry| match *entry {
-            Entry::Profile(k) => {
+            CrewRow::Profile(k) => {
                 // A table has no spans across columns: the word goes in
                 // the state column, the token verdict in the next, the
                 // probe and the first reason in the last (widest) one.
@@ -584,7 +572,7 @@ fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) -> ListR
                 }
                 Row::new(cells)
             }
-            Entry::Session(k, i) => {
+            CrewRow::Session(k, i) => {
                 let m = &members[k];
                 let s = &m.model.sessions[i];
                 let r = row(app, m.views, i, s, &keep, strip);
@@ -606,8 +594,16 @@ fn render_crew(frame: &mut Frame, area: Rect, app: &App, compact: bool) -> ListR
     let mut table = Table::new(rows, widths).header(header).column_spacing(1);
     if !compact {
         let n: usize = members.iter().map(|m| m.model.sessions.len()).sum();
+        let filter = if app.rows.filter.is_active() {
+            let shown = (entries.iter())
+                .filter(|e| matches!(e, CrewRow::Session(..)))
+                .count();
+            format!(" · /{}/ {shown} shown", visible(&app.rows.filter.text))
+        } else {
+            String::new()
+        };
         let title = format!(
-            " {} · {} profiles, {n} endpoints · O next profile ",
+            " {} · {} profiles, {n} endpoints{filter} · O next profile ",
             Panel::Sessions.title(),
             members.len()
         );
