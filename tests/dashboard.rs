@@ -270,10 +270,7 @@ async fn the_django_doctor_in_the_detail_panel_and_the_diagnosis() {
         screen.contains("django     Channel layer `default` is InMemoryChannelLayer"),
         "{screen}"
     );
-    assert!(
-        screen.contains("Server side: the Django doctor (backend):"),
-        "{screen}"
-    );
+    assert!(screen.contains("Server side: the Django"), "{screen}");
 }
 
 /// `expect_message_within` and `[[endpoints.expect]]`: the detail panel's
@@ -310,4 +307,52 @@ async fn a_silent_socket_and_a_broken_rule_in_the_detail_panel() {
         "{screen}"
     );
     assert!(screen.to_uppercase().contains("DEGRADED"), "{screen}");
+}
+
+/// A refused handshake's headers sit right under its status line, before
+/// `served by`; a value too long for the panel goes on under the value
+/// column, not back at the label's.
+#[tokio::test]
+async fn refused_headers_stay_under_the_handshake_and_wraps_hang_under_the_value() {
+    use wsmon::served_by::{Listener, ServedBy};
+    let (mut app, tx) = detached("demo-omar", at(5_000));
+    let events = vec![
+        connecting(0, 1, 0),
+        session(
+            0,
+            SessionEvent::ServedBy(Box::new(ServedBy {
+                at: at(1),
+                port: 8000,
+                listening: true,
+                listener: Some(Listener {
+                    pid: 4242,
+                    command: "daphne -b 127.0.0.1 -p 8000 backend.asgi:application".into(),
+                    user: Some("alice".into()),
+                }),
+                nearby: vec![],
+            })),
+        ),
+        closed(0, refused_403(1, 0)),
+    ];
+    feed(&tx, events).await;
+    // The detail panel zoomed: Tab, z.
+    let keys = vec![code(KeyCode::Tab), key('z')];
+    let screen = drive(&mut app, 100, 60, keys).await;
+    let rows: Vec<&str> = screen.lines().collect();
+    let row = |text: &str| {
+        rows.iter()
+            .position(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("{text}\n{screen}"))
+    };
+    let handshake = row("handshake  403");
+    assert_eq!(row("content-type: text/plain"), handshake + 1, "{screen}");
+    assert_eq!(row("server: daphne"), handshake + 2, "{screen}");
+    assert!(row("served by") > row("body: Access denied"), "{screen}");
+    // Every line of the zoomed detail panel that goes on from the one
+    // above starts under the value column (11 cells after the border).
+    let first = row("diagnosis");
+    let next = rows[first + 1];
+    let inner: String = next.chars().skip(1).collect();
+    assert!(inner.starts_with(&" ".repeat(11)), "{screen}");
+    assert!(!inner.starts_with(&" ".repeat(12)), "{screen}");
 }

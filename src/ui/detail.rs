@@ -6,6 +6,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -70,11 +71,95 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         Some(s) => lines(app, s),
         None => vec![Line::from("This profile has no endpoints.")],
     };
+    // Wrapped here, not by the paragraph: a long value goes on under
+    // itself, not back at the label's column.
+    let width = usize::from(area.width.saturating_sub(2));
+    let lines: Vec<Line> = (lines.into_iter())
+        .flat_map(|l| wrap_hanging(l, width))
+        .collect();
     let text = Paragraph::new(lines)
         .block(block)
         .wrap(Wrap { trim: false })
         .scroll((app.detail_scroll, 0));
     frame.render_widget(text, area);
+}
+
+/// Where a line's continuation starts: under its value (after the
+/// label span of a `label     value` line, or the leading blanks of an
+/// indented one), at most half the width.
+fn hanging_indent(line: &Line<'_>, width: usize) -> usize {
+    let indent = match line.spans.as_slice() {
+        [label, _, ..] if label.content.ends_with(' ') => label.width(),
+        [only] => only.content.chars().take_while(|c| *c == ' ').count(),
+        _ => 0,
+    };
+    if indent > width / 2 { 0 } else { indent }
+}
+
+/// The cells a character takes on screen.
+fn char_width(c: char) -> usize {
+    let mut buf = [0; 4];
+    Span::raw(&*c.encode_utf8(&mut buf)).width()
+}
+
+/// `line` cut into screen lines of at most `width` cells, at a blank when
+/// there is one, each continuation indented by [`hanging_indent`]. Styles
+/// are kept per character.
+fn wrap_hanging(line: Line<'_>, width: usize) -> Vec<Line<'static>> {
+    let cells: Vec<(char, Style)> = (line.spans.iter())
+        .flat_map(|s| {
+            let style = line.style.patch(s.style);
+            s.content.chars().map(move |c| (c, style))
+        })
+        .collect();
+    let total: usize = cells.iter().map(|(c, _)| char_width(*c)).sum();
+    let owned = |cells: &[(char, Style)]| -> Vec<Span<'static>> {
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        for &(c, style) in cells {
+            match spans.last_mut() {
+                Some(last) if last.style == style => last.content.to_mut().push(c),
+                _ => spans.push(Span::styled(c.to_string(), style)),
+            }
+        }
+        spans
+    };
+    if width == 0 || total <= width {
+        return vec![Line::from(owned(&cells))];
+    }
+    let indent = hanging_indent(&line, width);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < cells.len() {
+        let first = out.is_empty();
+        let room = if first { width } else { width - indent };
+        let mut end = start;
+        let mut used = 0;
+        while end < cells.len() && used + char_width(cells[end].0) <= room {
+            used += char_width(cells[end].0);
+            end += 1;
+        }
+        // A character wider than the room still goes somewhere.
+        end = end.max(start + 1);
+        if end < cells.len() {
+            // At the last blank that leaves something on the line (past
+            // the label on the first).
+            let from = if first { start + indent + 1 } else { start + 1 };
+            if let Some(blank) = (from..end).rev().find(|&i| cells[i].0 == ' ') {
+                end = blank + 1;
+            }
+        }
+        let mut spans = Vec::new();
+        if !first {
+            spans.push(Span::raw(" ".repeat(indent)));
+        }
+        spans.extend(owned(&cells[start..end]));
+        out.push(Line::from(spans));
+        start = end;
+        while start < cells.len() && cells[start].0 == ' ' {
+            start += 1;
+        }
+    }
+    out
 }
 
 fn field<'a>(app: &App, name: &'a str, value: impl Into<Span<'a>>) -> Line<'a> {
@@ -304,20 +389,8 @@ pub(crate) fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
         out.push(field(app, "heartbeat", Span::styled(hint, theme.dim())));
     }
     out.push(field(app, "handshake", handshake_text(s, last)));
-    // Who listens on the port (endpoints on this machine only).
-    if let Some(seen) = &s.served_by {
-        let text = match &seen.listener {
-            Some(who) => crate::diagnose::server_side::describe(who),
-            None if seen.listening => format!(
-                "port {}: a process wsmon cannot see (another user's)",
-                seen.port
-            ),
-            None => format!("nothing listens on port {}", seen.port),
-        };
-        out.push(field(app, "served by", Span::raw(text)));
-    }
-    django_lines(app, &mut out);
-    expect_lines(app, s, &mut out);
+    // A refused answer's headers and body right under its status line:
+    // they belong to it, not to what follows.
     let refused = last.and_then(|r| r.failure()).and_then(|f| f.http.as_ref());
     if let Some(http) = refused {
         for (k, v) in http.headers.iter().take(MAX_HEADERS) {
@@ -333,6 +406,20 @@ pub(crate) fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
             ));
         }
     }
+    // Who listens on the port (endpoints on this machine only).
+    if let Some(seen) = &s.served_by {
+        let text = match &seen.listener {
+            Some(who) => crate::diagnose::server_side::describe(who),
+            None if seen.listening => format!(
+                "port {}: a process wsmon cannot see (another user's)",
+                seen.port
+            ),
+            None => format!("nothing listens on port {}", seen.port),
+        };
+        out.push(field(app, "served by", Span::raw(text)));
+    }
+    django_lines(app, &mut out);
+    expect_lines(app, s, &mut out);
     let Some(record) = last else {
         out.push(field(
             app,
