@@ -305,6 +305,9 @@ async fn times_are_local_and_t_makes_them_relative() {
     assert!(screen.contains("times relative"), "{screen}");
     assert!(screen.contains("5.0s ago id=40"), "{screen}");
     assert!(screen.contains("1.5s ago id=45"), "{screen}");
+    // The state says how long once, not `since 6.0s ago (up 6.0s)`.
+    assert!(screen.contains("state      1 OPEN for 6.0s"), "{screen}");
+    assert!(!screen.contains(" ago (up "), "{screen}");
 }
 
 /// An hour of one endpoint: open, dropped at 20 min and back at 26, dropped

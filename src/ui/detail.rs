@@ -446,12 +446,22 @@ pub(crate) fn lines<'a>(app: &App, s: &'a SessionState) -> Vec<Line<'a>> {
     out
 }
 
+/// The state line: since when (wall clock) and for how long, or, with
+/// relative times (`T`), only for how long, said once.
 fn state_text(app: &App, s: &SessionState) -> String {
     let badge = super::sessions::session_badge(s);
     match &s.lifecycle {
+        Lifecycle::Open { since } if app.relative_times => {
+            format!("{badge} for {}", short_duration(app.since(*since)))
+        }
         Lifecycle::Open { since } => format!(
             "{badge} since {} (up {})",
-            super::when(app, *since, false),
+            super::clock(app, *since),
+            short_duration(app.since(*since))
+        ),
+        Lifecycle::Stopped { why, since } if app.relative_times => format!(
+            "{badge} · stopped ({}) for {}",
+            stop_words(why),
             short_duration(app.since(*since))
         ),
         Lifecycle::Waiting { attempt, retry_at } => format!(
@@ -461,7 +471,7 @@ fn state_text(app: &App, s: &SessionState) -> String {
         Lifecycle::Stopped { why, since } => format!(
             "{badge} · stopped ({}) since {}",
             stop_words(why),
-            super::when(app, *since, false)
+            super::clock(app, *since)
         ),
         other => format!("{badge} · {}", other.name()),
     }
