@@ -281,12 +281,18 @@ async fn the_payload_popup_searches_its_lines() {
     let Some(wsmon::app::Popup::Payload { scroll, .. }) = &app.popup else {
         panic!("popup closed: {screen}");
     };
-    // `{`, type, id, user, title, created_at: line 5.
-    assert_eq!(*scroll, 5, "{screen}");
+    // `{`, type, id, user, title, created_at: line 5, on screen with the
+    // rest: nothing scrolls, the first lines stay in view.
+    assert_eq!(*scroll, 0, "{screen}");
+    assert!(screen.contains("\"type\": \"notification\""), "{screen}");
     assert_eq!(app.notice.as_deref(), Some("match 1 of 1"));
     // Esc clears the search first, then closes.
     drive(&mut app, 120, 40, vec![code(KeyCode::Esc)]).await;
     assert!(app.popup.is_some() && !app.popup_search.is_active());
+    let Some(wsmon::app::Popup::Payload { scroll, .. }) = &app.popup else {
+        panic!("popup closed");
+    };
+    assert_eq!(*scroll, 0);
 }
 
 /// Times are in the app's zone, named once in the header; `T` shows them

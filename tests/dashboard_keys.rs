@@ -242,3 +242,55 @@ async fn a_notice_goes_after_a_few_seconds_by_the_apps_clock() {
     app.on_tick();
     assert_eq!(app.notice, None, "a notice 6 s old goes");
 }
+
+/// `/` in a payload longer than the screen scrolls only as far as needed
+/// to show the match (on the bottom line when it is below), back up to a
+/// match above, and Esc leaves the view where the search brought it.
+#[tokio::test]
+async fn the_payload_search_scrolls_only_as_far_as_needed() {
+    let (mut app, tx) = detached("demo-sandra", at(5_000));
+    // 100 keys: 102 lines pretty-printed (`{`, k00…k99, `}`).
+    let body: Vec<String> = (0..100).map(|i| format!("\"k{i:02}\":{i}")).collect();
+    let long = format!("{{{}}}", body.join(","));
+    feed(
+        &tx,
+        vec![
+            connecting(0, 1, 0),
+            open(0, 12),
+            messages(0, vec![text(1_000, &long)], 0),
+        ],
+    )
+    .await;
+    let search = |text: &str| {
+        let mut keys = vec![key('/')];
+        keys.extend(text.chars().map(key));
+        keys.push(code(KeyCode::Enter));
+        keys
+    };
+    let scroll = |app: &App| match &app.popup {
+        Some(Popup::Payload { scroll, .. }) => *scroll,
+        _ => panic!("popup closed"),
+    };
+    // 110×34: the popup shows 34 - 2 (margin) - 2 (border) = 30 lines.
+    let mut keys = vec![code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)];
+    keys.extend(search("k10"));
+    let screen = drive(&mut app, 110, 34, keys).await;
+    assert_eq!(scroll(&app), 0, "line 11 is on screen already: {screen}");
+    // k50 is line 51: the least scroll that shows it puts it at the bottom.
+    drive(&mut app, 110, 34, vec![code(KeyCode::Esc)]).await;
+    let screen = drive(&mut app, 110, 34, search("k50")).await;
+    assert_eq!(scroll(&app), 51 + 1 - 30, "{screen}");
+    assert!(screen.contains("\"k50\": 50"), "{screen}");
+    // k99 (line 100): on the bottom line, never past the end.
+    drive(&mut app, 110, 34, vec![code(KeyCode::Esc)]).await;
+    drive(&mut app, 110, 34, search("k99")).await;
+    assert_eq!(scroll(&app), 100 + 1 - 30);
+    // A match above the view: it comes in at the top.
+    drive(&mut app, 110, 34, vec![code(KeyCode::Esc)]).await;
+    drive(&mut app, 110, 34, search("k20")).await;
+    assert_eq!(scroll(&app), 21);
+    // Esc: the search goes, the view stays.
+    drive(&mut app, 110, 34, vec![code(KeyCode::Esc)]).await;
+    assert!(!app.popup_search.is_active());
+    assert_eq!(scroll(&app), 21);
+}

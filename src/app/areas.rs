@@ -29,6 +29,9 @@ pub struct Areas {
     pub compact: bool,
     /// The sessions list's rows as drawn.
     pub session_rows: ListRows,
+    /// Where an open payload's lines go (inside the popup's border): the
+    /// popup's search scrolls no further than this shows.
+    pub payload_text: Rect,
 }
 
 /// The rows of a scrolling list as drawn: the screen lines they occupy

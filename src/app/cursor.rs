@@ -158,6 +158,7 @@ impl App {
         {
             self.popup = Some(Popup::Payload { payload, scroll: 0 });
             self.popup_search = Filter::default();
+            self.popup_hit = None;
         }
     }
 

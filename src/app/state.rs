@@ -169,6 +169,9 @@ pub struct App {
     pub rows: super::rows::Rows,
     /// The search in the open payload (`/` in the popup).
     pub popup_search: Filter,
+    /// The line of the open payload the search last went to (`n`/`N`
+    /// go on from it).
+    pub(crate) popup_hit: Option<usize>,
     /// The focused panel fills the screen (`z`).
     pub zoom: bool,
     /// The time zone times are shown in (local unless fixed).
@@ -275,6 +278,7 @@ impl App {
             filter: Filter::default(),
             rows: super::rows::Rows::default(),
             popup_search: Filter::default(),
+            popup_hit: None,
             zoom: false,
             zone: crate::app::zone::Zone::Local,
             relative_times: false,

@@ -84,9 +84,7 @@ impl App {
             Action::PageDown => *scroll = scroll.saturating_add(PAGE).min(last),
             Action::Top => *scroll = 0,
             Action::Bottom => *scroll = last,
-            Action::Back if self.popup_search.is_active() => {
-                self.popup_search.set(String::new());
-            }
+            Action::Back if self.popup_search.is_active() => self.clear_popup_search(),
             Action::Back | Action::Confirm => self.popup = None,
             Action::Copy => self.copy_open_payload(),
             Action::Quit => self.quit = true,

@@ -123,6 +123,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
 pub fn render(frame: &mut Frame, app: &App) -> Areas {
     let area = frame.area();
     let mut areas = layout(area, app);
+    areas.payload_text = payload_view::text_area(area);
     sessions::render_header(frame, areas.header, app);
     if !areas.sessions.is_empty() {
         areas.session_rows = sessions::render(frame, areas.sessions, app, areas.compact);

@@ -51,14 +51,25 @@ fn json_line(line: &str, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Draws the popup over most of the screen.
-pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, payload: &Payload, scroll: u16) {
-    let theme = &app.theme;
-    let popup = super::centered(
+/// Where the popup goes on a screen of `area`: over most of it.
+fn popup_area(area: Rect) -> Rect {
+    super::centered(
         area,
         area.width.saturating_sub(4),
         area.height.saturating_sub(2),
-    );
+    )
+}
+
+/// Where the payload's lines go on a screen of `area` (inside the
+/// popup's border), whether or not the popup is open.
+pub(crate) fn text_area(area: Rect) -> Rect {
+    Block::new().borders(Borders::ALL).inner(popup_area(area))
+}
+
+/// Draws the popup over most of the screen.
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App, payload: &Payload, scroll: u16) {
+    let theme = &app.theme;
+    let popup = popup_area(area);
     let kind = match payload.data {
         PayloadData::Text(_) => "text",
         PayloadData::Binary(_) => "binary",
