@@ -18,7 +18,8 @@ impl App {
         // it (one that says something again sets a new one), and the
         // key hints come back. Keys typed into a filter keep it: the
         // search's `match 1 of 3` is for when Enter keeps the filter.
-        if !self.typing_filter() {
+        // Quitting leaves the last frame as it was.
+        if !self.typing_filter() && action != Action::Quit {
             self.notice = None;
         }
         self.dispatch(action);
