@@ -586,3 +586,44 @@ fn close_text<'a>(app: &App, record: &AttemptRecord) -> Span<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lines: &[Line<'_>]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn a_long_value_goes_on_under_itself_at_blanks() {
+        let line = Line::from(vec![
+            Span::raw("label      "),
+            Span::raw("one two three four"),
+        ]);
+        let wrapped = wrap_hanging(line, 22);
+        assert_eq!(
+            texts(&wrapped),
+            ["label      one two ", "           three four"]
+        );
+    }
+
+    #[test]
+    fn a_word_longer_than_the_room_is_cut_and_short_lines_are_kept() {
+        let line = Line::from(vec![Span::raw("label      "), Span::raw("abcdefghijklmno")]);
+        let wrapped = wrap_hanging(line, 24);
+        assert_eq!(
+            texts(&wrapped),
+            ["label      abcdefghijklm", "           no"]
+        );
+        let short = Line::from("fits");
+        assert_eq!(texts(&wrap_hanging(short, 20)), ["fits"]);
+        // Too narrow for a hanging indent (over half the width): the
+        // value goes on at column 0.
+        let line = Line::from(vec![Span::raw("label      "), Span::raw("abcdefghij")]);
+        assert_eq!(
+            texts(&wrap_hanging(line, 16)),
+            ["label      ", "abcdefghij"]
+        );
+    }
+}
