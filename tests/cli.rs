@@ -471,3 +471,54 @@ async fn tail_into_a_pipe_writes_a_held_line_while_the_socket_is_quiet() {
     assert_eq!(seen, ["first", "second"]);
     let _ = child.kill().await;
 }
+
+/// Runs wsmon with its stdout a pipe whose read end is already closed
+/// (as `wsmon ... | true` once `true` has exited): every write is EPIPE.
+async fn wsmon_into_a_closed_pipe(args: &[&str], dir: &Path) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    tokio::process::Command::new(BIN)
+        .args(args)
+        .arg("--log-file")
+        .arg(dir.join("wsmon.log"))
+        .env_remove("WSMON_CONFIG")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        // Not `output()`: it would replace stdout with a pipe of its own.
+        .spawn()
+        .expect("run wsmon")
+        .wait_with_output()
+        .await
+        .expect("wait for wsmon")
+}
+
+/// The README: "a failure while running (stdout closed, …) exits 1". Every
+/// command that prints, into a closed pipe: exit 1, no panic, at most one
+/// short line on stderr. The profile is healthy, so exit 1 is the pipe's.
+#[tokio::test]
+async fn a_closed_stdout_exits_1_quietly_for_every_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = rest().await;
+    let ws = ws_server(None, send_then_echo_close(vec![], Default::default())).await;
+    let config = profiles_file(dir.path(), api, ws.addr, TOKEN);
+    let config = config.to_str().expect("utf8");
+    let commands: &[&[&str]] = &[
+        &["explain", "429"],
+        &["explain", "1006"],
+        &["--config", config, "profiles"],
+        &["--config", config, "check"],
+        &["--config", config, "check", "--format", "json"],
+        &["--config", config, "tail", "--count", "1"],
+        &["--config", config, "send", "hello", "--wait", "100ms"],
+        &["completions", "bash"],
+        &["man"],
+    ];
+    for args in commands {
+        let out = wsmon_into_a_closed_pipe(args, dir.path()).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.lines().count() <= 1, "{args:?}: {stderr}");
+    }
+}
