@@ -150,8 +150,9 @@ pub enum Command {
         /// profile's django_project].
         #[arg(long, value_name = "DIR")]
         django: Option<PathBuf>,
-        /// The project's interpreter [default: $VIRTUAL_ENV/bin/python,
-        /// else .venv or venv in DIR, else python3 on PATH].
+        /// The project's interpreter [default: the profile's django_python,
+        /// else $VIRTUAL_ENV/bin/python, else .venv or venv in DIR, else
+        /// python3 on PATH].
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -252,6 +252,7 @@ impl Profile {
             session_cookie: None,
             server_log: self.server_log.clone(),
             django_project: self.django_project.clone(),
+            django_python: self.django_python.clone(),
             probe,
             tls,
             insecure: self.tls.insecure,

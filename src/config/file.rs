@@ -204,6 +204,9 @@ pub(crate) struct RawProfile {
     /// The Django project serving this profile (the folder of its
     /// `manage.py`): the doctor inspects it at start.
     pub django_project: Option<Spanned<String>>,
+    /// The project's interpreter (its virtualenv's `bin/python`), for the
+    /// doctor when wsmon does not run inside that virtualenv.
+    pub django_python: Option<Spanned<String>>,
 }
 
 /// `[profiles.NAME.probe]`: a REST request that makes the server push a

@@ -253,6 +253,10 @@ pub struct Profile {
     /// `django_project = "DIR"`: the folder of the project's `manage.py`
     /// (absolute; a relative one is taken from the profiles file's folder).
     pub django_project: Option<PathBuf>,
+    /// `django_python = "PATH"`: the project's interpreter, e.g. its
+    /// virtualenv's `bin/python` (absolute; a relative one is taken from
+    /// the profiles file's folder).
+    pub django_python: Option<PathBuf>,
     /// `[profiles.NAME.login]`: the token is obtained by logging in.
     pub login: Option<login::Login>,
 }
@@ -325,6 +329,9 @@ pub struct ActiveProfile {
     pub server_log: Option<ServerLogSource>,
     /// The Django project the doctor inspects at start (`django_project`).
     pub django_project: Option<PathBuf>,
+    /// The interpreter the doctor runs the project with (`django_python`;
+    /// `None`: found as `wsmon doctor` finds one without `--python`).
+    pub django_python: Option<PathBuf>,
     /// The profile logs in (`[profiles.NAME.login]`): the session layer
     /// obtains the token and renders the profile again with it.
     pub login: Option<std::sync::Arc<login::ActiveLogin>>,

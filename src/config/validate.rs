@@ -212,8 +212,10 @@ impl Validator<'_> {
         let probe = raw.probe.as_ref().and_then(|p| self.probe(p, name));
         let server_log = self.server_log(raw, name);
         let django_project = self.django_project(raw, name);
+        let django_python = self.django_python(raw, name);
         Some(Profile {
             django_project,
+            django_python,
             login,
             server_log,
             probe,
