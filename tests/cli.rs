@@ -522,3 +522,75 @@ async fn a_closed_stdout_exits_1_quietly_for_every_command() {
         assert!(stderr.lines().count() <= 1, "{args:?}: {stderr}");
     }
 }
+
+/// A command that produces a secret may hold it in its arguments (the
+/// demo's `password_command = ["echo", "omar-demo-password"]`): the
+/// listing and the errors name the program only, on every path.
+#[tokio::test]
+async fn secret_commands_are_shown_without_their_arguments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("profiles.toml");
+    std::fs::write(
+        &config,
+        r#"default_profile = "me"
+
+[profiles.me]
+server = "http://127.0.0.1:9"
+token_command = ["echo", "tok-arg-9f3a77"]
+
+[[profiles.me.endpoints]]
+name = "n"
+url = "{ws}/ws/?token={token}"
+
+[profiles.omar]
+server = "http://127.0.0.1:9"
+
+[profiles.omar.login]
+kind = "drf_token"
+url = "/api-token-auth/"
+username = "omar"
+password_command = ["echo", "pw-arg-7c1e55"]
+
+[profiles.bad]
+server = "http://127.0.0.1:9"
+token_command = ["sh", "-c", "echo $0 >&2; exit 3", "bad-arg-5d2e11"]
+"#,
+    )
+    .expect("write profiles");
+    let config = config.to_str().expect("utf8");
+    let out = wsmon(&["--config", config, "profiles"], dir.path()).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("token        command echo (arguments hidden)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("password from command echo (arguments hidden)"),
+        "{text}"
+    );
+    // A command that fails: the error names it without its arguments,
+    // and what it echoed of them on stderr is scrubbed too.
+    let out = wsmon(
+        &["--config", config, "--profile", "bad", "check"],
+        dir.path(),
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`sh` (arguments hidden) failed (exit status: 3)"),
+        "{err}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("wsmon.log")).unwrap_or_default();
+    for shown in [text.as_ref(), err.as_ref(), log.as_str()] {
+        for arg in [
+            "tok-arg-9f3a77",
+            "pw-arg-7c1e55",
+            "bad-arg-5d2e11",
+            "echo $0",
+        ] {
+            assert!(!shown.contains(arg), "{arg} shown: {shown}");
+        }
+    }
+}

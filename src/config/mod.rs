@@ -30,6 +30,7 @@ use crate::secret::{Redactor, Secret};
 
 pub use error::{ConfigError, Problem};
 pub use protocol::{ProtocolConfig, ProtocolKind};
+pub use secret_command::SecretCommand;
 
 /// A validated profiles file.
 #[derive(Debug, Clone)]
@@ -124,8 +125,9 @@ pub enum TokenSource {
     Inline(Secret),
     /// `token_env = "NAME"`.
     Env(String),
-    /// `token_command = ["pass", "show", "x"]`: stdout, trimmed.
-    Command(Vec<String>),
+    /// `token_command = ["pass", "show", "x"]`: stdout, trimmed (its
+    /// arguments are never shown).
+    Command(SecretCommand),
 }
 
 /// One endpoint as written in the file, before `{ws}`/`{token}` are filled.

@@ -23,7 +23,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::file::{Locator, RawFile, RawProfile, RawSettings, toml_problem};
-use super::{Config, ConfigError, Problem, Profile, Settings, TokenSource};
+use super::{Config, ConfigError, Problem, Profile, SecretCommand, Settings, TokenSource};
 use crate::secret::{Redactor, Secret};
 
 const DURATION_HELP: &str = r#"a duration like "500ms", "10s", "1m 30s""#;
@@ -299,7 +299,7 @@ impl Validator<'_> {
                 let help = r#"a program and its arguments, e.g. ["pass", "show", "sandra"]"#;
                 ("names no program to run".to_string(), help)
             });
-            let source = TokenSource::Command(argv.get_ref().clone());
+            let source = TokenSource::Command(SecretCommand::new(argv.get_ref().clone()));
             sources.push(("token_command", argv.span().start, source, bad));
         }
         let first = sources.first().map(|s| s.0).unwrap_or_default();
