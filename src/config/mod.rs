@@ -10,6 +10,7 @@
 //! that is actually used.
 
 pub(crate) mod activate;
+pub(crate) mod duration;
 pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod listing;

@@ -26,7 +26,7 @@ use super::file::{Locator, RawFile, RawProfile, RawSettings, toml_problem};
 use super::{Config, ConfigError, Problem, Profile, SecretCommand, Settings, TokenSource};
 use crate::secret::{Redactor, Secret};
 
-const DURATION_HELP: &str = r#"a duration like "500ms", "10s", "1m 30s""#;
+use super::duration::DURATION_HELP;
 use endpoint::Prepared;
 pub use endpoint::{Placeholder, Scanned, scan};
 
@@ -340,7 +340,7 @@ impl Validator<'_> {
             let at = Some(value.span().start);
             match humantime::parse_duration(value.get_ref().trim()) {
                 Err(e) => {
-                    let message = format!("`{}` is not a duration ({e})", value.get_ref());
+                    let message = super::duration::not_a_duration(value.get_ref(), &e);
                     self.report(at, profile, &field, message, DURATION_HELP);
                 }
                 Ok(d) if nonzero && d.is_zero() => {
