@@ -150,8 +150,9 @@ pub enum Command {
         /// profile's django_project].
         #[arg(long, value_name = "DIR")]
         django: Option<PathBuf>,
-        /// The project's interpreter [default: $VIRTUAL_ENV/bin/python,
-        /// else .venv or venv in DIR, else python3 on PATH].
+        /// The project's interpreter [default: the profile's django_python,
+        /// else $VIRTUAL_ENV/bin/python, else .venv or venv in DIR, else
+        /// python3 on PATH].
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -250,6 +251,9 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        // The reader went away (`| head`): nothing to tell it, and the
+        // terminal may still be waiting for the pipeline's other end.
+        Err(CliError::StdoutClosed) => ExitCode::from(1),
         Err(e) => {
             eprintln!("wsmon: error: {e}");
             ExitCode::from(e.exit_code())
@@ -277,6 +281,10 @@ pub enum CliError {
     /// Something failed while running (writing the output, the terminal).
     #[error("{0}")]
     Runtime(String),
+    /// Stdout was closed before the output was written (e.g. `| head -1`):
+    /// exit 1 (the README's rule for a failure while running), quietly.
+    #[error("stdout closed")]
+    StdoutClosed,
 }
 
 impl CliError {
@@ -284,9 +292,29 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Explain(_) | Self::Usage(_) => EXIT_CONFIG,
-            Self::Runtime(_) => 1,
+            Self::Runtime(_) | Self::StdoutClosed => 1,
         }
     }
+
+    /// An error writing the output: a closed stdout is
+    /// [`CliError::StdoutClosed`], anything else a runtime error.
+    fn output(e: &std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Self::StdoutClosed,
+            _ => Self::Runtime(format!("cannot write the output: {e}")),
+        }
+    }
+}
+
+/// Writes a headless command's output to stdout and flushes it: every
+/// command that prints a whole answer writes through here, so a reader
+/// that went away (`| head -1`, `| true`) is one quiet exit 1, never a
+/// `println!` panic (Rust ignores SIGPIPE, so the write returns EPIPE).
+fn emit(text: impl AsRef<[u8]>) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    (out.write_all(text.as_ref()))
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::output(&e))
 }
 
 /// Runs one command.
@@ -415,7 +443,7 @@ async fn doctor(
     } else {
         crate::output::doctor_report::to_text(&doctor)
     };
-    print!("{text}");
+    emit(text)?;
     Ok(if doctor.healthy {
         ExitCode::SUCCESS
     } else {
@@ -436,10 +464,7 @@ fn explain_response(path: &Path, url: Option<&str>) -> Result<ExitCode, CliError
             .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
         String::from_utf8_lossy(&bytes).into_owned()
     };
-    print!(
-        "{}",
-        crate::diagnose::explain::explain_response(&text, url)?
-    );
+    emit(crate::diagnose::explain::explain_response(&text, url)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -455,14 +480,14 @@ fn explain_code(
         .ok()
         .and_then(|c| c.profile(profile).ok().map(|p| p.close_codes.clone()))
         .unwrap_or_default();
-    println!("{}", crate::diagnose::explain::explain(code, &app_codes)?);
+    emit(crate::diagnose::explain::explain(code, &app_codes)? + "\n")?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `wsmon profiles`: the profiles and their endpoints, tokens redacted.
 fn profiles(config: Option<&Path>) -> Result<ExitCode, CliError> {
     let config = load(config)?;
-    print!("{}", config::listing::describe(&config));
+    emit(config::listing::describe(&config))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -480,7 +505,7 @@ async fn send(
     let mut out = stdout.lock();
     let sent = headless::send::run(profile, text, wait, &mut out)
         .await
-        .map_err(|e| CliError::Runtime(format!("cannot write the output: {e}")))?;
+        .map_err(|e| CliError::output(&e))?;
     Ok(if sent {
         ExitCode::SUCCESS
     } else {
@@ -488,21 +513,22 @@ async fn send(
     })
 }
 
-/// `wsmon completions SHELL`.
+/// `wsmon completions SHELL`. Generated into memory first: clap_complete
+/// panics on a failed write.
 fn completions(shell: clap_complete::Shell) -> Result<ExitCode, CliError> {
-    clap_complete::generate(shell, &mut clap_command(), "wsmon", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut clap_command(), "wsmon", &mut script);
+    emit(script)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// `wsmon man`: the man page (roff); a closed pipe (`| head`) is not an error.
+/// `wsmon man`: the man page (roff).
 fn man() -> Result<ExitCode, CliError> {
+    let mut page = Vec::new();
     clap_mangen::Man::new(clap_command())
-        .render(&mut std::io::stdout())
-        .or_else(|e| match e.kind() {
-            std::io::ErrorKind::BrokenPipe => Ok(()),
-            _ => Err(e),
-        })
-        .map_err(|e| CliError::Runtime(format!("cannot write the man page: {e}")))?;
+        .render(&mut page)
+        .map_err(|e| CliError::Runtime(format!("cannot render the man page: {e}")))?;
+    emit(page)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -552,7 +578,7 @@ async fn check(
         Format::Json => headless::check::to_json(&report) + "\n",
         Format::Text => headless::check::to_text(&report),
     };
-    print!("{text}");
+    emit(text)?;
     Ok(if report.healthy {
         ExitCode::SUCCESS
     } else {
@@ -605,7 +631,7 @@ async fn tail(
         .map_err(|e| CliError::Runtime(format!("cannot start the output thread: {e}")))?;
     headless::tail::run_many(lineup, limits, out)
         .await
-        .map_err(|e| CliError::Runtime(format!("cannot write the output: {e}")))?;
+        .map_err(|e| CliError::output(&e))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -674,7 +700,7 @@ async fn check_many(
         Format::Json => headless::check::many_to_json(&reports) + "\n",
         Format::Text => headless::check::many_to_text(&reports),
     };
-    print!("{text}");
+    emit(text)?;
     Ok(if reports.iter().all(|r| r.healthy) {
         ExitCode::SUCCESS
     } else {
@@ -694,8 +720,7 @@ async fn demo(
         .map_err(|e| CliError::Usage(format!("cannot start the demo server on {addr}: {e}")))?;
     let text = crate::demo::profiles_toml(&server.base_url());
     if serve_only {
-        print!("{text}");
-        let _ = std::io::stdout().flush();
+        emit(&text)?;
         eprintln!(
             "wsmon: demo server listening on {} (Ctrl-C to stop). Save the profiles above to a file and run `wsmon --config FILE tail`.",
             server.base_url()

@@ -471,3 +471,126 @@ async fn tail_into_a_pipe_writes_a_held_line_while_the_socket_is_quiet() {
     assert_eq!(seen, ["first", "second"]);
     let _ = child.kill().await;
 }
+
+/// Runs wsmon with its stdout a pipe whose read end is already closed
+/// (as `wsmon ... | true` once `true` has exited): every write is EPIPE.
+async fn wsmon_into_a_closed_pipe(args: &[&str], dir: &Path) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    tokio::process::Command::new(BIN)
+        .args(args)
+        .arg("--log-file")
+        .arg(dir.join("wsmon.log"))
+        .env_remove("WSMON_CONFIG")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        // Not `output()`: it would replace stdout with a pipe of its own.
+        .spawn()
+        .expect("run wsmon")
+        .wait_with_output()
+        .await
+        .expect("wait for wsmon")
+}
+
+/// The README: "a failure while running (stdout closed, …) exits 1". Every
+/// command that prints, into a closed pipe: exit 1, no panic, at most one
+/// short line on stderr. The profile is healthy, so exit 1 is the pipe's.
+#[tokio::test]
+async fn a_closed_stdout_exits_1_quietly_for_every_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = rest().await;
+    let ws = ws_server(None, send_then_echo_close(vec![], Default::default())).await;
+    let config = profiles_file(dir.path(), api, ws.addr, TOKEN);
+    let config = config.to_str().expect("utf8");
+    let commands: &[&[&str]] = &[
+        &["explain", "429"],
+        &["explain", "1006"],
+        &["--config", config, "profiles"],
+        &["--config", config, "check"],
+        &["--config", config, "check", "--format", "json"],
+        &["--config", config, "tail", "--count", "1"],
+        &["--config", config, "send", "hello", "--wait", "100ms"],
+        &["completions", "bash"],
+        &["man"],
+    ];
+    for args in commands {
+        let out = wsmon_into_a_closed_pipe(args, dir.path()).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.lines().count() <= 1, "{args:?}: {stderr}");
+    }
+}
+
+/// A command that produces a secret may hold it in its arguments (the
+/// demo's `password_command = ["echo", "omar-demo-password"]`): the
+/// listing and the errors name the program only, on every path.
+#[tokio::test]
+async fn secret_commands_are_shown_without_their_arguments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("profiles.toml");
+    std::fs::write(
+        &config,
+        r#"default_profile = "me"
+
+[profiles.me]
+server = "http://127.0.0.1:9"
+token_command = ["echo", "tok-arg-9f3a77"]
+
+[[profiles.me.endpoints]]
+name = "n"
+url = "{ws}/ws/?token={token}"
+
+[profiles.omar]
+server = "http://127.0.0.1:9"
+
+[profiles.omar.login]
+kind = "drf_token"
+url = "/api-token-auth/"
+username = "omar"
+password_command = ["echo", "pw-arg-7c1e55"]
+
+[profiles.bad]
+server = "http://127.0.0.1:9"
+token_command = ["sh", "-c", "echo $0 >&2; exit 3", "bad-arg-5d2e11"]
+"#,
+    )
+    .expect("write profiles");
+    let config = config.to_str().expect("utf8");
+    let out = wsmon(&["--config", config, "profiles"], dir.path()).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("token        command echo (arguments hidden)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("password from command echo (arguments hidden)"),
+        "{text}"
+    );
+    // A command that fails: the error names it without its arguments,
+    // and what it echoed of them on stderr is scrubbed too.
+    let out = wsmon(
+        &["--config", config, "--profile", "bad", "check"],
+        dir.path(),
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`sh` (arguments hidden) failed (exit status: 3)"),
+        "{err}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("wsmon.log")).unwrap_or_default();
+    for shown in [text.as_ref(), err.as_ref(), log.as_str()] {
+        for arg in [
+            "tok-arg-9f3a77",
+            "pw-arg-7c1e55",
+            "bad-arg-5d2e11",
+            "echo $0",
+        ] {
+            assert!(!shown.contains(arg), "{arg} shown: {shown}");
+        }
+    }
+}

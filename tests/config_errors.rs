@@ -61,6 +61,52 @@ fn bad_durations_in_file_and_profile_settings() {
     assert_eq!(help(&p), DURATION_HELP);
 }
 
+/// A duration is told in the README's terms ("500ms", "10s", "1m 30s"),
+/// not in the parser's ("expected number at 0") or serde's ("a string").
+#[test]
+fn durations_are_explained_as_durations() {
+    let p = one(&format!("[settings]\nconnect_timeout = \"-5s\"\n{PROFILE}"));
+    at(&p, 2, 19, None, "settings.connect_timeout");
+    assert_eq!(
+        p.message,
+        "`-5s` is not a duration: a duration cannot be negative"
+    );
+    assert_eq!(help(&p), DURATION_HELP);
+    let p = one(&format!("[settings]\nconnect_timeout = 5\n{PROFILE}"));
+    at(&p, 2, 19, None, "settings.connect_timeout");
+    assert_eq!(
+        p.message,
+        "`5` is a bare number: a duration is text with its unit, in quotes, e.g. \"5s\""
+    );
+    assert_eq!(help(&p), DURATION_HELP);
+    let p = one(&format!(
+        "{PROFILE}[profiles.p.probe]\npath = \"/x\"\nevery = 30\n"
+    ));
+    at(&p, 5, 9, Some("p"), "probe.every");
+    assert_eq!(help(&p), DURATION_HELP);
+}
+
+/// A misspelt field: the valid one it is closest to, beside the list.
+#[test]
+fn a_misspelt_field_suggests_the_nearest_valid_one() {
+    let p = one(&format!("[settings]\nconect_timeout = \"5s\"\n{PROFILE}"));
+    at(&p, 2, 1, None, "settings.conect_timeout");
+    assert_eq!(
+        p.message,
+        "unknown field `conect_timeout`; did you mean `connect_timeout`?"
+    );
+    assert!(help(&p).starts_with("one of: connect_timeout, "), "{p}");
+    let p = one(&format!("{PROFILE}token_chek = \"/api/\"\n"));
+    assert!(
+        p.message.ends_with("did you mean `token_check`?"),
+        "{}",
+        p.message
+    );
+    // Nothing close: no guess.
+    let p = one(&format!("{PROFILE}colour = \"red\"\n"));
+    assert_eq!(p.message, "unknown field `colour`");
+}
+
 #[test]
 fn zero_timers_are_refused() {
     let all = problems(&format!(

@@ -488,3 +488,56 @@ async fn in_memory_layer_with_rest_in_a_second_process_fails_the_probe_and_is_ex
         r.out
     );
 }
+
+/// `check` has no `--python`: the profile's `django_python` names the
+/// project's interpreter for the doctor the engine runs (no VIRTUAL_ENV
+/// here), and the advice for an interpreter without Django names that
+/// field, not a flag `check` would refuse.
+#[tokio::test]
+async fn check_runs_the_doctor_with_the_profiles_django_python() {
+    let system = real::need("python3", "python3");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let check = |python: PathBuf| {
+        let config = profiles(
+            dir.path(),
+            "http://127.0.0.1:9",
+            &[],
+            &format!(
+                "django_python = \"{}\"\n\n[[profiles.me.endpoints]]\nname = \"n\"\nurl = \"{{ws}}/ws/notifications/\"\n",
+                python.display()
+            ),
+        );
+        async move {
+            let mut cmd = wsmon(&config);
+            cmd.args(["check", "--format", "json", "--timeout", "1s"])
+                .env_remove("VIRTUAL_ENV")
+                .env("DJANGO_SETTINGS_MODULE", "project.settings")
+                .stdin(Stdio::null());
+            let out = cmd.output().await.expect("run wsmon");
+            let r = Run {
+                code: out.status.code().expect("exit code"),
+                out: String::from_utf8_lossy(&out.stdout).into_owned(),
+                err: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+            json(&r)["django"].clone()
+        }
+    };
+    // The test venv's interpreter: the project is read.
+    let django = check(python().to_path_buf()).await;
+    assert_eq!(django["python"].as_str(), python().to_str(), "{django:#}");
+    assert!(django["inspection"].is_object(), "{django:#}");
+    assert!(
+        !codes(&django["findings"], "error").contains(&"inspection_failed".to_string()),
+        "{django:#}"
+    );
+    // An interpreter without Django: the fix names django_python.
+    let django = check(system.clone()).await;
+    assert_eq!(django["python"].as_str(), system.to_str(), "{django:#}");
+    let failed = summary_of(&django["findings"], "inspection_failed");
+    assert!(
+        failed.contains("No module named 'django'")
+            && failed.contains("django_python")
+            && !failed.contains("pass the project's with --python"),
+        "{failed}"
+    );
+}

@@ -175,6 +175,21 @@ fn raw_profile_is_detected(server: &Proc) {
     );
     let fixes = endpoint["diagnosis"]["fixes"].to_string();
     assert!(fixes.contains(r#"protocol = \"socketio\""#), "{fixes}");
+    // The text report puts each line of wsmon's own fix on its own line.
+    let out = wsmon(
+        &config.path,
+        &["check", "--profile", "raw", "--hold", "300ms"],
+    )
+    .output()
+    .expect("run wsmon check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "     - Let wsmon speak it: add to the endpoint\n       protocol = \"socketio\"\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains('␊'), "{text}");
 }
 
 /// `check` on the good profile: ready and healthy.

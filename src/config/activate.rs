@@ -134,7 +134,7 @@ impl Profile {
                 }
                 Some(Ok(value)) => Ok(Some(Secret::new(value.trim()))),
             },
-            TokenSource::Command(argv) => run_token_command(argv).map(Some).map_err(fail),
+            TokenSource::Command(command) => command.run().map(Some).map_err(fail),
         }
     }
 
@@ -252,6 +252,7 @@ impl Profile {
             session_cookie: None,
             server_log: self.server_log.clone(),
             django_project: self.django_project.clone(),
+            django_python: self.django_python.clone(),
             probe,
             tls,
             insecure: self.tls.insecure,
@@ -286,9 +287,6 @@ fn learn_login_secrets(redactor: &mut Redactor, login: &super::login::ActiveLogi
     }
     crate::secret::register(redactor);
 }
-
-// Shared with logins' `password_command`, which must not import this file.
-pub(crate) use super::secret_command::run_token_command;
 
 #[cfg(test)]
 mod tests {

@@ -204,6 +204,9 @@ pub(crate) struct RawProfile {
     /// The Django project serving this profile (the folder of its
     /// `manage.py`): the doctor inspects it at start.
     pub django_project: Option<Spanned<String>>,
+    /// The project's interpreter (its virtualenv's `bin/python`), for the
+    /// doctor when wsmon does not run inside that virtualenv.
+    pub django_python: Option<Spanned<String>>,
 }
 
 /// `[profiles.NAME.probe]`: a REST request that makes the server push a
@@ -462,6 +465,14 @@ pub(crate) fn toml_problem(source: &Path, text: &str, error: &toml::de::Error) -
         Some(list) => format!("one of: {}", list.replace('`', "")),
         None => h,
     });
+    // A misspelt key: the valid one it is closest to.
+    if let (Some(unknown), Some(list)) = (
+        (message.strip_prefix("unknown field `")).and_then(|rest| rest.strip_suffix('`')),
+        help.as_deref().and_then(|h| h.strip_prefix("one of: ")),
+    ) && let Some(near) = nearest(unknown, list.split(", "))
+    {
+        message = format!("{message}; did you mean `{near}`?");
+    }
     let Some(span) = error.span() else {
         return Problem {
             file: source.to_path_buf(),
@@ -488,6 +499,17 @@ pub(crate) fn toml_problem(source: &Path, text: &str, error: &toml::de::Error) -
         (false, Some(field)) => Some(format!("{}.{field}", section.path)),
         (false, None) => Some(section.path.clone()),
     };
+    // `connect_timeout = 5`: a duration without its unit or quotes, said
+    // in a duration's terms rather than serde's ("expected a string").
+    let last_key = field.as_deref().map(|f| f.rsplit('.').next().unwrap_or(f));
+    if help.as_deref() == Some("a string")
+        && message.starts_with("invalid type: ")
+        && last_key.is_some_and(|k| super::duration::DURATION_FIELDS.contains(&k))
+    {
+        let shown = message.split('`').nth(1);
+        message = super::duration::not_text(shown);
+        help = Some(super::duration::DURATION_HELP.to_string());
+    }
     if field
         .as_deref()
         .is_some_and(|f| f == "token" || f.ends_with(".token"))
@@ -504,6 +526,17 @@ pub(crate) fn toml_problem(source: &Path, text: &str, error: &toml::de::Error) -
         message,
         help,
     }
+}
+
+/// The candidate closest to `unknown` when it looks like a typo of it (at
+/// most a third of its letters off, and at most 3), else `None`.
+fn nearest<'a>(unknown: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (unknown.chars().count() / 3).clamp(1, 3);
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(unknown, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 /// `invalid type: integer `12`` → `invalid type: integer`.

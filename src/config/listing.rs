@@ -2,8 +2,9 @@
 //! file order.
 //!
 //! This only reads the validated [`Config`]: it never runs a
-//! `token_command` or reads a `token_env` variable, and an inline token is
-//! shown only in its redacted form. URL templates and header values go
+//! `token_command` or reads a `token_env` variable, an inline token is
+//! shown only in its redacted form, and a secret command only by its
+//! program ([`super::SecretCommand`]). URL templates and header values go
 //! through the profile's [`Redactor`] too (the inline token by value,
 //! secret-named query parameters, userinfo and credential headers by
 //! meaning), in case a token was pasted into them literally.
@@ -56,7 +57,7 @@ fn describe_profile(out: &mut String, profile: &Profile, is_default: bool) {
         TokenSource::None => "none".to_string(),
         TokenSource::Inline(secret) => format!("inline {}", secret.redacted()),
         TokenSource::Env(name) => format!("env {name}"),
-        TokenSource::Command(argv) => format!("command {}", argv.join(" ")),
+        TokenSource::Command(command) => format!("command {command}"),
     };
     match &profile.login {
         // Said, not done: no variable read, no command run, no request.
@@ -293,7 +294,10 @@ ping_interval = "5s"
         let a = out.find("  a\n").unwrap();
         assert!(b < a, "{out}");
         assert!(out.contains("token        inline aec8e0e9a0…"), "{out}");
-        assert!(out.contains("token        command pass show a"), "{out}");
+        assert!(
+            out.contains("token        command pass (arguments hidden)"),
+            "{out}"
+        );
         assert!(out.contains("Authorization: Bearer <token>"), "{out}");
         assert!(out.contains("token check  /api/me/"), "{out}");
         assert!(out.contains("ping every 5s"), "{out}");

@@ -82,8 +82,9 @@ pub enum UsernameSource {
 pub enum SecretSource {
     /// `password_env = "NAME"` / `client_secret_env = "NAME"`.
     Env(String),
-    /// `password_command = ["pass", "show", "sandra"]`: stdout, trimmed.
-    Command(Vec<String>),
+    /// `password_command = ["pass", "show", "sandra"]`: stdout, trimmed
+    /// (its arguments are never shown).
+    Command(super::SecretCommand),
 }
 
 /// Default simplejwt field names.
@@ -144,7 +145,7 @@ impl SecretSource {
     fn describe(&self) -> String {
         match self {
             SecretSource::Env(var) => format!("env {var}"),
-            SecretSource::Command(argv) => format!("command {}", argv.join(" ")),
+            SecretSource::Command(command) => format!("command {command}"),
         }
     }
 
@@ -153,7 +154,7 @@ impl SecretSource {
     pub fn resolve(&self, env: &impl Fn(&str) -> Option<OsString>) -> Result<Secret, String> {
         match self {
             SecretSource::Env(name) => env_value(name, env).map(Secret::new),
-            SecretSource::Command(argv) => super::secret_command::run_token_command(argv),
+            SecretSource::Command(command) => command.run(),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! that is actually used.
 
 pub(crate) mod activate;
+pub(crate) mod duration;
 pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod listing;
@@ -30,6 +31,7 @@ use crate::secret::{Redactor, Secret};
 
 pub use error::{ConfigError, Problem};
 pub use protocol::{ProtocolConfig, ProtocolKind};
+pub use secret_command::SecretCommand;
 
 /// A validated profiles file.
 #[derive(Debug, Clone)]
@@ -124,8 +126,9 @@ pub enum TokenSource {
     Inline(Secret),
     /// `token_env = "NAME"`.
     Env(String),
-    /// `token_command = ["pass", "show", "x"]`: stdout, trimmed.
-    Command(Vec<String>),
+    /// `token_command = ["pass", "show", "x"]`: stdout, trimmed (its
+    /// arguments are never shown).
+    Command(SecretCommand),
 }
 
 /// One endpoint as written in the file, before `{ws}`/`{token}` are filled.
@@ -253,6 +256,10 @@ pub struct Profile {
     /// `django_project = "DIR"`: the folder of the project's `manage.py`
     /// (absolute; a relative one is taken from the profiles file's folder).
     pub django_project: Option<PathBuf>,
+    /// `django_python = "PATH"`: the project's interpreter, e.g. its
+    /// virtualenv's `bin/python` (absolute; a relative one is taken from
+    /// the profiles file's folder).
+    pub django_python: Option<PathBuf>,
     /// `[profiles.NAME.login]`: the token is obtained by logging in.
     pub login: Option<login::Login>,
 }
@@ -325,6 +332,9 @@ pub struct ActiveProfile {
     pub server_log: Option<ServerLogSource>,
     /// The Django project the doctor inspects at start (`django_project`).
     pub django_project: Option<PathBuf>,
+    /// The interpreter the doctor runs the project with (`django_python`;
+    /// `None`: found as `wsmon doctor` finds one without `--python`).
+    pub django_python: Option<PathBuf>,
     /// The profile logs in (`[profiles.NAME.login]`): the session layer
     /// obtains the token and renders the profile again with it.
     pub login: Option<std::sync::Arc<login::ActiveLogin>>,

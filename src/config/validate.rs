@@ -23,10 +23,10 @@ use toml::Spanned;
 use url::Url;
 
 use super::file::{Locator, RawFile, RawProfile, RawSettings, toml_problem};
-use super::{Config, ConfigError, Problem, Profile, Settings, TokenSource};
+use super::{Config, ConfigError, Problem, Profile, SecretCommand, Settings, TokenSource};
 use crate::secret::{Redactor, Secret};
 
-const DURATION_HELP: &str = r#"a duration like "500ms", "10s", "1m 30s""#;
+use super::duration::DURATION_HELP;
 use endpoint::Prepared;
 pub use endpoint::{Placeholder, Scanned, scan};
 
@@ -212,8 +212,10 @@ impl Validator<'_> {
         let probe = raw.probe.as_ref().and_then(|p| self.probe(p, name));
         let server_log = self.server_log(raw, name);
         let django_project = self.django_project(raw, name);
+        let django_python = self.django_python(raw, name);
         Some(Profile {
             django_project,
+            django_python,
             login,
             server_log,
             probe,
@@ -297,7 +299,7 @@ impl Validator<'_> {
                 let help = r#"a program and its arguments, e.g. ["pass", "show", "sandra"]"#;
                 ("names no program to run".to_string(), help)
             });
-            let source = TokenSource::Command(argv.get_ref().clone());
+            let source = TokenSource::Command(SecretCommand::new(argv.get_ref().clone()));
             sources.push(("token_command", argv.span().start, source, bad));
         }
         let first = sources.first().map(|s| s.0).unwrap_or_default();
@@ -338,7 +340,7 @@ impl Validator<'_> {
             let at = Some(value.span().start);
             match humantime::parse_duration(value.get_ref().trim()) {
                 Err(e) => {
-                    let message = format!("`{}` is not a duration ({e})", value.get_ref());
+                    let message = super::duration::not_a_duration(value.get_ref(), &e);
                     self.report(at, profile, &field, message, DURATION_HELP);
                 }
                 Ok(d) if nonzero && d.is_zero() => {

@@ -13,13 +13,15 @@ use crate::config::ActiveProfile;
 use crate::facts::django::Doctor;
 use crate::session::django::{self, DoctorError};
 
-/// Runs the doctor on `project` with `python` (or the one found, see
+/// Runs the doctor on `project` with `python` (`--python`), else the
+/// profile's `django_python`, else the one found (see
 /// [`django::interpreter`]), matched against `profile` when given.
 pub(crate) async fn run(
     project: &Path,
     python: Option<&Path>,
     profile: Option<&ActiveProfile>,
 ) -> Result<Doctor, DoctorError> {
+    let python = python.or_else(|| profile.and_then(|p| p.django_python.as_deref()));
     let python = django::interpreter(project, python)?;
     let context = match profile {
         Some(p) => django::context(p).await,

@@ -78,8 +78,8 @@ enum Wake {
 /// Runs tail for one profile or several live together (`--profiles a,b`),
 /// writing to `out` (see [`Output`]): every line starts with its
 /// `"profile"`, and each profile's lines wait for its own first token
-/// check. Returns when a limit is reached, on a signal, or when `out` is
-/// closed (e.g. `| head`).
+/// check. Returns when a limit is reached or on a signal; an error
+/// (`BrokenPipe` for `| head`) when `out` refuses a write.
 pub(crate) async fn run_many<W: Write + Send + 'static>(
     profiles: Vec<ActiveProfile>,
     limits: Limits,
@@ -191,10 +191,9 @@ pub(crate) async fn run_many<W: Write + Send + 'static>(
     drop(rx);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, crew.shutdown()).await;
     let written = out.finish().await;
-    match result.and(written) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+    // A closed stdout (`| head`) is the caller's to report: the README's
+    // rule makes it exit 1, as for every other command.
+    result.and(written)
 }
 
 struct State<'a> {

@@ -511,7 +511,7 @@ pub fn to_text(report: &CheckReport) -> String {
         if let Some(Some(note)) = p.as_ref().map(|p| p.probe.doctor.as_ref()) {
             let _ = writeln!(out, "     {}", visible(&note.summary));
             for fix in &note.fixes {
-                let _ = writeln!(out, "     - {}", visible(fix));
+                super::fix_text::write_fix(&mut out, "     ", fix);
             }
         }
     }
@@ -622,7 +622,7 @@ pub fn to_text(report: &CheckReport) -> String {
                 );
             }
             for fix in &e.diagnosis.fixes {
-                let _ = writeln!(out, "     - {}", visible(fix));
+                super::fix_text::write_fix(&mut out, "     ", fix);
             }
             if let Some(by) = &e.answered_by {
                 let _ = writeln!(out, "     answered by: {}", visible(by));

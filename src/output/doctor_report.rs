@@ -139,7 +139,7 @@ pub(crate) fn findings_text(out: &mut String, findings: &[Finding], indent: &str
             .map_or(String::new(), |e| format!("[{}] ", visible(e)));
         let _ = writeln!(out, "{indent}{mark} {on}{}", visible(&f.summary));
         for fix in &f.fixes {
-            let _ = writeln!(out, "{indent}      - {}", visible(fix));
+            super::fix_text::write_fix(out, &format!("{indent}      "), fix);
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod check_report;
 pub(crate) mod doctor_report;
+pub(crate) mod fix_text;
 pub(crate) mod login_report;
 pub(crate) mod profile_tag;
 pub(crate) mod tail_line;

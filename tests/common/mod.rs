@@ -75,6 +75,7 @@ pub fn profile(endpoints: &[(&str, String)], settings: Settings) -> ActiveProfil
         proxy: Default::default(),
         server_log: None,
         django_project: None,
+        django_python: None,
         login: None,
         session_cookie: None,
     }

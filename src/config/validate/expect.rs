@@ -21,7 +21,7 @@ impl Validator<'_> {
                     at,
                     profile,
                     &name,
-                    format!("`{}` is not a duration ({e})", value.get_ref()),
+                    super::super::duration::not_a_duration(value.get_ref(), &e),
                     r#"a duration like "2m" or "30s""#,
                 ),
                 Ok(d) if d.is_zero() => self.report(

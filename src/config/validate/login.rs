@@ -281,7 +281,9 @@ impl Validator<'_> {
                         r#"a program and its arguments, e.g. ["pass", "show", "sandra"]"#,
                     );
                 }
-                Some(SecretSource::Command(argv.get_ref().clone()))
+                Some(SecretSource::Command(super::super::SecretCommand::new(
+                    argv.get_ref().clone(),
+                )))
             }
             (None, None) => None,
         }

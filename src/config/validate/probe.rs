@@ -144,7 +144,7 @@ impl Validator<'_> {
         let at = Some(value.span().start);
         match humantime::parse_duration(value.get_ref().trim()) {
             Err(e) => {
-                let message = format!("`{}` is not a duration ({e})", value.get_ref());
+                let message = super::super::duration::not_a_duration(value.get_ref(), &e);
                 self.report(at, Some(profile), &field, message, DURATION_HELP);
                 default
             }

@@ -1,6 +1,6 @@
 //! `server_log` / `server_log_command` of a profile: where the server's
 //! log comes from (one of them at most); and `django_project`, the
-//! server's own project folder.
+//! server's own project folder, and `django_python`, its interpreter.
 
 use std::path::PathBuf;
 
@@ -24,14 +24,37 @@ impl Validator<'_> {
             );
             return None;
         }
-        let written = PathBuf::from(dir.get_ref());
-        Some(if written.is_absolute() {
+        Some(self.beside_the_file(dir.get_ref()))
+    }
+
+    /// `django_python`: the project's interpreter (a file path, taken from
+    /// the profiles file's folder when relative). Whether it runs is the
+    /// doctor's to say, as for `django_project`.
+    pub(super) fn django_python(&mut self, raw: &RawProfile, profile: &str) -> Option<PathBuf> {
+        let python = raw.django_python.as_ref()?;
+        if python.get_ref().trim().is_empty() {
+            self.report(
+                Some(python.span().start),
+                Some(profile),
+                "django_python",
+                "is empty".into(),
+                r#"the project's interpreter, e.g. "../backend/.venv/bin/python""#,
+            );
+            return None;
+        }
+        Some(self.beside_the_file(python.get_ref()))
+    }
+
+    /// A path as written, taken from the profiles file's folder when relative.
+    fn beside_the_file(&self, written: &str) -> PathBuf {
+        let written = PathBuf::from(written);
+        if written.is_absolute() {
             written
         } else {
             self.source
                 .parent()
                 .map_or(written.clone(), |d| d.join(&written))
-        })
+        }
     }
 
     pub(super) fn server_log(
@@ -141,6 +164,22 @@ mod tests {
         )
         .expect_err("empty");
         assert!(empty.to_string().contains("django_project"), "{empty}");
+    }
+
+    #[test]
+    fn a_django_python_is_taken_from_the_profiles_folder() {
+        let text = "[profiles.p]\nserver = \"http://127.0.0.1:8000\"\ndjango_python = \"../backend/.venv/bin/python\"\n";
+        let config = parse(Path::new("/etc/wsmon/profiles.toml"), text).expect("valid");
+        assert_eq!(
+            config.profiles[0].django_python.as_deref(),
+            Some(Path::new("/etc/wsmon/../backend/.venv/bin/python"))
+        );
+        let empty = parse(
+            Path::new("/etc/wsmon/profiles.toml"),
+            "[profiles.p]\nserver = \"http://h:1\"\ndjango_python = \"\"\n",
+        )
+        .expect_err("empty");
+        assert!(empty.to_string().contains("django_python"), "{empty}");
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! processes serve the profile's local ports. What it all means lives in
 //! [`crate::diagnose::django`].
 //!
-//! The interpreter: `--python`, else `$VIRTUAL_ENV/bin/python`, else a
+//! The interpreter: `--python` or the profile's `django_python`, else
+//! `$VIRTUAL_ENV/bin/python`, else a
 //! `.venv` or `venv` in the project folder, else `python3` on `PATH`. The
 //! settings module is manage.py's own default unless
 //! `DJANGO_SETTINGS_MODULE` is set in wsmon's environment.
@@ -67,7 +68,7 @@ impl DoctorError {
     pub(crate) fn fixes(&self) -> Vec<String> {
         match self {
             DoctorError::NoInterpreter(_) | DoctorError::Spawn { .. } => vec![
-                "Pass the project's interpreter with --python PATH, or activate its virtualenv (VIRTUAL_ENV).".into(),
+                FIX_INTERPRETER.into(),
             ],
             DoctorError::Failed { .. } => vec![
                 "Run `python manage.py check` in the project with the same interpreter to see the whole traceback.".into(),
@@ -77,7 +78,12 @@ impl DoctorError {
     }
 }
 
-/// The interpreter to run: `explicit`, else the active virtualenv's, else
+/// What to do when the interpreter is missing or lacks Django: the
+/// profile's field works for every command, `--python` only for `doctor`.
+const FIX_INTERPRETER: &str = "Name the project's interpreter in the profile: django_python = \"/path/to/venv/bin/python\" (or `wsmon doctor --python PATH`), or activate its virtualenv (VIRTUAL_ENV).";
+
+/// The interpreter to run: `explicit` (`--python`, the profile's
+/// `django_python`), else the active virtualenv's, else
 /// a `.venv`/`venv` in `project`, else `python3` on `PATH`.
 pub(crate) fn interpreter(project: &Path, explicit: Option<&Path>) -> Result<PathBuf, DoctorError> {
     if let Some(p) = explicit {
@@ -108,7 +114,7 @@ pub(crate) fn interpreter(project: &Path, explicit: Option<&Path>) -> Result<Pat
         .find(|p| p.is_file())
         .ok_or_else(|| {
             DoctorError::NoInterpreter(
-                "no Python found: no --python, no $VIRTUAL_ENV, no .venv or venv in the project, no python3 on PATH".into(),
+                "no Python found: no django_python (or doctor's --python), no $VIRTUAL_ENV, no .venv or venv in the project, no python3 on PATH".into(),
             )
         })
 }
@@ -162,7 +168,7 @@ pub(crate) async fn inspect(project: &Path, python: &Path) -> Result<Inspection,
     let hint = if last_line.contains("No module named 'django'")
         || last_line.contains("Couldn't import Django")
     {
-        " (this interpreter has no Django: pass the project's with --python, or activate its virtualenv)"
+        " (this interpreter has no Django: name the project's with django_python in the profile or doctor's --python, or activate its virtualenv)"
             .to_string()
     } else {
         String::new()
@@ -353,13 +359,13 @@ pub(crate) async fn run(
     ))
 }
 
-/// The doctor for the active profile's `django_project` (the engine runs
-/// it once at start): never fails; a project that could not be inspected
+/// The doctor for the active profile's `django_project`, run with its
+/// `django_python` when set (the engine runs it once at start): never fails; a project that could not be inspected
 /// is an `inspection_failed` finding.
 pub(crate) async fn for_profile(profile: &ActiveProfile, project: &Path) -> Doctor {
     let context = context(profile).await;
     let shown = project.display().to_string();
-    let python = match interpreter(project, None) {
+    let python = match interpreter(project, profile.django_python.as_deref()) {
         Ok(p) => p,
         Err(e) => return Doctor::failed(&shown, "", e.to_string(), e.fixes()),
     };
