@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::text::{excerpt, human_duration};
 use crate::config::HeartbeatMode;
-use crate::facts::{AttemptRecord, Closer, FailureKind, LocalCause};
+use crate::facts::{AttemptRecord, CloseInfo, Closer, FailureKind, LocalCause};
 
 /// Drops at the same idle time or age before it is a pattern.
 pub(crate) const MIN_REPEATS: usize = 3;
@@ -103,6 +103,25 @@ pub struct Pattern {
     /// Things to try, most likely first.
     pub fixes: Vec<String>,
     pub evidence: Evidence,
+    /// Set when every session of a churn ended the same way: then the
+    /// churn is a count that follows the attempt's own reading rather than
+    /// a cause of its own (see [`crate::diagnose::Diagnosis::led_by`]).
+    #[serde(skip)]
+    pub(crate) same_end: Option<SameEnd>,
+}
+
+/// Every session of a churn ended with the same close (code, closer and
+/// reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SameEnd {
+    /// The close itself names its cause: a reason the server gave, or a
+    /// code with a meaning of its own (1001, 1008, 1012, 1013…, not the
+    /// catch-alls 1000, 1005, 1006, 1011). When it does not, the attempt's
+    /// own reading may still (a protocol's heartbeat or init timeout).
+    pub told: bool,
+    /// The churn as a count, to follow that reading: "It ended the same
+    /// way on each of the 3 sessions within 5 min …".
+    pub count: String,
 }
 
 /// Everything a pattern reading may look at.
@@ -249,6 +268,9 @@ fn fixed_time(h: &History<'_>) -> Option<Pattern> {
     // time even when a message arrived in between (the ages then differ).
     if let Some((n, value)) = agreeing_tail(&idles) {
         let rs = &run[run.len() - n..];
+        if let Some(age) = lifetime_over_idle(&ages[ages.len() - n..], value) {
+            return Some(lifetime(h, rs, age));
+        }
         return Some(idle(h, rs, value, false));
     }
     // A read timeout re-armed only by the server's frames: wsmon's own
@@ -256,11 +278,28 @@ fn fixed_time(h: &History<'_>) -> Option<Pattern> {
     let quiet: Vec<Duration> = run.iter().filter_map(|r| r.quiet_at_end()).collect();
     if let Some((n, value)) = agreeing_tail(&quiet) {
         let rs = &run[run.len() - n..];
+        if let Some(age) = lifetime_over_idle(&ages[ages.len() - n..], value) {
+            return Some(lifetime(h, rs, age));
+        }
         return Some(idle(h, rs, value, true));
     }
     let (n, value) = agreeing_tail(&ages)?;
     let rs = &run[run.len() - n..];
     Some(lifetime(h, rs, value))
+}
+
+/// The sessions' common age, when it (rather than the idle time `idle`)
+/// is the timer: the ages agree too, and traffic kept flowing well after
+/// the open (the age is clearly longer than the idle time). A feed that
+/// sends every 5 s and is closed 15 s after each open shows the same
+/// ~5 s "idle" each time only because that is its message interval; an
+/// idle timer could not have fired at the very same age each time while
+/// traffic kept re-arming it. With no traffic after the open the age *is*
+/// the idle time, and the idle reading (which names the proxy) stays.
+fn lifetime_over_idle(ages: &[Duration], idle: Duration) -> Option<Duration> {
+    let age = agree(ages)?;
+    let slack = (age / 20).max(Duration::from_millis(750));
+    (age > idle + slack).then_some(age)
 }
 
 /// The server's own code at the end (a close frame), if it sent one.
@@ -325,6 +364,7 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
                 ),
                 fixes,
                 evidence: ev,
+                same_end: None,
             }
         }
         None => {
@@ -369,9 +409,30 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
                 ),
                 fixes,
                 evidence: ev,
+                same_end: None,
             }
         }
     }
+}
+
+/// The application code and reason every one of `rs` was closed with,
+/// when the server closed each cleanly with the same 4000–4999 code and
+/// the same non-empty reason: the application ending sessions on purpose
+/// (a rotation), in its own words.
+fn rotation(rs: &[&AttemptRecord]) -> Option<(u16, String)> {
+    let first = rs.first()?.close()?;
+    let deliberate = |c: &CloseInfo| {
+        c.by == Closer::Server
+            && c.clean
+            && (4000..=4999).contains(&c.code)
+            && !c.reason.trim().is_empty()
+    };
+    rs.iter()
+        .all(|r| {
+            r.close()
+                .is_some_and(|c| deliberate(c) && c.code == first.code && c.reason == first.reason)
+        })
+        .then(|| (first.code, excerpt(&first.reason)))
 }
 
 fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern {
@@ -379,6 +440,25 @@ fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern 
     let n = rs.len();
     let last = rs[rs.len() - 1];
     let v = human_duration(value);
+    if let Some((code, reason)) = rotation(rs) {
+        return Pattern {
+            kind: PatternKind::FixedLifetime,
+            summary: format!(
+                "The server rotates sessions on purpose: each of the last {n} ended at the same age, about {v} ({}), with a clean close {code} \"{reason}\" of its own each time (an application code and its reason): a deliberate session lifetime, not a fault or an idle timeout; the reconnect that follows is what it asks for.",
+                list(&ev.ages_ms)
+            ),
+            fixes: vec![
+                format!(
+                    "Nothing to fix if the rotation is intended: clients (browsers included) must reconnect on {code}, as wsmon does."
+                ),
+                format!(
+                    "If it is not intended, find the close(code={code}) call in the server and the {v} timer around it."
+                ),
+            ],
+            evidence: ev,
+            same_end: None,
+        };
+    }
     let mut fixes = Vec::new();
     let who = match (server_code(last), owner::known(h.answered_by)) {
         (_, Some(k)) => {
@@ -406,6 +486,7 @@ fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern 
         ),
         fixes,
         evidence: ev,
+        same_end: None,
     }
 }
 
@@ -444,6 +525,7 @@ fn close_after_sent(last: &AttemptRecord) -> Option<Pattern> {
             window_ms: None,
             answered_by: None,
         },
+        same_end: None,
     })
 }
 
@@ -480,6 +562,7 @@ fn everyone_at_once(h: &History<'_>, last: &AttemptRecord) -> Option<Pattern> {
             window_ms: Some(ms(spread)),
             ..Evidence::default()
         },
+        same_end: None,
     })
 }
 
@@ -528,6 +611,7 @@ fn handshake_time(h: &History<'_>) -> Option<Pattern> {
             window_ms: between(rs[0].started, rs[n - 1].ended),
             ..Evidence::default()
         },
+        same_end: None,
     })
 }
 
@@ -565,6 +649,7 @@ fn was_working(h: &History<'_>, last: &AttemptRecord) -> Option<Pattern> {
             window_ms: between(opened.ended, last.ended),
             ..Evidence::default()
         },
+        same_end: None,
     })
 }
 
@@ -619,6 +704,7 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
         ),
         fixes,
         evidence: ev,
+        same_end: None,
     })
 }
 

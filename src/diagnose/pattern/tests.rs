@@ -452,3 +452,68 @@ fn the_servers_close_reason_is_quoted_safely() {
         p.summary
     );
 }
+
+/// `series` with the same close reason on every attempt.
+fn with_reason(mut h: Vec<AttemptRecord>, reason: &str) -> Vec<AttemptRecord> {
+    for r in &mut h {
+        if let Outcome::Closed { close, .. } = &mut r.outcome {
+            close.reason = reason.into();
+        }
+    }
+    h
+}
+
+#[test]
+fn a_feed_closed_at_a_fixed_age_is_a_lifetime_not_its_message_interval() {
+    // wsmon's demo `orders` feed: a message every 5 s, closed with 4000
+    // "order feed rotated, reconnect" 15 s after each open. The last
+    // message comes 10 s in, so every session also ends "5 s idle".
+    let h = with_reason(
+        series(
+            &[15_004, 15_002, 15_003, 15_001],
+            4000,
+            Closer::Server,
+            |_| Some(10_000),
+        ),
+        "order feed rotated, reconnect",
+    );
+    let p = read(&h, None).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::FixedLifetime, "{}", p.summary);
+    assert_eq!(p.evidence.value_ms, Some(15_003));
+    assert!(p.summary.contains("about 15.0 s"), "{}", p.summary);
+    assert!(
+        p.summary.contains("rotates sessions on purpose")
+            && p.summary.contains("4000 \"order feed rotated, reconnect\""),
+        "{}",
+        p.summary
+    );
+    assert!(!p.summary.contains("keeps closing"), "{}", p.summary);
+    assert!(
+        p.fixes.iter().all(|f| !f.contains("traffic more often")),
+        "{:?}",
+        p.fixes
+    );
+    // The same ages and traffic, cut without a close frame: still the age,
+    // but not a rotation (nothing says it is deliberate).
+    let cut = series(&[15_004, 15_002, 15_003], 1006, Closer::Network, |_| {
+        Some(10_000)
+    });
+    let p = read(&cut, None).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::FixedLifetime, "{}", p.summary);
+    assert!(!p.summary.contains("on purpose"), "{}", p.summary);
+    // No traffic after the open: the age is the idle time, and the idle
+    // reading (which names the proxy) stays.
+    let quiet = series(&[60_020, 59_990, 60_010], 1006, Closer::Network, |_| {
+        Some(5)
+    });
+    let p = read(&quiet, Some("nginx")).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::IdleTimeout, "{}", p.summary);
+    // An application code without a reason, or closes that differ, are
+    // not called a rotation.
+    let silent = series(&[15_004, 15_002, 15_003], 4000, Closer::Server, |_| {
+        Some(10_000)
+    });
+    let p = read(&silent, None).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::FixedLifetime);
+    assert!(!p.summary.contains("on purpose"), "{}", p.summary);
+}
