@@ -355,7 +355,13 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
                 fixes.push(format!("Find what in the server ends a session after {v} without traffic (a read timeout of a backing service, an application timer) and raise or remove it."));
             }
             fixes.push("Or send traffic more often than that (server-side keepalives).".into());
+            let count = format!(
+                "Churn: the same close ({}) ended each of the last {n} sessions after ~{v} idle ({idles} {since}) within {}, and each reconnect opened at once.",
+                how(last),
+                human_duration(window)
+            );
             Pattern {
+                same_end: same_end(rs, count),
                 kind: PatternKind::Churn,
                 summary: format!(
                     "Churn: the server closed the session ({}) after the same ~{v} idle each time ({idles} {since}, {n} times in a row within {}), and each reconnect opened at once: the process is alive, but something in it keeps closing idle sessions. Likely owner: {owner}.",
@@ -364,7 +370,6 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
                 ),
                 fixes,
                 evidence: ev,
-                same_end: None,
             }
         }
         None => {
@@ -413,6 +418,24 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
             }
         }
     }
+}
+
+/// `count` as a [`SameEnd`] when every one of `rs` ended with the same
+/// close (code, closer and reason); `None` when they differ.
+fn same_end(rs: &[&AttemptRecord], count: String) -> Option<SameEnd> {
+    let first = rs.first()?.close()?;
+    let same = rs.iter().all(|r| {
+        r.close()
+            .is_some_and(|c| c.code == first.code && c.by == first.by && c.reason == first.reason)
+    });
+    if !same || rs.len() < CHURN_MIN {
+        return None;
+    }
+    let told = first.by == Closer::Server
+        && (!first.reason.trim().is_empty()
+            || (crate::diagnose::codes::close_code(first.code).specific
+                && !matches!(first.code, 1000 | 1002 | 1005 | 1006 | 1011 | 1015)));
+    Some(SameEnd { told, count })
 }
 
 /// The application code and reason every one of `rs` was closed with,
@@ -680,12 +703,31 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
     // Too few for a fixed time yet, but worth saying when they agree.
     let idles: Vec<Duration> = rs.iter().filter_map(|r| r.idle_at_end()).collect();
     let idle = match agree(&idles) {
-        Some(v) if idles.len() == rs.len() => format!(
-            ", each after ~{} idle ({} since the last frame)",
-            human_duration(v),
-            list(&ev.idle_ms)
-        ),
+        // The same age with traffic flowing: the idle time is only the
+        // message interval, the age is what repeats.
+        Some(v) if idles.len() == rs.len() => match lifetime_over_idle(&ages, v) {
+            Some(age) => format!(", each open ~{}", human_duration(age)),
+            None => format!(
+                ", each after ~{} idle ({} since the last frame)",
+                human_duration(v),
+                list(&ev.idle_ms)
+            ),
+        },
         _ => String::new(),
+    };
+    let count = match rotation(&rs) {
+        Some(_) => format!(
+            "Churn: the server closed each of the last {} sessions within {} the same way ({}{idle}), each reconnect opening at once: a clean close with an application code and its own reason, i.e. a deliberate close (a rotation), not something failing.",
+            rs.len(),
+            span(h.window),
+            how(last)
+        ),
+        None => format!(
+            "Churn: the same close ({}{idle}) ended each of the last {} sessions within {}, and each reconnect opened at once.",
+            how(last),
+            rs.len(),
+            span(h.window)
+        ),
     };
     let code = server_code(last);
     let mut fixes = vec![
@@ -704,7 +746,7 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
         ),
         fixes,
         evidence: ev,
-        same_end: None,
+        same_end: same_end(&rs, count),
     })
 }
 

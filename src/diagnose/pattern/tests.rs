@@ -517,3 +517,142 @@ fn a_feed_closed_at_a_fixed_age_is_a_lifetime_not_its_message_interval() {
     assert_eq!(p.kind, PatternKind::FixedLifetime);
     assert!(!p.summary.contains("on purpose"), "{}", p.summary);
 }
+
+#[test]
+fn a_churn_of_one_known_cause_follows_that_cause() {
+    use crate::diagnose::{Diagnosis, DiagnosisKind};
+    let own = |kind, summary: &str| {
+        Diagnosis::new(kind, summary.into(), vec!["the attempt's own fix".into()])
+    };
+    // python `websockets` closing with 1012 "deploy" (cases/protocols-10):
+    // a code with a meaning and the server's reason, each after ~2 s idle.
+    let deploy = with_reason(
+        series(&[2_000, 2_010], 1012, Closer::Server, |_| None),
+        "deploy",
+    );
+    let p = read(&deploy, None).expect("churn");
+    assert_eq!(p.kind, PatternKind::Churn);
+    let d = own(
+        DiagnosisKind::ClosedByServer,
+        "The server closed the connection with 1012 Service Restart after 2.0 s, reason \"deploy\".",
+    )
+    .led_by(Some(p));
+    assert!(
+        d.summary
+            .starts_with("The server closed the connection with 1012"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("each of the last 2 sessions"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        !d.summary.contains("something keeps closing"),
+        "{}",
+        d.summary
+    );
+    assert_eq!(d.fixes[0], "the attempt's own fix");
+    let pattern = d.pattern.expect("kept");
+    assert_eq!(pattern.kind, PatternKind::Churn);
+    assert!(
+        !pattern.summary.contains("something keeps"),
+        "{}",
+        pattern.summary
+    );
+    // graphql-transport-ws 4408 at the same 3 s idle (cases/protocols-11):
+    // 3+ repeats, read by the idle-time branch.
+    let init = with_reason(
+        series(&[3_001, 3_002, 3_001], 4408, Closer::Server, |_| None),
+        "Connection initialisation timeout",
+    );
+    let d = own(
+        DiagnosisKind::ProtocolError,
+        "graphql-transport-ws: no connection_init within the server's wait (4408).",
+    )
+    .led_by(read(&init, None));
+    assert!(
+        d.summary.starts_with("graphql-transport-ws"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("each of the last 3 sessions"),
+        "{}",
+        d.summary
+    );
+    assert!(!d.summary.contains("keeps closing"), "{}", d.summary);
+    // Engine.IO's ping timeout closes without a status (1005): the close
+    // says nothing, the protocol's reading does.
+    let eio = series(&[5_000, 5_001], 1005, Closer::Server, |_| Some(3_000));
+    let d = own(
+        DiagnosisKind::ProtocolError,
+        "This is a Socket.IO / Engine.IO endpoint, not a plain WebSocket feed.",
+    )
+    .led_by(read(&eio, None));
+    assert!(
+        d.summary.starts_with("This is a Socket.IO"),
+        "{}",
+        d.summary
+    );
+    // Without a known cause the churn still leads: the same 1005 read only
+    // as "closed by the server", a 1011 under Daphne (the channel layer),
+    // closes that differ.
+    let d = own(
+        DiagnosisKind::ClosedByServer,
+        "The server closed it (1005).",
+    )
+    .led_by(read(&eio, None));
+    assert!(d.summary.starts_with("Churn:"), "{}", d.summary);
+    let layer = series(&[5_300, 5_400, 5_350], 1011, Closer::Server, |_| None);
+    let d = own(
+        DiagnosisKind::ClosedByServer,
+        "The server closed it with 1011.",
+    )
+    .led_by(read(&layer, Some("Daphne")));
+    assert!(
+        d.summary.starts_with("Churn:") && d.summary.contains("socket_timeout"),
+        "{}",
+        d.summary
+    );
+    let mut mixed = series(&[2_000, 9_000], 1012, Closer::Server, |_| None);
+    if let Outcome::Closed { close, .. } = &mut mixed[0].outcome {
+        close.code = 1001;
+    }
+    let d = own(
+        DiagnosisKind::ClosedByServer,
+        "The server closed it with 1012.",
+    )
+    .led_by(read(&mixed, None));
+    assert!(d.summary.starts_with("Churn:"), "{}", d.summary);
+}
+
+#[test]
+fn a_rotation_before_the_third_repeat_is_not_called_a_failure() {
+    // The demo's `orders` feed after its first two rotations.
+    let h = with_reason(
+        series(&[15_002, 15_004], 4000, Closer::Server, |_| Some(10_000)),
+        "order feed rotated, reconnect",
+    );
+    let p = read(&h, None).expect("churn");
+    let d = crate::diagnose::Diagnosis::new(
+        crate::diagnose::DiagnosisKind::ClosedByServer,
+        "The server closed the connection with 4000 after 15.0 s, reason \"order feed rotated, reconnect\".".into(),
+        vec![],
+    )
+    .led_by(Some(p));
+    assert!(
+        d.summary
+            .starts_with("The server closed the connection with 4000"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("deliberate close (a rotation)"),
+        "{}",
+        d.summary
+    );
+    assert!(d.summary.contains("each open ~15.0 s"), "{}", d.summary);
+    assert!(!d.summary.contains("idle"), "{}", d.summary);
+}
