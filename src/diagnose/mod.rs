@@ -82,8 +82,8 @@ impl Diagnosis {
     /// then "This attempt: …"; its fixes first, then the attempt's own
     /// (without repeats).
     ///
-    /// A churn whose sessions all ended the same way, for a cause that is
-    /// already known, follows instead: the known cause (a protocol's
+    /// A churn (or a fixed lifetime) whose sessions all ended the same
+    /// way, for a cause that is already known, follows instead: the known cause (a protocol's
     /// reading, a close code with a meaning of its own, the server's own
     /// reason) leads, then the churn as a count, then the churn's fixes.
     /// "Something keeps closing sessions" would bury a cause wsmon has.
@@ -102,10 +102,12 @@ impl Diagnosis {
                     | DiagnosisKind::HandshakeFailed
             )
         };
-        let follows = match &p.same_end {
-            Some(same) if p.kind == pattern::PatternKind::Churn => same.told || known(self.kind),
-            _ => false,
-        };
+        // Only a churn or a fixed lifetime whose sessions all ended the
+        // same way carry `same_end`.
+        let follows = p
+            .same_end
+            .as_ref()
+            .is_some_and(|same| same.told || known(self.kind));
         let mut fixes;
         if follows {
             let count = p

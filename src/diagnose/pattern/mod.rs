@@ -103,9 +103,10 @@ pub struct Pattern {
     /// Things to try, most likely first.
     pub fixes: Vec<String>,
     pub evidence: Evidence,
-    /// Set when every session of a churn ended the same way: then the
-    /// churn is a count that follows the attempt's own reading rather than
-    /// a cause of its own (see [`crate::diagnose::Diagnosis::led_by`]).
+    /// Set when every session of a churn or a fixed lifetime ended the
+    /// same way: when that close has a known cause, the pattern is a count
+    /// that follows the attempt's own reading rather than a cause of its
+    /// own (see [`crate::diagnose::Diagnosis::led_by`]).
     #[serde(skip)]
     pub(crate) same_end: Option<SameEnd>,
 }
@@ -119,8 +120,8 @@ pub(crate) struct SameEnd {
     /// catch-alls 1000, 1005, 1006, 1011). When it does not, the attempt's
     /// own reading may still (a protocol's heartbeat or init timeout).
     pub told: bool,
-    /// The churn as a count, to follow that reading: "It ended the same
-    /// way on each of the 3 sessions within 5 min …".
+    /// The pattern as a count, to follow that reading: "Churn: the same
+    /// close (…) ended each of the last 3 sessions …".
     pub count: String,
 }
 
@@ -500,6 +501,11 @@ fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern 
             "something on the path caps the connection's lifetime".into()
         }
     };
+    let count = format!(
+        "The same close ({}) ended each of the last {n} sessions at the same age, about {v} ({}), and each reconnect opened at once.",
+        how(last),
+        list(&ev.ages_ms)
+    );
     Pattern {
         kind: PatternKind::FixedLifetime,
         summary: format!(
@@ -508,8 +514,8 @@ fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern 
             how(last)
         ),
         fixes,
+        same_end: same_end(rs, count),
         evidence: ev,
-        same_end: None,
     }
 }
 

@@ -596,6 +596,30 @@ fn a_churn_of_one_known_cause_follows_that_cause() {
         "{}",
         d.summary
     );
+    // Three of them: the ages agree (5 s = pingInterval + pingTimeout)
+    // while the idle gap is the 3 s since Engine.IO's ping `2`: a fixed
+    // lifetime, which the protocol's reading explains and leads.
+    let eio3 = series(&[5_000, 5_001, 5_002], 1005, Closer::Server, |_| {
+        Some(3_000)
+    });
+    let p = read(&eio3, None).expect("a fixed lifetime");
+    assert_eq!(p.kind, PatternKind::FixedLifetime, "{}", p.summary);
+    let d = own(
+        DiagnosisKind::ProtocolError,
+        "This is a Socket.IO / Engine.IO endpoint, not a plain WebSocket feed.",
+    )
+    .led_by(Some(p));
+    assert!(
+        d.summary.starts_with("This is a Socket.IO"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("at the same age, about 5.0 s") && !d.summary.contains("This attempt:"),
+        "{}",
+        d.summary
+    );
+    assert_eq!(d.fixes[0], "the attempt's own fix");
     // Without a known cause the churn still leads: the same 1005 read only
     // as "closed by the server", a 1011 under Daphne (the channel layer),
     // closes that differ.
