@@ -623,3 +623,89 @@ async fn valid_token_refused_by_the_origin_validator_points_at_origin() {
     // The fix it names works: the same route with that Origin opens.
     assert_endpoint(&report, 1, ("open", Some(101), None, "ok"));
 }
+
+/// The Origin validator's 403 is named as such (`origin_refused`) when
+/// the evidence says Origin, with ONE Origin to send, the socket's own
+/// (a host ALLOWED_HOSTS holds, with its port): through the Django doctor
+/// (`django_project`: the route is behind AllowedHostsOriginValidator and
+/// the profile sends no Origin), and without it when the handshake sent a
+/// foreign Origin and Daphne answered its bare 403.
+#[tokio::test]
+async fn the_origin_validators_403_is_origin_refused_with_one_origin_to_send() {
+    let db = Db::fresh();
+    let daphne = Server::daphne(&db);
+    let strict = "{ws}/ws/strict/notifications/?token={token}";
+    let endpoints = [
+        ("strict", strict, ""),
+        (
+            "foreign",
+            strict,
+            "headers = { Origin = \"http://evil.example\" }",
+        ),
+    ];
+    let own = format!("Origin = \"{}\"", daphne.base());
+    let one_origin = |report: &Value, i: usize| {
+        let fixes = fixes(report, i);
+        let origins: Vec<&String> = fixes.iter().filter(|f| f.contains("Origin = \"")).collect();
+        assert_eq!(origins.len(), 1, "one Origin to send: {fixes:#?}");
+        assert!(origins[0].contains(&own), "{own} in {fixes:#?}");
+        assert!(fixes[0].contains(&own), "the Origin first: {fixes:#?}");
+    };
+    // Without the doctor: the missing Origin is one suspect among others
+    // (auth_rejected, as before); the foreign one is the refusal.
+    let plain = tempfile::tempdir().expect("tempdir");
+    let config = profiles(plain.path(), &daphne.base(), SANDRA, &endpoints);
+    let (code, report) = check(&config).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_endpoint(
+        &report,
+        0,
+        ("closed", Some(403), Some(1006), "auth_rejected"),
+    );
+    assert_endpoint(
+        &report,
+        1,
+        ("closed", Some(403), Some(1006), "origin_refused"),
+    );
+    let s = summary(&report, 1);
+    assert!(s.contains("Origin \"http://evil.example\""), "{s}");
+    assert!(!s.contains("refuses it"), "{s}");
+    one_origin(&report, 1);
+    // With the doctor: both are the Origin, one value each.
+    let doctored = tempfile::tempdir().expect("tempdir");
+    let extra = format!(
+        "django_project = \"{}\"",
+        django_support::project_dir().display()
+    );
+    let config = profiles_with(doctored.path(), &daphne.base(), SANDRA, &extra, &endpoints);
+    let venv = django_support::python()
+        .parent()
+        .and_then(Path::parent)
+        .expect("the venv of the interpreter")
+        .to_path_buf();
+    let out = wsmon(&config)
+        .env("VIRTUAL_ENV", venv)
+        .args(["check", "--format", "json"])
+        .output()
+        .await
+        .expect("run wsmon check");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    for i in 0..2 {
+        assert_endpoint(
+            &report,
+            i,
+            ("closed", Some(403), Some(1006), "origin_refused"),
+        );
+        assert!(
+            summary(&report, i).contains("OriginValidator"),
+            "{report:#}"
+        );
+        one_origin(&report, i);
+    }
+}

@@ -11,6 +11,10 @@
 //!   a consumer that never accepts in time is named as Daphne's own
 //!   handshake timeout (`--websocket_connect_timeout`).
 //!
+//! - wsmon's own demo server: the `orders` feed closed with 4000 "order
+//!   feed rotated, reconnect" a fixed time after each open is a rotation
+//!   (a fixed lifetime), not an idle churn at its message interval.
+//!
 //! Servers: nginx and redis-server from Debian (`.ci/run` installs them),
 //! the Python ones from the pinned venvs of `tests/servers/python/`.
 
@@ -443,4 +447,81 @@ url = "{{ws}}/ws/slow/"
     assert!(summary.contains("not a crash"), "{summary}");
     let fixes = third["diagnosis"]["fixes"].to_string();
     assert!(fixes.contains("--websocket_connect_timeout"), "{fixes}");
+}
+
+/// wsmon's own demo server: its `orders` feed sends updates spread over
+/// the session and closes each one with 4000 "order feed rotated,
+/// reconnect" a fixed time after the open (3 s here, 15 s in `wsmon
+/// demo`). Every session also ends the same ~1 s after its last update
+/// (the message interval): the age, not that idle gap, is what repeats,
+/// and the close says it is deliberate.
+#[test]
+fn the_demo_orders_rotation_is_a_fixed_lifetime_not_an_idle_churn() {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let options = wsmon::demo::DemoOptions {
+        drop_after: None,
+        orders_close_after: Duration::from_secs(3),
+        order_updates: 3,
+        ..wsmon::demo::DemoOptions::fast()
+    };
+    let server = runtime
+        .block_on(wsmon::demo::start(([127, 0, 0, 1], 0).into(), options))
+        .expect("the demo server starts");
+    let dir = real::scratch("patterns-demo-orders");
+    let config = write_config(
+        dir.path(),
+        &format!(
+            r#"
+[profiles.demo]
+server = "http://{}"
+token = "{}"
+[profiles.demo.settings]
+heartbeat = "browser"
+reconnect_min = "50ms"
+reconnect_max = "200ms"
+[[profiles.demo.endpoints]]
+name = "orders"
+url = "{{ws}}/ws/orders/?token={{token}}"
+"#,
+            server.addr(),
+            wsmon::demo::OMAR_TOKEN
+        ),
+    );
+    let mut tail = Tail::start(&config);
+    let lines = tail.until(Duration::from_secs(40), |l| closed(l, "orders").len() >= 3);
+    let ends = closed(lines, "orders");
+    for end in &ends {
+        assert_eq!(end["code"], 4000, "{end}");
+        assert_eq!(end["reason"], "order feed rotated, reconnect", "{end}");
+    }
+    // Two ends: a churn, but the server's own close leads it and the
+    // churn is called deliberate, without the idle gap.
+    let second = &ends[1]["diagnosis"];
+    let summary = second["summary"].as_str().expect("summary");
+    assert!(
+        summary.starts_with("The server closed the connection with 4000"),
+        "{second:#}"
+    );
+    assert!(
+        summary.contains("a deliberate close (a rotation)"),
+        "{second:#}"
+    );
+    assert!(!summary.contains("idle"), "{second:#}");
+    assert!(!summary.contains("keeps closing"), "{second:#}");
+    // Three: the same age each time, a rotation.
+    let third = &ends[2]["diagnosis"];
+    assert_eq!(third["pattern"]["kind"], "fixed_lifetime", "{third:#}");
+    let summary = third["summary"].as_str().expect("summary");
+    for words in [
+        "The server rotates sessions on purpose",
+        "about 3.0 s",
+        "4000 \"order feed rotated, reconnect\"",
+    ] {
+        assert!(summary.contains(words), "{words:?} not in: {summary}");
+    }
+    assert!(!summary.contains("keeps closing"), "{summary}");
+    let fixes = third["fixes"].to_string();
+    assert!(!fixes.contains("traffic more often"), "{fixes}");
+    drop(tail);
+    drop(server);
 }

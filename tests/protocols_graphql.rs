@@ -204,6 +204,26 @@ fn raw_graphql_endpoint_is_detected_and_4408_explained() {
             .contains("graphql-transport-ws"),
         "{diagnosis}"
     );
+    // Every reconnect ends with the same 4408 after the same 1 s: the
+    // protocol's reading still leads, the churn follows it as a count.
+    let third = tail.until(Duration::from_secs(30), "a third close", |v| {
+        v["type"] == "closed" && v["attempt"].as_u64() >= Some(3)
+    });
+    assert_eq!(third["code"], 4408, "{}", tail.dump());
+    let summary = third["diagnosis"]["summary"].as_str().unwrap_or("");
+    assert!(summary.starts_with("graphql-transport-ws"), "{summary}");
+    assert!(
+        summary.contains("ended each of the last 3 sessions"),
+        "{summary}"
+    );
+    assert!(!summary.contains("keeps closing"), "{summary}");
+    assert!(
+        third["diagnosis"]["fixes"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("graphql-transport-ws"),
+        "{third:#}"
+    );
 }
 
 /// No subprotocol offered to a graphql-transport-ws server: its 4406

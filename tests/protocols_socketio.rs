@@ -190,6 +190,22 @@ fn raw_profile_is_detected(server: &Proc) {
         "{text}"
     );
     assert!(!text.contains('␊'), "{text}");
+    // Each reconnect is dropped by the same unanswered Engine.IO heartbeat:
+    // that reading leads, the repeats follow it as a count, never as
+    // "something keeps closing sessions".
+    let mut tail = Lines::start(wsmon(
+        &config.path,
+        &["tail", "--profile", "raw", "--duration", "60s"],
+    ));
+    let third = tail.until(Duration::from_secs(30), "a third close", |v| {
+        v["type"] == "closed" && v["attempt"].as_u64() >= Some(3)
+    });
+    let summary = third["diagnosis"]["summary"].as_str().unwrap_or("");
+    assert!(summary.starts_with("This is a Socket.IO"), "{summary}");
+    assert!(summary.contains("heartbeat"), "{summary}");
+    assert!(summary.contains("each of the last"), "{summary}");
+    assert!(!summary.contains("keeps closing"), "{summary}");
+    assert!(!summary.contains("This attempt:"), "{summary}");
 }
 
 /// `check` on the good profile: ready and healthy.

@@ -81,15 +81,55 @@ impl Diagnosis {
     /// This attempt's reading with `pattern` in front: its summary first,
     /// then "This attempt: …"; its fixes first, then the attempt's own
     /// (without repeats).
+    ///
+    /// A churn (or a fixed lifetime) whose sessions all ended the same
+    /// way, for a cause that is already known, follows instead: the known cause (a protocol's
+    /// reading, a close code with a meaning of its own, the server's own
+    /// reason) leads, then the churn as a count, then the churn's fixes.
+    /// "Something keeps closing sessions" would bury a cause wsmon has.
     pub fn led_by(mut self, pattern: Option<pattern::Pattern>) -> Diagnosis {
-        let Some(p) = pattern else {
+        let Some(mut p) = pattern else {
             return self;
         };
-        self.summary = format!("{} This attempt: {}", p.summary, self.summary);
-        let mut fixes = p.fixes.clone();
-        for fix in self.fixes {
-            if !fixes.contains(&fix) {
-                fixes.push(fix);
+        let known = |kind: DiagnosisKind| {
+            matches!(
+                kind,
+                DiagnosisKind::ProtocolError
+                    | DiagnosisKind::AuthRejected
+                    | DiagnosisKind::OriginRefused
+                    | DiagnosisKind::MessageTooBig
+                    | DiagnosisKind::RateLimited
+                    | DiagnosisKind::HandshakeFailed
+            )
+        };
+        // Only a churn or a fixed lifetime whose sessions all ended the
+        // same way carry `same_end`.
+        let follows = p
+            .same_end
+            .as_ref()
+            .is_some_and(|same| same.told || known(self.kind));
+        let mut fixes;
+        if follows {
+            let count = p
+                .same_end
+                .as_ref()
+                .map(|s| s.count.clone())
+                .unwrap_or_default();
+            self.summary = format!("{} {count}", self.summary);
+            p.summary = count;
+            fixes = std::mem::take(&mut self.fixes);
+            for fix in &p.fixes {
+                if !fixes.contains(fix) {
+                    fixes.push(fix.clone());
+                }
+            }
+        } else {
+            self.summary = format!("{} This attempt: {}", p.summary, self.summary);
+            fixes = p.fixes.clone();
+            for fix in std::mem::take(&mut self.fixes) {
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
             }
         }
         self.fixes = fixes;

@@ -163,6 +163,7 @@ pub(crate) fn silence(
         return None;
     }
     Some(Finding {
+        kind: None,
         summary: format!(
             "The server's log ({server}, which logs every WebSocket connection) has no line for this attempt to {path}: the request went elsewhere (a proxy, another process, another port)."
         ),

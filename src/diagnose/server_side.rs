@@ -40,10 +40,14 @@ pub(crate) struct Facts<'a> {
 }
 
 /// One finding: a sentence and what to do, most likely first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Finding {
     pub summary: String,
     pub fixes: Vec<String>,
+    /// The kind of failure the finding establishes, when it is surer than
+    /// the attempt's own reading (the Django doctor's Origin refusal makes
+    /// a bare 403 `origin_refused`); `None` keeps the attempt's kind.
+    pub kind: Option<DiagnosisKind>,
 }
 
 /// `python manage.py runserver (pid 4242, user alice)`, terminal-safe
@@ -109,6 +113,7 @@ pub(crate) fn finding(
                 .as_ref()
                 .map_or("a process wsmon cannot see".to_string(), describe);
             return Some(Finding {
+                kind: None,
                 summary: format!(
                     "Nothing listens on port {port} on this machine, but {who} listens on port {near} nearby."
                 ),
@@ -121,6 +126,7 @@ pub(crate) fn finding(
         // still be listed for a moment while its fds are gone).
         if let Some(last) = facts.last_listener {
             return Some(Finding {
+                kind: None,
                 summary: format!(
                     "{} served port {port} before and no longer holds it: it exited, crashed or is restarting.",
                     describe(last)
@@ -133,6 +139,7 @@ pub(crate) fn finding(
         }
         if !seen.listening && kind == DiagnosisKind::ConnectionRefused {
             return Some(Finding {
+                kind: None,
                 summary: format!(
                     "Nothing listens on port {port} on this machine, nor on the ports {} to {} around it.",
                     port.saturating_sub(NEARBY),
@@ -152,6 +159,7 @@ pub(crate) fn finding(
         && r.seen >= record.started
     {
         return Some(Finding {
+            kind: None,
             summary: format!(
                 "The server process on port {port} restarted (pid {} → {}): an autoreloader (runserver, `uvicorn --reload`, watchfiles) restarting on a code change drops every open socket with 1006.",
                 r.from.pid, r.to.pid
@@ -170,6 +178,7 @@ pub(crate) fn finding(
     let cmd = listener.command.as_str();
     if is_runserver(cmd) {
         return Some(Finding {
+            kind: None,
             summary: format!(
                 "Served by Django's runserver: {who}. Without `daphne` first in INSTALLED_APPS it is Django's WSGI server and answers the WebSocket upgrade as plain HTTP (Channels 4)."
             ),
@@ -181,6 +190,7 @@ pub(crate) fn finding(
     }
     if is_sync_gunicorn(cmd) {
         return Some(Finding {
+            kind: None,
             summary: format!(
                 "Served by gunicorn with its default sync (WSGI) workers: {who}. They cannot upgrade a request to WebSocket."
             ),
@@ -191,6 +201,7 @@ pub(crate) fn finding(
     }
     if is_uvicorn(cmd) {
         return Some(Finding {
+            kind: None,
             summary: format!(
                 "Served by uvicorn: {who}. uvicorn answers an upgrade as plain HTTP when it has no WebSocket library (its log says \"Unsupported upgrade request.\") or runs with `--ws none`."
             ),
@@ -204,19 +215,69 @@ pub(crate) fn finding(
 
 /// `diagnosis` with `finding` added: its sentence after the summary
 /// ("Server side: …"), its fixes first.
+///
+/// A finding that establishes the kind (see [`Finding::kind`]) sets it;
+/// when it also gives an Origin to send, the attempt's own Origin guesses
+/// go, so that one Origin is recommended, not two. The finding's value is
+/// the one the server's list accepts; it takes the port of the attempt's
+/// guess when both name the same host (ALLOWED_HOSTS ignores the port, a
+/// browser's Origin carries it).
 pub(crate) fn with_finding(mut diagnosis: Diagnosis, finding: Option<Finding>) -> Diagnosis {
     let Some(f) = finding else {
         return diagnosis;
     };
+    if let Some(kind) = f.kind {
+        diagnosis.kind = kind;
+    }
     diagnosis.summary = format!("{} Server side: {}", diagnosis.summary, f.summary);
     let mut fixes = f.fixes;
+    let gives_origin = fixes.iter().any(|fix| origin_value(fix).is_some());
+    let mut guesses = Vec::new();
     for fix in diagnosis.fixes {
+        if gives_origin && let Some(value) = origin_value(&fix) {
+            guesses.push(value.to_string());
+            continue;
+        }
         if !fixes.contains(&fix) {
             fixes.push(fix);
         }
     }
+    for fix in &mut fixes {
+        let Some(value) = origin_value(fix).map(str::to_string) else {
+            continue;
+        };
+        if let Some(better) = guesses.iter().find(|g| same_host_with_port(&value, g)) {
+            *fix = fix.replacen(
+                &format!("Origin = \"{value}\""),
+                &format!("Origin = \"{better}\""),
+                1,
+            );
+        }
+    }
     diagnosis.fixes = fixes;
     diagnosis
+}
+
+/// The value of an `Origin = "…"` a fix tells to send, if it names one.
+fn origin_value(fix: &str) -> Option<&str> {
+    let start = fix.find("Origin = \"")? + "Origin = \"".len();
+    let len = fix[start..].find('"')?;
+    Some(&fix[start..start + len])
+}
+
+/// Whether `with_port` is `value` (an origin without a port) with a port
+/// added: same scheme and host.
+fn same_host_with_port(value: &str, with_port: &str) -> bool {
+    match (url::Url::parse(value), url::Url::parse(with_port)) {
+        (Ok(v), Ok(w)) => {
+            v.port().is_none()
+                && w.port().is_some()
+                && v.scheme() == w.scheme()
+                && v.host_str().is_some()
+                && v.host_str() == w.host_str()
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -72,10 +72,12 @@ pub(crate) fn render_header(frame: &mut Frame, area: Rect, app: &App) {
         && let Some(reason) = health.reasons.first()
     {
         let width = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+        let reason = format!(" {}", visible(reason));
         let mut room = usize::from(area.width).saturating_sub(width(&spans));
-        if room < REASON_ROOM {
-            // Narrow: the dim labels go before the reason does (the
-            // values read alone: `demo-sandra`, `UTC`, the URL).
+        if room < Span::raw(reason.as_str()).width() {
+            // Too narrow for the whole reason: the dim labels go before
+            // any of it does (the values read alone: `demo-sandra`, `UTC`,
+            // the URL).
             spans[1] = Span::raw("");
             let server_label = spans.len() - 2;
             spans[server_label] = Span::raw("  ");
@@ -84,17 +86,13 @@ pub(crate) fn render_header(frame: &mut Frame, area: Rect, app: &App) {
             spans[times_at] = Span::styled(zone, theme.dim());
             room = usize::from(area.width).saturating_sub(width(&spans));
         }
-        if let Some(text) = shortened(&format!(" {}", visible(reason)), room) {
+        if let Some(text) = shortened(&reason, room) {
             spans.insert(reason_at, Span::styled(text, word_style));
         }
     }
     let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), area);
 }
-
-/// Below this many columns for the first reason, the header drops its dim
-/// labels (`profile`, `times`, `server`) to make room.
-const REASON_ROOM: usize = 24;
 
 /// `text` if it is at most `room` columns wide, else cut to fit with `…`
 /// as its last column (trailing spaces dropped before it); `None` when

@@ -315,10 +315,28 @@ fn endpoint_routes(
                         || "sends no Origin header".to_string(),
                         |o| format!("sends Origin `{}`", visible(o)),
                     );
+                    // The value to send: an allowed host, the profile's own
+                    // server host first (ALLOWED_HOSTS lets its REST API
+                    // answer too); a pattern with a scheme is an origin as is.
+                    let plain = |a: &&String| *a != "*" && !a.starts_with('.');
+                    let own = |a: &&String| {
+                        context
+                            .rest_host
+                            .as_deref()
+                            .is_some_and(|h| a.eq_ignore_ascii_case(h))
+                    };
                     let example = allowed
                         .iter()
-                        .find(|a| *a != "*" && !a.starts_with('.'))
-                        .map_or("your site".to_string(), |a| visible(a).into_owned());
+                        .filter(plain)
+                        .find(own)
+                        .or_else(|| allowed.iter().find(plain))
+                        .map_or("http://your site".to_string(), |a| {
+                            if a.contains("://") {
+                                visible(a).into_owned()
+                            } else {
+                                format!("http://{}", visible(a))
+                            }
+                        });
                     push(
                         Severity::Error,
                         Code::OriginRefused,
@@ -327,7 +345,7 @@ fn endpoint_routes(
                             visible(&allowed.join(", "))
                         ),
                         vec![format!(
-                            "Send the browser's Origin: `headers = {{ Origin = \"http://{example}\" }}` on the endpoint (a host in that list)."
+                            "Send the browser's Origin: `headers = {{ Origin = \"{example}\" }}` on the endpoint (a host in that list)."
                         )],
                     );
                 }
@@ -468,6 +486,10 @@ fn as_server_side(doctor: &Doctor, f: &Finding) -> server_side::Finding {
             f.summary
         ),
         fixes: f.fixes.clone(),
+        // The doctor read the route's validator and the Origin sent: a
+        // 403 there is the Origin, whatever the token.
+        kind: (f.code == Code::OriginRefused)
+            .then_some(crate::diagnose::DiagnosisKind::OriginRefused),
     }
 }
 

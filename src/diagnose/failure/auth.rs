@@ -175,19 +175,29 @@ fn django(a: &Answer) -> bool {
 pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) -> Diagnosis {
     let line = a.line();
     let channels = django(a);
-    let mut f = findings(
-        facts,
-        t,
-        "the token is fine and the WebSocket side refuses it",
-        channels,
-    );
+    let sent_origin = facts.sent.and_then(|s| s.origin.as_deref());
+    // Channels' AllowedHostsOriginValidator answers a refused Origin with
+    // the same bare 403 (no headers, no body: Daphne 4.2, observed) as a
+    // refused token. An Origin naming another host than the socket's is
+    // its likeliest cause while the token is not known to be bad.
+    let foreign = sent_origin
+        .filter(|o| status == 403 && channels && a.said.words.is_empty() && cross_origin(o, t));
+    let valid_clause = match foreign {
+        Some(_) => "the token is fine",
+        None => "the token is fine and the WebSocket side refuses it",
+    };
+    let mut f = findings(facts, t, valid_clause, channels);
     with_words(&mut f, a);
+    if let Some(o) = foreign
+        && f.socket_side
+    {
+        return origin_refused(f, t, &line, o);
+    }
     let mut fixes = Vec::new();
     if status == 401 && channels {
         // Channels itself answers 403; a 401 means another layer refused.
         fixes.push("Django Channels answers 403, not 401: a 401 comes from a proxy, an API gateway or custom middleware in front of the socket; send the credentials it expects.".to_string());
     }
-    let sent_origin = facts.sent.and_then(|s| s.origin.as_deref());
     let origin = match (sent_origin, channels) {
         // Never advise adding what was already sent.
         (Some(o), true) => format!(
@@ -243,6 +253,51 @@ pub(super) fn handshake(facts: &Facts<'_>, t: &Target, status: u16, a: &Answer) 
         format!(
             "The server refused the upgrade with {line}; {}.",
             f.clauses.join("; ")
+        ),
+        fixes,
+    )
+}
+
+/// Whether the `Origin` value names another host than the socket's (the
+/// port does not count: AllowedHostsOriginValidator compares hosts
+/// against ALLOWED_HOSTS). An Origin that does not parse counts as
+/// foreign.
+fn cross_origin(origin: &str, t: &Target) -> bool {
+    match url::Url::parse(origin.trim()) {
+        Ok(u) => u.host_str().is_none_or(|h| {
+            !h.trim_matches(['[', ']'])
+                .eq_ignore_ascii_case(t.host.trim_matches(['[', ']']))
+        }),
+        Err(_) => true,
+    }
+}
+
+/// A bare 403 from Channels to an upgrade that sent a foreign `Origin`:
+/// the Origin validator's refusal. One Origin fix, the socket's own
+/// origin (a host ALLOWED_HOSTS must hold for the REST API to answer at
+/// all), then the token's.
+fn origin_refused(f: Findings, t: &Target, line: &str, sent: &str) -> Diagnosis {
+    let sent = excerpt(sent);
+    let foreign = url::Url::parse(sent.trim())
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| sent.clone());
+    let mut fixes = vec![format!(
+        "Send an Origin whose host is in ALLOWED_HOSTS: headers = {{ Origin = \"{}\" }} on the endpoint (the socket's own origin), or add \"{foreign}\" to ALLOWED_HOSTS if pages on that host should open this socket.",
+        t.origin()
+    )];
+    fixes.extend(f.fixes);
+    fixes.push("If it still answers 403 with that Origin, read the consumer's connect() and the WebSocket auth middleware: every path that does not call accept() ends in the same 403.".into());
+    let mut clauses = vec![format!(
+        "wsmon sent Origin \"{sent}\", another host than the socket's ({}), and Channels' AllowedHostsOriginValidator answers an Origin outside ALLOWED_HOSTS with this same bare 403",
+        t.host
+    )];
+    clauses.extend(f.clauses);
+    diag(
+        DiagnosisKind::OriginRefused,
+        format!(
+            "The server refused the upgrade's Origin with {line}; {}.",
+            clauses.join("; ")
         ),
         fixes,
     )

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::text::{excerpt, human_duration};
 use crate::config::HeartbeatMode;
-use crate::facts::{AttemptRecord, Closer, FailureKind, LocalCause};
+use crate::facts::{AttemptRecord, CloseInfo, Closer, FailureKind, LocalCause};
 
 /// Drops at the same idle time or age before it is a pattern.
 pub(crate) const MIN_REPEATS: usize = 3;
@@ -103,6 +103,26 @@ pub struct Pattern {
     /// Things to try, most likely first.
     pub fixes: Vec<String>,
     pub evidence: Evidence,
+    /// Set when every session of a churn or a fixed lifetime ended the
+    /// same way: when that close has a known cause, the pattern is a count
+    /// that follows the attempt's own reading rather than a cause of its
+    /// own (see [`crate::diagnose::Diagnosis::led_by`]).
+    #[serde(skip)]
+    pub(crate) same_end: Option<SameEnd>,
+}
+
+/// Every session of a churn ended with the same close (code, closer and
+/// reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SameEnd {
+    /// The close itself names its cause: a reason the server gave, or a
+    /// code with a meaning of its own (1001, 1008, 1012, 1013…, not the
+    /// catch-alls 1000, 1005, 1006, 1011). When it does not, the attempt's
+    /// own reading may still (a protocol's heartbeat or init timeout).
+    pub told: bool,
+    /// The pattern as a count, to follow that reading: "Churn: the same
+    /// close (…) ended each of the last 3 sessions …".
+    pub count: String,
 }
 
 /// Everything a pattern reading may look at.
@@ -249,6 +269,9 @@ fn fixed_time(h: &History<'_>) -> Option<Pattern> {
     // time even when a message arrived in between (the ages then differ).
     if let Some((n, value)) = agreeing_tail(&idles) {
         let rs = &run[run.len() - n..];
+        if let Some(age) = lifetime_over_idle(&ages[ages.len() - n..], value) {
+            return Some(lifetime(h, rs, age));
+        }
         return Some(idle(h, rs, value, false));
     }
     // A read timeout re-armed only by the server's frames: wsmon's own
@@ -256,11 +279,28 @@ fn fixed_time(h: &History<'_>) -> Option<Pattern> {
     let quiet: Vec<Duration> = run.iter().filter_map(|r| r.quiet_at_end()).collect();
     if let Some((n, value)) = agreeing_tail(&quiet) {
         let rs = &run[run.len() - n..];
+        if let Some(age) = lifetime_over_idle(&ages[ages.len() - n..], value) {
+            return Some(lifetime(h, rs, age));
+        }
         return Some(idle(h, rs, value, true));
     }
     let (n, value) = agreeing_tail(&ages)?;
     let rs = &run[run.len() - n..];
     Some(lifetime(h, rs, value))
+}
+
+/// The sessions' common age, when it (rather than the idle time `idle`)
+/// is the timer: the ages agree too, and traffic kept flowing well after
+/// the open (the age is clearly longer than the idle time). A feed that
+/// sends every 5 s and is closed 15 s after each open shows the same
+/// ~5 s "idle" each time only because that is its message interval; an
+/// idle timer could not have fired at the very same age each time while
+/// traffic kept re-arming it. With no traffic after the open the age *is*
+/// the idle time, and the idle reading (which names the proxy) stays.
+fn lifetime_over_idle(ages: &[Duration], idle: Duration) -> Option<Duration> {
+    let age = agree(ages)?;
+    let slack = (age / 20).max(Duration::from_millis(750));
+    (age > idle + slack).then_some(age)
 }
 
 /// The server's own code at the end (a close frame), if it sent one.
@@ -316,7 +356,13 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
                 fixes.push(format!("Find what in the server ends a session after {v} without traffic (a read timeout of a backing service, an application timer) and raise or remove it."));
             }
             fixes.push("Or send traffic more often than that (server-side keepalives).".into());
+            let count = format!(
+                "Churn: the same close ({}) ended each of the last {n} sessions after ~{v} idle ({idles} {since}) within {}, and each reconnect opened at once.",
+                how(last),
+                human_duration(window)
+            );
             Pattern {
+                same_end: same_end(rs, count),
                 kind: PatternKind::Churn,
                 summary: format!(
                     "Churn: the server closed the session ({}) after the same ~{v} idle each time ({idles} {since}, {n} times in a row within {}), and each reconnect opened at once: the process is alive, but something in it keeps closing idle sessions. Likely owner: {owner}.",
@@ -369,9 +415,48 @@ fn idle(h: &History<'_>, rs: &[&AttemptRecord], value: Duration, from_server: bo
                 ),
                 fixes,
                 evidence: ev,
+                same_end: None,
             }
         }
     }
+}
+
+/// `count` as a [`SameEnd`] when every one of `rs` ended with the same
+/// close (code, closer and reason); `None` when they differ.
+fn same_end(rs: &[&AttemptRecord], count: String) -> Option<SameEnd> {
+    let first = rs.first()?.close()?;
+    let same = rs.iter().all(|r| {
+        r.close()
+            .is_some_and(|c| c.code == first.code && c.by == first.by && c.reason == first.reason)
+    });
+    if !same || rs.len() < CHURN_MIN {
+        return None;
+    }
+    let told = first.by == Closer::Server
+        && (!first.reason.trim().is_empty()
+            || (crate::diagnose::codes::close_code(first.code).specific
+                && !matches!(first.code, 1000 | 1002 | 1005 | 1006 | 1011 | 1015)));
+    Some(SameEnd { told, count })
+}
+
+/// The application code and reason every one of `rs` was closed with,
+/// when the server closed each cleanly with the same 4000–4999 code and
+/// the same non-empty reason: the application ending sessions on purpose
+/// (a rotation), in its own words.
+fn rotation(rs: &[&AttemptRecord]) -> Option<(u16, String)> {
+    let first = rs.first()?.close()?;
+    let deliberate = |c: &CloseInfo| {
+        c.by == Closer::Server
+            && c.clean
+            && (4000..=4999).contains(&c.code)
+            && !c.reason.trim().is_empty()
+    };
+    rs.iter()
+        .all(|r| {
+            r.close()
+                .is_some_and(|c| deliberate(c) && c.code == first.code && c.reason == first.reason)
+        })
+        .then(|| (first.code, excerpt(&first.reason)))
 }
 
 fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern {
@@ -379,6 +464,25 @@ fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern 
     let n = rs.len();
     let last = rs[rs.len() - 1];
     let v = human_duration(value);
+    if let Some((code, reason)) = rotation(rs) {
+        return Pattern {
+            kind: PatternKind::FixedLifetime,
+            summary: format!(
+                "The server rotates sessions on purpose: each of the last {n} ended at the same age, about {v} ({}), with a clean close {code} \"{reason}\" of its own each time (an application code and its reason): a deliberate session lifetime, not a fault or an idle timeout; the reconnect that follows is what it asks for.",
+                list(&ev.ages_ms)
+            ),
+            fixes: vec![
+                format!(
+                    "Nothing to fix if the rotation is intended: clients (browsers included) must reconnect on {code}, as wsmon does."
+                ),
+                format!(
+                    "If it is not intended, find the close(code={code}) call in the server and the {v} timer around it."
+                ),
+            ],
+            evidence: ev,
+            same_end: None,
+        };
+    }
     let mut fixes = Vec::new();
     let who = match (server_code(last), owner::known(h.answered_by)) {
         (_, Some(k)) => {
@@ -397,6 +501,11 @@ fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern 
             "something on the path caps the connection's lifetime".into()
         }
     };
+    let count = format!(
+        "The same close ({}) ended each of the last {n} sessions at the same age, about {v} ({}), and each reconnect opened at once.",
+        how(last),
+        list(&ev.ages_ms)
+    );
     Pattern {
         kind: PatternKind::FixedLifetime,
         summary: format!(
@@ -405,6 +514,7 @@ fn lifetime(h: &History<'_>, rs: &[&AttemptRecord], value: Duration) -> Pattern 
             how(last)
         ),
         fixes,
+        same_end: same_end(rs, count),
         evidence: ev,
     }
 }
@@ -444,6 +554,7 @@ fn close_after_sent(last: &AttemptRecord) -> Option<Pattern> {
             window_ms: None,
             answered_by: None,
         },
+        same_end: None,
     })
 }
 
@@ -480,6 +591,7 @@ fn everyone_at_once(h: &History<'_>, last: &AttemptRecord) -> Option<Pattern> {
             window_ms: Some(ms(spread)),
             ..Evidence::default()
         },
+        same_end: None,
     })
 }
 
@@ -528,6 +640,7 @@ fn handshake_time(h: &History<'_>) -> Option<Pattern> {
             window_ms: between(rs[0].started, rs[n - 1].ended),
             ..Evidence::default()
         },
+        same_end: None,
     })
 }
 
@@ -565,6 +678,7 @@ fn was_working(h: &History<'_>, last: &AttemptRecord) -> Option<Pattern> {
             window_ms: between(opened.ended, last.ended),
             ..Evidence::default()
         },
+        same_end: None,
     })
 }
 
@@ -595,12 +709,31 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
     // Too few for a fixed time yet, but worth saying when they agree.
     let idles: Vec<Duration> = rs.iter().filter_map(|r| r.idle_at_end()).collect();
     let idle = match agree(&idles) {
-        Some(v) if idles.len() == rs.len() => format!(
-            ", each after ~{} idle ({} since the last frame)",
-            human_duration(v),
-            list(&ev.idle_ms)
-        ),
+        // The same age with traffic flowing: the idle time is only the
+        // message interval, the age is what repeats.
+        Some(v) if idles.len() == rs.len() => match lifetime_over_idle(&ages, v) {
+            Some(age) => format!(", each open ~{}", human_duration(age)),
+            None => format!(
+                ", each after ~{} idle ({} since the last frame)",
+                human_duration(v),
+                list(&ev.idle_ms)
+            ),
+        },
         _ => String::new(),
+    };
+    let count = match rotation(&rs) {
+        Some(_) => format!(
+            "Churn: the server closed each of the last {} sessions within {} the same way ({}{idle}), each reconnect opening at once: a clean close with an application code and its own reason, i.e. a deliberate close (a rotation), not something failing.",
+            rs.len(),
+            span(h.window),
+            how(last)
+        ),
+        None => format!(
+            "Churn: the same close ({}{idle}) ended each of the last {} sessions within {}, and each reconnect opened at once.",
+            how(last),
+            rs.len(),
+            span(h.window)
+        ),
     };
     let code = server_code(last);
     let mut fixes = vec![
@@ -619,6 +752,7 @@ fn churn(h: &History<'_>) -> Option<Pattern> {
         ),
         fixes,
         evidence: ev,
+        same_end: same_end(&rs, count),
     })
 }
 

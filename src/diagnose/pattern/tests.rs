@@ -452,3 +452,231 @@ fn the_servers_close_reason_is_quoted_safely() {
         p.summary
     );
 }
+
+/// `series` with the same close reason on every attempt.
+fn with_reason(mut h: Vec<AttemptRecord>, reason: &str) -> Vec<AttemptRecord> {
+    for r in &mut h {
+        if let Outcome::Closed { close, .. } = &mut r.outcome {
+            close.reason = reason.into();
+        }
+    }
+    h
+}
+
+#[test]
+fn a_feed_closed_at_a_fixed_age_is_a_lifetime_not_its_message_interval() {
+    // wsmon's demo `orders` feed: a message every 5 s, closed with 4000
+    // "order feed rotated, reconnect" 15 s after each open. The last
+    // message comes 10 s in, so every session also ends "5 s idle".
+    let h = with_reason(
+        series(
+            &[15_004, 15_002, 15_003, 15_001],
+            4000,
+            Closer::Server,
+            |_| Some(10_000),
+        ),
+        "order feed rotated, reconnect",
+    );
+    let p = read(&h, None).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::FixedLifetime, "{}", p.summary);
+    assert_eq!(p.evidence.value_ms, Some(15_003));
+    assert!(p.summary.contains("about 15.0 s"), "{}", p.summary);
+    assert!(
+        p.summary.contains("rotates sessions on purpose")
+            && p.summary.contains("4000 \"order feed rotated, reconnect\""),
+        "{}",
+        p.summary
+    );
+    assert!(!p.summary.contains("keeps closing"), "{}", p.summary);
+    assert!(
+        p.fixes.iter().all(|f| !f.contains("traffic more often")),
+        "{:?}",
+        p.fixes
+    );
+    // The same ages and traffic, cut without a close frame: still the age,
+    // but not a rotation (nothing says it is deliberate).
+    let cut = series(&[15_004, 15_002, 15_003], 1006, Closer::Network, |_| {
+        Some(10_000)
+    });
+    let p = read(&cut, None).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::FixedLifetime, "{}", p.summary);
+    assert!(!p.summary.contains("on purpose"), "{}", p.summary);
+    // No traffic after the open: the age is the idle time, and the idle
+    // reading (which names the proxy) stays.
+    let quiet = series(&[60_020, 59_990, 60_010], 1006, Closer::Network, |_| {
+        Some(5)
+    });
+    let p = read(&quiet, Some("nginx")).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::IdleTimeout, "{}", p.summary);
+    // An application code without a reason, or closes that differ, are
+    // not called a rotation.
+    let silent = series(&[15_004, 15_002, 15_003], 4000, Closer::Server, |_| {
+        Some(10_000)
+    });
+    let p = read(&silent, None).expect("a pattern");
+    assert_eq!(p.kind, PatternKind::FixedLifetime);
+    assert!(!p.summary.contains("on purpose"), "{}", p.summary);
+}
+
+#[test]
+fn a_churn_of_one_known_cause_follows_that_cause() {
+    use crate::diagnose::{Diagnosis, DiagnosisKind};
+    let own = |kind, summary: &str| {
+        Diagnosis::new(kind, summary.into(), vec!["the attempt's own fix".into()])
+    };
+    // python `websockets` closing with 1012 "deploy" (cases/protocols-10):
+    // a code with a meaning and the server's reason, each after ~2 s idle.
+    let deploy = with_reason(
+        series(&[2_000, 2_010], 1012, Closer::Server, |_| None),
+        "deploy",
+    );
+    let p = read(&deploy, None).expect("churn");
+    assert_eq!(p.kind, PatternKind::Churn);
+    let d = own(
+        DiagnosisKind::ClosedByServer,
+        "The server closed the connection with 1012 Service Restart after 2.0 s, reason \"deploy\".",
+    )
+    .led_by(Some(p));
+    assert!(
+        d.summary
+            .starts_with("The server closed the connection with 1012"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("each of the last 2 sessions"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        !d.summary.contains("something keeps closing"),
+        "{}",
+        d.summary
+    );
+    assert_eq!(d.fixes[0], "the attempt's own fix");
+    let pattern = d.pattern.expect("kept");
+    assert_eq!(pattern.kind, PatternKind::Churn);
+    assert!(
+        !pattern.summary.contains("something keeps"),
+        "{}",
+        pattern.summary
+    );
+    // graphql-transport-ws 4408 at the same 3 s idle (cases/protocols-11):
+    // 3+ repeats, read by the idle-time branch.
+    let init = with_reason(
+        series(&[3_001, 3_002, 3_001], 4408, Closer::Server, |_| None),
+        "Connection initialisation timeout",
+    );
+    let d = own(
+        DiagnosisKind::ProtocolError,
+        "graphql-transport-ws: no connection_init within the server's wait (4408).",
+    )
+    .led_by(read(&init, None));
+    assert!(
+        d.summary.starts_with("graphql-transport-ws"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("each of the last 3 sessions"),
+        "{}",
+        d.summary
+    );
+    assert!(!d.summary.contains("keeps closing"), "{}", d.summary);
+    // Engine.IO's ping timeout closes without a status (1005): the close
+    // says nothing, the protocol's reading does.
+    let eio = series(&[5_000, 5_001], 1005, Closer::Server, |_| Some(3_000));
+    let d = own(
+        DiagnosisKind::ProtocolError,
+        "This is a Socket.IO / Engine.IO endpoint, not a plain WebSocket feed.",
+    )
+    .led_by(read(&eio, None));
+    assert!(
+        d.summary.starts_with("This is a Socket.IO"),
+        "{}",
+        d.summary
+    );
+    // Three of them: the ages agree (5 s = pingInterval + pingTimeout)
+    // while the idle gap is the 3 s since Engine.IO's ping `2`: a fixed
+    // lifetime, which the protocol's reading explains and leads.
+    let eio3 = series(&[5_000, 5_001, 5_002], 1005, Closer::Server, |_| {
+        Some(3_000)
+    });
+    let p = read(&eio3, None).expect("a fixed lifetime");
+    assert_eq!(p.kind, PatternKind::FixedLifetime, "{}", p.summary);
+    let d = own(
+        DiagnosisKind::ProtocolError,
+        "This is a Socket.IO / Engine.IO endpoint, not a plain WebSocket feed.",
+    )
+    .led_by(Some(p));
+    assert!(
+        d.summary.starts_with("This is a Socket.IO"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("at the same age, about 5.0 s") && !d.summary.contains("This attempt:"),
+        "{}",
+        d.summary
+    );
+    assert_eq!(d.fixes[0], "the attempt's own fix");
+    // Without a known cause the churn still leads: the same 1005 read only
+    // as "closed by the server", a 1011 under Daphne (the channel layer),
+    // closes that differ.
+    let d = own(
+        DiagnosisKind::ClosedByServer,
+        "The server closed it (1005).",
+    )
+    .led_by(read(&eio, None));
+    assert!(d.summary.starts_with("Churn:"), "{}", d.summary);
+    let layer = series(&[5_300, 5_400, 5_350], 1011, Closer::Server, |_| None);
+    let d = own(
+        DiagnosisKind::ClosedByServer,
+        "The server closed it with 1011.",
+    )
+    .led_by(read(&layer, Some("Daphne")));
+    assert!(
+        d.summary.starts_with("Churn:") && d.summary.contains("socket_timeout"),
+        "{}",
+        d.summary
+    );
+    let mut mixed = series(&[2_000, 9_000], 1012, Closer::Server, |_| None);
+    if let Outcome::Closed { close, .. } = &mut mixed[0].outcome {
+        close.code = 1001;
+    }
+    let d = own(
+        DiagnosisKind::ClosedByServer,
+        "The server closed it with 1012.",
+    )
+    .led_by(read(&mixed, None));
+    assert!(d.summary.starts_with("Churn:"), "{}", d.summary);
+}
+
+#[test]
+fn a_rotation_before_the_third_repeat_is_not_called_a_failure() {
+    // The demo's `orders` feed after its first two rotations.
+    let h = with_reason(
+        series(&[15_002, 15_004], 4000, Closer::Server, |_| Some(10_000)),
+        "order feed rotated, reconnect",
+    );
+    let p = read(&h, None).expect("churn");
+    let d = crate::diagnose::Diagnosis::new(
+        crate::diagnose::DiagnosisKind::ClosedByServer,
+        "The server closed the connection with 4000 after 15.0 s, reason \"order feed rotated, reconnect\".".into(),
+        vec![],
+    )
+    .led_by(Some(p));
+    assert!(
+        d.summary
+            .starts_with("The server closed the connection with 4000"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("deliberate close (a rotation)"),
+        "{}",
+        d.summary
+    );
+    assert!(d.summary.contains("each open ~15.0 s"), "{}", d.summary);
+    assert!(!d.summary.contains("idle"), "{}", d.summary);
+}

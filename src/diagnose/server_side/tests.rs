@@ -270,6 +270,7 @@ fn a_finding_follows_the_summary_and_leads_the_fixes() {
     let f = Finding {
         summary: "Port 8001 has it.".into(),
         fixes: vec!["Use 8001.".into(), "Start it.".into()],
+        kind: None,
     };
     let out = with_finding(d.clone(), Some(f));
     assert_eq!(out.summary, "Refused. Server side: Port 8001 has it.");
@@ -278,4 +279,51 @@ fn a_finding_follows_the_summary_and_leads_the_fixes() {
         vec!["Use 8001.".to_string(), "Start it.".to_string()]
     );
     assert_eq!(with_finding(d.clone(), None), d);
+}
+
+#[test]
+fn the_doctors_origin_refusal_sets_the_kind_and_leaves_one_origin() {
+    // A bare 403 read as auth, with its own Origin guess (the socket's
+    // origin, with port); the doctor names the validator and an allowed
+    // host (without port).
+    let d = Diagnosis::new(
+        DiagnosisKind::AuthRejected,
+        "Refused with 403.".into(),
+        vec![
+            "Check the token.".into(),
+            "If asgi.py wraps the router in AllowedHostsOriginValidator, add headers = { Origin = \"http://127.0.0.1:18100\" } to the endpoint.".into(),
+        ],
+    );
+    let f = Finding {
+        summary: "behind an OriginValidator".into(),
+        fixes: vec![
+            "Send the browser's Origin: `headers = { Origin = \"http://127.0.0.1\" }` on the endpoint (a host in that list).".into(),
+        ],
+        kind: Some(DiagnosisKind::OriginRefused),
+    };
+    let out = with_finding(d, Some(f));
+    assert_eq!(out.kind, DiagnosisKind::OriginRefused);
+    assert_eq!(out.fixes.len(), 2, "{:#?}", out.fixes);
+    assert!(
+        out.fixes[0].contains("Origin = \"http://127.0.0.1:18100\""),
+        "{:#?}",
+        out.fixes
+    );
+    assert_eq!(out.fixes[1], "Check the token.");
+    // Another host than the guess: the doctor's value stays as it is.
+    let d = Diagnosis::new(
+        DiagnosisKind::AuthRejected,
+        "Refused with 403.".into(),
+        vec!["add headers = { Origin = \"http://10.0.0.5:8000\" }".into()],
+    );
+    let f = Finding {
+        summary: "behind an OriginValidator".into(),
+        fixes: vec!["headers = { Origin = \"http://app.example.com\" }".into()],
+        kind: Some(DiagnosisKind::OriginRefused),
+    };
+    let out = with_finding(d, Some(f));
+    assert_eq!(
+        out.fixes,
+        vec!["headers = { Origin = \"http://app.example.com\" }".to_string()]
+    );
 }

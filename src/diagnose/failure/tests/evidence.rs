@@ -73,6 +73,32 @@ fn evidence_rows() {
         .says(&["Origin not allowed", "http://127.0.0.1:8080", "allowed origins"])
         .never(&["add headers = { Origin", "AllowedHostsOriginValidator"]),
         Row::new(
+            "Daphne's bare 403 to a foreign Origin: the Origin validator",
+            answered(403, &[], ""),
+            K::OriginRefused,
+        )
+        .sent(sent_origin("http://evil.example"))
+        .check(Verdict::Valid, None)
+        .says(&["Origin \"http://evil.example\"", "AllowedHostsOriginValidator", "the token is fine"])
+        .fixes(&["Origin = \"http://127.0.0.1:8000\"", "add \"evil.example\" to ALLOWED_HOSTS"])
+        .never(&["refuses it", "already sends Origin"]),
+        Row::new(
+            "Daphne's bare 403 to the socket's own host: not the Origin",
+            answered(403, &[], ""),
+            K::AuthRejected,
+        )
+        .sent(sent_origin("http://127.0.0.1:3000"))
+        .check(Verdict::Valid, None)
+        .fixes(&["already sends Origin \"http://127.0.0.1:3000\""]),
+        Row::new(
+            "Daphne's bare 403 to a foreign Origin with a refused token: the token",
+            answered(403, &[], ""),
+            K::AuthRejected,
+        )
+        .sent(sent_origin("http://evil.example"))
+        .check(Verdict::Invalid, Some("Invalid token."))
+        .says(&["REST API rejects"]),
+        Row::new(
             "node ws 403 without words, Origin sent",
             answered(403, &[("Connection", "close"), ("Content-Type", "text/html"), ("Content-Length", "0")], ""),
             K::AuthRejected,
