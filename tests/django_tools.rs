@@ -144,8 +144,7 @@ async fn e_exports_a_real_session_with_the_token_scrubbed() {
             }
         }
     }
-    keys.send(code(crossterm::event::KeyCode::Esc))
-        .expect("loop running");
+    // `q` at once: any other key would clear the `saved` notice first.
     keys.send(key('q')).expect("loop running");
     let (_app, terminal) = tokio::time::timeout(LIMIT, task)
         .await
