@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::dash::{code, key, live_input, screen, spawn_loop, wait_for};
+use common::dash::{key, live_input, screen, spawn_loop, wait_for};
 use django_support::{Db, SANDRA, Server};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};

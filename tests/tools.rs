@@ -141,18 +141,18 @@ async fn sending_to_a_session_that_is_not_open_says_so() {
     let mut keys = vec![key('i')];
     keys.extend(type_text("hello"));
     keys.push(code(KeyCode::Enter));
-    // Reopened, the composer shows the last text after Up; Esc cancels.
-    keys.extend([key('i'), code(KeyCode::Up)]);
-    let screen = drive(&mut app, 110, 34, keys).await;
-    assert!(screen.contains("send to notifications ▸ hello"), "{screen}");
-    assert_eq!(
-        app.composer.as_ref().map(|c| c.text.as_str()),
-        Some("hello")
-    );
+    drive(&mut app, 110, 34, keys).await;
     let notice = app.notice.clone().unwrap_or_default();
     assert!(
         notice.contains("not sent: the socket is not open (connecting)"),
         "{notice}"
+    );
+    // Reopened, the composer shows the last text after Up; Esc cancels.
+    let screen = drive(&mut app, 110, 34, vec![key('i'), code(KeyCode::Up)]).await;
+    assert!(screen.contains("send to notifications ▸ hello"), "{screen}");
+    assert_eq!(
+        app.composer.as_ref().map(|c| c.text.as_str()),
+        Some("hello")
     );
     drive(&mut app, 110, 34, vec![code(KeyCode::Esc)]).await;
     assert!(app.composer.is_none());
