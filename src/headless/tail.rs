@@ -308,7 +308,8 @@ impl State<'_> {
         };
         // A login that fails after one that did not: say which endpoints
         // it keeps from dialling (they have no other line to say it).
-        let failing_before = m.model.login_failed().is_some();
+        // (Asked only for a login: nothing is added per message.)
+        let failing_before = matches!(event, Event::Login(_)) && m.model.login_failed().is_some();
         m.model.apply(event);
         match event {
             // Kept in the model: pinned to the `closed` lines it explains.
